@@ -1,0 +1,499 @@
+"""The config file: YAML -> typed, validated model.
+
+Every error names the file, the line and the key, and says what would fix
+it. Cross-references (a hosting naming a vendor, a DNS provider naming a
+vendor) are checked after the types. Relative paths in the file (secret
+files, credential files, the journal) are taken relative to the file.
+
+``load_config`` is the one entry point; ``fragility_warnings`` lists setups
+that validate but would not survive the loss of one vendor.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    ValidationError,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from failover.errors import ConfigError
+from failover.yamlsrc import Located, load_yaml
+
+DEFAULT_CONFIG = "failover.yaml"
+CONFIG_ENV = "FAILOVER_CONFIG"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """``"2s"``, ``"500ms"``, ``"1m"``, ``"1h"`` or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 2s, 500ms or 1m")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"'{value}' is not a duration; write 2s, 500ms, 1m or 1h")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be more than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys are errors, values are not coerced loosely."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- vendors -----------------------------------------------------------------
+
+class Vendor(Strict):
+    """A company that can cut us off. Control-plane probes attach here (see issue 3)."""
+
+    description: str = ""
+
+
+# -- hostings ----------------------------------------------------------------
+
+class StaticEndpoints(Strict):
+    """Addresses written in the file."""
+
+    A: list[str] = Field(default_factory=list)
+    AAAA: list[str] = Field(default_factory=list)
+    CNAME: str | None = None
+
+    @field_validator("A")
+    @classmethod
+    def _v4(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if not isinstance(ipaddress.ip_address(v), ipaddress.IPv4Address):
+                raise ValueError(f"'{v}' is not an IPv4 address")
+        return values
+
+    @field_validator("AAAA")
+    @classmethod
+    def _v6(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if not isinstance(ipaddress.ip_address(v), ipaddress.IPv6Address):
+                raise ValueError(f"'{v}' is not an IPv6 address")
+        return values
+
+    @model_validator(mode="after")
+    def _some(self) -> StaticEndpoints:
+        if not (self.A or self.AAAA or self.CNAME):
+            raise ValueError("a hosting needs at least one endpoint: A, AAAA or CNAME")
+        if self.CNAME and (self.A or self.AAAA):
+            raise ValueError("a hosting has either a CNAME target or addresses, not both")
+        return self
+
+    def values(self, rtype: str) -> list[str]:
+        if rtype == "CNAME":
+            return [self.CNAME] if self.CNAME else []
+        return list(getattr(self, rtype))
+
+
+class StackEndpoints(Strict):
+    """Addresses taken from a Pulumi stack's outputs (resolved by ``failover inventory``)."""
+
+    from_stack: str
+    output: str = "addresses"
+
+
+class Hosting(Strict):
+    """One place where the service runs, owned by one vendor."""
+
+    vendor: str
+    priority: int = Field(default=100, ge=0)
+    weight: int = Field(default=1, ge=0, le=255)
+    endpoints: Annotated[
+        Annotated[StaticEndpoints, Tag("static")] | Annotated[StackEndpoints, Tag("stack")],
+        Discriminator(lambda v: "stack" if isinstance(v, dict) and "from_stack" in v else "static"),
+    ]
+
+
+# -- DNS providers -------------------------------------------------------------
+
+class Tsig(Strict):
+    """A TSIG key; the secret is read from the environment or a file, never the config."""
+
+    name: str
+    algorithm: Literal["hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224",
+                       "hmac-sha1", "hmac-md5"] = "hmac-sha256"
+    secret_env: str | None = None
+    secret_file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Tsig:
+        if bool(self.secret_env) == bool(self.secret_file):
+            raise ValueError("give exactly one of secret_env or secret_file for the TSIG secret")
+        return self
+
+
+class Rfc2136Provider(Strict):
+    """A DNS server that takes RFC 2136 UPDATE messages (BIND, Knot, PowerDNS)."""
+
+    kind: Literal["rfc2136"]
+    vendor: str
+    server: str
+    port: int = Field(default=53, ge=1, le=65535)
+    tsig: Tsig | None = None
+    timeout: Duration = 5.0
+    # Servers to verify against, as host or host:port; the primary if empty.
+    verify_servers: list[str] = Field(default_factory=list)
+    # Largest UPDATE message we send, in bytes; bigger plans are split.
+    max_update_bytes: int = Field(default=32000, ge=512, le=65535)
+
+
+class Route53Provider(Strict):
+    """Amazon Route 53, through its API."""
+
+    kind: Literal["route53"]
+    vendor: str
+    hosted_zone_id: str
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    profile: str | None = None
+    credentials_file: str | None = None
+    access_key_id_env: str | None = None
+    secret_access_key_env: str | None = None
+    # How to verify: ask the hosted zone's name servers over DNS, or read back through the API.
+    verify: Literal["nameservers", "api"] = "nameservers"
+    timeout: Duration = 10.0
+
+
+DnsProvider = Annotated[Rfc2136Provider | Route53Provider, Field(discriminator="kind")]
+
+
+# -- checks ------------------------------------------------------------------
+
+class HttpCheck(Strict):
+    kind: Literal["http", "https"]
+    path: str = "/"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    host: str | None = None
+    expect_status: list[int] = Field(default_factory=lambda: [200])
+    body_contains: str | None = None
+    verify_tls: bool = True
+    timeout: Duration = 2.0
+
+
+class TcpCheck(Strict):
+    kind: Literal["tcp"]
+    port: int = Field(ge=1, le=65535)
+    timeout: Duration = 2.0
+
+
+class TlsCheck(Strict):
+    kind: Literal["tls"]
+    port: int = Field(default=443, ge=1, le=65535)
+    server_name: str | None = None
+    min_days_left: int = Field(default=14, ge=0)
+    verify_tls: bool = True
+    timeout: Duration = 2.0
+
+
+class DnsCheck(Strict):
+    """Ask a DNS server at the hosting's endpoint for a name; expect an answer."""
+
+    kind: Literal["dns"]
+    qname: str
+    rdtype: str = "A"
+    port: int = Field(default=53, ge=1, le=65535)
+    expect: list[str] = Field(default_factory=list)
+    timeout: Duration = 2.0
+
+
+Check = Annotated[HttpCheck | TcpCheck | TlsCheck | DnsCheck, Field(discriminator="kind")]
+
+
+# -- the rest ------------------------------------------------------------------
+
+class ManagedRecord(Strict):
+    name: str
+    type: Literal["A", "AAAA", "CNAME"] = "A"
+    ttl: int | None = Field(default=None, ge=1, le=86400)
+
+
+class Policy(Strict):
+    mode: Literal["active-passive", "active-active"] = "active-passive"
+    min_healthy: int = Field(default=1, ge=1)
+    auto_move: bool = False
+    max_change_fraction: float = Field(default=0.5, gt=0, le=1)
+
+
+class Verify(Strict):
+    timeout: Duration = 60.0
+    interval: Duration = 0.5
+
+
+class Config(Strict):
+    service: str
+    zone: str
+    ttl: int = Field(default=60, ge=1, le=86400)
+    records: list[ManagedRecord] = Field(min_length=1)
+    vendors: dict[str, Vendor] = Field(min_length=1)
+    hosting: dict[str, Hosting] = Field(min_length=1)
+    dns: dict[str, DnsProvider] = Field(min_length=1)
+    checks: list[Check] = Field(default_factory=list)
+    interval: Duration = 10.0
+    fall: int = Field(default=3, ge=1)
+    rise: int = Field(default=2, ge=1)
+    concurrency: int = Field(default=200, ge=1, le=10000)
+    policy: Policy = Field(default_factory=Policy)
+    verify: Verify = Field(default_factory=Verify)
+    journal: str | None = None
+
+    # Where the file was read from; relative paths inside it are taken from its folder.
+    source: str = Field(default="<memory>", exclude=True)
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        zone = zone.strip().lower()
+        if not zone or zone == ".":
+            raise ValueError("zone must be a domain name such as example.org.")
+        return zone.rstrip(".") + "."
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.source).resolve().parent if self.source != "<memory>" else Path.cwd()
+
+    def resolve_path(self, path: str) -> Path:
+        """A path from the file, taken relative to the file's folder."""
+        p = Path(os.path.expanduser(path))
+        return p if p.is_absolute() else self.base_dir / p
+
+    def journal_path(self) -> Path:
+        if self.journal:
+            return self.resolve_path(self.journal)
+        return self.base_dir / ".failover" / "journal.sqlite"
+
+    def record_ttl(self, record: ManagedRecord) -> int:
+        return record.ttl or self.ttl
+
+    def hostings_of(self, vendor: str) -> list[str]:
+        return [name for name, h in self.hosting.items() if h.vendor == vendor]
+
+
+# -- loading -------------------------------------------------------------------
+
+def config_path(explicit: str | None) -> Path:
+    """``-c`` wins, then ``$FAILOVER_CONFIG``, then ``./failover.yaml``."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; every problem is a :class:`ConfigError`."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"no such file; pass -c FILE or set {CONFIG_ENV}", file=shown) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", file=shown) from None
+    return parse_config(text, shown)
+
+
+def parse_config(text: str, file: str = "<memory>") -> Config:
+    located = load_yaml(text, file)
+    if not isinstance(located.data, dict):
+        raise ConfigError("the file must be a mapping with service, zone, records, vendors, "
+                          "hosting and dns", file=file, line=1)
+    try:
+        config = Config.model_validate({**located.data, "source": file})
+    except ValidationError as exc:
+        raise _first_error(exc, located) from None
+    _check_references(config, located)
+    return config
+
+
+def _first_error(exc: ValidationError, located: Located) -> ConfigError:
+    errors = exc.errors(include_url=False)
+    # A union whose branches all fail reports once per branch; the discriminated
+    # unions above avoid most of that, and the first error is the most precise.
+    err = errors[0]
+    loc = _data_path(err["loc"], located.data)
+    key = ".".join(str(p) for p in loc) or None
+    line = located.line_of(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1], located.data)
+        allowed = ", ".join(sorted(set(parent.model_fields) - {'source'})) if parent else ""
+        msg = f"unknown key '{loc[-1]}'"
+        if allowed:
+            msg += f"; allowed here: {allowed}"
+    elif kind == "missing":
+        msg = f"missing required key '{loc[-1]}'"
+    elif kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        msg = f"unknown kind {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
+    elif kind == "union_tag_not_found":
+        msg = f"missing 'kind'; use one of {err.get('ctx', {}).get('expected_tags')}"
+    else:
+        text = err["msg"]
+        if text.startswith("Value error, "):
+            text = text[len("Value error, "):]
+        got = err.get("input")
+        if kind.endswith("_type") or kind.endswith("_parsing"):
+            text = f"{text} (got {got!r})"
+        msg = text
+    return ConfigError(msg, file=located.file, line=line, key=key)
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Drop the union tags pydantic puts in an error's location, keeping only real keys."""
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+            out.append(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+            out.append(part)
+        elif isinstance(data, dict) and (part == data.get("kind") or part in ("static", "stack")):
+            continue  # a union tag that pydantic adds: 'rfc2136', 'static', ...
+        else:
+            out.append(part)
+            data = None
+    return tuple(out)
+
+
+def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``loc`` (for 'allowed keys' hints)."""
+    from typing import get_args, get_origin
+
+    annotation: Any = Config
+    for part in loc:
+        model = _pick(annotation, data)
+        if model is not None:
+            field = model.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        else:
+            origin = get_origin(_strip(annotation))
+            if origin not in (list, dict):
+                return None
+            annotation = get_args(_strip(annotation))[-1]
+        data = data[part] if isinstance(data, (dict, list)) else None
+    return _pick(annotation, data)
+
+
+def _strip(annotation: Any) -> Any:
+    from typing import get_args, get_origin
+
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _pick(annotation: Any, data: Any) -> type[BaseModel] | None:
+    """The model among ``annotation`` (a model or a union of models) that fits ``data``."""
+    import types
+    from typing import Union, get_args, get_origin
+
+    annotation = _strip(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) not in (Union, types.UnionType):
+        return None
+    members = [_strip(a) for a in get_args(annotation)]
+    models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+    if not models or not isinstance(data, dict):
+        return None
+    for model in models:
+        kind = model.model_fields.get("kind")
+        if kind is not None and data.get("kind") in get_args(kind.annotation):
+            return model
+        if "from_stack" in model.model_fields and "from_stack" in data:
+            return model
+    return next((m for m in models if "kind" not in m.model_fields
+                 and "from_stack" not in m.model_fields), None)
+
+
+def _check_references(config: Config, located: Located) -> None:
+    vendors = sorted(config.vendors)
+
+    def fail(path: tuple[str | int, ...], msg: str) -> None:
+        raise ConfigError(msg, file=located.file, line=located.line_of(path),
+                          key=".".join(str(p) for p in path))
+
+    for name, hosting in config.hosting.items():
+        if hosting.vendor not in config.vendors:
+            fail(("hosting", name, "vendor"),
+                 f"unknown vendor '{hosting.vendor}'; declared vendors: {', '.join(vendors)}")
+    for name, provider in config.dns.items():
+        if provider.vendor not in config.vendors:
+            fail(("dns", name, "vendor"),
+                 f"unknown vendor '{provider.vendor}'; declared vendors: {', '.join(vendors)}")
+    seen: set[tuple[str, str]] = set()
+    for i, record in enumerate(config.records):
+        key = (record.name.lower().rstrip("."), record.type)
+        if key in seen:
+            fail(("records", i), f"managed record '{record.name} {record.type}' is listed twice")
+        seen.add(key)
+        for hname, hosting in config.hosting.items():
+            eps = hosting.endpoints
+            if isinstance(eps, StaticEndpoints) and not eps.values(record.type):
+                if record.type == "CNAME" or eps.CNAME:
+                    fail(("hosting", hname, "endpoints"),
+                         f"managed record '{record.name} {record.type}' needs {record.type} "
+                         f"endpoints, and hosting '{hname}' has none")
+    names = {r.name.lower() for r in config.records}
+    for i, record in enumerate(config.records):
+        if record.type == "CNAME" and record.name.lower() in ("@", "", config.zone):
+            fail(("records", i), "a CNAME cannot stand at the zone apex; manage A/AAAA there")
+        if record.type == "CNAME" and sum(1 for r in config.records
+                                           if r.name.lower() == record.name.lower()) > 1:
+            fail(("records", i), f"'{record.name}' cannot have a CNAME beside other types")
+    del names
+
+
+def fragility_warnings(config: Config) -> list[str]:
+    """Setups that validate but would not survive the loss of one vendor or provider."""
+    warnings: list[str] = []
+    hosting_vendors = {h.vendor for h in config.hosting.values()}
+    if len(hosting_vendors) < 2:
+        warnings.append(f"all hostings are at one vendor ({', '.join(hosting_vendors)}): "
+                        "its termination leaves nowhere to move; add a hosting at another vendor")
+    if len(config.dns) < 2:
+        warnings.append("only one DNS provider: if it drops the zone, nothing can be moved; "
+                        "add a second DNS provider at another vendor")
+    dns_vendors = {p.vendor for p in config.dns.values()}
+    if len(config.dns) >= 2 and len(dns_vendors) < 2:
+        warnings.append(f"every DNS provider is at vendor '{next(iter(dns_vendors))}': its "
+                        "termination takes the whole zone; put one at another vendor")
+    for record in config.records:
+        ttl = config.record_ttl(record)
+        if ttl > 300:
+            warnings.append(f"managed record '{record.name} {record.type}' has TTL {ttl}s: "
+                            "resolvers keep the old answer that long after a move; use 300s or less")
+    for name, hosting in config.hosting.items():
+        if isinstance(hosting.endpoints, StackEndpoints):
+            continue
+        if len(config.hosting) > 1 and hosting.vendor in dns_vendors and len(dns_vendors) == 1:
+            warnings.append(f"hosting '{name}' and every DNS provider share vendor "
+                            f"'{hosting.vendor}'")
+    if not config.checks:
+        warnings.append("no checks: every hosting will be UNKNOWN; add at least an http or tcp check")
+    return warnings

@@ -1,0 +1,83 @@
+"""The exception tree: every error a user can cause or meet, in one place.
+
+Each error carries the exit code the CLI should return (monitoring-plugin
+convention: 1 WARNING, 2 CRITICAL, 3 UNKNOWN) and renders as one line that
+names the place and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_WARNING = 1
+EXIT_CRITICAL = 2
+EXIT_UNKNOWN = 3
+
+
+class FailoverError(Exception):
+    """Base of every error failover raises on purpose."""
+
+    exit_code: int = EXIT_UNKNOWN
+
+
+class ConfigError(FailoverError):
+    """The config file is broken: YAML, an unknown key, a wrong type, a dangling name."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 key: str | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.key = key
+        self.detail = message
+        where = ""
+        if file:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        if key:
+            where += f"{key}: "
+        super().__init__(where + message)
+
+
+class ProbeError(FailoverError):
+    """A probe could not be set up (not: a probe that failed; that is a result)."""
+
+
+class ProviderError(FailoverError):
+    """A DNS provider failed; the message starts with the provider's name."""
+
+    exit_code = EXIT_CRITICAL
+
+    def __init__(self, provider: str, message: str) -> None:
+        self.provider = provider
+        self.detail = message
+        super().__init__(f"{provider}: {message}")
+
+
+class ProviderUnreachable(ProviderError):
+    """The provider did not answer (connection refused, timeout, DNS failure)."""
+
+
+class ProviderAuthError(ProviderError):
+    """The provider refused our credentials (TSIG key, cloud keys)."""
+
+
+class ProviderConflict(ProviderError):
+    """The provider's state is not the one the plan was made against."""
+
+
+class UnsafePlanError(FailoverError):
+    """The plan touches more than the policy allows without --force."""
+
+
+class ChecksumMismatch(FailoverError):
+    """The plan to apply is not the plan that was reviewed."""
+
+
+class LockHeld(FailoverError):
+    """Another move holds the lock."""
+
+
+class JournalError(FailoverError):
+    """The journal cannot be opened or read."""
+
+
+class InventoryError(FailoverError):
+    """Endpoints could not be resolved from a Pulumi stack or export file."""

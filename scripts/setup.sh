@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Everything `make test` and `make demo` need, on a fresh machine:
+# the virtual environment with the project and its dev tools, and the Debian
+# packages whose servers the lab starts. Idempotent and quick when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=.venv
+# Server programs the lab starts, and the Debian package that brings each.
+DEB_NEEDS=(
+  "named:bind9"
+  "dig:bind9-dnsutils"
+  "knotd:knot"
+  "pdns_server:pdns-server"
+  "etcd:etcd-server"
+)
+
+missing=()
+for need in "${DEB_NEEDS[@]}"; do
+  prog=${need%%:*} pkg=${need#*:}
+  if ! command -v "$prog" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$prog" ]; then
+    missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" pdns-backend-bind >/dev/null
+  else
+    echo "setup: missing Debian packages: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 3
+  fi
+fi
+
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: failover needs Python 3.11 or newer; $PY is $("$PY" --version 2>&1)" >&2
+  exit 3
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV"
+  "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing failover and its dev tools into $VENV"
+  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+  "$VENV/bin/pip" install -q -e ".[dev]"
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+fi

@@ -23,8 +23,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    ValidationError,
     Tag,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -364,10 +364,9 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     """Drop the union tags pydantic puts in an error's location, keeping only real keys."""
     out: list[Any] = []
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-            out.append(part)
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if in_dict or in_list:
             data = data[part]
             out.append(part)
         elif isinstance(data, dict) and (part == data.get("kind") or part in ("static", "stack")):
@@ -455,18 +454,16 @@ def _check_references(config: Config, located: Located) -> None:
         for hname, hosting in config.hosting.items():
             eps = hosting.endpoints
             if isinstance(eps, StaticEndpoints) and not eps.values(record.type):
-                if record.type == "CNAME" or eps.CNAME:
-                    fail(("hosting", hname, "endpoints"),
-                         f"managed record '{record.name} {record.type}' needs {record.type} "
-                         f"endpoints, and hosting '{hname}' has none")
-    names = {r.name.lower() for r in config.records}
+                fail(("hosting", hname, "endpoints"),
+                     f"managed record '{record.name} {record.type}' needs {record.type} "
+                     f"endpoints, and hosting '{hname}' has none; add them or stop "
+                     "managing that type")
     for i, record in enumerate(config.records):
         if record.type == "CNAME" and record.name.lower() in ("@", "", config.zone):
             fail(("records", i), "a CNAME cannot stand at the zone apex; manage A/AAAA there")
         if record.type == "CNAME" and sum(1 for r in config.records
                                            if r.name.lower() == record.name.lower()) > 1:
             fail(("records", i), f"'{record.name}' cannot have a CNAME beside other types")
-    del names
 
 
 def fragility_warnings(config: Config) -> list[str]:
@@ -487,7 +484,8 @@ def fragility_warnings(config: Config) -> list[str]:
         ttl = config.record_ttl(record)
         if ttl > 300:
             warnings.append(f"managed record '{record.name} {record.type}' has TTL {ttl}s: "
-                            "resolvers keep the old answer that long after a move; use 300s or less")
+                            "resolvers keep the old answer that long after a move; "
+                            "use 300s or less")
     for name, hosting in config.hosting.items():
         if isinstance(hosting.endpoints, StackEndpoints):
             continue
@@ -495,5 +493,6 @@ def fragility_warnings(config: Config) -> list[str]:
             warnings.append(f"hosting '{name}' and every DNS provider share vendor "
                             f"'{hosting.vendor}'")
     if not config.checks:
-        warnings.append("no checks: every hosting will be UNKNOWN; add at least an http or tcp check")
+        warnings.append("no checks: every hosting will be UNKNOWN; "
+                        "add at least an http or tcp check")
     return warnings

@@ -1,0 +1,84 @@
+"""``failover validate`` and ``failover check``."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import VERDICT_STYLE, Format, FormatOpt, err, fmt_seconds, load, out, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(check)
+
+
+def validate(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
+    """Check the config file: types, unknown keys, references; warn about fragile setups.
+
+    Exit 0 when clean, 1 when it validates with warnings, 3 when it is broken
+    (one line naming the file, the line, the key and the fix).
+    """
+    from failover.config import fragility_warnings
+
+    config = load(ctx)
+    warnings = fragility_warnings(config)
+    if format is Format.json:
+        print_json({"file": config.source, "valid": True, "warnings": warnings,
+                    "service": config.service, "zone": config.zone,
+                    "vendors": sorted(config.vendors), "hostings": sorted(config.hosting),
+                    "dns": sorted(config.dns)})
+    else:
+        o = out()
+        o.print(f"[green]valid[/]: {config.source}: service {config.service}, zone "
+                f"{config.zone}, {len(config.vendors)} vendors, {len(config.hosting)} hostings, "
+                f"{len(config.dns)} DNS providers, {len(config.records)} managed records")
+        for w in warnings:
+            o.print(f"[yellow]warning[/]: {w}")
+    return 1 if warnings else 0
+
+
+def check(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
+    """Probe every hosting and print one line per hosting: verdict and evidence.
+
+    Verdicts use rise/fall hysteresis kept in the journal, so repeated runs
+    (cron, CI) accumulate like a daemon. Exit 0 all UP, 1 something DEGRADED,
+    2 a hosting DOWN or too few healthy, 3 nothing could be judged.
+    """
+    from failover.engine import Engine
+
+    config = load(ctx)
+    engine = Engine(config)
+    try:
+        if format is Format.table and not _quiet():
+            with err().status(f"probing {len(config.hosting)} hostings..."):
+                report = engine.check()
+        else:
+            report = engine.check()
+    finally:
+        engine.close()
+    if format is Format.json:
+        print_json(report.to_json())
+        return report.exit_code
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("HOSTING", "VENDOR", "VERDICT", "PROBES", "LATENCY", "EVIDENCE"):
+        table.add_column(col, no_wrap=col != "EVIDENCE")
+    for v in report.verdicts:
+        passed = sum(r.ok for r in v.evidence)
+        latency = max((r.latency for r in v.evidence if r.ok), default=None)
+        table.add_row(v.hosting, v.vendor, f"[{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]",
+                      f"{passed}/{len(v.evidence)}",
+                      fmt_seconds(latency) if latency is not None else "-", v.reason)
+    o = out()
+    o.print(table)
+    label = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][report.exit_code]
+    o.print(f"{label}: {sum(v.healthy for v in report.verdicts)}/{len(report.verdicts)} hostings "
+            f"healthy, {len(report.results)} probes in {fmt_seconds(report.seconds)}")
+    return report.exit_code
+
+
+def _quiet() -> bool:
+    from cli.common import quiet
+
+    return quiet()

@@ -1,0 +1,83 @@
+"""What every command shares: the consoles, the config from the context, formats, progress."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from failover.config import Config
+    from failover.engine import Engine
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output: a table for people, "
+                                           "or json for machines (shape documented in README).")]
+
+
+def quiet() -> bool:
+    """No progress chatter in CI or when nobody is watching a terminal."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes") or not sys.stderr.isatty()
+
+
+_out: Console | None = None
+_err: Console | None = None
+
+
+def out() -> Console:
+    global _out
+    if _out is None:
+        from rich.console import Console
+
+        _out = Console(highlight=False, soft_wrap=True)
+    return _out
+
+
+def err() -> Console:
+    global _err
+    if _err is None:
+        from rich.console import Console
+
+        _err = Console(stderr=True, highlight=False, soft_wrap=True)
+    return _err
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def config_file(ctx: typer.Context) -> Path:
+    path: Path = ctx.obj["config_path"]
+    return path
+
+
+def load(ctx: typer.Context) -> Config:
+    from failover.config import load_config
+
+    return load_config(config_file(ctx))
+
+
+def engine(ctx: typer.Context) -> Engine:
+    from failover.engine import Engine
+
+    return Engine(load(ctx))
+
+
+def fmt_seconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+VERDICT_STYLE = {"UP": "green", "DEGRADED": "yellow", "DOWN": "red", "TERMINATED": "bold red",
+                 "UNKNOWN": "magenta"}

@@ -1,0 +1,258 @@
+"""``failover plan``, ``failover move`` and ``failover rollback``: the commands that write DNS.
+
+Each shows its plan first, then asks (unless --yes), and has --dry-run.
+The lock is held from planning to the end of verification, so what is
+applied is what was shown.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from cli.common import Format, FormatOpt, err, fmt_seconds, load, out, print_json, quiet
+
+if TYPE_CHECKING:
+    from failover.engine import Engine
+    from failover.move import MoveResult
+    from failover.plan import Plan
+
+OffOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 - typer needs Optional
+    "--off", metavar="VENDOR", help="Evacuate every hosting of VENDOR whatever the probes say "
+    "(repeatable). Its own DNS providers are still written where they answer; their failure "
+    "does not fail the move.")]
+ToOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--to", metavar="HOSTING", help="Serve exactly this hosting, whatever the probes say.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; apply the plan shown.")]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan and stop.")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="Apply even when the plan changes more than policy.max_change_fraction "
+    "of the managed records.")]
+SumOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--checksum", metavar="SUM", help="Apply only if the plan's checksum is SUM (from a "
+    "reviewed 'failover plan'); refuse if anything changed since.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plan)
+    app.command()(move)
+    app.command()(rollback)
+
+
+def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None,
+         format: FormatOpt = Format.table) -> int:
+    """Show what a move would change at every DNS provider, and its checksum. Writes nothing.
+
+    Exit 0 when every provider could be planned, 1 when one could not be read,
+    2 when nothing is healthy (the plan keeps what is served).
+    """
+    from failover.engine import Engine
+
+    engine = Engine(load(ctx))
+    try:
+        p = _make_plan(engine, off or [], to)
+    finally:
+        engine.close()
+    _show_plan(p, format)
+    return _plan_exit(p)
+
+
+def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, yes: YesOpt = False,
+         dry_run: DryOpt = False, force: ForceOpt = False, checksum: SumOpt = None,
+         format: FormatOpt = Format.table) -> int:
+    """Plan, confirm, write every live DNS provider at once, verify at each authoritative server.
+
+    Without --off/--to the policy decides from fresh checks. One failing
+    provider does not stop the others; the result names each. Before-images
+    are journaled first: 'failover rollback' restores them.
+    """
+    from failover.engine import Engine
+
+    engine = Engine(load(ctx))
+    try:
+        with engine.lock():
+            p = _make_plan(engine, off or [], to)
+            return _apply(engine, p, kind="move", format=format, yes=yes, dry_run=dry_run,
+                          force=force, checksum=checksum, reason=p.decision.reason,
+                          args={"off": sorted(off or []), "to": to, "force": force})
+    finally:
+        engine.close()
+
+
+def rollback(ctx: typer.Context,
+             move_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
+                 help="The move to undo; default: the newest move not yet rolled back.")] = None,
+             yes: YesOpt = False, dry_run: DryOpt = False, force: ForceOpt = False,
+             checksum: SumOpt = None, format: FormatOpt = Format.table) -> int:
+    """Restore the answers every DNS provider served before a move (its journaled before-images)."""
+    from failover.engine import Engine
+
+    engine = Engine(load(ctx))
+    try:
+        with engine.lock():
+            target = engine.rollback_target(move_id)
+            p = engine.rollback_plan(target)
+            return _apply(engine, p, kind="rollback", format=format, yes=yes, dry_run=dry_run,
+                          force=force, checksum=checksum, rollback_of=target.id,
+                          reason=f"roll back move {target.id}", args={"move": target.id})
+    finally:
+        engine.close()
+
+
+# -- the shared path -------------------------------------------------------------------
+
+def _make_plan(engine: Engine, off: list[str], to: str | None) -> Plan:
+    if quiet():
+        return engine.plan(off=off, to=to)
+    with err().status("checking hostings and reading every DNS provider..."):
+        return engine.plan(off=off, to=to)
+
+
+def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry_run: bool,
+           force: bool, checksum: str | None, reason: str, args: dict[str, Any],
+           rollback_of: int | None = None) -> int:
+    from failover.errors import ChecksumMismatch, ConfigError
+
+    as_json = format is Format.json
+    if not as_json:
+        _show_plan(p, format)
+    if checksum is not None and checksum != p.checksum:
+        raise ChecksumMismatch(f"the plan is now {p.checksum}, not the reviewed {checksum}: "
+                               "something changed since; run 'failover plan' and review again")
+    if p.decision.keep and kind == "move":
+        if as_json:
+            print_json({"plan": p.to_json(), "result": None})
+        err().print(f"[red]CRITICAL[/]: {p.decision.reason}; nothing written")
+        return 2
+    if p.empty:
+        if as_json:
+            print_json({"plan": p.to_json(), "result": None})
+        else:
+            out().print("Nothing to change: every reachable DNS provider already serves this.")
+        return _plan_exit(p)
+    engine.check_safety(p, force=force)
+    if dry_run:
+        if as_json:
+            print_json({"plan": p.to_json(), "result": None})
+        else:
+            out().print("Dry run: nothing written.")
+        return 0
+    if not yes:
+        if not sys.stdin.isatty():
+            from failover.errors import FailoverError
+
+            raise FailoverError("not a terminal, so nobody can confirm: pass --yes to apply "
+                                f"this plan (checksum {p.checksum}), or --dry-run")
+        if not typer.confirm(f"Apply this plan (checksum {p.checksum})?", default=False):
+            out().print("Nothing written.")
+            return 3
+    try:
+        result = engine.move(p, kind=kind, reason=reason, args=args, rollback_of=rollback_of,
+                             on_event=None if quiet() or as_json else _progress)
+    except ConfigError:
+        raise
+    if as_json:
+        print_json({"plan": p.to_json(), "result": result.to_json()})
+    else:
+        _show_result(result)
+    return result.exit_code
+
+
+def _plan_exit(p: Plan) -> int:
+    if p.decision.keep and not p.decision.reason.startswith("roll back"):
+        return 2
+    return 1 if any(not pp.reachable and not pp.tolerated for pp in p.providers) else 0
+
+
+def _progress(kind: str, data: dict[str, Any]) -> None:
+    e = err()
+    if kind == "apply-start":
+        e.print(f"  writing {data['provider']}: {data['changes']} changes...")
+    elif kind == "apply-done":
+        e.print(f"  [green]written[/] {data['provider']} in {fmt_seconds(data['seconds'])}")
+    elif kind == "apply-failed":
+        style = "yellow" if data.get("tolerated") else "red"
+        e.print(f"  [{style}]not written[/] {data['provider']}: {data['error']}")
+    elif kind == "verified":
+        e.print(f"  [green]verified[/] {data['provider']} at {data['authority']} after "
+                f"{fmt_seconds(data['seconds'])}")
+    elif kind == "verify-failed":
+        e.print(f"  [red]not verified[/] {data['provider']} at {data['authority']}: "
+                f"{data['detail']}")
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+_MARK = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
+
+
+def _show_plan(p: Plan, format: Format) -> None:
+    if format is Format.json:
+        print_json(p.to_json())
+        return
+    o = out()
+    o.print(f"[bold]Plan for {p.zone}[/]: {p.decision.reason}")
+    for w in p.decision.warnings:
+        o.print(f"[yellow]warning[/]: {w}")
+    width = max((len(str(c.key)) for pp in p.providers for c in pp.changes), default=0)
+    for pp in p.providers:
+        head = f"[bold]{pp.provider}[/] ({pp.vendor})"
+        if not pp.reachable:
+            note = ("tolerated: its vendor is being evacuated" if pp.tolerated
+                    else "will not be written")
+            o.print(f"{head}  [red]unreachable[/]: {pp.error} [dim]({note})[/]")
+            continue
+        if not pp.changes:
+            o.print(f"{head}  [dim]no changes[/]")
+            continue
+        o.print(head)
+        for c in pp.changes:
+            mark, style = _MARK[c.action]
+            before = ",".join(c.before.values) if c.before else ""
+            after = ",".join(c.after.values) if c.after else ""
+            text = {"create": after, "delete": before, "update": f"{before} -> {after}"}[c.action]
+            ttl = c.after.ttl if c.after else c.before.ttl if c.before else 0
+            if c.before and c.after and c.before.ttl != c.after.ttl:
+                ttl_text = f"ttl {c.before.ttl} -> {c.after.ttl}"
+            else:
+                ttl_text = f"ttl {ttl}"
+            o.print(f"  [{style}]{mark} {c.key!s:<{width}}[/]  {text}  [dim]{ttl_text}[/]")
+    counts = p.counts()
+    unreachable = sum(not pp.reachable for pp in p.providers)
+    o.print(f"[bold]Totals[/]: {counts['update']} to update, {counts['create']} to create, "
+            f"{counts['delete']} to delete at {len(p.providers)} DNS providers"
+            + (f" ({unreachable} unreachable)" if unreachable else ""))
+    o.print(f"Checksum: [bold]{p.checksum}[/]  (apply exactly this with --checksum "
+            f"{p.checksum})")
+
+
+def _show_result(r: MoveResult) -> None:
+    from rich.table import Table
+
+    o = out()
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("PROVIDER", "VENDOR", "WRITE", "TOOK", "VERIFIED AT", "CONVERGED"):
+        table.add_column(col)
+    for s in r.steps:
+        style = {"applied": "green", "unchanged": "dim", "failed": "red",
+                 "unreachable": "red"}[s.state]
+        if s.tolerated and not s.written:
+            style = "yellow"
+        write = f"[{style}]{s.state}{' (tolerated)' if s.tolerated and not s.written else ''}[/]"
+        took = fmt_seconds(s.apply_seconds) if s.state == "applied" else "-"
+        if not s.verifications:
+            table.add_row(s.provider, s.vendor, write, took, "-", s.error or "-")
+        for i, v in enumerate(s.verifications):
+            conv = (f"[green]{fmt_seconds(v.seconds)}[/]" if v.ok else f"[red]{v.detail}[/]")
+            if i == 0:
+                table.add_row(s.provider, s.vendor, write, took, v.authority, conv)
+            else:
+                table.add_row("", "", "", "", v.authority, conv)
+    o.print(table)
+    colour = "green" if r.exit_code == 0 else "yellow" if r.exit_code == 1 else "red"
+    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}: "
+            f"{r.summary}")
+    if r.kind == "move" and r.state != "failed":
+        o.print(f"Undo with: failover rollback {r.move_id}")

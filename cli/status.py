@@ -1,0 +1,173 @@
+"""``failover status`` and ``failover history``."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Optional
+
+import typer
+
+from cli.common import Format, FormatOpt, err, fmt_seconds, load, out, print_json, quiet
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(status)
+    app.command()(history)
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
+    """What every DNS provider answers now for each managed record, and whether they agree.
+
+    Also shows the journal's path and the last move; for a move that was
+    interrupted, what each provider now serves compared with its before-image
+    and the plan: written, not written, or partly written. Exit 0 when all
+    agree, 1 when a provider is unreachable or they disagree, 2 when a move
+    was interrupted.
+    """
+    from failover.engine import Engine
+    from failover.records import relative_name
+
+    config = load(ctx)
+    engine = Engine(config)
+    try:
+        if quiet() or format is Format.json:
+            report = engine.status()
+        else:
+            with err().status("reading every DNS provider..."):
+                report = engine.status()
+    finally:
+        engine.close()
+    code = 0
+    if not report.all_agree or any(p.rrsets is None for p in report.providers):
+        code = 1
+    if report.last_move and report.last_move.shown_state == "interrupted":
+        code = 2
+    if format is Format.json:
+        print_json({
+            "journal": report.journal, "exit_code": code,
+            "providers": [{"provider": p.provider, "vendor": p.vendor, "error": p.error,
+                           "rrsets": None if p.rrsets is None else
+                           [p.rrsets[k].to_json() for k in sorted(p.rrsets)]}
+                          for p in report.providers],
+            "agree": [{"name": n, "type": t, "agree": a} for (n, t), a in report.agree.items()],
+            "last_move": None if report.last_move is None else {
+                "id": report.last_move.id, "kind": report.last_move.kind,
+                "state": report.last_move.shown_state, "started": report.last_move.started,
+                "summary": report.last_move.summary},
+            "unfinished": [{"provider": s.step.provider, "step": s.step.state, "now": s.now}
+                           for s in report.unfinished]})
+        return code
+
+    from rich.table import Table
+
+    o = out()
+    o.print(f"Journal: {report.journal}")
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("RECORD")
+    for p in report.providers:
+        table.add_column(f"{p.provider} ({p.vendor})")
+    table.add_column("AGREE")
+    for name, rtype in report.managed:
+        row = [f"{relative_name(name, config.zone)} {rtype}"]
+        for p in report.providers:
+            if p.rrsets is None:
+                row.append("[red]unreachable[/]")
+                continue
+            sets = [rr for k, rr in sorted(p.rrsets.items()) if (k.name, k.rtype) == (name, rtype)]
+            row.append(" ".join(",".join(rr.values) + (f" w{rr.weight}" if rr.weight else "")
+                                for rr in sets) or "[dim](none)[/]")
+        ok = report.agree[(name, rtype)]
+        row.append("[green]yes[/]" if ok else "[red]NO[/]")
+        table.add_row(*row)
+    o.print(table)
+    for p in report.providers:
+        if p.error:
+            o.print(f"[red]{p.provider}[/]: {p.error}")
+    m = report.last_move
+    if m is None:
+        o.print("No moves yet.")
+    else:
+        o.print(f"Last {m.kind}: {m.id} [bold]{m.shown_state}[/] at {_when(m.started)}: "
+                f"{m.summary or m.reason}")
+    if report.unfinished:
+        o.print(f"[red]Move {m.id if m else '?'} did not finish[/] (pid {m.pid if m else '?'} "
+                "is gone). Per provider, against what it serves now:")
+        for s in report.unfinished:
+            o.print(f"  {s.step.provider}: step '{s.step.state}', now [bold]{s.now}[/]")
+        o.print("Finish it with 'failover move' or undo it with "
+                f"'failover rollback {m.id if m else ''}'.")
+    return code
+
+
+def history(ctx: typer.Context,
+            move_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
+                help="Show one move in full: its steps and verifications.")] = None,
+            limit: Annotated[int, typer.Option(help="How many moves to list.")] = 20,
+            format: FormatOpt = Format.table) -> int:
+    """List moves and rollbacks with their outcomes, newest first."""
+    from failover.journal import Journal
+
+    config = load(ctx)
+    journal = Journal(config.journal_path())
+    try:
+        if move_id is not None:
+            return _one(journal, move_id, format)
+        moves = journal.moves(limit=limit)
+    finally:
+        journal.close()
+    if format is Format.json:
+        print_json([{"id": m.id, "kind": m.kind, "state": m.shown_state, "started": m.started,
+                     "finished": m.finished, "reason": m.reason, "checksum": m.checksum,
+                     "rollback_of": m.rollback_of, "summary": m.summary} for m in moves])
+        return 0
+    from rich.table import Table
+
+    if not moves:
+        out().print(f"No moves in {config.journal_path()}.")
+        return 0
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("ID", "KIND", "STARTED", "TOOK", "STATE", "CHECKSUM", "WHY"):
+        table.add_column(col)
+    for m in moves:
+        took = fmt_seconds(m.finished - m.started) if m.finished else "-"
+        kind = f"{m.kind} of {m.rollback_of}" if m.rollback_of else m.kind
+        table.add_row(str(m.id), kind, _when(m.started), took, m.shown_state, m.checksum, m.reason)
+    out().print(table)
+    return 0
+
+
+def _one(journal: object, move_id: int, format: Format) -> int:
+    from failover.errors import JournalError
+    from failover.journal import Journal
+
+    assert isinstance(journal, Journal)
+    m = journal.move(move_id)
+    if m is None:
+        raise JournalError(f"no move {move_id} in {journal.path}; see 'failover history'")
+    steps = journal.steps(move_id)
+    checks = journal.verifications(move_id)
+    if format is Format.json:
+        print_json({"id": m.id, "kind": m.kind, "state": m.shown_state, "reason": m.reason,
+                    "summary": m.summary, "started": m.started, "finished": m.finished,
+                    "steps": [{"provider": s.provider, "vendor": s.vendor, "state": s.state,
+                               "error": s.error, "changes": s.changes, "before": s.before}
+                              for s in steps],
+                    "verifications": checks})
+        return 0
+    o = out()
+    o.print(f"[bold]{m.kind} {m.id}[/] {m.shown_state}: {m.reason}")
+    o.print(f"  started {_when(m.started)}, finished {_when(m.finished)}, checksum {m.checksum}")
+    for s in steps:
+        o.print(f"  {s.provider} ({s.vendor}): {s.state}, {len(s.changes)} changes"
+                + (f": {s.error}" if s.error else ""))
+    for v in checks:
+        mark = "[green]ok[/]" if v["ok"] else "[red]failed[/]"
+        o.print(f"    verify {v['provider']} at {v['authority']}: {mark} after "
+                f"{fmt_seconds(v['seconds'])}")
+    if m.summary:
+        o.print(f"  {m.summary}")
+    return 0

@@ -1,0 +1,63 @@
+"""The move lock: only one move at a time.
+
+A local file lock (``flock``) beside the journal. The holder writes who it is
+into the file, so the loser can say "held by pid 4242 on ops-laptop since
+12:03:04 (failover move --off aws)". The kernel drops the lock when the
+holder dies, so a killed move never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+from failover.errors import LockHeld
+
+
+class MoveLock:
+    """``with MoveLock(path): ...`` holds the lock for the block or raises LockHeld."""
+
+    def __init__(self, path: Path, command: str | None = None) -> None:
+        self.path = path
+        self.command = command or " ".join(["failover", *sys.argv[1:]])
+        self._fd: int | None = None
+
+    def __enter__(self) -> MoveLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise LockHeld(f"another move is running: held by {holder}; wait for it to finish, "
+                           "or see 'failover status'") from None
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
+                "command": self.command}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(info["since"])))
+        return f"pid {info['pid']} on {info['host']} since {since} ({info['command']})"
+    except (ValueError, KeyError, TypeError):
+        return "another process (no holder details)"

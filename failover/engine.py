@@ -1,0 +1,279 @@
+"""The engine's front door: what the CLI (and the watcher, drills, tests) call.
+
+An :class:`Engine` holds one config, its journal and its DNS providers, and
+offers the verbs of the flow in DESIGN.md: ``check`` (probe and judge),
+``plan`` (decide and diff every provider), ``move`` (apply a reviewed plan),
+``rollback_plan`` (the plan that restores a move's before-images),
+``status`` (what every provider serves now, and what an interrupted move
+did and did not write). Rendering is the caller's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from failover.clock import Clock, SystemClock
+from failover.config import Config, Hosting
+from failover.coord.lock import MoveLock
+from failover.dns.base import Provider
+from failover.errors import FailoverError, JournalError
+from failover.health import Verdict, exit_code, judge_all
+from failover.journal import Journal, MoveRow, StepRow
+from failover.move import EventSink, MoveResult, execute
+from failover.plan import Plan, ProviderPlan, check_safety, provider_plan
+from failover.policy import Decision, decide, desired_rrsets
+from failover.probes.base import ProbeResult
+from failover.records import RRKey, RRSet, Snapshot, absolute_name
+
+ProviderFactory = Callable[[str, Config], Provider]
+
+
+@dataclass
+class CheckReport:
+    at: float
+    verdicts: list[Verdict]
+    results: list[ProbeResult]
+    exit_code: int
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "exit_code": self.exit_code, "seconds": round(self.seconds, 3),
+                "hostings": [v.to_json() for v in self.verdicts]}
+
+
+@dataclass
+class ProviderStatus:
+    provider: str
+    vendor: str
+    rrsets: dict[RRKey, RRSet] | None
+    error: str | None = None
+
+
+@dataclass
+class StepStatus:
+    """What an unfinished move's step wrote, judged against what the provider serves now."""
+
+    step: StepRow
+    now: str        # written | not written | partly written | changed since | unknown
+
+
+@dataclass
+class StatusReport:
+    journal: str
+    managed: list[tuple[str, str]]
+    providers: list[ProviderStatus]
+    agree: dict[tuple[str, str], bool]
+    last_move: MoveRow | None
+    unfinished: list[StepStatus] = field(default_factory=list)
+
+    @property
+    def all_agree(self) -> bool:
+        return all(self.agree.values())
+
+
+class Engine:
+    def __init__(self, config: Config, *, clock: Clock | None = None,
+                 provider_factory: ProviderFactory | None = None) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self._factory = provider_factory
+        self._providers: dict[str, Provider] = {}
+        self._journal: Journal | None = None
+        self._endpoints: dict[str, dict[str, list[str]]] | None = None
+
+    # -- plumbing --------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            self._journal = Journal(self.config.journal_path())
+        return self._journal
+
+    def close(self) -> None:
+        for p in self._providers.values():
+            p.close()
+        if self._journal is not None:
+            self._journal.close()
+
+    def provider(self, name: str) -> Provider:
+        if name not in self._providers:
+            if self._factory is not None:
+                self._providers[name] = self._factory(name, self.config)
+            else:
+                from failover.dns import make_provider
+
+                self._providers[name] = make_provider(name, self.config)
+        return self._providers[name]
+
+    def lock(self, command: str | None = None) -> MoveLock:
+        path = self.config.journal_path()
+        return MoveLock(path.with_name(path.name + ".lock"), command)
+
+    def endpoints(self) -> dict[str, dict[str, list[str]]]:
+        if self._endpoints is None:
+            from failover.inventory import resolve_endpoints
+
+            self._endpoints = resolve_endpoints(self.config)
+        return self._endpoints
+
+    @property
+    def managed(self) -> list[tuple[str, str]]:
+        return [(absolute_name(r.name, self.config.zone), r.type) for r in self.config.records]
+
+    # -- check -----------------------------------------------------------------
+
+    def check(self, hostings: Sequence[str] | None = None) -> CheckReport:
+        """Probe every hosting (or those named), judge with hysteresis, journal it all."""
+        from failover.probes import probe_all, targets_for
+
+        cfg = self.config
+        names = list(hostings) if hostings else list(cfg.hosting)
+        endpoints = self.endpoints()
+        targets = targets_for(cfg, {h: endpoints[h] for h in names})
+        t0, at = self.clock.monotonic(), self.clock.now()
+        results = probe_all(targets, concurrency=cfg.concurrency, clock=self.clock)
+        previous = self.journal.hosting_states()
+        verdicts, states = judge_all({h: cfg.hosting[h].vendor for h in names}, results,
+                                     previous, rise=cfg.rise, fall=cfg.fall, now=at)
+        self.journal.record_checks([(r.at, r.hosting, r.probe, r.target, r.ok, r.latency,
+                                     r.reason) for r in results])
+        self.journal.save_verdicts(at, states, [(v.hosting, v.verdict, v.reason,
+                                                 [e.to_json() for e in v.evidence])
+                                                for v in verdicts])
+        return CheckReport(at, verdicts, results, exit_code(verdicts, cfg.policy.min_healthy),
+                           self.clock.monotonic() - t0)
+
+    # -- reading providers -------------------------------------------------------
+
+    def read_all(self) -> dict[str, tuple[dict[RRKey, RRSet] | None, str | None]]:
+        """Every provider's current RRsets for the managed records, read concurrently."""
+        keys = self.managed
+
+        def read(name: str) -> tuple[str, dict[RRKey, RRSet] | None, str | None]:
+            try:
+                return name, self.provider(name).read(keys), None
+            except FailoverError as exc:
+                return name, None, str(exc)
+            except Exception as exc:  # an SDK error we did not map: still one line
+                return name, None, f"{name}: {type(exc).__name__}: {exc}"
+
+        names = list(self.config.dns)
+        with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+            out = {n: (cur, err) for n, cur, err in pool.map(read, names)}
+        return out
+
+    # -- plan and move -------------------------------------------------------------
+
+    def plan(self, *, off: Sequence[str] = (), to: str | None = None,
+             verdicts: Mapping[str, Verdict] | None = None) -> Plan:
+        """Decide from fresh verdicts (or the given ones) and diff every provider."""
+        if verdicts is None:
+            verdicts = {v.hosting: v for v in self.check().verdicts}
+        decision = decide(self.config, verdicts, off=off, to=to)
+        return self.plan_for(decision)
+
+    def plan_for(self, decision: Decision) -> Plan:
+        endpoints = self.endpoints() if not decision.keep else {}
+        current = self.read_all()
+        providers = []
+        for name, spec in self.config.dns.items():
+            desired = desired_rrsets(self.config, decision, endpoints,
+                                     weighted=type(self.provider(name)).supports_weights)
+            cur, err = current[name]
+            providers.append(provider_plan(name, spec.vendor, cur, desired, self.managed,
+                                           error=err, tolerated=spec.vendor in decision.off))
+        return Plan(self.config.zone, decision, providers, self.managed)
+
+    def check_safety(self, plan: Plan, *, force: bool) -> None:
+        check_safety(plan, self.config.policy.max_change_fraction, force=force)
+
+    def move(self, plan: Plan, *, reason: str, args: dict[str, Any], kind: str = "move",
+             rollback_of: int | None = None, on_event: EventSink | None = None) -> MoveResult:
+        """Apply a reviewed plan. The caller holds :meth:`lock` across plan and move."""
+        return execute(plan, {n: self.provider(n) for n in self.config.dns}, self.journal,
+                       self.clock, kind=kind, reason=reason, args=args,
+                       verify_timeout=self.config.verify.timeout,
+                       verify_interval=self.config.verify.interval, rollback_of=rollback_of,
+                       on_event=on_event)
+
+    # -- rollback ----------------------------------------------------------------------
+
+    def rollback_target(self, move_id: int | None) -> MoveRow:
+        """The move to undo: the one named, or the newest move not already rolled back."""
+        journal = self.journal
+        if move_id is not None:
+            row = journal.move(move_id)
+            if row is None:
+                raise JournalError(f"no move {move_id} in {journal.path}; see 'failover history'")
+            return row
+        for row in journal.moves(limit=1000):
+            if row.kind == "move" and not journal.rolled_back(row.id):
+                return row
+        raise JournalError(f"nothing to roll back in {journal.path}; see 'failover history'")
+
+    def rollback_plan(self, target: MoveRow) -> Plan:
+        """The plan that brings every provider the move touched back to its before-image."""
+        steps = {s.provider: s for s in self.journal.steps(target.id)}
+        current = self.read_all()
+        providers: list[ProviderPlan] = []
+        for name, step in steps.items():
+            if step.state in ("unreachable", "planned") or name not in self.config.dns:
+                continue
+            before = Snapshot.from_json(name, step.before).rrsets
+            desired: dict[tuple[str, str], dict[RRKey, RRSet]] = {}
+            for record in self.managed:
+                desired[record] = {k: v for k, v in before.items() if (k.name, k.rtype) == record}
+            cur, err = current[name]
+            pp = provider_plan(name, step.vendor, cur, desired, self.managed, error=err,
+                               tolerated=step.tolerated)
+            providers.append(pp)
+        decision = Decision((), f"roll back move {target.id} ({target.reason})")
+        return Plan(self.config.zone, decision, providers, self.managed)
+
+    # -- status ------------------------------------------------------------------------
+
+    def status(self) -> StatusReport:
+        current = self.read_all()
+        providers = [ProviderStatus(n, self.config.dns[n].vendor, cur, err)
+                     for n, (cur, err) in current.items()]
+        agree: dict[tuple[str, str], bool] = {}
+        for record in self.managed:
+            seen = {tuple(sorted(v for k, rr in p.rrsets.items()
+                                 if (k.name, k.rtype) == record for v in rr.values))
+                    for p in providers if p.rrsets is not None}
+            agree[record] = len(seen) <= 1
+        moves = self.journal.moves(limit=1)
+        last = moves[0] if moves else None
+        unfinished: list[StepStatus] = []
+        if last is not None and last.shown_state in ("interrupted", "applying", "verifying"):
+            for step in self.journal.steps(last.id):
+                cur = current.get(step.provider, (None, None))[0]
+                unfinished.append(StepStatus(step, _written(step, cur, self.managed)))
+        return StatusReport(str(self.journal.path), self.managed, providers, agree, last,
+                            unfinished)
+
+
+def _written(step: StepRow, live: dict[RRKey, RRSet] | None,
+             managed: list[tuple[str, str]]) -> str:
+    if live is None:
+        return "unknown (provider unreachable now)"
+    before = Snapshot.from_json(step.provider, step.before).rrsets
+    desired = Snapshot.from_json(step.provider, step.desired).rrsets
+    if not step.changes:
+        return "nothing to write"
+    if live == desired:
+        return "written"
+    if live == before:
+        return "not written"
+    partly = [k for k in live if live.get(k) == desired.get(k) and live.get(k) != before.get(k)]
+    return "partly written" if partly else "changed since"
+
+
+def hostings_by_vendor(config: Config) -> dict[str, list[tuple[str, Hosting]]]:
+    out: dict[str, list[tuple[str, Hosting]]] = {}
+    for name, h in config.hosting.items():
+        out.setdefault(h.vendor, []).append((name, h))
+    return out

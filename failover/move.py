@@ -1,0 +1,254 @@
+"""Move: apply a reviewed plan to every live DNS provider, verify, journal; and roll back.
+
+Every provider is written concurrently in its own thread, so one failing or
+slow provider stops no other; the result says exactly which succeeded. The
+plan and every before-image are committed to the journal before the first
+write. Verification asks each authoritative source directly until it serves
+the new answers or the timeout passes, and records how long each took.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from failover.clock import Clock
+from failover.dns.base import Authority, Provider
+from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError
+from failover.journal import Journal
+from failover.plan import Plan, ProviderPlan
+from failover.records import RRKey, RRSet
+
+# on_event(kind, data): progress for whoever renders it; never required.
+EventSink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class Verification:
+    provider: str
+    authority: str
+    ok: bool
+    seconds: float
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"provider": self.provider, "authority": self.authority, "ok": self.ok,
+                "seconds": round(self.seconds, 3), "detail": self.detail}
+
+
+@dataclass
+class StepResult:
+    """One provider's part of a move."""
+
+    provider: str
+    vendor: str
+    state: str            # applied | unchanged | failed | unreachable
+    changes: int
+    tolerated: bool
+    error: str | None = None
+    apply_seconds: float = 0.0
+    verifications: list[Verification] = field(default_factory=list)
+
+    @property
+    def written(self) -> bool:
+        return self.state in ("applied", "unchanged")
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verifications) and all(v.ok for v in self.verifications)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"provider": self.provider, "vendor": self.vendor, "state": self.state,
+                "changes": self.changes, "tolerated": self.tolerated, "error": self.error,
+                "apply_seconds": round(self.apply_seconds, 3),
+                "verified": self.verified,
+                "verifications": [v.to_json() for v in self.verifications]}
+
+
+@dataclass
+class MoveResult:
+    move_id: int
+    kind: str
+    state: str            # done | partial | unverified | failed
+    checksum: str
+    seconds: float
+    steps: list[StepResult]
+    summary: str
+
+    @property
+    def exit_code(self) -> int:
+        if self.state == "done":
+            return EXIT_WARNING if any(s.state in ("failed", "unreachable")
+                                       for s in self.steps) else EXIT_OK
+        return EXIT_CRITICAL
+
+    def to_json(self) -> dict[str, Any]:
+        return {"move_id": self.move_id, "kind": self.kind, "state": self.state,
+                "checksum": self.checksum, "seconds": round(self.seconds, 3),
+                "summary": self.summary, "steps": [s.to_json() for s in self.steps]}
+
+
+def execute(plan: Plan, providers: Mapping[str, Provider], journal: Journal, clock: Clock, *,
+            kind: str = "move", reason: str, args: dict[str, Any],
+            verify_timeout: float, verify_interval: float,
+            rollback_of: int | None = None, on_event: EventSink | None = None) -> MoveResult:
+    """Apply ``plan`` and verify it; every edge is journaled as it happens."""
+    emit = on_event or (lambda _kind, _data: None)
+    t0 = clock.monotonic()
+    steps = [{"provider": p.provider, "vendor": p.vendor,
+              "before": _json(p.current) if p.current is not None else [],
+              "desired": _json(p.desired), "changes": [c.to_json() for c in p.changes],
+              "state": "planned" if p.reachable else "unreachable", "tolerated": p.tolerated}
+             for p in plan.providers]
+    move_id = journal.begin_move(kind=kind, at=clock.now(), reason=reason, args=args,
+                                 checksum=plan.checksum, steps=steps, rollback_of=rollback_of)
+    emit("begin", {"move_id": move_id, "checksum": plan.checksum})
+
+    results: dict[str, StepResult] = {}
+    applied_at: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def write(pp: ProviderPlan) -> None:
+        step = StepResult(pp.provider, pp.vendor, "unchanged", len(pp.changes), pp.tolerated)
+        if not pp.reachable:
+            step.state, step.error = "unreachable", pp.error
+            emit("apply-failed", {"provider": pp.provider, "error": pp.error,
+                                  "tolerated": pp.tolerated})
+        elif pp.changes:
+            start = clock.monotonic()
+            journal.step_state(move_id, pp.provider, "writing", at=clock.now())
+            emit("apply-start", {"provider": pp.provider, "changes": len(pp.changes)})
+            try:
+                providers[pp.provider].apply(pp.changes)
+            except FailoverError as exc:
+                step.state, step.error = "failed", str(exc)
+            except Exception as exc:  # an SDK's own error: keep the move going elsewhere
+                step.state, step.error = "failed", f"{pp.provider}: {type(exc).__name__}: {exc}"
+            else:
+                step.state = "applied"
+            step.apply_seconds = clock.monotonic() - start
+            journal.step_state(move_id, pp.provider, step.state, at=clock.now(),
+                               error=step.error)
+            emit("apply-done" if step.state == "applied" else "apply-failed",
+                 {"provider": pp.provider, "seconds": step.apply_seconds, "error": step.error,
+                  "tolerated": pp.tolerated})
+        else:
+            journal.step_state(move_id, pp.provider, "unchanged", at=clock.now())
+        with lock:
+            results[pp.provider] = step
+            applied_at[pp.provider] = clock.monotonic()
+
+    with ThreadPoolExecutor(max_workers=max(1, len(plan.providers))) as pool:
+        list(pool.map(write, plan.providers))
+
+    journal.move_state(move_id, "verifying")
+    keys = plan.managed
+    jobs: list[tuple[ProviderPlan, Authority]] = []
+    for pp in plan.providers:
+        step = results[pp.provider]
+        if not step.written:
+            continue
+        try:
+            authorities = providers[pp.provider].authorities()
+        except FailoverError as exc:
+            step.verifications.append(Verification(pp.provider, "(authorities)", False, 0.0,
+                                                   str(exc)))
+            continue
+        jobs.extend((pp, a) for a in authorities)
+
+    def check(job: tuple[ProviderPlan, Authority]) -> Verification:
+        pp, authority = job
+        v = verify_one(pp.provider, authority, keys, pp.desired, clock,
+                       since=applied_at[pp.provider], timeout=verify_timeout,
+                       interval=verify_interval)
+        journal.record_verification(move_id, pp.provider, authority.label, v.ok, v.seconds,
+                                    v.detail, clock.now())
+        emit("verified" if v.ok else "verify-failed", v.to_json())
+        return v
+
+    if jobs:
+        with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
+            for v in pool.map(check, jobs):
+                results[v.provider].verifications.append(v)
+
+    ordered = [results[p.provider] for p in plan.providers]
+    state = _outcome(ordered)
+    seconds = clock.monotonic() - t0
+    summary = _summary(kind, state, ordered, seconds)
+    journal.move_state(move_id, state, at=clock.now(), summary=summary)
+    emit("end", {"move_id": move_id, "state": state, "seconds": seconds})
+    return MoveResult(move_id, kind, state, plan.checksum, seconds, ordered, summary)
+
+
+def verify_one(provider: str, authority: Authority, keys: Sequence[tuple[str, str]],
+               desired: Mapping[RRKey, RRSet], clock: Clock, *, since: float, timeout: float,
+               interval: float) -> Verification:
+    """Ask ``authority`` until it serves ``desired`` for ``keys``, or ``timeout`` passes."""
+    deadline = clock.monotonic() + timeout
+    last = "no answer yet"
+    while True:
+        try:
+            got = authority.read(keys)
+            wrong = mismatches(got, desired)
+            if not wrong:
+                return Verification(provider, authority.label, True,
+                                    clock.monotonic() - since, "serves the new answers")
+            last = "; ".join(wrong[:3])
+        except FailoverError as exc:
+            last = str(exc)
+        if clock.monotonic() >= deadline:
+            return Verification(provider, authority.label, False, clock.monotonic() - since,
+                                f"still not serving the new answers after {timeout:g}s: {last}")
+        clock.sleep(interval)
+
+
+def mismatches(got: Mapping[RRKey, RRSet], desired: Mapping[RRKey, RRSet]) -> list[str]:
+    """What differs between served and desired, one phrase per RRset."""
+    out = []
+    for key in sorted(set(got) | set(desired)):
+        g, d = got.get(key), desired.get(key)
+        if g == d:
+            continue
+        if d is None:
+            out.append(f"{key} still served: {','.join(g.values) if g else ''}")
+        elif g is None:
+            out.append(f"{key} missing, want {','.join(d.values)}")
+        elif g.values != d.values:
+            out.append(f"{key} serves {','.join(g.values)}, want {','.join(d.values)}")
+        else:
+            out.append(f"{key} ttl {g.ttl}, want {d.ttl}")
+    return out
+
+
+def _outcome(steps: Sequence[StepResult]) -> str:
+    needed = [s for s in steps if not s.tolerated]
+    if any(not s.written for s in needed):
+        return "failed" if not any(s.state == "applied" for s in steps) else "partial"
+    if any(s.written and not s.verified for s in steps):
+        return "unverified"
+    return "done"
+
+
+def _summary(kind: str, state: str, steps: Sequence[StepResult], seconds: float) -> str:
+    applied = [s.provider for s in steps if s.state == "applied"]
+    same = [s.provider for s in steps if s.state == "unchanged"]
+    failed = [f"{s.provider}{' (tolerated)' if s.tolerated else ''}" for s in steps
+              if not s.written]
+    parts = [f"{kind} {state} in {seconds:.2f}s"]
+    if applied:
+        parts.append("written: " + ", ".join(applied))
+    if same:
+        parts.append("already right: " + ", ".join(same))
+    if failed:
+        parts.append("not written: " + ", ".join(failed))
+    unverified = [s.provider for s in steps if s.written and not s.verified]
+    if unverified:
+        parts.append("not verified: " + ", ".join(unverified))
+    return "; ".join(parts)
+
+
+def _json(rrsets: Mapping[RRKey, RRSet]) -> list[dict[str, Any]]:
+    return [rrsets[k].to_json() for k in sorted(rrsets)]

@@ -1,0 +1,120 @@
+"""Plans: per DNS provider, the changes from what it serves to what the policy wants.
+
+A plan is plain data: safe to print, hash and review. Its checksum covers
+every provider's changes and reachability, so ``move --checksum`` applies
+only the plan that was reviewed. ``check_safety`` refuses plans that touch
+more than ``policy.max_change_fraction`` of the managed records at any
+provider unless forced (octoDNS's ``raise_if_unsafe``, per provider).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from failover.errors import UnsafePlanError
+from failover.policy import Decision
+from failover.records import Change, RRKey, RRSet, diff
+
+
+@dataclass
+class ProviderPlan:
+    """What one DNS provider serves now, what it should serve, and the changes between."""
+
+    provider: str
+    vendor: str
+    current: dict[RRKey, RRSet] | None       # None when it could not be read
+    desired: dict[RRKey, RRSet]
+    changes: list[Change] = field(default_factory=list)
+    error: str | None = None                 # why it could not be read
+    tolerated: bool = False                  # its vendor is being evacuated: failure is expected
+
+    @property
+    def reachable(self) -> bool:
+        return self.current is not None
+
+    def touched_records(self) -> set[tuple[str, str]]:
+        return {(c.key.name, c.key.rtype) for c in self.changes}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"provider": self.provider, "vendor": self.vendor, "reachable": self.reachable,
+                "error": self.error, "tolerated": self.tolerated,
+                "current": _rrsets_json(self.current) if self.current is not None else None,
+                "desired": _rrsets_json(self.desired),
+                "changes": [c.to_json() for c in self.changes]}
+
+
+@dataclass
+class Plan:
+    """Every provider's plan, the decision behind them and a checksum over the changes."""
+
+    zone: str
+    decision: Decision
+    providers: list[ProviderPlan]
+    managed: list[tuple[str, str]]
+
+    @property
+    def checksum(self) -> str:
+        body = [{"provider": p.provider, "reachable": p.reachable,
+                 "changes": [c.to_json() for c in p.changes]} for p in self.providers]
+        raw = json.dumps({"zone": self.zone, "providers": body}, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    @property
+    def change_count(self) -> int:
+        return sum(len(p.changes) for p in self.providers)
+
+    @property
+    def empty(self) -> bool:
+        return self.change_count == 0
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "delete": 0}
+        for p in self.providers:
+            for c in p.changes:
+                out[c.action] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"zone": self.zone, "checksum": self.checksum,
+                "decision": {"serve": list(self.decision.serve), "reason": self.decision.reason,
+                             "keep": self.decision.keep, "off": list(self.decision.off),
+                             "to": self.decision.to, "warnings": list(self.decision.warnings)},
+                "totals": {**self.counts(), "providers": len(self.providers),
+                           "unreachable": sum(not p.reachable for p in self.providers)},
+                "providers": [p.to_json() for p in self.providers]}
+
+
+def _rrsets_json(rrsets: Mapping[RRKey, RRSet]) -> list[dict[str, Any]]:
+    return [rrsets[k].to_json() for k in sorted(rrsets)]
+
+
+def provider_plan(provider: str, vendor: str, current: dict[RRKey, RRSet] | None,
+                  desired_by_record: Mapping[tuple[str, str], dict[RRKey, RRSet]],
+                  managed: list[tuple[str, str]], *, error: str | None = None,
+                  tolerated: bool = False) -> ProviderPlan:
+    """Diff one provider. Records the policy leaves out keep their current RRsets."""
+    if current is None:
+        return ProviderPlan(provider, vendor, None, {}, [], error, tolerated)
+    desired: dict[RRKey, RRSet] = {}
+    for record in managed:
+        mine = {k: v for k, v in current.items() if (k.name, k.rtype) == record}
+        desired.update(desired_by_record.get(record, mine))
+    return ProviderPlan(provider, vendor, current, desired, diff(current, desired), None,
+                        tolerated)
+
+
+def check_safety(plan: Plan, max_fraction: float, *, force: bool) -> None:
+    """Refuse a plan that touches more than ``max_fraction`` of the managed records."""
+    if force or not plan.managed:
+        return
+    for p in plan.providers:
+        fraction = len(p.touched_records()) / len(plan.managed)
+        if fraction > max_fraction + 1e-9:
+            raise UnsafePlanError(
+                f"the plan changes {len(p.touched_records())} of {len(plan.managed)} managed "
+                f"records ({fraction:.0%}) at {p.provider}, over policy.max_change_fraction "
+                f"{max_fraction:.0%}; review it and pass --force to apply")

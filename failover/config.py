@@ -66,10 +66,108 @@ class Strict(BaseModel):
 
 # -- vendors -----------------------------------------------------------------
 
+# -- control planes: "is our account at this vendor still alive?" ---------------
+
+class AwsControl(Strict):
+    """STS GetCallerIdentity and the service's EC2 instances."""
+
+    kind: Literal["aws"]
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    profile: str | None = None
+    credentials_file: str | None = None
+    access_key_id_env: str | None = None
+    secret_access_key_env: str | None = None
+    instance_ids: list[str] = Field(default_factory=list)
+    instance_tags: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration = 10.0
+
+
+class GcpControl(Strict):
+    """The project's lifecycle state and the service's instances, through Google's REST APIs."""
+
+    kind: Literal["gcp"]
+    project: str
+    zone: str | None = None
+    instances: list[str] = Field(default_factory=list)
+    token_env: str | None = None
+    token_file: str | None = None
+    resource_manager_url: str = "https://cloudresourcemanager.googleapis.com"
+    compute_url: str = "https://compute.googleapis.com"
+    billing_url: str = "https://cloudbilling.googleapis.com"
+    timeout: Duration = 10.0
+
+
+class SshControl(Strict):
+    """A bare-metal host's SSH banner over TCP."""
+
+    kind: Literal["ssh"]
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    timeout: Duration = 5.0
+
+
+class HttpControl(Strict):
+    """Any vendor API described here: what 'alive' and 'terminated' look like."""
+
+    kind: Literal["http"]
+    url: str
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    token_env: str | None = None
+    token_file: str | None = None
+    header: str = "Authorization"
+    scheme: str = "Bearer"
+    alive_status: list[int] = Field(default_factory=lambda: [200])
+    terminated_status: list[int] = Field(default_factory=lambda: [401, 403])
+    alive_body: str | None = None
+    terminated_body: list[str] = Field(default_factory=list)
+    verify_tls: bool = True
+    timeout: Duration = 10.0
+
+
+ControlPlane = Annotated[AwsControl | GcpControl | SshControl | HttpControl,
+                         Field(discriminator="kind")]
+
+
 class Vendor(Strict):
-    """A company that can cut us off. Control-plane probes attach here (see issue 3)."""
+    """A company that can cut us off, and how to ask whether our account there is alive."""
 
     description: str = ""
+    control: ControlPlane | None = None
+    # Anything else that goes with this vendor (SaaS, chat, SMS): named in runbooks.
+    services: list[str] = Field(default_factory=list)
+
+
+# -- backups: does a standby vendor have data to serve? ------------------------------
+
+class S3Backup(Strict):
+    """The newest object under a prefix in S3-compatible storage."""
+
+    kind: Literal["s3"]
+    vendor: str
+    bucket: str
+    prefix: str = ""
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    profile: str | None = None
+    credentials_file: str | None = None
+    access_key_id_env: str | None = None
+    secret_access_key_env: str | None = None
+    rpo: Duration
+    timeout: Duration = 10.0
+
+
+class PathBackup(Strict):
+    """The newest file under a local (or mounted) path."""
+
+    kind: Literal["path"]
+    vendor: str
+    path: str
+    pattern: str = "*"
+    rpo: Duration
+
+
+Backup = Annotated[S3Backup | PathBackup, Field(discriminator="kind")]
 
 
 # -- hostings ----------------------------------------------------------------
@@ -261,6 +359,9 @@ class Config(Strict):
     policy: Policy = Field(default_factory=Policy)
     verify: Verify = Field(default_factory=Verify)
     journal: str | None = None
+    backups: dict[str, Backup] = Field(default_factory=dict)
+    # The highest TTL a managed record may have before 'check' warns.
+    max_ttl: int = Field(default=300, ge=1)
 
     # Where the file was read from; relative paths inside it are taken from its folder.
     source: str = Field(default="<memory>", exclude=True)
@@ -416,8 +517,14 @@ def _pick(annotation: Any, data: Any) -> type[BaseModel] | None:
         return annotation
     if get_origin(annotation) not in (Union, types.UnionType):
         return None
-    members = [_strip(a) for a in get_args(annotation)]
-    models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+    models: list[type[BaseModel]] = []
+    pending = [_strip(a) for a in get_args(annotation)]
+    while pending:
+        member = pending.pop(0)
+        if get_origin(member) in (Union, types.UnionType):
+            pending.extend(_strip(a) for a in get_args(member))
+        elif isinstance(member, type) and issubclass(member, BaseModel):
+            models.append(member)
     if not models or not isinstance(data, dict):
         return None
     for model in models:
@@ -445,6 +552,10 @@ def _check_references(config: Config, located: Located) -> None:
         if provider.vendor not in config.vendors:
             fail(("dns", name, "vendor"),
                  f"unknown vendor '{provider.vendor}'; declared vendors: {', '.join(vendors)}")
+    for name, backup in config.backups.items():
+        if backup.vendor not in config.vendors:
+            fail(("backups", name, "vendor"),
+                 f"unknown vendor '{backup.vendor}'; declared vendors: {', '.join(vendors)}")
     seen: set[tuple[str, str]] = set()
     for i, record in enumerate(config.records):
         key = (record.name.lower().rstrip("."), record.type)
@@ -482,10 +593,10 @@ def fragility_warnings(config: Config) -> list[str]:
                         "termination takes the whole zone; put one at another vendor")
     for record in config.records:
         ttl = config.record_ttl(record)
-        if ttl > 300:
+        if ttl > config.max_ttl:
             warnings.append(f"managed record '{record.name} {record.type}' has TTL {ttl}s: "
                             "resolvers keep the old answer that long after a move; "
-                            "use 300s or less")
+                            f"use {config.max_ttl}s or less")
     for name, hosting in config.hosting.items():
         if isinstance(hosting.endpoints, StackEndpoints):
             continue

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli import check, moves, status
+from cli import check, moves, status, watch
 
 app = typer.Typer(
     name="failover",
@@ -50,6 +50,7 @@ def _root(
 check.register(app)
 moves.register(app)
 status.register(app)
+watch.register(app)
 
 
 def _register_optional() -> None:

@@ -20,7 +20,7 @@ from failover.config import Config, Hosting
 from failover.coord.lock import MoveLock
 from failover.dns.base import Provider
 from failover.errors import FailoverError, JournalError
-from failover.health import Verdict, exit_code, judge_all
+from failover.health import TERMINATED, Control, Verdict, exit_code, judge_all
 from failover.journal import Journal, MoveRow, StepRow
 from failover.move import EventSink, MoveResult, execute
 from failover.plan import Plan, ProviderPlan, check_safety, provider_plan
@@ -38,10 +38,15 @@ class CheckReport:
     results: list[ProbeResult]
     exit_code: int
     seconds: float
+    controls: dict[str, Any] = field(default_factory=dict)       # vendor -> ControlResult
+    terminated: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at, "exit_code": self.exit_code, "seconds": round(self.seconds, 3),
-                "hostings": [v.to_json() for v in self.verdicts]}
+                "hostings": [v.to_json() for v in self.verdicts],
+                "vendors": {name: c.to_json() for name, c in sorted(self.controls.items())},
+                "terminated": {v: {"since": since, "reason": why}
+                               for v, (since, why) in sorted(self.terminated.items())}}
 
 
 @dataclass
@@ -134,17 +139,46 @@ class Engine:
         endpoints = self.endpoints()
         targets = targets_for(cfg, {h: endpoints[h] for h in names})
         t0, at = self.clock.monotonic(), self.clock.now()
-        results = probe_all(targets, concurrency=cfg.concurrency, clock=self.clock)
+        vendors = sorted({cfg.hosting[h].vendor for h in names})
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Control planes are asked while the data-plane probes run.
+            pending = pool.submit(self.control_planes, vendors)
+            results = probe_all(targets, concurrency=cfg.concurrency, clock=self.clock)
+            controls = pending.result()
         previous = self.journal.hosting_states()
-        verdicts, states = judge_all({h: cfg.hosting[h].vendor for h in names}, results,
-                                     previous, rise=cfg.rise, fall=cfg.fall, now=at)
+        verdicts, states = judge_all(
+            {h: cfg.hosting[h].vendor for h in names}, results, previous, rise=cfg.rise,
+            fall=cfg.fall, now=at,
+            controls={v: Control(c.state, c.reason) for v, c in controls.items()})
         self.journal.record_checks([(r.at, r.hosting, r.probe, r.target, r.ok, r.latency,
                                      r.reason) for r in results])
         self.journal.save_verdicts(at, states, [(v.hosting, v.verdict, v.reason,
                                                  [e.to_json() for e in v.evidence])
                                                 for v in verdicts])
+        for v in verdicts:
+            if v.verdict == TERMINATED:
+                self.journal.mark_terminated(v.vendor, at, v.reason)
         return CheckReport(at, verdicts, results, exit_code(verdicts, cfg.policy.min_healthy),
-                           self.clock.monotonic() - t0)
+                           self.clock.monotonic() - t0, controls,
+                           self.journal.terminated_vendors())
+
+    def control_planes(self, vendors: Sequence[str]) -> dict[str, Any]:
+        """Ask each vendor's control plane (those configured) whether our account is alive."""
+        wanted = [v for v in vendors if self.config.vendors[v].control is not None]
+        if not wanted:
+            return {}
+        from failover.control import probe_vendors
+
+        return probe_vendors(self.config, clock=self.clock, vendors=wanted)
+
+    def reinstate(self, vendor: str) -> bool:
+        """An operator says a terminated vendor may be served again."""
+        if vendor not in self.config.vendors:
+            from failover.errors import ConfigError
+
+            raise ConfigError(f"no such vendor '{vendor}'; vendors: "
+                              f"{', '.join(sorted(self.config.vendors))}")
+        return self.journal.reinstate(vendor)
 
     # -- reading providers -------------------------------------------------------
 
@@ -172,8 +206,13 @@ class Engine:
         """Decide from fresh verdicts (or the given ones) and diff every provider."""
         if verdicts is None:
             verdicts = {v.hosting: v for v in self.check().verdicts}
-        decision = decide(self.config, verdicts, off=off, to=to)
-        return self.plan_for(decision)
+        return self.plan_for(self.decide(verdicts, off=off, to=to))
+
+    def decide(self, verdicts: Mapping[str, Verdict], *, off: Sequence[str] = (),
+               to: str | None = None) -> Decision:
+        """The policy's decision, with vendors the journal remembers as terminated evacuated."""
+        terminated = sorted(self.journal.terminated_vendors())
+        return decide(self.config, verdicts, off=off, to=to, terminated=terminated)
 
     def plan_for(self, decision: Decision) -> Plan:
         endpoints = self.endpoints() if not decision.keep else {}

@@ -1,5 +1,11 @@
 """Verdicts: from probe results and the journal's counters to UP/DEGRADED/DOWN/UNKNOWN.
 
+A hosting whose data plane is DOWN while its vendor's control plane refuses
+our account is TERMINATED: an outage calls for patience and failback, a
+termination for evacuating now and not coming back. A control plane that
+refuses while the data plane still serves leaves the data verdict alone but
+flags it ("termination in progress?"), which is worth a page, not a move.
+
 Each run of the checks is one observation per hosting: ``ok`` (every probe
 passed), ``partial`` (some failed), ``fail`` (all failed) or ``none`` (no
 probes). Hysteresis works like HAProxy's rise/fall: a serving hosting is
@@ -35,16 +41,34 @@ class Verdict:
     ok_streak: int
     fail_streak: int
     evidence: list[ProbeResult] = field(default_factory=list)
+    control: Control | None = None
 
     @property
     def healthy(self) -> bool:
         return self.verdict in HEALTHY
 
+    @property
+    def termination_suspected(self) -> bool:
+        """The control plane refuses us while the data plane still serves."""
+        return self.healthy and self.control is not None and self.control.state == "refused"
+
     def to_json(self) -> dict[str, Any]:
         return {"hosting": self.hosting, "vendor": self.vendor, "verdict": self.verdict,
                 "observation": self.observation, "reason": self.reason,
                 "ok_streak": self.ok_streak, "fail_streak": self.fail_streak,
+                "control": self.control.to_json() if self.control else None,
                 "evidence": [e.to_json() for e in self.evidence]}
+
+
+@dataclass(frozen=True)
+class Control:
+    """What the vendor's control plane said: alive, refused (termination evidence) or unknown."""
+
+    state: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state, "reason": self.reason}
 
 
 def observe(results: Iterable[ProbeResult]) -> str:
@@ -58,7 +82,8 @@ def observe(results: Iterable[ProbeResult]) -> str:
 
 
 def judge(hosting: str, vendor: str, results: list[ProbeResult], previous: HostingState | None,
-          *, rise: int, fall: int, now: float) -> tuple[Verdict, HostingState]:
+          *, rise: int, fall: int, now: float,
+          control: Control | None = None) -> tuple[Verdict, HostingState]:
     """Fold one observation into the hosting's counters; return the verdict and new state."""
     seen = observe(results)
     prev_verdict = previous.verdict if previous else UNKNOWN
@@ -92,23 +117,36 @@ def judge(hosting: str, vendor: str, results: list[ProbeResult], previous: Hosti
             verdict = DEGRADED
             reason = f"failing {fail_streak}/{fall} before DOWN: {why}"
 
+    refusal = control.reason if control is not None and control.state == "refused" else None
+    if verdict in (DOWN, TERMINATED) and seen == "fail" and refusal is not None:
+        verdict = TERMINATED
+        reason = (f"data plane down and the control plane refuses our account: {refusal} "
+                  f"(data: {why})")
+    elif verdict == TERMINATED and seen == "fail":
+        verdict = DOWN   # the control plane no longer refuses: an outage after all
+    elif verdict in HEALTHY and refusal is not None:
+        reason += f"; control plane refuses our account: termination in progress? ({refusal})"
+
     since = previous.since if previous and previous.verdict == verdict else now
     state = HostingState(hosting, verdict, ok_streak, fail_streak, since, now)
     return Verdict(hosting, vendor, verdict, seen, reason, ok_streak, fail_streak,
-                   list(results)), state
+                   list(results), control), state
 
 
 def judge_all(hostings: Mapping[str, str], results: Iterable[ProbeResult],
               previous: Mapping[str, HostingState], *, rise: int, fall: int,
-              now: float) -> tuple[list[Verdict], list[HostingState]]:
-    """Judge every hosting (name -> vendor) from one run of results."""
+              now: float, controls: Mapping[str, Control] | None = None,
+              ) -> tuple[list[Verdict], list[HostingState]]:
+    """Judge every hosting (name -> vendor) from one run of results and, per vendor,
+    what its control plane said."""
+    controls = controls or {}
     by_hosting: dict[str, list[ProbeResult]] = {name: [] for name in hostings}
     for r in results:
         by_hosting.setdefault(r.hosting, []).append(r)
     verdicts, states = [], []
     for name, vendor in hostings.items():
         v, s = judge(name, vendor, by_hosting[name], previous.get(name), rise=rise, fall=fall,
-                     now=now)
+                     now=now, control=controls.get(vendor))
         verdicts.append(v)
         states.append(s)
     return verdicts, states
@@ -123,6 +161,6 @@ def exit_code(verdicts: Iterable[Verdict], min_healthy: int) -> int:
     healthy = sum(v.healthy for v in verdicts)
     if healthy < min_healthy or any(v.verdict in (DOWN, TERMINATED) for v in verdicts):
         return 2
-    if any(v.verdict != UP for v in verdicts):
+    if any(v.verdict != UP or v.termination_suspected for v in verdicts):
         return 1
     return 0

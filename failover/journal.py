@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS verifications (
   id INTEGER PRIMARY KEY, move_id INTEGER NOT NULL, provider TEXT NOT NULL,
   authority TEXT NOT NULL, ok INTEGER NOT NULL, seconds REAL NOT NULL, detail TEXT NOT NULL,
   at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS vendor_state (
+  vendor TEXT PRIMARY KEY, state TEXT NOT NULL, since REAL NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, sentence TEXT NOT NULL,
   data TEXT NOT NULL);
@@ -260,6 +262,24 @@ class Journal:
             row = self._db.execute("SELECT 1 FROM moves WHERE rollback_of=? AND state='done'",
                                    (move_id,)).fetchone()
         return row is not None
+
+    # -- vendors -------------------------------------------------------------------
+
+    def mark_terminated(self, vendor: str, at: float, reason: str) -> None:
+        """Remember that a vendor terminated us; kept until an operator reinstates it."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO vendor_state VALUES (?, 'terminated', ?, ?)",
+                       (vendor, at, reason))
+
+    def reinstate(self, vendor: str) -> bool:
+        with self._tx() as db:
+            cur = db.execute("DELETE FROM vendor_state WHERE vendor=?", (vendor,))
+        return cur.rowcount > 0
+
+    def terminated_vendors(self) -> dict[str, tuple[float, str]]:
+        with self._lock:
+            rows = self._db.execute("SELECT vendor, since, reason FROM vendor_state").fetchall()
+        return {r["vendor"]: (r["since"], r["reason"]) for r in rows}
 
     # -- events ------------------------------------------------------------------
 

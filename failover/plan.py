@@ -107,9 +107,15 @@ def provider_plan(provider: str, vendor: str, current: dict[RRKey, RRSet] | None
                         tolerated)
 
 
+# As octoDNS's Plan.MIN_EXISTING_RECORDS: with only a few managed records, a
+# failover legitimately changes all of them; the threshold guards bulk changes.
+SAFETY_MIN_RECORDS = 10
+
+
 def check_safety(plan: Plan, max_fraction: float, *, force: bool) -> None:
-    """Refuse a plan that touches more than ``max_fraction`` of the managed records."""
-    if force or not plan.managed:
+    """Refuse a plan that touches more than ``max_fraction`` of the managed records
+    (when there are more than :data:`SAFETY_MIN_RECORDS` of them) unless forced."""
+    if force or len(plan.managed) <= SAFETY_MIN_RECORDS:
         return
     for p in plan.providers:
         fraction = len(p.touched_records()) / len(plan.managed)

@@ -28,7 +28,7 @@ class Decision:
 
     serve: tuple[str, ...]
     reason: str
-    off: tuple[str, ...] = ()
+    off: tuple[str, ...] = ()             # vendors evacuated: by the operator or terminated
     to: str | None = None
     warnings: tuple[str, ...] = field(default=())
 
@@ -38,13 +38,17 @@ class Decision:
 
 
 def decide(config: Config, verdicts: Mapping[str, Verdict], *, off: Sequence[str] = (),
-           to: str | None = None) -> Decision:
-    """Choose the hostings to serve from the verdicts and the operator's overrides."""
-    off_set = tuple(sorted(set(off)))
-    for vendor in off_set:
+           to: str | None = None, terminated: Sequence[str] = ()) -> Decision:
+    """Choose the hostings to serve from the verdicts and the operator's overrides.
+
+    ``terminated`` vendors (remembered in the journal) are evacuated like
+    ``--off`` ones and never chosen again unless ``--to`` names one of their hostings.
+    """
+    for vendor in off:
         if vendor not in config.vendors:
             raise ConfigError(f"--off {vendor}: no such vendor; vendors: "
                               f"{', '.join(sorted(config.vendors))}")
+    off_set = tuple(sorted(set(off)))
     if to is not None:
         if to not in config.hosting:
             raise ConfigError(f"--to {to}: no such hosting; hostings: "
@@ -56,7 +60,12 @@ def decide(config: Config, verdicts: Mapping[str, Verdict], *, off: Sequence[str
         v = verdicts.get(to)
         if v is not None and not v.healthy:
             warnings = (f"{to} is {v.verdict} ({v.reason}); moving there because --to says so",)
+        if config.hosting[to].vendor in terminated:
+            warnings += (f"vendor '{config.hosting[to].vendor}' was marked TERMINATED; "
+                         "moving there because --to says so",)
         return Decision((to,), f"operator asked for --to {to}", off_set, to, warnings)
+    gone = tuple(sorted(set(terminated) - set(off_set)))
+    off_set = tuple(sorted(set(off_set) | set(terminated)))
 
     eligible = [h for h, spec in config.hosting.items() if spec.vendor not in off_set]
     healthy = [h for h in eligible if verdicts.get(h) is not None and verdicts[h].healthy]
@@ -75,6 +84,8 @@ def decide(config: Config, verdicts: Mapping[str, Verdict], *, off: Sequence[str
                                    for h in skipped) + ")"
     if off_set:
         reason = f"evacuating {', '.join(off_set)}; " + reason
+    if gone:
+        reason = f"vendor {', '.join(gone)} TERMINATED; " + reason
     return Decision(chosen, reason, off_set)
 
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from failover.health import DEGRADED, DOWN, UNKNOWN, UP, exit_code, judge, judge_all
+from failover.health import (
+    DEGRADED,
+    DOWN,
+    TERMINATED,
+    UNKNOWN,
+    UP,
+    Control,
+    exit_code,
+    judge,
+    judge_all,
+)
 from failover.journal import HostingState
 from failover.probes.base import ProbeResult
 
@@ -68,3 +78,31 @@ def test_exit_codes() -> None:
     assert exit_code(verdicts(res(True), res(False)), 1) == 2
     assert exit_code(verdicts(res(True), res(True)), 3) == 2
     assert exit_code(verdicts([], []), 1) == 3
+
+
+def test_down_with_refusing_control_plane_is_terminated() -> None:
+    refused = Control("refused", "STS: AccountSuspended")
+    state = None
+    verdicts = []
+    for _ in range(3):
+        v, state = judge("h", "aws", res(False), state, rise=2, fall=2, now=0, control=refused)
+        verdicts.append(v.verdict)
+    assert verdicts == [DEGRADED, TERMINATED, TERMINATED]
+    assert "AccountSuspended" in v.reason
+
+
+def test_down_with_live_or_unknown_control_plane_is_an_outage() -> None:
+    for control in (Control("alive", "STS ok"), Control("unknown", "throttled"), None):
+        state = None
+        for _ in range(2):
+            v, state = judge("h", "aws", res(False), state, rise=2, fall=2, now=0,
+                             control=control)
+        assert v.verdict == DOWN
+
+
+def test_refusing_control_plane_while_serving_is_a_warning_not_a_move() -> None:
+    v, _ = judge("h", "aws", res(True), None, rise=2, fall=2, now=0,
+                 control=Control("refused", "InvalidClientTokenId"))
+    assert v.verdict == UP and v.healthy and v.termination_suspected
+    assert "termination in progress?" in v.reason
+    assert exit_code([v], 1) == 1

@@ -108,12 +108,26 @@ def test_plan_already_right_is_empty() -> None:
     assert p.empty
 
 
-def test_safety_threshold_refuses_without_force() -> None:
-    p = _plan(served("www.example.test.", "example.test.", "api.example.test."))
-    with pytest.raises(UnsafePlanError, match="3 of 3 managed records.*--force"):
+def test_safety_threshold_refuses_bulk_changes_without_force() -> None:
+    names = [f"h{i}.example.test." for i in range(12)]
+    managed = [(n, "A") for n in names]
+    current = {rr.key: rr for rr in (RRSet.of(n, "A", 60, ["10.0.0.1"]) for n in names)}
+    desired = {(n, "A"): {RRSet.of(n, "A", 60, ["10.0.1.1"]).key: RRSet.of(n, "A", 60,
+                                                                         ["10.0.1.1"])}
+               for n in names[:7]}
+    d = decide(cfg(), verdicts(a=DOWN, g=UP, m=DOWN))
+    p = Plan("example.test.", d, [provider_plan("bind", "metal", current, desired, managed)],
+             managed)
+    with pytest.raises(UnsafePlanError, match="7 of 12 managed records.*--force"):
         check_safety(p, 0.5, force=False)
     check_safety(p, 0.5, force=True)
-    check_safety(p, 1.0, force=False)
+    check_safety(p, 0.6, force=False)
+
+
+def test_safety_threshold_leaves_small_zones_alone() -> None:
+    # Three managed records, all changing: a normal failover, not a bulk edit.
+    p = _plan(served("www.example.test.", "example.test.", "api.example.test."))
+    check_safety(p, 0.5, force=False)
 
 
 def test_checksum_changes_with_the_plan_and_not_otherwise() -> None:

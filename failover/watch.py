@@ -1,0 +1,133 @@
+"""Reconcile: one look-decide-act cycle that returns one sentence; and the watch loop.
+
+Patroni's ``run_cycle`` is the model: each cycle checks every hosting (and
+each vendor's control plane), asks the policy what should be served, plans
+every DNS provider, and moves only when ``policy.auto_move`` allows it. It
+returns one sentence saying what it saw, decided and did; that sentence goes
+to the journal (events) and the log. Safe from cron or a CI schedule every
+minute: hysteresis lives in the journal.
+
+The loop stops between cycles, never inside one, so a stop signal can never
+leave a half-applied move.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError, LockHeld
+from failover.health import HEALTHY
+from failover.move import MoveResult
+
+log = logging.getLogger("failover.watch")
+
+
+@dataclass
+class CycleResult:
+    number: int
+    at: float
+    sentence: str
+    exit_code: int
+    action: str                 # none | keep | would-move | moved | refused | busy
+    move: MoveResult | None = None
+    checksum: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cycle": self.number, "at": self.at, "sentence": self.sentence,
+                "exit_code": self.exit_code, "action": self.action, "checksum": self.checksum,
+                "move": self.move.to_json() if self.move else None}
+
+
+class Reconciler:
+    """Runs cycles against one engine. ``auto_move`` overrides the config's policy."""
+
+    def __init__(self, engine: Any, *, auto_move: bool | None = None) -> None:
+        self.engine = engine
+        self.auto_move = engine.config.policy.auto_move if auto_move is None else auto_move
+        self.number = 0
+
+    def cycle(self) -> CycleResult:
+        self.number += 1
+        engine = self.engine
+        at = engine.clock.now()
+        try:
+            result = self._cycle(at)
+        except FailoverError as exc:
+            result = CycleResult(self.number, at, f"cycle {self.number}: error: {exc}",
+                                 exc.exit_code, "error")
+        engine.journal.event(at, "cycle", result.sentence, result.to_json())
+        log.info(result.sentence)
+        return result
+
+    def _cycle(self, at: float) -> CycleResult:
+        engine = self.engine
+        report = engine.check()
+        verdicts = {v.hosting: v for v in report.verdicts}
+        saw = ", ".join(f"{v.hosting} {v.verdict}" for v in report.verdicts)
+        suspected = [v.vendor for v in report.verdicts if v.termination_suspected]
+        if suspected:
+            saw += f"; control plane of {', '.join(sorted(set(suspected)))} refuses us " \
+                   "while serving (termination in progress?)"
+        head = f"cycle {self.number}: saw {saw}"
+        decision = engine.decide(verdicts)
+        if decision.keep:
+            return CycleResult(self.number, at, f"{head}; decided: {decision.reason}; did nothing",
+                               EXIT_CRITICAL, "keep")
+        plan = engine.plan_for(decision)
+        serving = ", ".join(decision.serve)
+        standby = any(verdicts[h].verdict not in HEALTHY for h in engine.config.hosting
+                      if h in verdicts)
+        if plan.empty:
+            code = EXIT_WARNING if standby or suspected or report.exit_code else EXIT_OK
+            return CycleResult(self.number, at,
+                               f"{head}; no action: every DNS provider serves {serving} "
+                               f"({decision.reason})", code, "none", checksum=plan.checksum)
+        if not self.auto_move:
+            return CycleResult(self.number, at,
+                               f"{head}; would move to {serving}: {plan.change_count} changes "
+                               f"({decision.reason}); policy.auto_move is off, so did nothing: "
+                               "run 'failover move'", EXIT_CRITICAL, "would-move",
+                               checksum=plan.checksum)
+        try:
+            with engine.lock("failover reconcile"):
+                plan = engine.plan_for(decision)   # re-read under the lock
+                if plan.empty:
+                    return CycleResult(self.number, at, f"{head}; no action: another move "
+                                       f"already serves {serving}", EXIT_OK, "none")
+                try:
+                    engine.check_safety(plan, force=False)
+                except FailoverError as exc:
+                    return CycleResult(self.number, at, f"{head}; refused to move to {serving}: "
+                                       f"{exc}", EXIT_CRITICAL, "refused", checksum=plan.checksum)
+                moved = engine.move(plan, reason=decision.reason,
+                                    args={"auto": True, "off": list(decision.off)})
+        except LockHeld as exc:
+            return CycleResult(self.number, at, f"{head}; did nothing: {exc}", EXIT_WARNING,
+                               "busy")
+        return CycleResult(self.number, at, f"{head}; moved to {serving} ({decision.reason}): "
+                           f"{moved.summary}", moved.exit_code, "moved", moved, plan.checksum)
+
+
+def watch(reconciler: Reconciler, *, interval: float, stop: threading.Event,
+          on_cycle: Callable[[CycleResult], None] | None = None,
+          max_cycles: int | None = None) -> int:
+    """Run cycles every ``interval`` seconds until ``stop`` is set (checked between cycles).
+
+    Returns the exit code of the last cycle.
+    """
+    code = EXIT_OK
+    clock = reconciler.engine.clock
+    while not stop.is_set():
+        started = clock.monotonic()
+        result = reconciler.cycle()
+        code = result.exit_code
+        if on_cycle is not None:
+            on_cycle(result)
+        if max_cycles is not None and reconciler.number >= max_cycles:
+            break
+        stop.wait(max(0.0, interval - (clock.monotonic() - started)))
+    return code

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from failover.clock import Clock, SystemClock
-from failover.config import Config, Hosting
+from failover.config import Config, Hosting, StackEndpoints, StaticEndpoints
 from failover.coord.lock import MoveLock
 from failover.dns.base import Provider
 from failover.errors import FailoverError, JournalError
@@ -118,10 +118,17 @@ class Engine:
         return MoveLock(path.with_name(path.name + ".lock"), command)
 
     def endpoints(self) -> dict[str, dict[str, list[str]]]:
+        """Each hosting's endpoints by type: from the file, or (``from_stack``) the inventory."""
         if self._endpoints is None:
-            from failover.inventory import resolve_endpoints
+            if any(isinstance(h.endpoints, StackEndpoints) for h in self.config.hosting.values()):
+                from failover.inventory import resolve_endpoints
 
-            self._endpoints = resolve_endpoints(self.config)
+                self._endpoints = resolve_endpoints(self.config)
+            else:
+                self._endpoints = {
+                    name: {t: h.endpoints.values(t) for t in ("A", "AAAA", "CNAME")}
+                    for name, h in self.config.hosting.items()
+                    if isinstance(h.endpoints, StaticEndpoints)}
         return self._endpoints
 
     @property

@@ -153,8 +153,19 @@ class S3Backup(Strict):
     credentials_file: str | None = None
     access_key_id_env: str | None = None
     secret_access_key_env: str | None = None
+    # For temporary keys (STS sessions).
+    session_token_env: str | None = None
     rpo: Duration
     timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _key_pair(self) -> S3Backup:
+        if bool(self.access_key_id_env) != bool(self.secret_access_key_env):
+            raise ValueError("give access_key_id_env and secret_access_key_env together")
+        if self.session_token_env and not self.access_key_id_env:
+            raise ValueError("session_token_env goes with access_key_id_env and "
+                             "secret_access_key_env")
+        return self
 
 
 class PathBackup(Strict):

@@ -1,0 +1,48 @@
+"""Shared fixtures: ``lab`` starts real servers on loopback (BIND 9, moto, HTTP origins).
+
+Integration tests never skip: if a server program is missing or fails to start, the test
+fails with the lab's one-line reason (install with ``bash scripts/setup.sh``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab import core as lab_core
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A fresh lab in ``tmp_path/lab``: the lab.json dict plus ``dir`` (a Path).
+
+    Function scope, since tests kill vendors; stopped afterwards even if the test fails.
+    Read DNS with ``lab.core.bind_answers(lab, "www")`` and ``route53_answers(lab, "www")``.
+    """
+    root = tmp_path / "lab"
+    try:
+        data = lab_core.up(root)
+    except lab_core.LabError as exc:
+        pytest.fail(f"the lab did not start: {exc}", pytrace=False)
+    try:
+        yield {**data, "dir": root.resolve()}
+    finally:
+        lab_core.down(root)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """In CI (``CI`` set), a skipped integration test is a failure: a missing server must show."""
+    report = yield
+    ci = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+    if ci and report.skipped and item.get_closest_marker("integration") is not None \
+            and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"integration tests must not skip in CI; it skipped: {reason}"
+    return report

@@ -1,0 +1,127 @@
+"""Measurement 3, start-up: ``failover --help`` and ``failover validate`` wall time.
+
+Timed with hyperfine (no shell, warm-up runs first) when it is installed, else
+a loop of runs taking the median. ``python -c pass`` with the same interpreter
+is timed alongside: the floor no Python program can go under on this machine.
+Where ``--help`` misses its target, ``-X importtime`` says which imports cost.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import peers
+from bench.procs import ROOT, BenchError, child_env, run_timed
+from bench.profiling import import_table, parse_importtime
+from bench.results import Goal, Section
+from bench.stats import median, ratio, seconds, times
+
+TARGET_HELP = 0.25   # seconds, from the issue
+VALIDATE_CONFIG = ROOT / "examples" / "failover.yaml"
+
+
+@dataclass
+class Timing:
+    name: str
+    median: float
+    low: float
+    high: float
+    runs: int
+
+
+class Startup:
+    def __init__(self, work: Path, runs: int) -> None:
+        self.work = work
+        self.runs = runs
+        self.failover = str(Path(sys.executable).parent / "failover")
+        self.env = child_env(CI="true")
+        self.method = ""
+        self.timings: list[Timing] = []
+
+    def commands(self) -> list[tuple[str, list[str]]]:
+        return [
+            ("failover --help", [self.failover, "--help"]),
+            ("failover validate", [self.failover, "-c", str(VALIDATE_CONFIG), "validate"]),
+            ("python -c pass", [sys.executable, "-c", "pass"]),
+        ]
+
+    def run(self, progress: Callable[[str], None]) -> None:
+        self.work.mkdir(parents=True, exist_ok=True)
+        if not VALIDATE_CONFIG.exists():
+            raise BenchError(f"{VALIDATE_CONFIG} is missing; startup times `validate` on it")
+        hyperfine = peers.which("hyperfine")
+        if hyperfine:
+            self._hyperfine(hyperfine)
+        else:
+            self._loop()
+        for t in self.timings:
+            progress(f"startup: {t.name} median {seconds(t.median)}")
+
+    def _hyperfine(self, hyperfine: str) -> None:
+        out = self.work / "hyperfine.json"
+        argv = [hyperfine, "--shell=none", "--warmup", "3", "--runs", str(self.runs), "-i",
+                "--style", "basic", "--export-json", str(out)]
+        for name, command in self.commands():
+            argv += ["--command-name", name, " ".join(command)]
+        result = subprocess.run(argv, env=self.env, capture_output=True, text=True,
+                                timeout=600, check=False)
+        if result.returncode != 0:
+            raise BenchError(f"hyperfine failed: {result.stderr.strip()[-200:]}")
+        self.method = f"hyperfine {peers.versions().get('hyperfine', '')}: no shell, " \
+                      f"3 warm-up runs, {self.runs} timed runs"
+        for row in json.loads(out.read_text())["results"]:
+            self.timings.append(Timing(row["command"], float(row["median"]), float(row["min"]),
+                                       float(row["max"]), len(row["times"])))
+
+    def _loop(self) -> None:
+        self.method = f"hyperfine missing: a loop of {self.runs} runs after 3 warm-up runs"
+        for name, command in self.commands():
+            walls = []
+            for i in range(self.runs + 3):
+                timed = run_timed(command, self.work / "loop.out", env=self.env)
+                if i >= 3:
+                    walls.append(timed.seconds)
+            self.timings.append(Timing(name, median(walls), min(walls), max(walls), len(walls)))
+
+    def timing(self, name: str) -> Timing | None:
+        return next((t for t in self.timings if t.name == name), None)
+
+    def section(self, force_profile: bool = False) -> Section:
+        sec = Section("startup", "Start-up")
+        help_, validate, floor = (self.timing(n) for n, _ in self.commands())
+        if help_ is None or validate is None or floor is None:
+            return sec
+        sec.ratios.append(
+            f"Start-up: `failover --help` takes {seconds(help_.median)} "
+            f"({times(ratio(floor.median, help_.median))} a bare `python -c pass`, "
+            f"{seconds(floor.median)}); `failover validate` {seconds(validate.median)}.")
+        goal = Goal("start-up: `failover --help`", "< 0.25 s", seconds(help_.median),
+                    help_.median < TARGET_HELP)
+        sec.goals.append(goal)
+        sec.lines += [
+            f"{self.method}; medians, with the fastest and slowest run. `validate` reads "
+            f"`{VALIDATE_CONFIG.relative_to(ROOT)}`.",
+            "",
+            "| command | median | fastest | slowest | runs |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        sec.lines += [f"| `{t.name}` | {seconds(t.median)} | {seconds(t.low)} | "
+                      f"{seconds(t.high)} | {t.runs} |" for t in self.timings]
+        if not goal.met or force_profile:
+            goal.limit = "imports: see the start-up profile below"
+            sec.profiles += self._profile("--help", ["--help"])
+        return sec
+
+    def _profile(self, label: str, args: list[str]) -> list[str]:
+        code = "import sys; from cli.app import main; sys.argv[0] = 'failover'; main()"
+        result = subprocess.run([sys.executable, "-X", "importtime", "-c", code, *args],
+                                env=self.env, capture_output=True, text=True, timeout=120,
+                                check=False)
+        rows = parse_importtime(result.stderr)
+        return [f"### Start-up: `failover {label}` under `-X importtime`", "",
+                *import_table(rows), ""]

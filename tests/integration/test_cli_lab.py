@@ -180,13 +180,20 @@ class HoldUpdates:
                 rhead = await up_r.readexactly(2)
                 writer.write(rhead + await up_r.readexactly(struct.unpack("!H", rhead)[0]))
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
             up_w.close()
 
     def close(self) -> None:
+        async def shutdown() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
@@ -209,11 +216,13 @@ def test_move_killed_half_way_status_says_what_was_written(lab: dict[str, Any],
     deadline = time.monotonic() + 60
     states: dict[str, str] = {}
     while time.monotonic() < deadline:
-        if journal.exists():
+        try:
             with sqlite3.connect(journal) as db:
                 states = dict(db.execute("SELECT provider, state FROM move_steps").fetchall())
-            if states == {"route53": "applied", "bind": "writing"}:
-                break
+        except sqlite3.OperationalError:
+            pass        # not created yet
+        if states == {"route53": "applied", "bind": "writing"}:
+            break
         time.sleep(0.05)
     assert states == {"route53": "applied", "bind": "writing"}
     proc.send_signal(signal.SIGKILL)

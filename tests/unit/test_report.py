@@ -385,6 +385,9 @@ def test_github_workflow_structure() -> None:
     assert restore["with"]["path"] == save["with"]["path"] == ".failover"
     assert "github.run_id" in save["with"]["key"]   # a new key each run, so it always saves
     assert save["with"]["key"].startswith(restore["with"]["restore-keys"].strip())
+    install = steps[index["Install failover"]]
+    assert install["env"]["FAILOVER_PACKAGE"] == "${{ vars.FAILOVER_PACKAGE }}"
+    assert "${FAILOVER_PACKAGE:?" in install["run"]   # no guessed package name from an index
     reconcile = steps[index["Reconcile"]]
     assert reconcile["run"].strip() == "failover reconcile"
     assert "vars.FAILOVER_RECONCILE == 'true'" in reconcile["if"]
@@ -409,6 +412,8 @@ def test_gitlab_job_structure() -> None:
     script = "\n".join(job["script"])
     assert "failover check --format junit > report.xml" in script
     assert "failover reconcile" in script and "FAILOVER_RECONCILE" in script
+    assert job["before_script"] == [
+        'python -m pip install --quiet "${FAILOVER_PACKAGE:?set the variable FAILOVER_PACKAGE}"']
 
 
 # The shell in the templates, run for real with a stand-in `failover` that exits as told.

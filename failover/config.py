@@ -221,10 +221,35 @@ class StaticEndpoints(Strict):
 
 
 class StackEndpoints(Strict):
-    """Addresses taken from a Pulumi stack's outputs (resolved by ``failover inventory``)."""
+    """Addresses taken from a Pulumi stack's outputs (resolved by ``failover.inventory``).
+
+    ``output`` is a top-level output of the stack or a dotted path into one
+    (``hostings.aws-use1.addresses``). Its value is a list of IP addresses (or
+    one host name, a CNAME target), or a mapping with ``A``, ``AAAA``, ``CNAME``.
+    """
 
     from_stack: str
-    output: str = "addresses"
+    output: str = Field(default="addresses", min_length=1)
+
+    @field_validator("from_stack")
+    @classmethod
+    def _stack_name(cls, name: str) -> str:
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+){0,2}$", name):
+            raise ValueError(f"'{name}' is not a Pulumi stack name; "
+                             "write STACK or ORG/PROJECT/STACK")
+        return name
+
+
+class InventorySettings(Strict):
+    """Where ``from_stack`` endpoints come from: the export file first, else the Pulumi CLI."""
+
+    # JSON written by the deploy pipeline: {"<stack>": {<its outputs>}, ...}, or a
+    # folder of <stack>.json files each holding `pulumi stack output --json`.
+    export_file: str | None = None
+    # The Pulumi project folder the CLI runs in (bare stack names are found there).
+    pulumi_cwd: str | None = None
+    # For each `pulumi stack output` call.
+    timeout: Duration = 30.0
 
 
 class Hosting(Strict):
@@ -373,6 +398,7 @@ class Config(Strict):
     backups: dict[str, Backup] = Field(default_factory=dict)
     # The highest TTL a managed record may have before 'check' warns.
     max_ttl: int = Field(default=300, ge=1)
+    inventory: InventorySettings = Field(default_factory=InventorySettings)
 
     # Where the file was read from; relative paths inside it are taken from its folder.
     source: str = Field(default="<memory>", exclude=True)

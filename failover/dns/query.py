@@ -1,0 +1,315 @@
+"""Asking one name server directly, the way verification and the RFC 2136 reads need.
+
+``DnsAuthority`` is the Authority a move verifies against: it asks one server
+over UDP (falling back to TCP when an answer is truncated) with recursion off,
+and returns the RRsets that server holds for the managed records. The
+functions below it are shared with the RFC 2136 provider: turning an answer
+into an :class:`RRSet`, and sending many queries down one TCP connection
+without waiting for each answer (pipelining, which BIND, Knot and PowerDNS
+all accept).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import random
+import socket
+import time
+from collections.abc import Iterable, Iterator, Sequence
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from failover.dns.base import RecordKey
+from failover.errors import ProviderError, ProviderUnreachable
+from failover.records import RRKey, RRSet
+
+# Queries in flight at once on one TCP connection; servers cap pipelined queries
+# per connection (BIND: tcp-clients and its per-connection quota), so stay modest.
+PIPELINE_WINDOW = 100
+
+# Answers that mean "this name or type is not there": left out of a read.
+_EMPTY_RCODES = (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)
+
+
+def where(host: str, port: int) -> str:
+    """``host:port``, with IPv6 addresses in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def parse_server(text: str, default_port: int = 53) -> tuple[str, int]:
+    """``"host"``, ``"host:port"``, ``"[::1]:53"`` or a bare IPv6 address -> (host, port)."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+        return host, int(port) if port else default_port
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, int(port)
+    return text, default_port
+
+
+def rdata_value(rdata: dns.rdata.Rdata) -> str:
+    """The value of one record as the record model spells it."""
+    if rdata.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        return str(rdata.address)  # type: ignore[attr-defined]
+    if rdata.rdtype == dns.rdatatype.CNAME:
+        return str(rdata.target.to_text())  # type: ignore[attr-defined]
+    return str(rdata.to_text())
+
+
+def rrset_of(rrset: dns.rrset.RRset) -> RRSet:
+    """A dnspython RRset -> the engine's RRSet."""
+    return RRSet.of(rrset.name.to_text().lower(), dns.rdatatype.to_text(rrset.rdtype),
+                    rrset.ttl, [rdata_value(rd) for rd in rrset])
+
+
+def answer_rrset(response: dns.message.Message, name: dns.name.Name,
+                 rdtype: dns.rdatatype.RdataType) -> RRSet | None:
+    """The RRset for exactly ``name``/``rdtype`` in an answer, if there is one.
+
+    A CNAME chain in the answer is not followed: a name holding a CNAME holds
+    no A record, and that is what the provider has.
+    """
+    for rrset in response.answer:
+        if (rrset.name == name and rrset.rdtype == rdtype
+                and rrset.rdclass == dns.rdataclass.IN):
+            return rrset_of(rrset)
+    return None
+
+
+def make_query(name: str, rtype: str) -> dns.message.QueryMessage:
+    """A non-recursive query for ``name``/``rtype`` with a random ID."""
+    q = dns.message.make_query(name, rtype)
+    q.flags &= ~dns.flags.RD
+    return q
+
+
+def resolve_host(label: str, host: str, port: int) -> str:
+    """The address of ``host`` (itself if it is one), from the system resolver."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except socket.gaierror as exc:
+        raise ProviderUnreachable(label, f"cannot resolve {host}: {exc.strerror}") from None
+    return str(infos[0][4][0])
+
+
+@contextlib.contextmanager
+def tcp_connection(label: str, host: str, port: int, timeout: float) -> Iterator[socket.socket]:
+    """A connected TCP socket; refusal and timeout become ProviderUnreachable."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except TimeoutError:
+        raise ProviderUnreachable(label, f"no answer from {where(host, port)} within "
+                                         f"{timeout:g}s (TCP connect)") from None
+    except OSError as exc:
+        raise ProviderUnreachable(label, f"cannot connect to {where(host, port)}: "
+                                         f"{exc.strerror or exc}") from None
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def send_tcp(sock: socket.socket, wire: bytes, deadline: float) -> None:
+    """Send one DNS message, length-prefixed, before ``deadline`` (monotonic)."""
+    sock.settimeout(_remaining(deadline))
+    sock.sendall(len(wire).to_bytes(2, "big") + wire)
+
+
+def receive_tcp(sock: socket.socket, deadline: float) -> bytes:
+    """Read one length-prefixed DNS message before ``deadline`` (monotonic)."""
+    length = int.from_bytes(_read_exactly(sock, 2, deadline), "big")
+    return _read_exactly(sock, length, deadline)
+
+
+def _read_exactly(sock: socket.socket, count: int, deadline: float) -> bytes:
+    data = bytearray()
+    while len(data) < count:
+        sock.settimeout(_remaining(deadline))
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise EOFError("the server closed the connection")
+        data += chunk
+    return bytes(data)
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
+
+
+def pipeline(sock: socket.socket, queries: Sequence[dns.message.Message], timeout: float,
+             label: str, server: str) -> list[dns.message.Message]:
+    """Send ``queries`` down one TCP connection, up to PIPELINE_WINDOW at a time.
+
+    Answers may come back in any order; they are matched by ID and returned in
+    the order of ``queries``. IDs are renumbered so they are unique in a window.
+    ``timeout`` bounds each window.
+    """
+    answers: list[dns.message.Message] = []
+    first_id = random.randrange(0x10000)
+    for offset in range(0, len(queries), PIPELINE_WINDOW):
+        window = queries[offset:offset + PIPELINE_WINDOW]
+        for i, q in enumerate(window):
+            q.id = (first_id + offset + i) & 0xFFFF
+        pending = {q.id: q for q in window}
+        got: dict[int, dns.message.Message] = {}
+        deadline = time.monotonic() + timeout
+        try:
+            sock.settimeout(_remaining(deadline))
+            sock.sendall(b"".join(_framed(q.to_wire()) for q in window))
+            while pending:
+                wire = receive_tcp(sock, deadline)
+                asked = pending.pop(int.from_bytes(wire[:2], "big"), None)
+                if asked is None:
+                    continue  # an answer we no longer wait for
+                r = parse_answer(wire, asked)
+                if not asked.is_response(r):
+                    raise ProviderError(label, f"{server} sent an answer that does not match "
+                                               f"the question for {asked.question[0].name}")
+                got[asked.id] = r
+        except TimeoutError:
+            raise ProviderUnreachable(label, f"no answer from {server} within {timeout:g}s "
+                                             f"(TCP)") from None
+        except (EOFError, OSError) as exc:
+            raise ProviderUnreachable(label, f"{server} dropped the TCP connection: "
+                                             f"{exc}") from None
+        except dns.exception.FormError as exc:
+            raise ProviderError(label, f"{server} sent a malformed answer: {exc}") from None
+        answers.extend(got[q.id] for q in window)
+    return answers
+
+
+def parse_answer(wire: bytes, query: dns.message.Message,
+                 raise_on_truncation: bool = False) -> dns.message.Message:
+    """Parse an answer to ``query``; for unsigned queries, the answer section only.
+
+    Parsing is most of the cost of a read (servers add NS and glue records we
+    never look at), so for unsigned queries the authority and additional counts
+    are zeroed and the rest of the message is ignored. A signed answer is parsed
+    whole, because its TSIG record sits at the end and must be checked.
+    """
+    if query.keyring or len(wire) < 12:
+        return dns.message.from_wire(wire, keyring=query.keyring, request_mac=query.mac,
+                                     raise_on_truncation=raise_on_truncation)
+    head = wire[:8] + b"\0\0\0\0"
+    return dns.message.from_wire(head + wire[12:], ignore_trailing=True,
+                                 raise_on_truncation=raise_on_truncation)
+
+
+def _framed(wire: bytes) -> bytes:
+    return len(wire).to_bytes(2, "big") + wire
+
+
+def collect(keys: Iterable[RecordKey], answers: Iterable[dns.message.Message], label: str,
+            server: str) -> dict[RRKey, RRSet]:
+    """RRsets from the answers to one query per key; absent names are left out."""
+    out: dict[RRKey, RRSet] = {}
+    for (name, rtype), r in zip(keys, answers, strict=True):
+        rcode = r.rcode()
+        if rcode not in _EMPTY_RCODES:
+            raise ProviderError(label, f"{server} answered {dns.rcode.to_text(rcode)} for "
+                                       f"{name} {rtype}; does it still serve the zone?")
+        rr = answer_rrset(r, dns.name.from_text(name), dns.rdatatype.from_text(rtype))
+        if rr is not None:
+            out[rr.key] = rr
+    return out
+
+
+class DnsAuthority:
+    """One authoritative name server, asked directly (no recursion, no cache)."""
+
+    def __init__(self, label: str, host: str, port: int, zone: str, timeout: float) -> None:
+        self.label = label
+        self.host = host
+        self.port = port
+        self.zone = zone
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"DnsAuthority({self.label!r}, {where(self.host, self.port)})"
+
+    @property
+    def server(self) -> str:
+        return where(self.host, self.port)
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        """What this server answers now for ``keys``, over one UDP socket."""
+        if not keys:
+            return {}
+        queries = [make_query(name, rtype) for name, rtype in keys]
+        answers: list[dns.message.Message] = []
+        truncated: list[int] = []
+        with self._udp_socket() as sock:
+            for i, q in enumerate(queries):
+                r = self._ask_udp(sock, q)
+                if r is None:
+                    truncated.append(i)
+                answers.append(r if r is not None else q)
+        if truncated:
+            with tcp_connection(self.label, self.host, self.port, self.timeout) as tcp:
+                again = pipeline(tcp, [queries[i] for i in truncated], self.timeout,
+                                 self.label, self.server)
+            for i, r in zip(truncated, again, strict=True):
+                answers[i] = r
+        return collect(keys, answers, self.label, self.server)
+
+    @contextlib.contextmanager
+    def _udp_socket(self) -> Iterator[socket.socket]:
+        # A connected socket, so that an ICMP "port unreachable" comes back as
+        # ECONNREFUSED at once instead of a timeout.
+        address = resolve_host(self.label, self.host, self.port)
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.connect((address, self.port))
+        except OSError as exc:
+            sock.close()
+            raise ProviderUnreachable(self.label, f"cannot reach {self.server}: "
+                                                  f"{exc.strerror or exc}") from None
+        with sock:
+            yield sock
+
+    def _ask_udp(self, sock: socket.socket, q: dns.message.Message) -> dns.message.Message | None:
+        """One query over UDP; None when the answer is truncated (ask again over TCP)."""
+        deadline = time.monotonic() + self.timeout
+        try:
+            sock.send(q.to_wire())
+            while True:
+                sock.settimeout(_remaining(deadline))
+                wire = sock.recv(65535)
+                try:
+                    r = parse_answer(wire, q, raise_on_truncation=True)
+                except dns.message.Truncated:
+                    return None
+                except dns.exception.FormError:
+                    continue  # garbage on our port: keep listening until the deadline
+                if q.is_response(r):
+                    return r
+        except TimeoutError:
+            raise ProviderUnreachable(self.label, f"no answer from {self.server} within "
+                                                  f"{self.timeout:g}s") from None
+        except ConnectionRefusedError:
+            raise ProviderUnreachable(self.label, f"{self.server} refused the query "
+                                                  f"(nothing listening)") from None
+        except OSError as exc:
+            raise ProviderUnreachable(self.label, f"cannot reach {self.server}: "
+                                                  f"{exc.strerror or exc}") from None

@@ -1,0 +1,510 @@
+"""A DNS server that takes RFC 2136 UPDATE messages signed with TSIG (BIND, Knot, PowerDNS).
+
+Reads ask the primary directly: one pipelined query per record over TCP, or
+one signed zone transfer when many records are managed (a transfer costs the
+same for 60 records as for 60,000, a query per record does not).
+
+Writes are UPDATE messages over TCP. Every change carries a prerequisite, so
+the server applies it only to the state the plan was made against: "RRset
+exists (value dependent)" with the before values for an update or a delete,
+"RRset does not exist" for a create. Many changes share one message (one
+message is applied atomically); a plan is split into messages that stay under
+``max_update_bytes``. A failed prerequisite stops the apply and names the
+records that changed, after the messages before it were applied.
+
+The TSIG secret is read from the environment or a file when the provider is
+built, and is never put in a message, a log line or an exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import os
+import re
+import socket
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.tsig
+import dns.update
+import dns.xfr
+
+from failover.config import Config, Rfc2136Provider, Tsig
+from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.query import (
+    DnsAuthority,
+    collect,
+    make_query,
+    parse_server,
+    pipeline,
+    receive_tcp,
+    resolve_host,
+    rrset_of,
+    send_tcp,
+    tcp_connection,
+    where,
+)
+from failover.errors import (
+    ConfigError,
+    ProviderAuthError,
+    ProviderConflict,
+    ProviderError,
+    ProviderUnreachable,
+)
+from failover.records import Change, RRKey, RRSet
+
+# Above this many records a read is one zone transfer instead of a query per
+# record. Measured on BIND 9.18 (see tests/integration/test_rfc2136.py): a
+# pipelined query costs ~0.4 ms, a transfer ~10 ms plus ~0.03 ms per record in
+# the zone, so transfers win from a few dozen records on for zones of
+# thousands of records.
+AXFR_ABOVE = 1000
+
+_ALGORITHMS: dict[str, dns.name.Name] = {
+    "hmac-md5": dns.tsig.HMAC_MD5,
+    "hmac-sha1": dns.tsig.HMAC_SHA1,
+    "hmac-sha224": dns.tsig.HMAC_SHA224,
+    "hmac-sha256": dns.tsig.HMAC_SHA256,
+    "hmac-sha384": dns.tsig.HMAC_SHA384,
+    "hmac-sha512": dns.tsig.HMAC_SHA512,
+}
+
+# A BIND key file (``key "x" { algorithm ...; secret "..."; };``), as tsig-keygen writes it.
+_BIND_SECRET = re.compile(r'secret\s+"([^"]+)"')
+
+# Wire bytes of one RR beside its owner name: type, class, TTL, rdata length.
+_RR_FIXED = 10
+# The message header and the zone section's fixed part.
+_HEADER = 12 + 4
+
+_CONFLICT_RCODES = (dns.rcode.NXRRSET, dns.rcode.YXRRSET, dns.rcode.NXDOMAIN,
+                    dns.rcode.YXDOMAIN)
+
+
+class TsigKey:
+    """A TSIG key and where its secret came from. Its repr never shows the secret."""
+
+    def __init__(self, name: str, algorithm: str, secret: bytes, source: str) -> None:
+        self.name = dns.name.from_text(name)
+        self.algorithm = _ALGORITHMS[algorithm]
+        self.source = source
+        self._key = dns.tsig.Key(self.name, secret, self.algorithm)
+
+    def __repr__(self) -> str:
+        return f"TsigKey({self.name.to_text()!r}, secret from {self.source})"
+
+    @property
+    def keyring(self) -> dict[dns.name.Name, dns.tsig.Key]:
+        return {self.name: self._key}
+
+    @property
+    def label(self) -> str:
+        return self.name.to_text()
+
+
+def load_tsig(provider: str, tsig: Tsig, config: Config) -> TsigKey:
+    """Read the secret named by ``tsig``; a missing or malformed one is a ConfigError."""
+    key = f"dns.{provider}.tsig"
+    if tsig.secret_env:
+        source = f"${tsig.secret_env}"
+        text = os.environ.get(tsig.secret_env)
+        if not text:
+            raise ConfigError(f"environment variable {tsig.secret_env} is not set; export it "
+                              f"with the base64 secret of TSIG key '{tsig.name}'",
+                              file=config.source, key=f"{key}.secret_env")
+        where_key = f"{key}.secret_env"
+    else:
+        assert tsig.secret_file
+        path = config.resolve_path(tsig.secret_file)
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"TSIG secret file {path} does not exist; write the base64 "
+                              f"secret of key '{tsig.name}' there or fix the path",
+                              file=config.source, key=f"{key}.secret_file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not text"
+            raise ConfigError(f"cannot read TSIG secret file {path}: {reason}",
+                              file=config.source, key=f"{key}.secret_file") from None
+        where_key = f"{key}.secret_file"
+    match = _BIND_SECRET.search(text)
+    encoded = (match.group(1) if match else text).strip()
+    try:
+        secret = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        secret = b""
+    if not secret:
+        raise ConfigError(f"the TSIG secret in {source} is not base64; put the secret that "
+                          f"tsig-keygen prints there", file=config.source, key=where_key)
+    return TsigKey(tsig.name, tsig.algorithm, secret, source)
+
+
+@dataclass
+class ApplyReport:
+    """What the last apply sent: for tests, the journal and measurements."""
+
+    messages: int = 0
+    changes: int = 0
+    bytes: int = 0
+    largest: int = 0
+
+
+@dataclass
+class _Prepared:
+    """One change turned into dnspython objects, with the wire size it adds to a message."""
+
+    change: Change
+    name: dns.name.Name
+    rdtype: dns.rdatatype.RdataType
+    before: list[dns.rdata.Rdata]
+    after: list[dns.rdata.Rdata]
+    ttl: int
+    size: int
+
+
+class Rfc2136(Provider):
+    """A primary server written with signed RFC 2136 UPDATE messages."""
+
+    kind = "rfc2136"
+    supports_weights = False
+
+    def __init__(self, name: str, settings: Rfc2136Provider, config: Config) -> None:
+        super().__init__(name, settings.vendor, config.zone)
+        self.settings = settings
+        self.host = settings.server
+        self.port = settings.port
+        self.timeout = settings.timeout
+        self.max_update_bytes = settings.max_update_bytes
+        self.tsig = load_tsig(name, settings.tsig, config) if settings.tsig else None
+        self.last_apply = ApplyReport()
+        self._zone_name = dns.name.from_text(self.zone)
+
+    def __repr__(self) -> str:
+        return f"Rfc2136({self.name!r}, {self.server}, tsig={self.tsig!r})"
+
+    @property
+    def server(self) -> str:
+        return where(self.host, self.port)
+
+    # -- reading ---------------------------------------------------------------
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        keys = [(name.lower(), rtype.upper()) for name, rtype in keys]
+        if not keys:
+            return {}
+        if self.tsig is not None and len(keys) > AXFR_ABOVE:
+            found = self.read_axfr(keys)
+            if found is not None:
+                return found
+        return self.read_queries(keys)
+
+    def read_queries(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        """One query per record, pipelined down one TCP connection to the primary."""
+        queries = [make_query(name, rtype) for name, rtype in keys]
+        with tcp_connection(self.name, self.host, self.port, self.timeout) as sock:
+            answers = pipeline(sock, queries, self.timeout, self.name, self.server)
+        return collect(keys, answers, self.name, self.server)
+
+    def read_axfr(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet] | None:
+        """The records among ``keys`` from one signed zone transfer; None if it is refused."""
+        wanted = set(keys)
+        found: dict[RRKey, RRSet] = {}
+        address = resolve_host(self.name, self.host, self.port)
+        assert self.tsig is not None
+        try:
+            for message in dns.query.xfr(address, self.zone, port=self.port,
+                                         timeout=self.timeout, keyring=self.tsig.keyring,
+                                         keyname=self.tsig.name,
+                                         keyalgorithm=self.tsig.algorithm, relativize=False):
+                for rrset in message.answer:
+                    rr = rrset_of(rrset)
+                    if (rr.name, rr.rtype) not in wanted:
+                        continue
+                    if rr.key in found:  # an RRset split across messages
+                        old = found[rr.key]
+                        rr = RRSet.of(rr.name, rr.rtype, old.ttl, old.values + rr.values)
+                    found[rr.key] = rr
+        except dns.xfr.TransferError as exc:
+            if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH):
+                return None  # transfers not allowed for this key: ask per record
+            raise ProviderError(self.name, f"zone transfer of {self.zone} from {self.server} "
+                                           f"failed: {dns.rcode.to_text(exc.rcode)}") from None
+        except dns.tsig.PeerError as exc:
+            raise self._tsig_refused(exc) from None
+        except dns.exception.Timeout:
+            raise ProviderUnreachable(self.name, f"no answer from {self.server} within "
+                                                 f"{self.timeout:g}s (zone transfer)") from None
+        except OSError as exc:
+            raise ProviderUnreachable(self.name, f"cannot connect to {self.server}: "
+                                                 f"{exc.strerror or exc}") from None
+        except dns.exception.FormError as exc:
+            raise ProviderError(self.name, f"{self.server} sent a malformed zone transfer: "
+                                           f"{exc}") from None
+        return found
+
+    # -- writing ---------------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        self.last_apply = report = ApplyReport()
+        if not changes:
+            return
+        with tcp_connection(self.name, self.host, self.port, self.timeout) as sock:
+            for batch, message, wire in self.update_messages(changes):
+                response = self._exchange(sock, message, wire, report, len(changes))
+                self._check(response, batch, report, len(changes))
+                report.messages += 1
+                report.changes += len(batch)
+                report.bytes += len(wire)
+                report.largest = max(report.largest, len(wire))
+
+    def update_messages(self, changes: Sequence[Change]
+                        ) -> Iterator[tuple[list[Change], dns.update.UpdateMessage, bytes]]:
+        """The UPDATE messages for ``changes`` with their signed wire, each at most
+        ``max_update_bytes`` long.
+
+        Every change is checked before the first message is made, so a bad value
+        or an oversized RRset stops the apply before anything is sent. Messages are
+        made lazily, so each is signed just before it is sent.
+        """
+        budget = self.max_update_bytes - _HEADER - self._zone_size() - self._tsig_bytes()
+        prepared = [self._prepare(c) for c in changes]
+        for p in prepared:
+            if p.size > budget:
+                size = len(self._wire(self._message([p])))
+                if size > self.max_update_bytes:
+                    raise ProviderError(self.name, f"the change to {p.change.key} needs "
+                                                   f"{size} bytes, more than max_update_bytes "
+                                                   f"({self.max_update_bytes}); raise "
+                                                   f"max_update_bytes")
+        for group in _pack(prepared, budget):
+            yield from self._build(group)
+
+    def _build(self, group: list[_Prepared]
+               ) -> Iterator[tuple[list[Change], dns.update.UpdateMessage, bytes]]:
+        message = self._message(group)
+        wire = self._wire(message)
+        # The sizes are upper bounds, so a group fits; measuring keeps the
+        # promise even if an estimate were ever wrong.
+        if len(wire) <= self.max_update_bytes or len(group) == 1:
+            yield [p.change for p in group], message, wire
+            return
+        half = len(group) // 2
+        yield from self._build(group[:half])
+        yield from self._build(group[half:])
+
+    @staticmethod
+    def _wire(message: dns.update.UpdateMessage) -> bytes:
+        return message.to_wire()
+
+    def _message(self, group: list[_Prepared]) -> dns.update.UpdateMessage:
+        if self.tsig is not None:
+            message = dns.update.UpdateMessage(self.zone, keyring=self.tsig.keyring,
+                                               keyname=self.tsig.name,
+                                               keyalgorithm=self.tsig.algorithm)
+        else:
+            message = dns.update.UpdateMessage(self.zone)
+        for p in group:
+            if p.change.action == "create":
+                message.absent(p.name, p.rdtype)
+            else:
+                message.present(p.name, *p.before)
+            if p.change.action == "delete":
+                message.delete(p.name, p.rdtype)
+            elif p.change.action == "update":
+                message.replace(p.name, p.ttl, *p.after)
+            else:
+                message.add(p.name, p.ttl, *p.after)
+        return message
+
+    def _prepare(self, change: Change) -> _Prepared:
+        key = change.key
+        if key.set_id is not None:
+            raise ProviderError(self.name, f"{key}: weighted record sets are not supported by "
+                                           f"RFC 2136 servers; use one RRset per name")
+        name = dns.name.from_text(key.name)
+        rdtype = dns.rdatatype.from_text(key.rtype)
+        before = self._rdatas(change.before, rdtype)
+        after = self._rdatas(change.after, rdtype)
+        if change.action in ("update", "delete") and not before:
+            raise ProviderError(self.name, f"{key}: an {change.action} needs its before values")
+        if change.action in ("update", "create") and not after:
+            raise ProviderError(self.name, f"{key}: a {change.action} needs values")
+        # Every owner name in the zone is written as its own labels plus a pointer
+        # to the zone name in the zone section (at most), so this is an upper bound.
+        zone_size = self._zone_size()
+        owner = (_wire_size(name) - zone_size + 2 if name.is_subdomain(self._zone_name)
+                 else _wire_size(name))
+        rr = owner + _RR_FIXED
+        size = (len(before) * rr + sum(_rdata_size(rd) for rd in before)  # present
+                if before else rr)  # absent
+        if change.action in ("update", "delete"):
+            size += rr  # delete the RRset
+        size += len(after) * rr + sum(_rdata_size(rd) for rd in after)
+        ttl = change.after.ttl if change.after else 0
+        return _Prepared(change, name, rdtype, before, after, ttl, size)
+
+    @staticmethod
+    def _rdatas(rrset: RRSet | None, rdtype: dns.rdatatype.RdataType) -> list[dns.rdata.Rdata]:
+        if rrset is None:
+            return []
+        return [_rdata(rdtype, v) for v in rrset.values]
+
+    def _zone_size(self) -> int:
+        return _wire_size(self._zone_name)
+
+    def _tsig_bytes(self) -> int:
+        """What signing adds to a message: measured on an empty one."""
+        if self.tsig is None:
+            return 0
+        signed = dns.update.UpdateMessage(self.zone, keyring=self.tsig.keyring,
+                                          keyname=self.tsig.name,
+                                          keyalgorithm=self.tsig.algorithm)
+        return len(signed.to_wire()) - len(dns.update.UpdateMessage(self.zone).to_wire())
+
+    def _exchange(self, sock: socket.socket, message: dns.update.UpdateMessage, wire: bytes,
+                  report: ApplyReport, total: int) -> dns.message.Message:
+        deadline = time.monotonic() + self.timeout
+        try:
+            send_tcp(sock, wire, deadline)
+            while True:
+                answer = receive_tcp(sock, deadline)
+                if answer[:2] == wire[:2]:
+                    break
+            response = dns.message.from_wire(answer, keyring=message.keyring,
+                                             request_mac=message.mac)
+        except dns.tsig.PeerError as exc:
+            raise self._tsig_refused(exc) from None
+        except TimeoutError:
+            raise ProviderUnreachable(self.name, f"no answer from {self.server} within "
+                                                 f"{self.timeout:g}s to an UPDATE"
+                                                 f"{self._progress(report, total)}") from None
+        except (EOFError, OSError) as exc:
+            raise ProviderUnreachable(self.name, f"{self.server} dropped the connection during "
+                                                 f"an UPDATE ({exc})"
+                                                 f"{self._progress(report, total)}") from None
+        except dns.exception.DNSException as exc:
+            raise ProviderError(self.name, f"{self.server} sent a bad answer to an UPDATE: "
+                                           f"{exc}{self._progress(report, total)}") from None
+        if not message.is_response(response):
+            raise ProviderError(self.name, f"{self.server} sent an answer that does not match "
+                                           f"the UPDATE{self._progress(report, total)}")
+        return response
+
+    def _check(self, response: dns.message.Message, batch: list[Change], report: ApplyReport,
+               total: int) -> None:
+        rcode = response.rcode()
+        if rcode == dns.rcode.NOERROR:
+            return
+        text = dns.rcode.to_text(rcode)
+        if rcode in _CONFLICT_RCODES:
+            raise ProviderConflict(self.name, f"the server's records changed since the plan: "
+                                              f"{self._culprits(batch)} ({text}; nothing in this "
+                                              f"UPDATE was applied{self._progress(report, total)}"
+                                              f")")
+        if rcode == dns.rcode.REFUSED:
+            if self.tsig is None:
+                raise ProviderAuthError(self.name, f"{self.server} refused an unsigned UPDATE "
+                                                   f"(REFUSED); add a tsig key that the zone "
+                                                   f"allows to update")
+            raise ProviderAuthError(self.name, f"{self.server} refused the UPDATE signed with "
+                                               f"TSIG key '{self.tsig.label}' (REFUSED); allow "
+                                               f"this key to update {self.zone} (allow-update "
+                                               f"or update-policy)")
+        if rcode == dns.rcode.NOTAUTH:
+            raise ProviderError(self.name, f"{self.server} is not authoritative for {self.zone} "
+                                           f"(NOTAUTH): has it dropped the zone, or is it a "
+                                           f"secondary? Point server at the primary")
+        raise ProviderError(self.name, f"{self.server} answered {text} to an UPDATE"
+                                       f"{self._progress(report, total)}")
+
+    def _culprits(self, batch: list[Change]) -> str:
+        """The records in ``batch`` that no longer hold their before state, read again now."""
+        keys = [(c.key.name, c.key.rtype) for c in batch]
+        try:
+            now = self.read_queries(keys)
+        except ProviderError:
+            return ", ".join(str(c.key) for c in batch[:5]) + (" ..." if len(batch) > 5 else "")
+        stale = []
+        for c in batch:
+            held = now.get(c.key)
+            expected = c.before.values if c.before else None
+            if (held.values if held else None) != expected:
+                shown = ",".join(held.values) if held else "nothing"
+                planned = ",".join(expected) if expected else "nothing"
+                stale.append(f"{c.key} (plan expected {planned}, server has {shown})")
+        if not stale:
+            return "one of " + ", ".join(str(c.key) for c in batch[:5])
+        return "; ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+
+    @staticmethod
+    def _progress(report: ApplyReport, total: int) -> str:
+        if not report.messages:
+            return ""
+        return (f"; {report.changes} of {total} changes were applied before, in "
+                f"{report.messages} UPDATE messages")
+
+    def _tsig_refused(self, exc: dns.tsig.PeerError) -> ProviderAuthError:
+        code = {dns.tsig.PeerBadKey: "BADKEY", dns.tsig.PeerBadSignature: "BADSIG",
+                dns.tsig.PeerBadTime: "BADTIME",
+                dns.tsig.PeerBadTruncation: "BADTRUNC"}.get(type(exc), "TSIG error")
+        assert self.tsig is not None
+        fix = ("check this machine's clock" if code == "BADTIME"
+               else f"check the secret in {self.tsig.source} and the key name and algorithm")
+        return ProviderAuthError(self.name, f"{self.server} refused TSIG key "
+                                            f"'{self.tsig.label}' ({code}); {fix}")
+
+    # -- verifying -------------------------------------------------------------
+
+    def authorities(self) -> list[Authority]:
+        servers = [(self.host, self.port)]
+        for entry in self.settings.verify_servers:
+            server = parse_server(entry)
+            if server not in servers:
+                servers.append(server)
+        return [DnsAuthority(f"{self.name} {where(h, p)}", h, p, self.zone, self.timeout)
+                for h, p in servers]
+
+
+def _pack(prepared: list[_Prepared], budget: int) -> Iterator[list[_Prepared]]:
+    """Greedy groups of changes whose sizes fit ``budget`` bytes (a too-big change alone)."""
+    group: list[_Prepared] = []
+    used = 0
+    for p in prepared:
+        if group and used + p.size > budget:
+            yield group
+            group, used = [], 0
+        group.append(p)
+        used += p.size
+    if group:
+        yield group
+
+
+def _wire_size(thing: dns.name.Name | dns.rdata.Rdata) -> int:
+    """Uncompressed wire length of a name or a record's data."""
+    wire = thing.to_wire()
+    assert wire is not None
+    return len(wire)
+
+
+# A plan moves many records to the same few addresses, and parsing a value is most
+# of the cost of preparing a change; rdata objects are immutable, so share them.
+@functools.lru_cache(maxsize=4096)
+def _rdata(rdtype: dns.rdatatype.RdataType, value: str) -> dns.rdata.Rdata:
+    return dns.rdata.from_text(dns.rdataclass.IN, rdtype, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rdata_size(rdata: dns.rdata.Rdata) -> int:
+    return _wire_size(rdata)

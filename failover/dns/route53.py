@@ -1,0 +1,521 @@
+"""Amazon Route 53, through its API (botocore; moto in the lab).
+
+Reads list the hosted zone's record sets: one ``ListResourceRecordSets`` call
+per managed record starting at its name and type when few records are
+managed, the whole zone page by page (300 record sets a call) when that is
+fewer calls. Alias records are left out.
+
+Writes are ``ChangeResourceRecordSets`` batches: an update is a DELETE of the
+before-image and a CREATE of the new set in the same batch, so Route 53 itself
+refuses it if the record set no longer matches (a batch is all or nothing).
+Before writing, the affected record sets are read once: a record that changed
+since the plan is reported by name before anything is sent, and DELETEs carry
+the record sets exactly as Route 53 spells them. Batches stay within Route 53's
+per-request limits (``batch_changes``); throttling and 5xx answers are retried
+with jittered exponential backoff; each batch is waited on until INSYNC.
+
+Credentials come from a credentials file, two environment variables or
+botocore's own chain; they are never printed, logged or put in an error.
+"""
+
+from __future__ import annotations
+
+import configparser
+import math
+import os
+import random
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from failover.clock import Clock, SystemClock
+from failover.config import Config, Route53Provider
+from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.query import DnsAuthority
+from failover.errors import (
+    ConfigError,
+    ProviderAuthError,
+    ProviderConflict,
+    ProviderError,
+    ProviderUnreachable,
+)
+from failover.records import Change, RRKey, RRSet
+
+if TYPE_CHECKING:
+    from mypy_boto3_route53.client import Route53Client
+
+# Route 53's limits on one ChangeResourceRecordSets request
+# (docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html).
+MAX_RECORDS = 1000  # ResourceRecord elements (an UPSERT would count twice; we send none)
+MAX_VALUE_CHARS = 32000  # characters in all Value elements together
+MAX_CHANGES = 500  # Change elements: our own, well under what Route 53 accepts
+
+PAGE_SIZE = 300  # the most ListResourceRecordSets returns in one call
+FEW_KEYS = 5  # up to this many records, read per record without asking the zone's size
+SYNC_TIMEOUT = 180.0  # how long a batch may stay PENDING before we give up waiting
+
+RETRY_CODES = frozenset({"Throttling", "ThrottlingException", "PriorRequestNotComplete",
+                         "RequestLimitExceeded", "TooManyRequestsException"})
+AUTH_CODES = frozenset({"InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied",
+                        "AccessDeniedException", "UnrecognizedClientException", "AuthFailure",
+                        "AccountSuspended", "ExpiredToken", "ExpiredTokenException",
+                        "InvalidAccessKeyId", "MissingAuthenticationToken",
+                        "OptInRequired"})
+
+_ESCAPE = re.compile(r"\\(\d{3})")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: try ``tries`` times, waiting about base, 2*base, ...
+
+    Each wait is drawn from [d/2, d] with d = min(cap, base * 2**attempt) ("equal
+    jitter"): spread out so that many clients do not retry in step, yet, until the
+    cap, never shorter than the wait before it. The defaults wait about 6 s in all.
+    """
+
+    tries: int = 6
+    base: float = 0.2
+    cap: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        d = min(self.cap, self.base * 2 ** attempt)
+        return d / 2 + rng.random() * d / 2
+
+
+# -- batching (pure) -----------------------------------------------------------
+
+def rrset_dict(rr: RRSet) -> dict[str, Any]:
+    """An RRSet as a Route 53 ResourceRecordSet."""
+    out: dict[str, Any] = {"Name": rr.name, "Type": rr.rtype, "TTL": rr.ttl,
+                           "ResourceRecords": [{"Value": v} for v in rr.values]}
+    if rr.set_id is not None:
+        out["SetIdentifier"] = rr.set_id
+        if rr.weight is not None:
+            out["Weight"] = rr.weight
+    return out
+
+
+def change_dicts(change: Change, current: Mapping[RRKey, dict[str, Any]] | None = None
+                 ) -> list[dict[str, Any]]:
+    """The Route 53 Change elements for one change: DELETE before, CREATE after.
+
+    ``current`` holds record sets as Route 53 returned them; a DELETE uses that
+    spelling when there is one, since Route 53 deletes only an exact match.
+    """
+    out: list[dict[str, Any]] = []
+    if change.before is not None:
+        raw = (current or {}).get(change.before.key)
+        out.append({"Action": "DELETE",
+                    "ResourceRecordSet": raw if raw is not None else rrset_dict(change.before)})
+    if change.after is not None:
+        out.append({"Action": "CREATE", "ResourceRecordSet": rrset_dict(change.after)})
+    return out
+
+
+def _records_and_chars(changes: list[dict[str, Any]]) -> tuple[int, int]:
+    values = [r["Value"] for c in changes for r in c["ResourceRecordSet"].get(
+        "ResourceRecords", [])]
+    records = sum(2 if c["Action"] == "UPSERT" else 1 for c in changes
+                  for _ in c["ResourceRecordSet"].get("ResourceRecords", []))
+    return records, sum(len(v) for v in values)
+
+
+def batch_changes(changes: Sequence[Change],
+                  current: Mapping[RRKey, dict[str, Any]] | None = None, *,
+                  max_records: int = MAX_RECORDS, max_chars: int = MAX_VALUE_CHARS,
+                  max_changes: int = MAX_CHANGES) -> list[list[dict[str, Any]]]:
+    """Split ``changes`` into ChangeResourceRecordSets batches within Route 53's limits.
+
+    An update's DELETE and CREATE always share a batch (a batch is atomic, so the
+    record set is never missing in between). In a batch, DELETEs come before
+    CREATEs, which Route 53 requires for the same record set and which changes
+    nothing for different ones. A change that alone exceeds a limit is a
+    ProviderError-worthy plan; here it raises ValueError naming the record.
+    """
+    batches: list[list[dict[str, Any]]] = []
+    batch: list[dict[str, Any]] = []
+    records = chars = 0
+    for change in changes:
+        group = change_dicts(change, current)
+        g_records, g_chars = _records_and_chars(group)
+        if g_records > max_records or g_chars > max_chars or len(group) > max_changes:
+            raise ValueError(f"the change to {change.key} alone has {g_records} records and "
+                             f"{g_chars} characters of values, more than one Route 53 "
+                             f"request takes ({max_records} records, {max_chars} characters)")
+        if batch and (records + g_records > max_records or chars + g_chars > max_chars
+                      or len(batch) + len(group) > max_changes):
+            batches.append(batch)
+            batch, records, chars = [], 0, 0
+        batch.extend(group)
+        records += g_records
+        chars += g_chars
+    if batch:
+        batches.append(batch)
+    return [[c for c in b if c["Action"] == "DELETE"] + [c for c in b if c["Action"] != "DELETE"]
+            for b in batches]
+
+
+# -- credentials ---------------------------------------------------------------
+
+class Credentials:
+    """Where the AWS keys come from; the keys themselves never appear in its repr."""
+
+    def __init__(self, source: str, access_key_id: str | None = None,
+                 secret_access_key: str | None = None, session_token: str | None = None,
+                 profile: str | None = None) -> None:
+        self.source = source
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+        self.profile = profile
+
+    def __repr__(self) -> str:
+        return f"Credentials(from {self.source})"
+
+    @property
+    def explicit(self) -> bool:
+        return self.access_key_id is not None
+
+
+def load_credentials(provider: str, settings: Route53Provider, config: Config) -> Credentials:
+    """The credentials ``settings`` name; a missing file, section or variable is a ConfigError."""
+    key = f"dns.{provider}"
+    by_env = settings.access_key_id_env or settings.secret_access_key_env
+    if settings.credentials_file and by_env:
+        raise ConfigError("give either credentials_file or access_key_id_env/"
+                          "secret_access_key_env, not both", file=config.source, key=key)
+    if settings.credentials_file:
+        path = config.resolve_path(settings.credentials_file)
+        section = settings.profile or "default"
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            with path.open(encoding="utf-8") as f:
+                parser.read_file(f)
+        except FileNotFoundError:
+            raise ConfigError(f"AWS credentials file {path} does not exist; write it (INI, "
+                              f"section [{section}] with aws_access_key_id and "
+                              f"aws_secret_access_key) or fix the path",
+                              file=config.source, key=f"{key}.credentials_file") from None
+        except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not an INI file"
+            raise ConfigError(f"cannot read AWS credentials file {path}: {reason}",
+                              file=config.source, key=f"{key}.credentials_file") from None
+        if not parser.has_section(section):
+            raise ConfigError(f"AWS credentials file {path} has no [{section}] section; add "
+                              f"it or set profile", file=config.source,
+                              key=f"{key}.credentials_file")
+        found = parser[section]
+        key_id = found.get("aws_access_key_id")
+        secret = found.get("aws_secret_access_key")
+        if not key_id or not secret:
+            raise ConfigError(f"section [{section}] of {path} needs aws_access_key_id and "
+                              f"aws_secret_access_key", file=config.source,
+                              key=f"{key}.credentials_file")
+        return Credentials(f"{path} [{section}]", key_id.strip(), secret.strip(),
+                           (found.get("aws_session_token") or "").strip() or None)
+    if by_env:
+        names = (settings.access_key_id_env, settings.secret_access_key_env)
+        if not all(names):
+            raise ConfigError("give both access_key_id_env and secret_access_key_env",
+                              file=config.source, key=key)
+        values = []
+        for field, name in zip(("access_key_id_env", "secret_access_key_env"), names,
+                               strict=True):
+            assert name is not None
+            value = os.environ.get(name)
+            if not value:
+                raise ConfigError(f"environment variable {name} is not set; export it with "
+                                  f"the AWS key", file=config.source, key=f"{key}.{field}")
+            values.append(value)
+        return Credentials(f"${names[0]} and ${names[1]}", values[0], values[1])
+    chain = "the AWS SDK's default chain" + (f" (profile {settings.profile})"
+                                             if settings.profile else "")
+    return Credentials(chain, profile=settings.profile)
+
+
+# -- the provider --------------------------------------------------------------
+
+class Route53(Provider):
+    """A Route 53 hosted zone, written in batches through the API."""
+
+    kind = "route53"
+    supports_weights = True
+
+    def __init__(self, name: str, settings: Route53Provider, config: Config, *,
+                 clock: Clock | None = None, rng: random.Random | None = None,
+                 backoff: Backoff | None = None, sync_timeout: float = SYNC_TIMEOUT) -> None:
+        super().__init__(name, settings.vendor, config.zone)
+        self.settings = settings
+        self.zone_id = settings.hosted_zone_id.rsplit("/", 1)[-1]
+        self.credentials = load_credentials(name, settings, config)
+        self.clock: Clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.backoff = backoff or Backoff()
+        self.sync_timeout = sync_timeout
+        self.batches_sent = 0  # ChangeResourceRecordSets batches in the last apply
+        self._client: Route53Client | None = None
+
+    def __repr__(self) -> str:
+        return f"Route53({self.name!r}, {self.zone_id}, {self.credentials!r})"
+
+    @property
+    def client(self) -> Route53Client:
+        """The botocore client, made on first use (tests hook its events)."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self) -> Route53Client:
+        import botocore.config
+        import botocore.exceptions
+        import botocore.session
+
+        creds = self.credentials
+        config = botocore.config.Config(
+            connect_timeout=self.settings.timeout, read_timeout=self.settings.timeout,
+            # One attempt: we retry ourselves (Backoff), with a clock tests control.
+            retries={"mode": "standard", "max_attempts": 1})
+        try:
+            if creds.explicit:
+                # Explicit keys: a stray AWS_PROFILE must not send us to another account.
+                session = botocore.session.Session(
+                    session_vars={"profile": (None, None, None, None)})
+            else:
+                session = botocore.session.Session(profile=creds.profile)
+            client = session.create_client(
+                "route53", region_name=self.settings.region,
+                endpoint_url=self.settings.endpoint_url, config=config,
+                aws_access_key_id=creds.access_key_id,
+                aws_secret_access_key=creds.secret_access_key,
+                aws_session_token=creds.session_token)
+        except botocore.exceptions.ProfileNotFound:
+            raise ConfigError(f"AWS profile '{creds.profile}' is not in ~/.aws/config or "
+                              f"~/.aws/credentials; fix profile or add it",
+                              key=f"dns.{self.name}.profile") from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise ProviderError(self.name, f"cannot set up the Route 53 client: {exc}") from None
+        return cast("Route53Client", client)
+
+    # -- calling the API ---------------------------------------------------------
+
+    def call(self, what: str, fn: Callable[..., T], **kwargs: Any) -> T:
+        """``fn(**kwargs)`` with our backoff on throttling and 5xx, errors mapped."""
+        import botocore.exceptions
+
+        for attempt in range(self.backoff.tries):
+            try:
+                return fn(**kwargs)
+            except botocore.exceptions.ClientError as exc:
+                error = exc.response.get("Error", {})
+                code = str(error.get("Code", "?"))
+                message = str(error.get("Message", "")) or code
+                status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+                retry = code in RETRY_CODES or status >= 500
+                if retry and attempt + 1 < self.backoff.tries:
+                    self.clock.sleep(self.backoff.delay(attempt, self.rng))
+                    continue
+                raise self._client_error(what, code, message, status, attempt + 1) from None
+            except (botocore.exceptions.EndpointConnectionError,
+                    botocore.exceptions.ConnectTimeoutError,
+                    botocore.exceptions.ReadTimeoutError,
+                    botocore.exceptions.ConnectionClosedError) as exc:
+                raise ProviderUnreachable(self.name, f"{what}: no answer from Route 53 at "
+                                                     f"{self._endpoint()}: {exc}") from None
+            except botocore.exceptions.NoCredentialsError:
+                raise ProviderAuthError(self.name, f"{what}: no AWS credentials found in "
+                                                   f"{self.credentials.source}; set "
+                                                   f"credentials_file or profile") from None
+            except botocore.exceptions.BotoCoreError as exc:
+                raise ProviderError(self.name, f"{what}: {exc}") from None
+        raise AssertionError("unreachable: the last try raises")
+
+    def _client_error(self, what: str, code: str, message: str, status: int,
+                      tries: int) -> ProviderError:
+        if code in AUTH_CODES:
+            return ProviderAuthError(self.name, f"{what}: Route 53 refused our credentials "
+                                                f"({code}: {message}); check "
+                                                f"{self.credentials.source}")
+        if code == "NoSuchHostedZone":
+            return ProviderError(self.name, f"hosted zone {self.zone_id} not found "
+                                            f"(NoSuchHostedZone); check hosted_zone_id, or the "
+                                            f"zone was deleted")
+        if code in RETRY_CODES:
+            return ProviderError(self.name, f"{what}: Route 53 still answered {code} after "
+                                            f"{tries} tries")
+        if status >= 500:
+            return ProviderUnreachable(self.name, f"{what}: Route 53 answered {status} "
+                                                  f"({code}) {tries} times")
+        if code == "InvalidChangeBatch":
+            return ProviderConflict(self.name, f"Route 53 refused the batch, so the records "
+                                               f"changed since the plan: {message}")
+        return ProviderError(self.name, f"{what}: {code}: {message}")
+
+    def _endpoint(self) -> str:
+        return self.settings.endpoint_url or f"route53 ({self.settings.region})"
+
+    # -- reading -----------------------------------------------------------------
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        return {k: rr for k, (rr, _) in self.read_raw(keys).items()}
+
+    def read_raw(self, keys: Sequence[RecordKey]
+                 ) -> dict[RRKey, tuple[RRSet, dict[str, Any]]]:
+        """The record sets for ``keys``, each with Route 53's own dict of it."""
+        wanted = {(name.lower(), rtype.upper()) for name, rtype in keys}
+        if not wanted:
+            return {}
+        found: Iterator[dict[str, Any]]
+        if len(wanted) <= FEW_KEYS or len(wanted) <= self._zone_pages():
+            found = (item for name, rtype in sorted(wanted)
+                     for item in self._list_from(name, rtype))
+        else:
+            found = self._list_from(None, None)
+        out: dict[RRKey, tuple[RRSet, dict[str, Any]]] = {}
+        for raw in found:
+            rr = _rrset_of(raw)
+            if rr is not None and (rr.name, rr.rtype) in wanted:
+                out[rr.key] = (rr, raw)
+        return out
+
+    def _zone_pages(self) -> int:
+        """How many ListResourceRecordSets calls reading the whole zone takes."""
+        zone = self.call("GetHostedZone", self.client.get_hosted_zone, Id=self.zone_id)
+        count = int(zone["HostedZone"].get("ResourceRecordSetCount", 0))
+        return max(1, math.ceil(count / PAGE_SIZE))
+
+    def _list_from(self, name: str | None, rtype: str | None) -> Iterator[dict[str, Any]]:
+        """Record sets in Route 53's order (labels reversed, then type), from name/type on.
+
+        With a name, stop at the first record set of another name or type: one call
+        for a plain record. Without, read the whole zone.
+        """
+        kwargs: dict[str, Any] = {"HostedZoneId": self.zone_id, "MaxItems": str(PAGE_SIZE)}
+        if name is not None:
+            kwargs.update(StartRecordName=name, StartRecordType=rtype)
+        seen: set[tuple[str, str, str | None]] = set()
+        while True:
+            page = self.call("ListResourceRecordSets",
+                             self.client.list_resource_record_sets, **kwargs)
+            for raw in page["ResourceRecordSets"]:
+                item: dict[str, Any] = dict(raw)
+                raw_name = _decode_name(str(item["Name"]))
+                if name is not None and (raw_name != name or item["Type"] != rtype):
+                    return
+                ident = (raw_name, str(item["Type"]), item.get("SetIdentifier"))
+                if ident in seen:  # a page boundary inside a weighted set, read twice
+                    continue
+                seen.add(ident)
+                yield item
+            if not page.get("IsTruncated"):
+                return
+            kwargs["StartRecordName"] = page["NextRecordName"]
+            kwargs["StartRecordType"] = page["NextRecordType"]
+            if page.get("NextRecordIdentifier"):
+                kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+            else:
+                kwargs.pop("StartRecordIdentifier", None)
+
+    # -- writing -----------------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        self.batches_sent = 0
+        if not changes:
+            return
+        keys = sorted({(c.key.name, c.key.rtype) for c in changes})
+        held = self.read_raw(keys)
+        stale = []
+        for c in changes:
+            now = held.get(c.key)
+            if (now[0] if now else None) != c.before:
+                stale.append(_describe(c, now[0] if now else None))
+        if stale:
+            more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
+            raise ProviderConflict(self.name, "the server's records changed since the plan: "
+                                              + "; ".join(stale[:5]) + more
+                                              + " (nothing was sent)")
+        try:
+            batches = batch_changes(changes, {k: raw for k, (_, raw) in held.items()})
+        except ValueError as exc:
+            raise ProviderError(self.name, str(exc)) from None
+        for done, batch in enumerate(batches):
+            try:
+                info = self.call("ChangeResourceRecordSets",
+                                 self.client.change_resource_record_sets,
+                                 HostedZoneId=self.zone_id,
+                                 ChangeBatch={"Comment": "failover", "Changes": batch})
+            except ProviderError as exc:
+                if not done:
+                    raise
+                raise type(exc)(self.name, f"{exc.detail} ({done} of {len(batches)} batches "
+                                           f"were applied before this one)") from None
+            self.batches_sent += 1
+            self._wait_insync(str(info["ChangeInfo"]["Id"]), str(info["ChangeInfo"]["Status"]))
+
+    def _wait_insync(self, change_id: str, status: str) -> None:
+        deadline = self.clock.monotonic() + self.sync_timeout
+        attempt = 0
+        while status != "INSYNC":
+            if self.clock.monotonic() >= deadline:
+                raise ProviderError(self.name, f"change {change_id} is still {status} after "
+                                               f"{self.sync_timeout:g}s; Route 53 accepted it "
+                                               f"and should apply it later")
+            self.clock.sleep(self.backoff.delay(attempt, self.rng))
+            attempt += 1
+            got = self.call("GetChange", self.client.get_change, Id=change_id)
+            status = str(got["ChangeInfo"]["Status"])
+
+    # -- verifying ---------------------------------------------------------------
+
+    def authorities(self) -> list[Authority]:
+        if self.settings.verify == "api":
+            return [_ApiAuthority(f"{self.name} API", self)]
+        zone = self.call("GetHostedZone", self.client.get_hosted_zone, Id=self.zone_id)
+        servers = (zone.get("DelegationSet") or {}).get("NameServers") or []
+        if not servers:
+            raise ProviderError(self.name, f"hosted zone {self.zone_id} has no name servers "
+                                           f"(a private zone?); set verify: api")
+        # DnsAuthority resolves each name when it is read, not now: the system
+        # resolver may be the thing that is failing.
+        return [DnsAuthority(f"{self.name} {ns}", ns, 53, self.zone, self.settings.timeout)
+                for ns in servers]
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+class _ApiAuthority:
+    """Route 53 read back through its API (for zones whose name servers we cannot reach)."""
+
+    def __init__(self, label: str, provider: Route53) -> None:
+        self.label = label
+        self.provider = provider
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        return self.provider.read(keys)
+
+
+def _decode_name(name: str) -> str:
+    """Route 53 escapes some characters as \\ddd (octal): ``\\052`` is ``*``."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), name).lower()
+
+
+def _rrset_of(raw: Mapping[str, Any]) -> RRSet | None:
+    """A Route 53 record set -> RRSet; None for alias and traffic-policy records."""
+    if "ResourceRecords" not in raw or "TTL" not in raw:
+        return None
+    return RRSet.of(_decode_name(str(raw["Name"])), str(raw["Type"]), int(raw["TTL"]),
+                    [r["Value"] for r in raw["ResourceRecords"]], raw.get("SetIdentifier"),
+                    raw.get("Weight"))
+
+
+def _describe(change: Change, held: RRSet | None) -> str:
+    planned = ",".join(change.before.values) if change.before else "nothing"
+    has = ",".join(held.values) if held else "nothing"
+    if held and change.before and held.values == change.before.values:
+        planned, has = f"TTL {change.before.ttl}", f"TTL {held.ttl}"
+    return f"{change.key} (plan expected {planned}, Route 53 has {has})"

@@ -1,0 +1,47 @@
+"""The output shape every hosting component exports, whatever the vendor.
+
+``failover inventory`` reads these outputs from a stack (``addresses`` by
+default), so every component ends with :meth:`HostingComponent.finish` and
+every stack exports :data:`HOSTING_OUTPUTS` at its top level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+
+from infra.service import Placement, Service, health_url
+
+# vendor: the vendor's name in failover.yaml; hosting: the hosting's name there;
+# addresses: public IPv4/IPv6 addresses, stable across instance replacement;
+# port: the service port; health_url: http://<first address>:<port><health path>.
+HOSTING_OUTPUTS = ("vendor", "hosting", "addresses", "port", "health_url")
+
+
+class HostingComponent(pulumi.ComponentResource):
+    """Base of the hosting components: holds and registers the shared outputs."""
+
+    vendor: pulumi.Output[str]
+    hosting: pulumi.Output[str]
+    addresses: pulumi.Output[list[str]]
+    port: pulumi.Output[int]
+    health_url: pulumi.Output[str]
+
+    def finish(self, service: Service, placement: Placement,
+               addresses: Sequence[pulumi.Input[str]]) -> None:
+        """Set the shared outputs from the component's public addresses and register them."""
+        self.vendor = pulumi.Output.from_input(placement.vendor)
+        self.hosting = pulumi.Output.from_input(placement.hosting)
+        self.addresses = pulumi.Output.all(*addresses).apply(
+            lambda values: [str(v) for v in values if v])
+        self.port = pulumi.Output.from_input(service.port)
+        self.health_url = self.addresses.apply(
+            lambda values: health_url(values[0], service.port, service.health_path)
+            if values else "")
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """The shared outputs by name, ready for ``pulumi.export``."""
+        return {key: getattr(self, key) for key in HOSTING_OUTPUTS}

@@ -1,0 +1,1 @@
+"""Pulumi mocks tests of infra/ components and stacks/ programs."""

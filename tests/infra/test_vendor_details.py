@@ -1,0 +1,114 @@
+"""What each vendor's component must get right beyond the shared contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.harness import GCP_ADDRESS, Harness
+from tests.infra.test_hostings import (
+    HOST_KEY,
+    SERVICE,
+    build_aws,
+    build_gcp,
+    build_hetzner,
+    build_metal,
+)
+
+
+def test_aws_default_vpc_uses_the_default_subnet_and_a_debian_ami(pulumi_mocks: Harness) -> None:
+    pulumi_mocks.run(lambda: build_aws(use_default_vpc=True).outputs())
+    assert not pulumi_mocks.of_type("aws:ec2/vpc:Vpc")
+    instance = pulumi_mocks.one("aws:ec2/instance:Instance")
+    group = pulumi_mocks.one("aws:ec2/securityGroup:SecurityGroup")
+    assert group.inputs["vpcId"] == "vpc-default"
+    assert instance.inputs["subnetId"] == "subnet-a"
+    assert instance.inputs["ami"] == "ami-0debian12"
+    calls = {call.token: call.args for call in pulumi_mocks.mocks.calls}
+    assert calls["aws:ec2/getVpc:getVpc"]["default"] is True
+    assert {"name": "vpc-id", "values": ["vpc-default"]} in \
+        calls["aws:ec2/getSubnets:getSubnets"]["filters"]
+
+
+def test_aws_instance_runs_the_service_and_keeps_its_address(pulumi_mocks: Harness) -> None:
+    pulumi_mocks.run(lambda: build_aws(ssh_public_key="ssh-ed25519 AAAAkey admin").outputs())
+    instance = pulumi_mocks.one("aws:ec2/instance:Instance")
+    assert SERVICE.image in instance.inputs["userData"]
+    assert instance.inputs["userDataReplaceOnChange"] is True
+    assert instance.inputs["metadataOptions"]["httpTokens"] == "required"
+    assert instance.inputs["instanceType"] == "t3.small"
+    assert instance.inputs["keyName"] == "web-key"
+    eip = pulumi_mocks.one("aws:ec2/eip:Eip")
+    assert eip.inputs["instance"] == "web-instance-id"
+    assert all(r.inputs.get("region") == "us-east-1"
+               for r in pulumi_mocks.monitor.registrations.values() if r.type.startswith("aws:"))
+
+
+def test_gcp_uses_its_own_network_not_default(pulumi_mocks: Harness) -> None:
+    pulumi_mocks.run(lambda: build_gcp().outputs())
+    network = pulumi_mocks.one("gcp:compute/network:Network")
+    assert network.inputs["autoCreateSubnetworks"] is False
+    for fw in pulumi_mocks.of_type("gcp:compute/firewall:Firewall"):
+        assert fw.inputs["network"] == "web-net-id"
+        assert fw.inputs["targetTags"] == ["failover-social"]
+    instance = pulumi_mocks.one("gcp:compute/instance:Instance")
+    nic = instance.inputs["networkInterfaces"][0]
+    assert nic["subnetwork"] == "web-subnet-id"
+    assert nic["accessConfigs"][0]["natIp"] == GCP_ADDRESS
+    assert instance.inputs["tags"] == ["failover-social"]
+    assert instance.inputs["metadata"]["block-project-ssh-keys"] == "true"
+    assert SERVICE.image in instance.inputs["metadataStartupScript"]
+    # The static address can serve one instance at a time.
+    assert instance.delete_before_replace
+
+
+def test_hetzner_keeps_primary_ips_and_attaches_the_firewall(pulumi_mocks: Harness) -> None:
+    pulumi_mocks.run(lambda: build_hetzner().outputs())
+    ips = pulumi_mocks.of_type("hcloud:index/primaryIp:PrimaryIp")
+    assert sorted(ip.inputs["type"] for ip in ips) == ["ipv4", "ipv6"]
+    assert all(ip.inputs["autoDelete"] is False for ip in ips)
+    server = pulumi_mocks.one("hcloud:index/server:Server")
+    assert len(server.inputs["firewallIds"]) == 1
+    nets = server.inputs["publicNets"][0]
+    assert nets["ipv4Enabled"] and nets["ipv6Enabled"]
+    assert server.delete_before_replace
+    assert SERVICE.image in server.inputs["userData"]
+
+
+def test_metal_pins_the_host_key_and_keeps_the_private_key_secret(pulumi_mocks: Harness) -> None:
+    pulumi_mocks.run(lambda: build_metal().outputs())
+    command = pulumi_mocks.one("command:remote:Command")
+    connection = command.inputs["connection"]
+    assert connection["hostKey"] == HOST_KEY
+    assert connection["host"] == "192.0.2.20"
+    assert connection["privateKey"].startswith("-----BEGIN")
+    assert "connection" in command.secret_inputs
+    assert command.inputs["create"] == command.inputs["update"]
+    assert "systemctl disable --now failover-social.service" in command.inputs["delete"]
+
+
+@pytest.mark.parametrize("host_key", ["", "AAAAC3Nza", "ssh-ed25519", "not a key at all"])
+def test_metal_refuses_an_unpinned_host_key(host_key: str) -> None:
+    from infra.metal import MetalPlacement
+
+    with pytest.raises(ValueError, match="host_key"):
+        MetalPlacement(hosting="metal-fra", vendor="colo-fra", host="192.0.2.20",
+                       host_key=host_key, admin_cidrs=["198.51.100.7/32"])
+
+
+def test_metal_needs_admins_for_its_ssh_guard() -> None:
+    from infra.metal import MetalPlacement
+
+    with pytest.raises(ValueError, match="admin_cidrs"):
+        MetalPlacement(hosting="metal-fra", vendor="colo-fra", host="192.0.2.20",
+                       host_key=HOST_KEY)
+    unguarded = MetalPlacement(hosting="metal-fra", vendor="colo-fra", host="192.0.2.20",
+                               host_key=HOST_KEY, guard_ssh=False)
+    assert unguarded.public_addresses() == ["192.0.2.20"]
+
+
+def test_metal_host_name_needs_addresses() -> None:
+    from infra.metal import MetalPlacement
+
+    with pytest.raises(ValueError, match="addresses"):
+        MetalPlacement(hosting="metal-fra", vendor="colo-fra", host="fra1.example.net",
+                       host_key=HOST_KEY, admin_cidrs=["198.51.100.7/32"])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
+from typing import Annotated
+
 import typer
 
 from cli.common import VERDICT_STYLE, Format, FormatOpt, err, fmt_seconds, load, out, print_json
@@ -37,28 +41,53 @@ def validate(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     return 1 if warnings else 0
 
 
-def check(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
-    """Probe every hosting and print one line per hosting: verdict and evidence.
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+    prometheus = "prometheus"
+
+
+def check(ctx: typer.Context,
+          format: Annotated[CheckFormat, typer.Option(
+              "--format", "-f", help="table for people; json (documented shape), junit (CI "
+              "test reports) or prometheus (textfile collector, Pushgateway) for machines."
+          )] = CheckFormat.table) -> int:
+    """Probe every hosting, ask every vendor's control plane, check backups; one line each.
 
     Verdicts use rise/fall hysteresis kept in the journal, so repeated runs
-    (cron, CI) accumulate like a daemon. Exit 0 all UP, 1 something DEGRADED,
-    2 a hosting DOWN or too few healthy, 3 nothing could be judged.
+    (cron, CI) accumulate like a daemon. A hosting whose data plane is down
+    while its vendor refuses our account is TERMINATED; one that serves while
+    the vendor refuses is a WARNING (termination in progress?). Exit 0 all
+    well, 1 a warning, 2 a hosting DOWN/TERMINATED, too few healthy or a
+    missing backup, 3 nothing could be judged.
     """
     from failover.engine import Engine
 
     config = load(ctx)
     engine = Engine(config)
     try:
-        if format is Format.table and not _quiet():
+        if format is CheckFormat.table and not _quiet():
             with err().status(f"probing {len(config.hosting)} hostings..."):
-                report = engine.check()
+                full = engine.check_all()
         else:
-            report = engine.check()
+            full = engine.check_all()
     finally:
         engine.close()
-    if format is Format.json:
-        print_json(report.to_json())
-        return report.exit_code
+    report = full.report
+    if format is CheckFormat.json:
+        print_json(full.to_json(config.service))
+        return full.exit_code
+    if format is CheckFormat.junit:
+        from failover.report import to_junit
+
+        sys.stdout.write(to_junit(config.service, report.at, full.findings))
+        return full.exit_code
+    if format is CheckFormat.prometheus:
+        from failover.report import to_prometheus
+
+        sys.stdout.write(to_prometheus(config.service, report.at, full.exit_code, full.findings))
+        return full.exit_code
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -72,10 +101,20 @@ def check(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
                       fmt_seconds(latency) if latency is not None else "-", v.reason)
     o = out()
     o.print(table)
-    label = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][report.exit_code]
+    others = [f for f in full.findings if f.kind != "hosting"]
+    if others:
+        more = Table(box=None, pad_edge=False, show_edge=False)
+        for col in ("CHECK", "NAME", "STATUS", "EVIDENCE"):
+            more.add_column(col, no_wrap=col != "EVIDENCE")
+        for f in others:
+            style = ["green", "yellow", "red", "magenta"][f.severity]
+            more.add_row(f.kind, f.name, f"[{style}]{f.status}[/]", f.reason)
+        o.print()
+        o.print(more)
+    label = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][full.exit_code]
     o.print(f"{label}: {sum(v.healthy for v in report.verdicts)}/{len(report.verdicts)} hostings "
             f"healthy, {len(report.results)} probes in {fmt_seconds(report.seconds)}")
-    return report.exit_code
+    return full.exit_code
 
 
 def _quiet() -> bool:

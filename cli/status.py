@@ -131,7 +131,7 @@ def history(ctx: typer.Context,
         return 0
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col in ("ID", "KIND", "STARTED", "TOOK", "STATE", "CHECKSUM", "WHY"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col != "WHY", overflow="fold")
     for m in moves:
         took = fmt_seconds(m.finished - m.started) if m.finished else "-"
         kind = f"{m.kind} of {m.rollback_of}" if m.rollback_of else m.kind

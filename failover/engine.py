@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from failover.clock import Clock, SystemClock
-from failover.config import Config, Hosting, StackEndpoints, StaticEndpoints
+from failover.config import Config, StackEndpoints, StaticEndpoints
 from failover.coord.lock import MoveLock
 from failover.dns.base import Provider
 from failover.errors import FailoverError, JournalError
@@ -47,6 +47,21 @@ class CheckReport:
                 "vendors": {name: c.to_json() for name, c in sorted(self.controls.items())},
                 "terminated": {v: {"since": since, "reason": why}
                                for v, (since, why) in sorted(self.terminated.items())}}
+
+
+@dataclass
+class FullCheck:
+    """A check of everything a move depends on: hostings, vendors' control planes, backups."""
+
+    report: CheckReport
+    findings: list[Any]          # failover.report.Finding, hostings first
+    exit_code: int
+
+    def to_json(self, service: str) -> dict[str, Any]:
+        from failover.report import to_json
+
+        return to_json(service, self.report.at, self.exit_code, self.findings,
+                       extra=self.report.to_json())
 
 
 @dataclass
@@ -168,6 +183,66 @@ class Engine:
         return CheckReport(at, verdicts, results, exit_code(verdicts, cfg.policy.min_healthy),
                            self.clock.monotonic() - t0, controls,
                            self.journal.terminated_vendors())
+
+    def check_all(self) -> FullCheck:
+        """``check`` plus every other thing a move depends on, as findings."""
+        from failover.report import hosting_findings, overall_exit_code
+
+        cfg = self.config
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            backups = None
+            if cfg.backups:
+                from failover.backups import check_backups
+
+                backups = pool.submit(check_backups, cfg, clock=self.clock)
+            report = self.check()
+            findings = hosting_findings(report.verdicts) + self.vendor_findings(report)
+            if backups is not None:
+                findings += backups.result()
+        return FullCheck(report, findings, overall_exit_code(report.exit_code, findings))
+
+    def vendor_findings(self, report: CheckReport) -> list[Any]:
+        """One finding per vendor with a control plane or a termination mark."""
+        from failover.report import Finding
+
+        down = {v.vendor for v in report.verdicts if v.verdict in (TERMINATED, "DOWN")}
+        out = []
+        for vendor in sorted(set(report.controls) | set(report.terminated)):
+            c = report.controls.get(vendor)
+            evidence = list(c.evidence) if c is not None else []
+            metrics: dict[str, float] = {"up": 1.0 if c is not None and c.state == "alive"
+                                         else 0.0}
+            if c is not None and c.instances_expected is not None:
+                metrics["instances_running"] = float(c.instances_running or 0)
+                metrics["instances_expected"] = float(c.instances_expected)
+            seconds = c.latency if c is not None else 0.0
+            if vendor in report.terminated:
+                since, _why = report.terminated[vendor]
+                status, sev = "CRITICAL", 2
+                reason = (f"marked TERMINATED since {_stamp(since)}: never served again until "
+                          f"'failover reinstate {vendor}'")
+                if c is not None:
+                    reason += f"; control plane now: {c.state}: {c.reason}"
+            elif c is None:
+                continue
+            elif c.state == "refused":
+                status, sev = "CRITICAL", 2
+                reason = f"control plane refuses our account: {c.reason}"
+                if vendor not in down:
+                    status, sev = "WARNING", 1
+                    reason += " while its hostings still serve: termination in progress?"
+            elif c.state == "unknown":
+                status, sev = "WARNING", 1
+                reason = f"control plane did not say (not termination evidence): {c.reason}"
+            elif (c.instances_expected is not None
+                  and (c.instances_running or 0) < c.instances_expected):
+                status, sev = "WARNING", 1
+                reason = f"account alive; {c.reason}"
+            else:
+                status, sev, reason = "OK", 0, f"account alive: {c.reason}"
+            out.append(Finding("vendor", vendor, status, sev, reason, vendor=vendor,
+                               seconds=seconds, evidence=evidence, metrics=metrics))
+        return out
 
     def control_planes(self, vendors: Sequence[str]) -> dict[str, Any]:
         """Ask each vendor's control plane (those configured) whether our account is alive."""
@@ -318,8 +393,7 @@ def _written(step: StepRow, live: dict[RRKey, RRSet] | None,
     return "partly written" if partly else "changed since"
 
 
-def hostings_by_vendor(config: Config) -> dict[str, list[tuple[str, Hosting]]]:
-    out: dict[str, list[tuple[str, Hosting]]] = {}
-    for name, h in config.hosting.items():
-        out.setdefault(h.vendor, []).append((name, h))
-    return out
+def _stamp(ts: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))

@@ -23,7 +23,7 @@ demo: setup
 	$(PY) -m lab.demo
 
 lint: setup
-	$(VENV)/bin/ruff check failover cli lab tests
+	$(VENV)/bin/ruff check failover cli lab tests infra stacks bench
 	$(VENV)/bin/mypy
 
 bench: setup

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli import check, moves, status, watch
+from cli import check, inventory, moves, status, watch
 
 app = typer.Typer(
     name="failover",
@@ -51,17 +51,7 @@ check.register(app)
 moves.register(app)
 status.register(app)
 watch.register(app)
-
-
-def _register_optional() -> None:
-    try:
-        from cli import inventory
-    except ImportError:
-        return
-    inventory.register(app)
-
-
-_register_optional()
+inventory.register(app)
 
 
 def main() -> None:

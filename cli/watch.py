@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
-import threading
 from typing import Annotated, Any, Optional
 
 import typer
@@ -57,6 +54,10 @@ def watch(ctx: typer.Context,
     Stops cleanly on Ctrl-C or SIGTERM: the cycle under way, and any move in
     it, is finished first, so a stop never leaves a half-applied move.
     """
+    import logging
+    import signal
+    import threading
+
     from failover.config import parse_duration
     from failover.engine import Engine
     from failover.errors import ConfigError

@@ -118,7 +118,7 @@ def test_safety_threshold_refuses_bulk_changes_without_force() -> None:
     d = decide(cfg(), verdicts(a=DOWN, g=UP, m=DOWN))
     p = Plan("example.test.", d, [provider_plan("bind", "metal", current, desired, managed)],
              managed)
-    with pytest.raises(UnsafePlanError, match="7 of 12 managed records.*--force"):
+    with pytest.raises(UnsafePlanError, match=r"7 of 12 managed records.*--force"):
         check_safety(p, 0.5, force=False)
     check_safety(p, 0.5, force=True)
     check_safety(p, 0.6, force=False)

@@ -78,9 +78,20 @@ class AwsControl(Strict):
     credentials_file: str | None = None
     access_key_id_env: str | None = None
     secret_access_key_env: str | None = None
+    # For temporary keys (STS sessions); their expiry is never termination evidence.
+    session_token_env: str | None = None
     instance_ids: list[str] = Field(default_factory=list)
     instance_tags: dict[str, str] = Field(default_factory=dict)
     timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _key_pair(self) -> AwsControl:
+        if bool(self.access_key_id_env) != bool(self.secret_access_key_env):
+            raise ValueError("give access_key_id_env and secret_access_key_env together")
+        if self.session_token_env and not self.access_key_id_env:
+            raise ValueError("session_token_env goes with access_key_id_env and "
+                             "secret_access_key_env")
+        return self
 
 
 class GcpControl(Strict):
@@ -96,6 +107,16 @@ class GcpControl(Strict):
     compute_url: str = "https://compute.googleapis.com"
     billing_url: str = "https://cloudbilling.googleapis.com"
     timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _token_and_zone(self) -> GcpControl:
+        # Without a token every API answers 401, which would read as a revoked credential.
+        if bool(self.token_env) == bool(self.token_file):
+            raise ValueError("give exactly one of token_env or token_file for the OAuth2 "
+                             "access token (e.g. the output of 'gcloud auth print-access-token')")
+        if self.instances and not self.zone:
+            raise ValueError("instances are looked up in one zone; give zone as well")
+        return self
 
 
 class SshControl(Strict):
@@ -123,6 +144,14 @@ class HttpControl(Strict):
     terminated_body: list[str] = Field(default_factory=list)
     verify_tls: bool = True
     timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _one_token(self) -> HttpControl:
+        if self.token_env and self.token_file:
+            raise ValueError("give at most one of token_env or token_file")
+        if not self.url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"'{self.url}' is not an http:// or https:// URL")
+        return self
 
 
 ControlPlane = Annotated[AwsControl | GcpControl | SshControl | HttpControl,

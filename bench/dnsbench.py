@@ -303,9 +303,12 @@ class DnsSwitch:
         missed = [g for g in sec.goals if not g.met]
         if missed or force_profile:
             sizes = sorted({1000 if 1000 in self.sizes else min(self.sizes), max(self.sizes)})
-            sec.profiles += self._profiles(sizes, profile_dir, progress)
+            lines, found = self._profiles(sizes, profile_dir, progress)
+            sec.profiles += lines
             for g in missed:
-                g.limit = "see the DNS profiles below"
+                n = next((k for k in sorted(found, reverse=True) if f"{k:,} records" in g.name),
+                         max(found))
+                g.limit = f"profile at {n:,} records: {found[n]}"
         return sec
 
     def _table(self) -> list[str]:
@@ -337,18 +340,21 @@ class DnsSwitch:
         ]
         return lines
 
-    def _profiles(self, sizes: Sequence[int], folder: Path,
-                  progress: Callable[[str], None]) -> list[str]:
+    def _profiles(self, sizes: Sequence[int], folder: Path, progress: Callable[[str], None]
+                  ) -> tuple[list[str], dict[int, str]]:
+        """Profile sections, and a one-line summary per size."""
         out: list[str] = []
+        found: dict[int, str] = {}
         for n in sizes:
             progress(f"dns: profiling `failover move` at {n} records")
             move, prof = self.failover_move(n, profile=folder / f"dns-move-{n}")
             assert prof is not None
+            found[n] = prof.summary
             out += [f"### DNS switch: `failover move` of {n:,} records", "",
                     f"{prof.tool}; served in {seconds(move.served)}, exit in "
                     f"{seconds(move.exited)} while profiled.", "", *prof.tables, ""]
         self.bind.stop()
-        return out
+        return out, found
 
 
 def _tail(output: Path) -> str:

@@ -29,11 +29,12 @@ SAMPLES_PER_SECOND = 200
 
 @dataclass
 class Profile:
-    """A profiled run: how long it took while profiled, and the tables to show."""
+    """A profiled run: how long it took while profiled, the tables, and a one-line summary."""
 
     timed: Timed
     tool: str
     tables: list[str]
+    summary: str = ""
 
 
 def profile_module(module: str, args: Sequence[str], stem: Path, *, env: dict[str, str],
@@ -57,14 +58,16 @@ def profile_module(module: str, args: Sequence[str], stem: Path, *, env: dict[st
             kind = ("every thread's samples, waiting included (a thread waiting on another "
                     "counts too)" if idle else "on-CPU samples of every thread")
             where = f", only stacks through `{focus}`" if focus else ""
+            text = raw.read_text()
             return Profile(timed, f"py-spy, {SAMPLES_PER_SECOND} samples/s, {kind}{where}",
-                           stack_table(raw.read_text(), focus=focus))
+                           stack_table(text, focus=focus), hot_spots(text, focus=focus))
     stats = stem.with_suffix(".prof")
     timed = run_timed([sys.executable, "-m", "cProfile", "-o", str(stats), "-m", module, *args],
                       stem.with_suffix(".out"), env=env, cwd=cwd, timeout=timeout)
     tables = ["By cumulative time:", "", *cprofile_table(stats), "", "By own time:", "",
               *cprofile_table(stats, sort="tottime")]
-    return Profile(timed, "cProfile (py-spy could not attach): main thread only", tables)
+    return Profile(timed, "cProfile (py-spy could not attach): main thread only", tables,
+                   "see the cProfile tables")
 
 
 # -- py-spy's collapsed stacks ---------------------------------------------------------
@@ -72,13 +75,21 @@ def profile_module(module: str, args: Sequence[str], stem: Path, *, env: dict[st
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 
 
-def stack_table(raw: str, limit: int = 25, focus: str | None = None) -> list[str]:
-    """Markdown tables of the functions most often on the stack and at its top.
+@dataclass
+class Samples:
+    """Sampled stacks summed per function: on the stack at all, and at its top."""
 
-    With ``focus``, only stacks with a frame of that function name count.
-    """
+    total: int
+    inclusive: Counter[str]
+    own: Counter[str]
+    innermost: Counter[str]   # the deepest frame of the project's own code ("" if none)
+
+
+def read_stacks(raw: str, focus: str | None = None) -> Samples:
+    """py-spy's raw (collapsed) stacks; with ``focus``, only stacks through that function."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
+    innermost: Counter[str] = Counter()
     total = 0
     for line in raw.splitlines():
         stack, _, samples = line.rpartition(" ")
@@ -92,17 +103,48 @@ def stack_table(raw: str, limit: int = 25, focus: str | None = None) -> list[str
         for name in set(frames):
             inclusive[name] += count
         own[frames[-1]] += count
-    if not total:
+        innermost[next((f for f in reversed(frames) if _is_project(f)), "")] += count
+    return Samples(total, inclusive, own, innermost)
+
+
+def stack_table(raw: str, limit: int = 25, focus: str | None = None) -> list[str]:
+    """Markdown tables of the functions most often on the stack and at its top."""
+    s = read_stacks(raw, focus)
+    if not s.total:
         return ["(no samples)"]
-    table = [f"{total:,} samples. Functions most often on the stack (inclusive):", "",
+    table = [f"{s.total:,} samples. Functions most often on the stack (inclusive):", "",
              "| inclusive | own | function |", "| ---: | ---: | --- |"]
-    table += [f"| {inclusive[n] / total:.0%} | {own[n] / total:.0%} | `{n}` |"
-              for n, _ in inclusive.most_common(limit)]
+    table += [f"| {s.inclusive[n] / s.total:.0%} | {s.own[n] / s.total:.0%} | `{n}` |"
+              for n, _ in s.inclusive.most_common(limit)]
     table += ["", "Functions most often at the top of the stack (own):", "",
               "| own | inclusive | function |", "| ---: | ---: | --- |"]
-    table += [f"| {own[n] / total:.0%} | {inclusive[n] / total:.0%} | `{n}` |"
-              for n, _ in own.most_common(limit)]
+    table += [f"| {s.own[n] / s.total:.0%} | {s.inclusive[n] / s.total:.0%} | `{n}` |"
+              for n, _ in s.own.most_common(limit)]
     return table
+
+
+PROJECT = ("(failover/", "(cli/")
+
+
+def _is_project(frame: str) -> bool:
+    return any(p in frame for p in PROJECT)
+
+
+def hot_spots(raw: str, focus: str | None = None, count: int = 5) -> str:
+    """Where the samples went, each charged to the deepest function of failover's own code.
+
+    A sample inside PyYAML called from ``load_yaml`` is charged to ``load_yaml``:
+    the line says which of failover's functions the time goes to, libraries
+    included (``provider_plan.<dictcomp> (failover/plan.py) 40%, ...``).
+    """
+    s = read_stacks(raw, focus)
+    if not s.total:
+        return ""
+    parts = [f"`{n}` {c / s.total:.0%}" for n, c in s.innermost.most_common() if n][:count]
+    outside = s.innermost.get("", 0) / s.total
+    if outside >= 0.05:
+        parts.append(f"outside failover's code (start-up, imports) {outside:.0%}")
+    return "time by innermost failover function: " + ", ".join(parts)
 
 
 def frame_name(frame: str) -> str:

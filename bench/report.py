@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.results import Section
-from bench.stats import mib
+from bench.stats import gib
 
 SECTION_NUMBERS = {"sweep": 1, "dns": 2, "startup": 3}
 
@@ -34,8 +34,11 @@ def render(*, machine: dict[str, Any], load_end: Sequence[float], versions: dict
     profiles = [line for sec in sections for line in sec.profiles]
     if profiles:
         out += ["", "## Profiles where a target was missed", "",
-                "Taken in the same run, right after the measurements, on the largest size "
-                "that missed.", "", *profiles]
+                "Taken in the same run, right after the measurements, at the size named in "
+                "each heading. *Time by innermost failover function* (in the targets table) "
+                "charges each sample to the deepest function of failover's own code on its "
+                "stack, so time inside a library is charged to the failover function that "
+                "called it.", "", *profiles]
     out += ["", "## Reproduce", "",
             "```sh",
             "make bench                       # everything, writes bench/RESULTS.md",
@@ -51,7 +54,7 @@ def machine_lines(machine: dict[str, Any], load_end: Sequence[float],
     out = ["## Machine", "",
            "| | |", "| --- | --- |",
            f"| cores (nproc) | {machine['nproc']} |",
-           f"| memory | {mib(machine['memory_kib'])} ({mib(machine['available_kib'])} "
+           f"| memory | {gib(machine['memory_kib'])} ({gib(machine['available_kib'])} "
            "available at start) |",
            f"| CPU | {machine['cpu_model']} |",
            f"| load average (1, 5, 15 min) | at start {_load(load)}; at end {_load(load_end)} |",

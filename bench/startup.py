@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench import peers
 from bench.procs import ROOT, BenchError, child_env, run_timed
-from bench.profiling import import_table, parse_importtime
+from bench.profiling import ImportTime, import_table, parse_importtime
 from bench.results import Goal, Section
 from bench.stats import median, ratio, seconds, times
 
@@ -113,15 +113,21 @@ class Startup:
         sec.lines += [f"| `{t.name}` | {seconds(t.median)} | {seconds(t.low)} | "
                       f"{seconds(t.high)} | {t.runs} |" for t in self.timings]
         if not goal.met or force_profile:
-            goal.limit = "imports: see the start-up profile below"
-            sec.profiles += self._profile("--help", ["--help"])
+            lines, rows = self._profile("--help", ["--help"])
+            sec.profiles += lines
+            top = sorted((r for r in rows if r.depth == 0), key=lambda r: -r.cumulative_us)
+            goal.limit = (f"the interpreter alone takes {seconds(floor.median)}; imports "
+                          f"{sum(r.cumulative_us for r in top) / 1000:.0f} ms, most in " +
+                          ", ".join(f"`{r.module}` {r.cumulative_us / 1000:.0f} ms"
+                                    for r in top[:3]))
         return sec
 
-    def _profile(self, label: str, args: list[str]) -> list[str]:
+    def _profile(self, label: str, args: list[str]) -> tuple[list[str], list[ImportTime]]:
         code = "import sys; from cli.app import main; sys.argv[0] = 'failover'; main()"
         result = subprocess.run([sys.executable, "-X", "importtime", "-c", code, *args],
                                 env=self.env, capture_output=True, text=True, timeout=120,
                                 check=False)
         rows = parse_importtime(result.stderr)
         return [f"### Start-up: `failover {label}` under `-X importtime`", "",
-                *import_table(rows), ""]
+                "One run; import times include this machine's load.", "",
+                *import_table(rows), ""], rows

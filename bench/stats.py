@@ -53,6 +53,11 @@ def mib(kib: float | None) -> str:
     return "-" if kib is None or kib != kib else f"{kib / 1024:.1f} MiB"
 
 
+def gib(kib: float | None) -> str:
+    """KiB as ``23.5 GiB``; ``-`` when unknown."""
+    return "-" if kib is None else f"{kib / 1024 / 1024:.1f} GiB"
+
+
 def count(n: int) -> str:
     """``10,000``."""
     return f"{n:,}"

@@ -14,7 +14,7 @@ import yaml
 from bench import blackbox, dnsbench, nginx, peers, report, stats
 from bench.machine import cpu_model
 from bench.procs import parse_stat_cpu, parse_status_kib
-from bench.profiling import frame_name, import_table, parse_importtime, stack_table
+from bench.profiling import frame_name, hot_spots, import_table, parse_importtime, stack_table
 from bench.results import Goal, Section
 from bench.sweep import sweep_config
 from failover.config import StaticEndpoints, parse_config
@@ -144,3 +144,15 @@ def test_report_puts_ratios_first_and_flags_misses() -> None:
     assert "| 1,000 records | < 1 s | 1.3 s | **no** | YAML parsing |" in text
     assert "shared with other work" in text
     assert "in 1 min 15 s" in text
+
+
+def test_hot_spots_charge_library_time_to_the_innermost_failover_function() -> None:
+    raw = ("main (cli/app.py:3);load_yaml (failover/yamlsrc.py:9);compose (yaml/composer.py:1) 30\n"
+           "main (cli/app.py:3);provider_plan (failover/plan.py:1);"
+           "<dictcomp> (failover/plan.py:2) 60\n"
+           "_find_and_load (<frozen importlib._bootstrap>:1) 10\n")
+    line = hot_spots(raw)
+    assert line.startswith("time by innermost failover function: "
+                           "`<dictcomp> (failover/plan.py)` 60%, "
+                           "`load_yaml (failover/yamlsrc.py)` 30%")
+    assert line.endswith("outside failover's code (start-up, imports) 10%")

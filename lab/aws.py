@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.client
+import importlib.util
 import os
 import subprocess
 import sys
@@ -30,6 +31,9 @@ aws_secret_access_key = {KEY}
 
 def start(root: Path, avoid: tuple[int, ...] = ()) -> tuple[subprocess.Popen[bytes], int]:
     """Start moto on a free port; returns (process, port) without waiting."""
+    if importlib.util.find_spec("moto") is None:
+        raise LabError(f"moto is not installed in {sys.executable}: run `bash scripts/setup.sh` "
+                       "or `pip install 'moto[server]'`")
     port = free_port((HOST,), avoid=avoid)
     log = root / "moto.log"
     log.write_text("")

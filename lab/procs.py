@@ -138,6 +138,10 @@ def free_port(hosts: Sequence[str] = ("127.0.0.1",), udp: bool = False,
               avoid: Sequence[int] = ()) -> int:
     """A port the kernel hands out on ``hosts[0]`` that is also free on the other hosts
     (and for UDP too, if ``udp``). Racy by nature: callers retry if a server loses it."""
+    for host in hosts:
+        if not _bindable(host, 0, udp):
+            raise LabError(f"cannot listen on {host}: this machine's loopback must take all of "
+                           f"127.0.0.0/8 (Linux does); try `ip addr add {host}/8 dev lo`")
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as first:
             first.bind((hosts[0], 0))

@@ -220,14 +220,21 @@ def _framed(wire: bytes) -> bytes:
 
 
 def collect(keys: Iterable[RecordKey], answers: Iterable[dns.message.Message], label: str,
-            server: str) -> dict[RRKey, RRSet]:
-    """RRsets from the answers to one query per key; absent names are left out."""
+            server: str, zone: str) -> dict[RRKey, RRSet]:
+    """RRsets from the answers to one query per key; absent names are left out.
+
+    Only authoritative answers count: a server that dropped the zone answers
+    REFUSED, or a referral or cached data without the AA flag.
+    """
     out: dict[RRKey, RRSet] = {}
     for (name, rtype), r in zip(keys, answers, strict=True):
         rcode = r.rcode()
         if rcode not in _EMPTY_RCODES:
             raise ProviderError(label, f"{server} answered {dns.rcode.to_text(rcode)} for "
-                                       f"{name} {rtype}; does it still serve the zone?")
+                                       f"{name} {rtype}; does it still serve {zone}?")
+        if not r.flags & dns.flags.AA:
+            raise ProviderError(label, f"{server} is not authoritative for {name} {rtype}; "
+                                       f"does it still serve {zone}?")
         rr = answer_rrset(r, dns.name.from_text(name), dns.rdatatype.from_text(rtype))
         if rr is not None:
             out[rr.key] = rr
@@ -270,7 +277,7 @@ class DnsAuthority:
                                  self.label, self.server)
             for i, r in zip(truncated, again, strict=True):
                 answers[i] = r
-        return collect(keys, answers, self.label, self.server)
+        return collect(keys, answers, self.label, self.server, self.zone)
 
     @contextlib.contextmanager
     def _udp_socket(self) -> Iterator[socket.socket]:

@@ -52,6 +52,7 @@ MAX_VALUE_CHARS = 32000  # characters in all Value elements together
 MAX_CHANGES = 500  # Change elements: our own, well under what Route 53 accepts
 
 PAGE_SIZE = 300  # the most ListResourceRecordSets returns in one call
+LOOKUP_SIZE = 10  # record sets asked for when looking up one name and type
 FEW_KEYS = 5  # up to this many records, read per record without asking the zone's size
 SYNC_TIMEOUT = 180.0  # how long a batch may stay PENDING before we give up waiting
 
@@ -394,11 +395,13 @@ class Route53(Provider):
         """
         kwargs: dict[str, Any] = {"HostedZoneId": self.zone_id, "MaxItems": str(PAGE_SIZE)}
         if name is not None:
-            kwargs.update(StartRecordName=name, StartRecordType=rtype)
+            # A few more than one, so a small weighted set still takes one call.
+            kwargs.update(StartRecordName=name, StartRecordType=rtype, MaxItems=str(LOOKUP_SIZE))
         seen: set[tuple[str, str, str | None]] = set()
         while True:
             page = self.call("ListResourceRecordSets",
                              self.client.list_resource_record_sets, **kwargs)
+            new = 0
             for raw in page["ResourceRecordSets"]:
                 item: dict[str, Any] = dict(raw)
                 raw_name = _decode_name(str(item["Name"]))
@@ -408,9 +411,17 @@ class Route53(Provider):
                 if ident in seen:  # a page boundary inside a weighted set, read twice
                     continue
                 seen.add(ident)
+                new += 1
                 yield item
             if not page.get("IsTruncated"):
                 return
+            if not new:
+                # Some stand-ins ignore StartRecordIdentifier and repeat a page;
+                # stop rather than loop, and say so rather than return half a set.
+                raise ProviderError(self.name, f"ListResourceRecordSets repeated a page at "
+                                               f"{page['NextRecordName']} "
+                                               f"{page['NextRecordType']}")
+            kwargs["MaxItems"] = str(PAGE_SIZE)
             kwargs["StartRecordName"] = page["NextRecordName"]
             kwargs["StartRecordType"] = page["NextRecordType"]
             if page.get("NextRecordIdentifier"):

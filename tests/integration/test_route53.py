@@ -249,6 +249,11 @@ def test_weighted_record_sets(lab: dict[str, Any]) -> None:
     drained = a(name, "127.0.0.21", set_id="blue", weight=0)
     provider.apply([Change("update", blue, drained)])
     assert provider.read([(name, "A")]) == {blue.key: drained, green.key: green}
+    # More members than one lookup page holds.
+    many = [a(f"m.{ZONE}", f"127.0.1.{i}", set_id=f"s{i:02}", weight=i) for i in range(25)]
+    provider.apply([Change("create", None, rr) for rr in many])
+    assert provider.read([(f"m.{ZONE}", "A"), (name, "A")]) == {
+        rr.key: rr for rr in [*many, drained, green]}
 
 
 def test_alias_records_are_left_out(lab: dict[str, Any]) -> None:

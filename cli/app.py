@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli import check, inventory, moves, status, watch
+from cli import check, drill, inventory, moves, status, watch
 
 app = typer.Typer(
     name="failover",
@@ -52,6 +52,7 @@ moves.register(app)
 status.register(app)
 watch.register(app)
 inventory.register(app)
+drill.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,220 @@
+"""``failover drill`` (a measured game day for one vendor) and ``failover runbook``.
+
+The drill's fault injector is chosen here, so that the engine never imports
+the lab: ``--simulate`` touches nothing; ``--lab DIR`` (or a lab.json beside
+the config) stops the vendor's origins in the lab for real.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from cli.common import Format, FormatOpt, config_file, err, load, out, print_json, quiet
+
+if TYPE_CHECKING:
+    from failover.drill import DrillReport, Injector
+    from failover.plan import Plan
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(drill)
+    app.command()(runbook)
+
+
+class LabInjector:
+    """Stops and revives a vendor's origins in a lab started with ``python -m lab up``."""
+
+    real = True
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def stop(self, vendor: str) -> None:
+        """``lab.core.kill``: the vendor's origins refuse connections once this returns."""
+        from lab import core
+
+        try:
+            core.kill(self.directory, vendor)
+        except core.LabError as exc:
+            from failover.errors import FailoverError
+
+            raise FailoverError(f"lab: {exc}") from None
+
+    def restore(self, vendor: str) -> None:
+        """``lab.core.revive``: returns once the vendor's origins answer again."""
+        from lab import core
+
+        try:
+            core.revive(self.directory, vendor)
+        except core.LabError as exc:
+            from failover.errors import FailoverError
+
+            raise FailoverError(f"lab: {exc}") from None
+
+
+def drill(
+    ctx: typer.Context,
+    vendor: Annotated[str, typer.Option("--vendor", metavar="VENDOR",
+                                        help="The vendor to take away.")],
+    lab: Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
+        "--lab", metavar="DIR", help="The lab to drill in (python -m lab up --dir DIR): its "
+        "origins are really stopped. Default: the lab whose lab.json sits beside the config. "
+        "When the config file does not exist, DIR/failover.yaml is used.")] = None,
+    simulate: Annotated[bool, typer.Option(
+        "--simulate", help="Touch nothing: treat the vendor as terminated (--off) and stop at "
+        "the plan, unless --apply.")] = False,
+    apply: Annotated[bool, typer.Option(
+        "--apply", help="With --simulate: move, verify and roll back at once (asks first "
+        "unless --yes).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --apply.")] = False,
+    report: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--report", metavar="DIR", help="Where to write report.md, report.json and "
+        "timeline.svg. Default: ./drill-VENDOR-TIMESTAMP/")] = None,
+    format: FormatOpt = Format.table,
+) -> int:
+    """A game day: take VENDOR away, measure detect, decide, write and verify per DNS
+    provider and authority, fail back, and write a report with a timeline picture.
+
+    In a lab the vendor's origins are really stopped and then restored, and the
+    drill's move rolled back, whatever fails. Against a real config use
+    --simulate. Exit 0 passed (moved, verified, failed back; or a clean plan with
+    --simulate), 2 a phase failed, 3 bad usage.
+    """
+    from failover.drill import Drill, SimulatedInjector, default_report_dir, write_report
+    from failover.engine import Engine
+    from failover.errors import ConfigError, FailoverError
+
+    if apply and not simulate:
+        raise ConfigError("--apply goes with --simulate (a lab drill always moves and rolls "
+                          "back)")
+    if simulate and lab is not None:
+        raise ConfigError("give --simulate or --lab DIR, not both")
+    path = config_file(ctx)
+    injector: Injector
+    if simulate:
+        injector = SimulatedInjector()
+    else:
+        directory = lab if lab is not None else path.parent
+        if not (directory / "lab.json").exists():
+            where = f"{directory}" if lab is not None else f"beside {path}"
+            raise ConfigError(f"no lab.json {where}: this is not a lab, so the drill would "
+                              "need to stop a real vendor; use --simulate (add --apply to "
+                              "move and roll back), or --lab DIR for a lab started with "
+                              "'python -m lab up --dir DIR'")
+        _check_lab(directory, vendor)
+        if lab is not None and not path.exists():
+            path = directory / "failover.yaml"
+            ctx.obj["config_path"] = path
+        injector = LabInjector(directory.resolve())
+    if simulate and apply and not yes and not sys.stdin.isatty():
+        raise FailoverError("not a terminal, so nobody can confirm: pass --yes to apply the "
+                            "drill's plan, or leave out --apply to stop at the plan")
+
+    as_json = format is Format.json
+    engine = Engine(load(ctx))
+    try:
+        confirm = None if not (simulate and apply) or yes else _confirm
+        say = None if quiet() or as_json else _progress
+        run = Drill(engine, vendor, injector, apply=apply, confirm=confirm, on_progress=say)
+        result = run.run()
+    finally:
+        engine.close()
+    directory = report if report is not None else default_report_dir(vendor, result.started)
+    paths = write_report(result, directory)
+    if as_json:
+        print_json({**result.to_json(), "files": [str(p) for p in paths]})
+    else:
+        _show(result, paths)
+    return result.exit_code
+
+
+def _check_lab(directory: Path, vendor: str) -> None:
+    """Refuse (exit 3) a lab that is down or has no such vendor, before touching anything."""
+    from failover.errors import ConfigError
+    from lab import core
+
+    try:
+        data = core.load(directory)
+    except core.LabError as exc:
+        raise ConfigError(f"lab: {exc}") from None
+    if data.get("down"):
+        raise ConfigError(f"the lab in {directory} is down; start it with "
+                          f"'python -m lab up --dir {directory}'")
+    vendors = sorted({h["vendor"] for h in data["origins"]["hostings"].values()})
+    if vendor not in vendors:
+        raise ConfigError(f"--vendor {vendor}: the lab has no such vendor; its vendors: "
+                          f"{', '.join(vendors)}")
+
+
+def _confirm(plan: Plan) -> bool:
+    from cli.moves import _show_plan
+
+    _show_plan(plan, Format.table)
+    return typer.confirm(f"Apply this plan (checksum {plan.checksum}), verify it, then roll it "
+                         "back?", default=False)
+
+
+def _progress(text: str) -> None:
+    err().print(f"  [dim]drill[/] {text}", markup=True, highlight=False)
+
+
+def _show(r: DrillReport, paths: list[Path]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from cli.common import fmt_seconds
+
+    o = out()
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("PHASE", "AT", "TOOK", "RESULT", "DETAIL"):
+        table.add_column(col, no_wrap=col != "DETAIL")
+    for p in sorted(r.phases, key=lambda p: (p.start, p.end)):
+        result = "[green]ok[/]" if p.ok else "[red]FAILED[/]"
+        table.add_row(escape(p.label), f"{p.start:.2f}s", fmt_seconds(p.seconds), result,
+                      escape(p.detail))
+    o.print(table)
+    t = r.totals
+    bits = []
+    for key, text in (("detect", "detect"), ("decide", "decide+plan"),
+                      ("evacuate", "off the vendor"), ("failback", "failback"),
+                      ("total", "total")):
+        value = t[key]
+        if value is not None:
+            bits.append(f"{text} {fmt_seconds(value)}")
+    colour = {"passed": "green", "planned": "green", "declined": "yellow"}.get(r.outcome, "red")
+    o.print(f"[{colour}]drill {r.outcome}[/] (interval {r.interval:g}s, fall {r.fall}, "
+            f"rise {r.rise}): " + ", ".join(bits))
+    if r.restored:
+        o.print(f"left as found: {escape(str(r.restored.get('detail', '-')))}")
+    for e in r.errors:
+        o.print(f"[red]problem[/]: {escape(e)}")
+    o.print("report: " + ", ".join(str(p) for p in paths))
+
+
+def runbook(
+    ctx: typer.Context,
+    vendor: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--vendor", metavar="VENDOR", help="Only this vendor's section.")] = None,
+    output: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--output", "-o", metavar="FILE", help="Write the runbook here instead of stdout.")
+    ] = None,
+) -> int:
+    """An incident runbook in Markdown, from the config and the journal: per vendor how its
+    termination shows, the exact commands to evacuate, verify and roll back, what else goes
+    with it, the standby that remains, the last drill's timings, and what to check after.
+    """
+    from failover.runbook import render
+
+    config = load(ctx)
+    text = render(config, config_file(ctx), vendor=vendor)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        if not quiet():
+            err().print(f"runbook written to {output}")
+    else:
+        sys.stdout.write(text)
+    return 0

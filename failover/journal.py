@@ -289,6 +289,11 @@ class Journal:
             db.execute("INSERT INTO events (at, kind, sentence, data) VALUES (?, ?, ?, ?)",
                        (at, kind, sentence, json.dumps(data or {}, sort_keys=True)))
 
+    def count_events(self, kind: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM events WHERE kind=?", (kind,)).fetchone()
+        return int(row[0])
+
     def events(self, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
         query = "SELECT * FROM events"
         params: tuple[Any, ...] = ()

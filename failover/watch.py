@@ -48,7 +48,9 @@ class Reconciler:
     def __init__(self, engine: Any, *, auto_move: bool | None = None) -> None:
         self.engine = engine
         self.auto_move = engine.config.policy.auto_move if auto_move is None else auto_move
-        self.number = 0
+        # Numbered across runs, so that cycles from cron read as one sequence.
+        self.number = engine.journal.count_events("cycle")
+        self.started = self.number
 
     def cycle(self) -> CycleResult:
         self.number += 1
@@ -127,7 +129,7 @@ def watch(reconciler: Reconciler, *, interval: float, stop: threading.Event,
         code = result.exit_code
         if on_cycle is not None:
             on_cycle(result)
-        if max_cycles is not None and reconciler.number >= max_cycles:
+        if max_cycles is not None and reconciler.number - reconciler.started >= max_cycles:
             break
         stop.wait(max(0.0, interval - (clock.monotonic() - started)))
     return code

@@ -85,6 +85,7 @@ def test_outage_moves_after_fall_then_fails_back_after_rise(world) -> None:
     assert back.action == "moved" and served(mems) == {("127.0.0.21",)}
     sentences = [e["sentence"] for e in engine.journal.events(kind="cycle")]
     assert len(sentences) == 6 and sentences[0].startswith("cycle 6: ")
+    assert Reconciler(engine).cycle().sentence.startswith("cycle 7: ")   # a later run goes on
 
 
 def test_without_auto_move_it_only_says_what_it_would_do(world) -> None:

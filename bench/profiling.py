@@ -39,7 +39,7 @@ class Profile:
 
 def profile_module(module: str, args: Sequence[str], stem: Path, *, env: dict[str, str],
                    cwd: Path | None = None, timeout: float = 600.0, idle: bool = False,
-                   focus: str | None = None) -> Profile:
+                   focus: str | None = None, rate: int = SAMPLES_PER_SECOND) -> Profile:
     """Run ``python -m module args`` under py-spy (else cProfile); ``stem`` names the files.
 
     ``idle`` keeps samples of threads that wait (on a socket, a sleep, another
@@ -51,7 +51,7 @@ def profile_module(module: str, args: Sequence[str], stem: Path, *, env: dict[st
     command = [sys.executable, "-m", module, *args]
     if spy.exists():
         raw = stem.with_suffix(".stacks")
-        timed = run_timed([str(spy), "record", "-r", str(SAMPLES_PER_SECOND), "-f", "raw",
+        timed = run_timed([str(spy), "record", "-r", str(rate), "-f", "raw",
                            *(["--idle"] if idle else []), "-o", str(raw), "--", *command],
                           stem.with_suffix(".out"), env=env, cwd=cwd, timeout=timeout)
         if raw.exists() and raw.stat().st_size:
@@ -59,7 +59,7 @@ def profile_module(module: str, args: Sequence[str], stem: Path, *, env: dict[st
                     "counts too)" if idle else "on-CPU samples of every thread")
             where = f", only stacks through `{focus}`" if focus else ""
             text = raw.read_text()
-            return Profile(timed, f"py-spy, {SAMPLES_PER_SECOND} samples/s, {kind}{where}",
+            return Profile(timed, f"py-spy, {rate} samples/s, {kind}{where}",
                            stack_table(text, focus=focus), hot_spots(text, focus=focus))
     stats = stem.with_suffix(".prof")
     timed = run_timed([sys.executable, "-m", "cProfile", "-o", str(stats), "-m", module, *args],
@@ -83,6 +83,7 @@ class Samples:
     inclusive: Counter[str]
     own: Counter[str]
     innermost: Counter[str]   # the deepest frame of the project's own code ("" if none)
+    thread_waits: int = 0     # samples of a thread waiting on another (not in innermost)
 
 
 def read_stacks(raw: str, focus: str | None = None) -> Samples:
@@ -90,7 +91,7 @@ def read_stacks(raw: str, focus: str | None = None) -> Samples:
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     innermost: Counter[str] = Counter()
-    total = 0
+    total = waits = 0
     for line in raw.splitlines():
         stack, _, samples = line.rpartition(" ")
         if not stack or not samples.isdigit():
@@ -103,8 +104,16 @@ def read_stacks(raw: str, focus: str | None = None) -> Samples:
         for name in set(frames):
             inclusive[name] += count
         own[frames[-1]] += count
-        innermost[next((f for f in reversed(frames) if _is_project(f)), "")] += count
-    return Samples(total, inclusive, own, innermost)
+        if frames[-1].endswith(_THREAD_WAITS):
+            waits += count   # its thread waits for a pool's threads, sampled on their own
+        else:
+            innermost[next((f for f in reversed(frames) if _is_project(f)), "")] += count
+    return Samples(total, inclusive, own, innermost, waits)
+
+
+# Top frames of a thread that waits for another thread: a future's result, a pool's queue.
+_THREAD_WAITS = ("(threading.py)", "(concurrent/futures/thread.py)",
+                 "(concurrent/futures/_base.py)", "(queue.py)")
 
 
 def stack_table(raw: str, limit: int = 25, focus: str | None = None) -> list[str]:
@@ -135,15 +144,18 @@ def hot_spots(raw: str, focus: str | None = None, count: int = 5) -> str:
 
     A sample inside PyYAML called from ``load_yaml`` is charged to ``load_yaml``:
     the line says which of failover's functions the time goes to, libraries
-    included (``provider_plan.<dictcomp> (failover/plan.py) 40%, ...``).
+    included (``provider_plan.<dictcomp> (failover/plan.py) 40%, ...``). Samples
+    of a thread waiting for a pool's threads are left out: those threads' own
+    samples say what they were doing.
     """
     s = read_stacks(raw, focus)
-    if not s.total:
+    busy = s.total - s.thread_waits
+    if not busy:
         return ""
-    parts = [f"`{n}` {c / s.total:.0%}" for n, c in s.innermost.most_common() if n][:count]
-    outside = s.innermost.get("", 0) / s.total
+    parts = [f"`{n}` {c / busy:.0%}" for n, c in s.innermost.most_common() if n][:count]
+    outside = s.innermost.get("", 0) / busy
     if outside >= 0.05:
-        parts.append(f"outside failover's code (start-up, imports) {outside:.0%}")
+        parts.append(f"outside failover's code (interpreter start-up, imports) {outside:.0%}")
     return "time by innermost failover function: " + ", ".join(parts)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench import peers
 from bench.procs import ROOT, BenchError, child_env, run_timed
-from bench.profiling import ImportTime, import_table, parse_importtime
+from bench.profiling import ImportTime, import_table, parse_importtime, profile_module
 from bench.results import Goal, Section
 from bench.stats import median, ratio, seconds, times
 
@@ -113,21 +113,25 @@ class Startup:
         sec.lines += [f"| `{t.name}` | {seconds(t.median)} | {seconds(t.low)} | "
                       f"{seconds(t.high)} | {t.runs} |" for t in self.timings]
         if not goal.met or force_profile:
-            lines, rows = self._profile("--help", ["--help"])
-            sec.profiles += lines
+            lines, rows = self._imports(["--help"])
+            prof = profile_module("cli.app", ["--help"], self.work / "help", env=self.env,
+                                  rate=1000)
+            sec.profiles += [*lines, "### Start-up: `failover --help` under py-spy", "",
+                             f"{prof.tool}; {seconds(prof.timed.seconds)} while profiled.",
+                             "", *prof.tables, ""]
             top = sorted((r for r in rows if r.depth == 0), key=lambda r: -r.cumulative_us)
             goal.limit = (f"the interpreter alone takes {seconds(floor.median)}; imports "
-                          f"{sum(r.cumulative_us for r in top) / 1000:.0f} ms, most in " +
-                          ", ".join(f"`{r.module}` {r.cumulative_us / 1000:.0f} ms"
-                                    for r in top[:3]))
+                          f"{sum(r.cumulative_us for r in top) / 1000:.0f} ms (one run), most "
+                          "in " + ", ".join(f"`{r.module}` {r.cumulative_us / 1000:.0f} ms"
+                                            for r in top[:3]) + f"; py-spy: {prof.summary}")
         return sec
 
-    def _profile(self, label: str, args: list[str]) -> tuple[list[str], list[ImportTime]]:
+    def _imports(self, args: list[str]) -> tuple[list[str], list[ImportTime]]:
         code = "import sys; from cli.app import main; sys.argv[0] = 'failover'; main()"
         result = subprocess.run([sys.executable, "-X", "importtime", "-c", code, *args],
                                 env=self.env, capture_output=True, text=True, timeout=120,
                                 check=False)
         rows = parse_importtime(result.stderr)
-        return [f"### Start-up: `failover {label}` under `-X importtime`", "",
+        return [f"### Start-up: `failover {' '.join(args)}` under `-X importtime`", "",
                 "One run; import times include this machine's load.", "",
                 *import_table(rows), ""], rows

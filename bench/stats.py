@@ -34,6 +34,15 @@ def times(value: float) -> str:
     return f"{value:.2f}x" if value < 2 else f"{value:.1f}x"
 
 
+def faster_or_slower(mine: float, theirs: float) -> str:
+    """``**12x faster**`` or ``**2.5x slower**``, comparing two durations."""
+    if mine != mine or theirs != theirs or mine <= 0 or theirs <= 0:
+        return "**n/a**"
+    if theirs >= mine:
+        return f"**{times(theirs / mine)} faster**"
+    return f"**{times(mine / theirs)} slower**"
+
+
 def seconds(value: float) -> str:
     """``0.84 s``, ``35 ms``, ``12.4 s``; ``-`` for NaN."""
     if value != value:

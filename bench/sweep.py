@@ -231,10 +231,17 @@ class Sweep:
 
     def _tables(self) -> list[str]:
         lines = [
-            f"Concurrency {self.concurrency} for every prober; nginx {len(self.listen):,} "
-            f"listening addresses (127.1.x.y) on port {self.port}, one worker. Each row is the "
-            f"median of {self.repeats} runs by time; failures are the worst run's; peak memory "
-            "is the prober's resident high-water mark (the worst run's).",
+            f"Targets: each is its own loopback address, 127.1.x.y, on one port ({self.port}); "
+            f"one nginx (one worker, no access log) has a `listen` per address, "
+            f"{len(self.listen):,} listening sockets in all, and nothing listens outside "
+            "127.0.0.0/8. So N targets are N distinct endpoints, and every probe is a new TCP "
+            "connection, `GET /healthz`, status 200 and a body containing `ok`, 2 s timeout, "
+            "as the failover config and the blackbox module both ask. The failover config "
+            f"spreads the endpoints over hostings of {PER_HOSTING}.",
+            "",
+            f"Concurrency {self.concurrency} (failover's default) for every prober. Each row is "
+            f"the median of {self.repeats} runs by time; failures are the worst run's; peak "
+            "memory is the prober's resident high-water mark (the worst run's).",
             "",
             "| N | prober | probes/s | seconds | failures | peak memory | prober CPU s | "
             "probes per CPU s | notes |",

@@ -155,4 +155,12 @@ def test_hot_spots_charge_library_time_to_the_innermost_failover_function() -> N
     assert line.startswith("time by innermost failover function: "
                            "`<dictcomp> (failover/plan.py)` 60%, "
                            "`load_yaml (failover/yamlsrc.py)` 30%")
-    assert line.endswith("outside failover's code (start-up, imports) 10%")
+    assert line.endswith("outside failover's code (interpreter start-up, imports) 10%")
+
+
+def test_hot_spots_leave_out_threads_waiting_on_other_threads() -> None:
+    raw = ("main (cli/app.py:3);execute (failover/move.py:9);Condition.wait (threading.py:3) 50\n"
+           "Thread.run (threading.py:1);verify_one (failover/move.py:1);"
+           "_ask_udp (failover/dns/query.py:2) 50\n")
+    assert hot_spots(raw) == ("time by innermost failover function: "
+                              "`_ask_udp (failover/dns/query.py)` 100%")

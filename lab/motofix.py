@@ -1,0 +1,48 @@
+"""One fix to moto, so that the lab's Route 53 behaves like the real one.
+
+moto 5.2 refuses a CREATE that is identical to any CREATE in its change
+journal, even when the same batch first DELETEs that record set: the check
+reads the journal, not the zone, and ignores the batch's own DELETEs. Real
+Route 53 applies a batch atomically, and DELETE-then-CREATE in one batch is
+its documented way to replace a record set (failover relies on it: the
+DELETE must match exactly, which makes it a prerequisite). Unfixed, the third
+move between the same two answers fails in the lab and never in production.
+
+A CREATE paired with a DELETE of the same record set in its batch gets a
+mark unique to its batch (moto journals the marked change, so a constant
+mark would match the next time), so that moto's journal lookup does not
+match it; moto still validates, applies and journals it as usual.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+_batches = itertools.count(1)
+
+
+def _key(change: dict[str, Any]) -> tuple[str, str, str | None]:
+    rrset = change["ResourceRecordSet"]
+    return rrset["Name"].rstrip(".").lower(), rrset["Type"], rrset.get("SetIdentifier")
+
+
+def apply() -> None:
+    """Patch moto's Route 53 backend in this process (idempotent)."""
+    from moto.route53.models import Route53Backend
+
+    original = Route53Backend.change_resource_record_sets
+    if getattr(original, "failover_fixed", False):
+        return
+
+    def change_resource_record_sets(self: Any, zoneid: str,
+                                    change_list: list[dict[str, Any]]) -> None:
+        deleted = {_key(c) for c in change_list if c["Action"] == "DELETE"}
+        batch = next(_batches)
+        marked = [{**c, "PairedWithDelete": batch}
+                  if c["Action"] == "CREATE" and _key(c) in deleted else c
+                  for c in change_list]
+        original(self, zoneid, marked)
+
+    change_resource_record_sets.failover_fixed = True  # type: ignore[attr-defined]
+    Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]

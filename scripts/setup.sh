@@ -45,9 +45,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing failover and its dev tools into $VENV"
-  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-  "$VENV/bin/pip" install -q -e ".[dev,infra]"
+  echo "setup: installing failover and its dev tools into $VENV (log: $VENV/pip.log)"
+  if ! { "$VENV/bin/pip" install -q --upgrade pip && "$VENV/bin/pip" install -q -e ".[dev,infra]"; } \
+      >"$VENV/pip.log" 2>&1; then
+    tail -n 30 "$VENV/pip.log" >&2
+    echo "setup: pip could not install the project; the full log is $VENV/pip.log" >&2
+    exit 3
+  fi
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

@@ -159,7 +159,9 @@ def _confirm(plan: Plan) -> bool:
 
 
 def _progress(text: str) -> None:
-    err().print(f"  [dim]drill[/] {text}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    err().print(f"  [dim]drill[/] {escape(text)}", highlight=False)
 
 
 def _show(r: DrillReport, paths: list[Path]) -> None:
@@ -172,7 +174,7 @@ def _show(r: DrillReport, paths: list[Path]) -> None:
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col in ("PHASE", "AT", "TOOK", "RESULT", "DETAIL"):
         table.add_column(col, no_wrap=col != "DETAIL")
-    for p in sorted(r.phases, key=lambda p: (p.start, p.end)):
+    for p in sorted(r.phases, key=lambda p: (round(p.start, 3), p.end)):
         result = "[green]ok[/]" if p.ok else "[red]FAILED[/]"
         table.add_row(escape(p.label), f"{p.start:.2f}s", fmt_seconds(p.seconds), result,
                       escape(p.detail))

@@ -34,6 +34,7 @@ failover never imports the lab: the CLI passes the injector in.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -166,6 +167,12 @@ class DrillReport:
         """0 passed (or planned cleanly), 2 a phase failed, 3 declined at the prompt."""
         return {"passed": EXIT_OK, "planned": EXIT_OK,
                 "declined": EXIT_UNKNOWN}.get(self.outcome, EXIT_CRITICAL)
+
+    @property
+    def moved_cleanly(self) -> bool:
+        """Every provider written and every authority verified (false if nothing moved)."""
+        ps = [p for p in self.phases if p.name in ("write", "verify")]
+        return bool(ps) and all(p.ok for p in ps)
 
     def phase(self, name: str) -> list[Phase]:
         return [p for p in self.phases if p.name == name]
@@ -312,12 +319,12 @@ class Drill:
         r = self.report
         how = ("its origins really stopped" if self.injector.real else
                "simulated: nothing touched, the vendor treated as terminated")
-        self._event(f"drill of vendor {self.vendor} started ({how})", "start")
+        # Held from the first read to the rollback's verification, as a move holds it.
+        lock = (self.engine.lock(f"failover drill --vendor {self.vendor}")
+                if self.injector.real or self.apply else contextlib.nullcontext())
         try:
-            if self.injector.real or self.apply:
-                with self.engine.lock(f"failover drill --vendor {self.vendor}"):
-                    self._run()
-            else:
+            with lock:
+                self._event(f"drill of vendor {self.vendor} started ({how})", "start")
                 self._run()
         except DrillRefused as exc:
             self._event(f"drill of vendor {self.vendor} refused: {exc}", "refused")
@@ -603,9 +610,12 @@ class Drill:
         if writes:
             parts.append("wrote " + ", ".join(f"{p.provider} in {_seconds(p.seconds)}"
                                               for p in writes))
-        if t["evacuate"] is not None:
-            parts.append(f"every authority verified {_seconds(t['evacuate'])} after "
-                         f"{'the fault' if r.mode == 'lab' else 'the start'}")
+        since = "the fault" if r.mode == "lab" else "the start"
+        if t["evacuate"] is not None and r.moved_cleanly:
+            parts.append(f"every authority verified {_seconds(t['evacuate'])} after {since}")
+        elif t["evacuate"] is not None:
+            parts.append(f"the move ended {_seconds(t['evacuate'])} after {since}, "
+                         "not written or not verified everywhere")
         if t["failback"] is not None:
             parts.append(f"failed back in {_seconds(t['failback'])}"
                          + (f" (rise {r.rise})" if r.phase("recover") else ""))
@@ -742,13 +752,14 @@ def timeline_svg(report: DrillReport) -> str:
     if report.phase("stop"):
         marks.append(Mark(0.0, f"{report.vendor} stopped"))
     if t["evacuate"] is not None:
-        marks.append(Mark(t["evacuate"], f"off {report.vendor}: {_seconds(t['evacuate'])}"))
+        marks.append(Mark(t["evacuate"], f"off {report.vendor}: {_seconds(t['evacuate'])}"
+                          if report.moved_cleanly else "move ended (not everywhere)"))
     restore = report.phase("restore")
     if restore:
         marks.append(Mark(restore[0].start, f"{report.vendor} restored"))
     title = (f"failover drill: vendor {report.vendor} ({report.mode}) {report.outcome}"
              + (f", off {report.vendor} in {_seconds(t['evacuate'])}"
-                if t["evacuate"] is not None else ""))
+                if t["evacuate"] is not None and report.moved_cleanly else ""))
     subtitle = (f"{report.service} ({report.zone})   interval {report.interval:g}s, "
                 f"fall {report.fall}, rise {report.rise}   "
                 f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(report.started))}")
@@ -812,7 +823,7 @@ def markdown(report: DrillReport) -> str:
               "Times in seconds from the fault (lab) or the start (simulated).", "",
               "| phase | start | seconds | result | detail |",
               "| --- | ---: | ---: | --- | --- |"]
-    for p in sorted(r.phases, key=lambda p: (p.start, p.end)):
+    for p in sorted(r.phases, key=lambda p: (round(p.start, 3), p.end)):
         lines.append(f"| {p.label} | {p.start:.3f} | {p.seconds:.3f} | "
                      f"{'ok' if p.ok else '**FAILED**'} | {_cell(p.detail)} |")
     providers = r.providers()

@@ -21,10 +21,11 @@ from failover.drill import (
     DrillReport,
     SimulatedInjector,
     last_drill,
+    timeline_svg,
     write_report,
 )
 from failover.engine import CheckReport, Engine
-from failover.errors import ConfigError
+from failover.errors import ConfigError, LockHeld
 from failover.health import exit_code, judge_all
 from failover.probes.base import ProbeResult
 from failover.records import Change, RRKey, RRSet
@@ -258,6 +259,17 @@ def test_an_unverified_move_fails_the_drill_and_is_still_rolled_back(lab) -> Non
     assert report.rollback is not None and report.rollback.state == "done"
     assert values(mems) == {("10.0.0.1",)}
     assert any("unverified" in e for e in report.errors)
+    assert "not written or not verified everywhere" in report.sentence
+    assert "off aws in" not in timeline_svg(report)
+
+
+def test_the_move_lock_held_elsewhere_stops_the_drill_before_the_fault(lab) -> None:
+    engine, world, _mems = lab
+    injector = WorldInjector(world)
+    with engine.lock("failover move --off gcp"), pytest.raises(LockHeld, match="--off gcp"):
+        Drill(engine, "aws", injector).run()
+    assert injector.calls == []
+    assert engine.journal.events(kind="drill") == []
 
 
 def test_a_vendor_not_serving_before_the_drill_is_refused_untouched(lab) -> None:

@@ -26,18 +26,23 @@ def register(app: typer.Typer) -> None:
 
 
 class LabInjector:
-    """Stops and revives a vendor's origins in a lab started with ``python -m lab up``."""
+    """Stops and revives a vendor's origins in a lab started with ``python -m lab up``;
+    with ``terminate``, also makes the vendor's control plane refuse our account."""
 
     real = True
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, terminate: bool = False) -> None:
         self.directory = directory
+        self.terminate = terminate
 
     def stop(self, vendor: str) -> None:
-        """``lab.core.kill``: the vendor's origins refuse connections once this returns."""
+        """``lab.core.kill`` (and ``suspend``): the vendor's origins refuse connections
+        (and its control plane answers AccountSuspended) once this returns."""
         from lab import core
 
         try:
+            if self.terminate:
+                core.suspend(self.directory, vendor)
             core.kill(self.directory, vendor)
         except core.LabError as exc:
             from failover.errors import FailoverError
@@ -49,6 +54,8 @@ class LabInjector:
         from lab import core
 
         try:
+            if self.terminate:
+                core.unsuspend(self.directory, vendor)
             core.revive(self.directory, vendor)
         except core.LabError as exc:
             from failover.errors import FailoverError
@@ -71,6 +78,9 @@ def drill(
         "--apply", help="With --simulate: move, verify and roll back at once (asks first "
         "unless --yes).")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --apply.")] = False,
+    terminate: Annotated[bool, typer.Option(
+        "--terminate", help="In a lab: the vendor's control plane also refuses our account "
+        "(AccountSuspended), so the drill rehearses a termination, not an outage.")] = False,
     report: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--report", metavar="DIR", help="Where to write report.md, report.json and "
         "timeline.svg. Default: ./drill-VENDOR-TIMESTAMP/")] = None,
@@ -93,6 +103,9 @@ def drill(
                           "back)")
     if simulate and lab is not None:
         raise ConfigError("give --simulate or --lab DIR, not both")
+    if simulate and terminate:
+        raise ConfigError("--terminate is for lab drills; --simulate already treats the "
+                          "vendor as terminated")
     path = config_file(ctx)
     injector: Injector
     if simulate:
@@ -109,7 +122,7 @@ def drill(
         if lab is not None and not path.exists():
             path = directory / "failover.yaml"
             ctx.obj["config_path"] = path
-        injector = LabInjector(directory.resolve())
+        injector = LabInjector(directory.resolve(), terminate=terminate)
     if simulate and apply and not yes and not sys.stdin.isatty():
         raise FailoverError("not a terminal, so nobody can confirm: pass --yes to apply the "
                             "drill's plan, or leave out --apply to stop at the plan")

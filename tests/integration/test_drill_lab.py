@@ -222,3 +222,19 @@ def test_the_runbook_commands_work_as_written(lab: dict[str, Any], tmp_path: Pat
         assert proc.returncode == 0, (line, proc.stdout, proc.stderr)
     assert all_answers(lab) == {(AWS,)}
     verify_all(runbook, lab, AWS)
+
+
+def test_terminate_drill_rehearses_a_termination_and_reinstates(lab: dict[str, Any],
+                                                                 tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    proc = failover(lab["config"], "drill", "--vendor", "aws", "--terminate", "--report",
+                    str(report), "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((report / "report.json").read_text())
+    detect = next(p for p in data["phases"] if p["name"] == "detect")
+    assert "TERMINATED" in detect["detail"]
+    assert all_answers(lab) == {("127.0.0.11",)}
+    # The lab's control plane accepts us again and the drill's termination mark is gone.
+    check = failover(lab["config"], "check", "--format", "json")
+    assert check.returncode == 0, check.stdout
+    assert json.loads(check.stdout)["terminated"] == {}

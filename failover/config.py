@@ -324,6 +324,14 @@ class Rfc2136Provider(Strict):
     verify_servers: list[str] = Field(default_factory=list)
     # Largest UPDATE message we send, in bytes; bigger plans are split.
     max_update_bytes: int = Field(default=32000, ge=512, le=65535)
+    # This provider's names in the zone's NS set (ns1.example.org.), so that the delegation
+    # check can tell which vendor each name server listed at the parent belongs to.
+    ns_names: list[str] = Field(default_factory=list)
+
+    @field_validator("ns_names")
+    @classmethod
+    def _absolute(cls, names: list[str]) -> list[str]:
+        return [n.strip().lower().rstrip(".") + "." for n in names]
 
 
 class Route53Provider(Strict):
@@ -408,6 +416,14 @@ class Verify(Strict):
     interval: Duration = 0.5
 
 
+class Delegation(Strict):
+    """Where the zone is delegated from: servers of the parent zone, asked for its NS set."""
+
+    # host or host:port (a TLD's servers, or the registrar's); asked without recursion.
+    parent_servers: list[str] = Field(min_length=1)
+    timeout: Duration = 5.0
+
+
 class Config(Strict):
     service: str
     zone: str
@@ -428,6 +444,8 @@ class Config(Strict):
     # The highest TTL a managed record may have before 'check' warns.
     max_ttl: int = Field(default=300, ge=1)
     inventory: InventorySettings = Field(default_factory=InventorySettings)
+    # Check that the parent zone delegates to name servers of at least two vendors.
+    delegation: Delegation | None = None
 
     # Where the file was read from; relative paths inside it are taken from its folder.
     source: str = Field(default="<memory>", exclude=True)

@@ -1,7 +1,10 @@
-"""``python -m lab up|kill|revive|down|status --dir DIR [VENDOR]``: the lab from a shell.
+"""``python -m lab up|kill|revive|suspend|unsuspend|down|status --dir DIR [VENDOR]``: the lab
+from a shell.
 
-Prints one line per server (name, address:port, pid); exit 0, or one line on stderr and
-exit 3 on any error, bad usage included.
+``kill aws`` stops vendor aws's origins (an outage); ``suspend aws [--code CODE]`` makes its
+control plane refuse our account with that AWS error (default AccountSuspended): both
+together are a termination. Prints one line per server (name, address:port, pid); exit 0,
+or one line on stderr and exit 3 on any error, bad usage included.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from lab import core
+from lab.awsproxy import DEFAULT_CODE
 from lab.procs import LabError
+
+# command -> the vendors it takes
+VENDOR_COMMANDS = {"kill": "aws, gcp or metal", "revive": "aws, gcp or metal",
+                   "suspend": "aws", "unsuspend": "aws"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,9 +33,14 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m lab", description="Real servers on loopback for failover: "
-                "BIND 9 (RFC 2136 + TSIG), moto (Route 53) and one HTTP origin per hosting.")
-    p.add_argument("command", choices=["up", "kill", "revive", "down", "status"])
-    p.add_argument("vendor", nargs="?", help="for kill and revive: aws, gcp or metal")
+                "BIND 9 (RFC 2136 + TSIG) with its parent zone and Knot DNS as secondary, "
+                "moto (Route 53, STS, EC2) behind a fault proxy, one HTTP origin per hosting.")
+    p.add_argument("command", choices=[*VENDOR_COMMANDS, "up", "down", "status"])
+    p.add_argument("vendor", nargs="?", help="for kill and revive: aws, gcp or metal; for "
+                   "suspend and unsuspend: aws (the only control plane in the lab)")
+    p.add_argument("--code", default=DEFAULT_CODE, help="for suspend: the AWS error code "
+                   f"STS and EC2 answer with (default {DEFAULT_CODE}; e.g. AuthFailure, "
+                   "InvalidClientTokenId, OptInRequired)")
     p.add_argument("--dir", type=Path, default=Path(os.environ.get("LAB_DIR", "lab-run")),
                    help="the lab's folder (default: $LAB_DIR or ./lab-run)")
     return p
@@ -43,10 +56,11 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_intermixed_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
-    if args.command in ("kill", "revive") and not args.vendor:
-        print(f"python -m lab: {args.command} needs a vendor: aws, gcp or metal", file=sys.stderr)
+    if args.command in VENDOR_COMMANDS and not args.vendor:
+        print(f"python -m lab: {args.command} needs a vendor: "
+              f"{VENDOR_COMMANDS[args.command]}", file=sys.stderr)
         return 3
     try:
         if args.command == "up":
@@ -61,12 +75,21 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "revive":
             core.revive(args.dir, args.vendor)
             _print_vendor(args.dir, args.vendor)
+        elif args.command == "suspend":
+            core.suspend(args.dir, args.vendor, args.code)
+            print(f"{args.vendor:<10} suspended: STS and EC2 answer {args.code} through "
+                  f"{core.load(args.dir)['aws_proxy']['endpoint']}; Route 53 still answers")
+        elif args.command == "unsuspend":
+            core.unsuspend(args.dir, args.vendor)
+            print(f"{args.vendor:<10} control plane accepts our account again")
         elif args.command == "down":
             core.down(args.dir)
             print(f"down       {args.dir.resolve()}")
         else:
             for row in core.status(args.dir):
                 print(_line(row))
+            for vendor, code in core.suspended(args.dir).items():
+                print(f"{vendor:<10} suspended ({code})")
     except LabError as exc:
         print(f"python -m lab {args.command}: {exc}", file=sys.stderr)
         return 3

@@ -1,7 +1,17 @@
-"""BIND 9 for the lab: named.conf, the example.test. zone, the TSIG key; start and ask it.
+"""BIND 9 for the lab: named.conf, the example.test. zone, its parent test., the TSIG key.
 
-named runs in the foreground (``-g``) as a detached child, listening on 127.0.0.1 at a free
-port, taking RFC 2136 updates for the zone signed with the key ``failover-lab.``.
+Two named processes run in the foreground (``-g``) as detached children on 127.0.0.1, each
+at a free port, taking RFC 2136 updates signed with the key ``failover-lab.``:
+
+- DIR/bind: the primary of example.test.; after every change it sends NOTIFY (signed, at
+  once, to Knot only);
+- DIR/parent: the parent zone test., which delegates example.test. It is a server of its
+  own because a server that also holds the child zone answers for the child and never
+  shows the parent's delegation (and named listens only on addresses of interfaces, so a
+  view on 127.0.0.2 is no way out).
+
+``delegate`` lists the second DNS vendor's name servers in the delegation and in the zone's
+own NS set once they are known.
 """
 
 from __future__ import annotations
@@ -9,6 +19,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,9 +28,12 @@ from lab.files import write_private
 from lab.procs import LabError, free_port, log_error, spawn, wait_until
 
 ZONE = "example.test."
+PARENT = "test."
 KEY_NAME = "failover-lab."
 ALGORITHM = "hmac-sha256"
 HOST = "127.0.0.1"
+NS_NAME = "ns1.example.test."  # BIND's own name in the delegation
+NS_TTL = 3600
 
 ZONE_TEXT = """\
 ; example.test. for the failover lab, written by `python -m lab up`.
@@ -33,6 +47,17 @@ www  60 IN A   127.0.0.11
 api  60 IN A   127.0.0.11
 ; not managed by failover: a move must leave it alone
 mail    IN A   127.0.0.99
+"""
+
+PARENT_TEXT = """\
+; test., the parent of example.test., for the failover lab, written by `python -m lab up`.
+$ORIGIN test.
+$TTL 3600
+@           IN SOA ns.test. hostmaster.test. ( 1 3600 600 86400 60 )
+@           IN NS  ns.test.
+ns          IN A   127.0.0.1
+example     IN NS  ns1.example.test.
+ns1.example IN A   127.0.0.1
 """
 
 
@@ -53,21 +78,42 @@ def write_secret(path: Path) -> str:
     return secret
 
 
-def configure(root: Path, port: int, secret: str) -> Path:
-    """Write DIR/bind/named.conf and a fresh zone file (dropping any old journal)."""
-    bind = root / "bind"
-    bind.mkdir(parents=True, exist_ok=True)
-    zone_file = bind / "example.test.zone"
-    zone_file.write_text(ZONE_TEXT)
-    for stale in bind.glob("example.test.zone.jnl*"):
-        stale.unlink()
-    conf = bind / "named.conf"
+def configure(root: Path, port: int, secret: str, knot_port: int | None = None,
+              fresh_zone: bool = True) -> Path:
+    """Write DIR/bind/named.conf and (``fresh_zone``) a fresh zone file, dropping any old
+    journal.
+
+    With ``knot_port``, every change to example.test. is notified to Knot there at once
+    (signed, and without notify-delay's default 5 s between NOTIFYs).
+    """
+    notify = (f"notify explicit;\n    notify-delay 0;\n    also-notify {{ {HOST} port "
+              f"{knot_port} key {KEY_NAME}; }};" if knot_port else "notify no;")
+    return _configure(root / "bind", port, secret, ZONE, ZONE_TEXT if fresh_zone else None,
+                      f"""\
+    allow-transfer {{ key {KEY_NAME}; {HOST}; }};
+    {notify}""")
+
+
+def configure_parent(root: Path, port: int, secret: str) -> Path:
+    """Write DIR/parent/named.conf and a fresh test. zone file."""
+    return _configure(root / "parent", port, secret, PARENT, PARENT_TEXT, "    notify no;")
+
+
+def _configure(folder: Path, port: int, secret: str, zone: str, text: str | None,
+               extra: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    zone_file = folder / f"{zone}zone"
+    if text is not None:
+        zone_file.write_text(text)
+        for stale in folder.glob("*.zone.jnl*"):
+            stale.unlink()
+    conf = folder / "named.conf"
     write_private(conf, f"""\
 // BIND 9 for the failover lab, written by `python -m lab up`; it holds the TSIG secret.
 key "{KEY_NAME}" {{ algorithm {ALGORITHM}; secret "{secret}"; }};
 options {{
-    directory "{bind}";
-    pid-file "{root / 'named.pid'}";
+    directory "{folder}";
+    pid-file "{folder / 'named.pid'}";
     session-keyfile none;
     listen-on port {port} {{ {HOST}; }};
     listen-on-v6 {{ none; }};
@@ -76,40 +122,61 @@ options {{
     notify no;
 }};
 controls {{ }};
-zone "{ZONE}" {{
+zone "{zone}" {{
     type primary;
     file "{zone_file}";
     allow-update {{ key {KEY_NAME}; }};
-    allow-transfer {{ key {KEY_NAME}; {HOST}; }};
+{extra}
 }};
 """)
     return conf
 
 
-def start(root: Path, secret: str, avoid: tuple[int, ...] = ()) -> tuple[subprocess.Popen[bytes],
-                                                                         int]:
-    """Configure and start named on a free port; returns (process, port) without waiting."""
-    named = named_binary()
+def start(root: Path, secret: str, avoid: tuple[int, ...] = (),
+          knot_port: int | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    """Configure and start named for example.test. on a free port; returns (process, port)
+    without waiting."""
     port = free_port((HOST,), udp=True, avoid=avoid)
-    conf = configure(root, port, secret)
-    log = root / "bind" / "named.log"
+    return _spawn(root / "bind", configure(root, port, secret, knot_port)), port
+
+
+def start_parent(root: Path, secret: str, avoid: tuple[int, ...] = ()
+                 ) -> tuple[subprocess.Popen[bytes], int]:
+    """Configure and start named for the parent zone test.; (process, port) without waiting."""
+    port = free_port((HOST,), udp=True, avoid=avoid)
+    return _spawn(root / "parent", configure_parent(root, port, secret)), port
+
+
+def _spawn(folder: Path, conf: Path) -> subprocess.Popen[bytes]:
+    named = named_binary()
+    log = folder / "named.log"
     log.write_text("")
     # -4: no IPv6 sockets at all; -n 1: one worker thread is plenty and starts faster.
-    proc = spawn([named, "-g", "-4", "-n", "1", "-c", str(conf)], log, cwd=root / "bind")
-    return proc, port
+    return spawn([named, "-g", "-4", "-n", "1", "-c", str(conf)], log, cwd=folder)
 
 
-def wait_ready(proc: subprocess.Popen[bytes], root: Path, port: int, timeout: float) -> None:
-    """Until named answers an SOA query for the zone; LabError naming named's error."""
-    log = root / "bind" / "named.log"
+def renotify(root: Path, port: int, secret: str, knot_port: int, pid: int) -> None:
+    """Point named's NOTIFY at Knot's new port: rewrite named.conf and reload (SIGHUP).
+
+    The zone's file and journal are left alone, so updates already made stay.
+    """
+    configure(root, port, secret, knot_port, fresh_zone=False)
+    os.kill(pid, signal.SIGHUP)
+
+
+def wait_ready(proc: subprocess.Popen[bytes], root: Path, port: int, timeout: float,
+               parent: bool = False) -> None:
+    """Until named answers an SOA query for its zone; LabError naming named's error."""
+    folder, zone = (root / "parent", PARENT) if parent else (root / "bind", ZONE)
+    log = folder / "named.log"
 
     def ready() -> bool:
         if "address in use" in log.read_text(errors="replace"):
             raise LabError(f"named: {log_error(log)}")
-        return soa_serial(HOST, port) is not None
+        return soa_serial(HOST, port, zone=zone) is not None
 
     try:
-        wait_until("named", ready, proc, log, timeout)
+        wait_until("named (parent zone)" if parent else "named", ready, proc, log, timeout)
     except LabError as exc:
         if "denied" in str(exc).lower() and Path("/sys/kernel/security/apparmor").exists():
             raise LabError(f"{exc}; AppArmor may confine named to /etc/bind, /var/lib/bind "
@@ -118,7 +185,7 @@ def wait_ready(proc: subprocess.Popen[bytes], root: Path, port: int, timeout: fl
         raise
 
 
-def soa_serial(host: str, port: int, timeout: float = 0.2) -> int | None:
+def soa_serial(host: str, port: int, timeout: float = 0.2, zone: str = ZONE) -> int | None:
     """The zone's SOA serial from the server, or None if it does not answer (yet)."""
     import dns.exception
     import dns.message
@@ -126,7 +193,7 @@ def soa_serial(host: str, port: int, timeout: float = 0.2) -> int | None:
     import dns.rcode
     import dns.rdatatype
 
-    query = dns.message.make_query(ZONE, dns.rdatatype.SOA)
+    query = dns.message.make_query(zone, dns.rdatatype.SOA)
     try:
         answer = dns.query.udp(query, host, port=port, timeout=timeout)
     except (dns.exception.DNSException, OSError):
@@ -135,6 +202,38 @@ def soa_serial(host: str, port: int, timeout: float = 0.2) -> int | None:
         return None
     rdata: Any = answer.answer[0][0]
     return int(rdata.serial)
+
+
+def update(host: str, port: int, zone: str, secret: str,
+           records: list[tuple[str, str, str]], ttl: int = NS_TTL) -> None:
+    """Add ``(name, type, value)`` records to ``zone`` with one signed UPDATE; LabError if
+    the server does not take it."""
+    import dns.exception
+    import dns.query
+    import dns.rcode
+    import dns.tsig
+    import dns.tsigkeyring
+    import dns.update
+
+    keyring = dns.tsigkeyring.from_text({KEY_NAME: secret})
+    message = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm=dns.tsig.HMAC_SHA256)
+    for name, rdtype, value in records:
+        message.add(name, ttl, rdtype, value)
+    try:
+        reply = dns.query.tcp(message, host, port=port, timeout=5)
+    except (dns.exception.DNSException, OSError) as exc:
+        raise LabError(f"named: UPDATE of {zone} at {host}:{port} failed: {exc}") from None
+    if reply.rcode() != dns.rcode.NOERROR:
+        raise LabError(f"named: UPDATE of {zone} at {host}:{port} answered "
+                       f"{dns.rcode.to_text(reply.rcode())}")
+
+
+def delegate(port: int, parent_port: int, secret: str, others: list[str]) -> None:
+    """Add ``others`` (the second DNS vendor's name servers) beside ns1 in the parent's
+    delegation of example.test. and in the zone's own NS set."""
+    absolute = [n if n.endswith(".") else n + "." for n in others]
+    update(HOST, parent_port, PARENT, secret, [(ZONE, "NS", n) for n in absolute])
+    update(HOST, port, ZONE, secret, [(ZONE, "NS", n) for n in absolute])
 
 
 def answers(host: str, port: int, name: str, rdtype: str = "A") -> list[str]:

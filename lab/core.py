@@ -1,8 +1,19 @@
-"""The lab's API: ``up``, ``kill``, ``revive``, ``down``, ``load``, ``status``, and two readers.
+"""The lab's API: ``up``, ``kill``, ``revive``, ``suspend``, ``unsuspend``, ``down``, ``load``,
+``status``, and two readers.
 
-``up(DIR)`` starts BIND 9, moto (Route 53) and one HTTP origin per hosting on loopback at
-free ports, writes DIR/failover.yaml and DIR/lab.json, and returns once every server answers.
-``kill``/``revive`` take one vendor's origins away and back; ``down`` stops everything.
+``up(DIR)`` starts on loopback at free ports: BIND 9 (example.test. and its parent test.),
+Knot DNS (a secondary of BIND, kept current by NOTIFY), moto (Route 53, STS, EC2 with one
+running instance tagged service=lab), the AWS fault proxy in front of moto, and one HTTP
+origin per hosting; it writes DIR/failover.yaml and DIR/lab.json, and returns once every
+server answers and Knot serves what BIND serves.
+
+The parent's delegation of example.test. (and the zone's own NS set, at BIND and at Route
+53) lists ns1.example.test. (BIND, vendor metal) and the hosted zone's name servers (vendor
+aws), so the zone is delegated to two vendors.
+
+``kill``/``revive`` take one vendor's origins away and back (an outage); ``suspend``/
+``unsuspend`` make its control plane refuse our account (only aws has one in the lab):
+both together are a termination. ``down`` stops everything.
 ``bind_answers`` and ``route53_answers`` read what each DNS provider serves now.
 """
 
@@ -13,15 +24,27 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind
+from lab import aws, bind, knot
+from lab.awsproxy import CODE, DEFAULT_CODE
 from lab.files import CONFIG, load, locked, save, write_config, write_private
-from lab.procs import LabError, alive, free_port, port_lost, spawn, stop, stop_many, wait_until
+from lab.procs import (
+    LabError,
+    alive,
+    free_port,
+    port_lost,
+    python_env,
+    spawn,
+    stop,
+    stop_many,
+    wait_until,
+)
 
 __all__ = ["LabError", "bind_answers", "down", "kill", "load", "revive", "route53_answers",
-           "status", "up"]
+           "status", "suspend", "unsuspend", "up"]
 
 ZONE = bind.ZONE
 NAMES = [ZONE, f"www.{ZONE}", f"api.{ZONE}"]
@@ -30,9 +53,11 @@ START_ADDRESS = "127.0.0.11"  # what every managed name answers right after `up`
 HOSTINGS = {"aws-use1": ("aws", 1, "127.0.0.11"),
             "gcp-euw1": ("gcp", 2, "127.0.0.12"),
             "metal-fra": ("metal", 3, "127.0.0.13")}
+# Vendors with a control plane in the lab (the fault proxy refuses their API while suspended).
+CONTROL_PLANES = ("aws",)
+INSTANCE_TAGS = {"service": "lab"}
 TIMEOUT = float(os.environ.get("LAB_START_TIMEOUT", "30"))  # per server, generous for busy CI
 ATTEMPTS = 3  # a free port can be taken between choosing it and the server binding it
-_ROOT = Path(__file__).resolve().parent.parent
 Procs = dict[str, subprocess.Popen[bytes]]
 
 
@@ -60,13 +85,24 @@ def _start(root: Path, started: list[subprocess.Popen[bytes]]) -> dict[str, Any]
     secret = bind.write_secret(root / "tsig.secret")
     cred = root / "aws-credentials"
     write_private(cred, aws.CREDENTIALS)
+    faults = root / "faults"
+    faults.mkdir(exist_ok=True)
+    for stale in faults.iterdir():  # a fresh lab starts with no faults
+        stale.unlink()
 
-    # Start all three kinds at once, then wait: moto's ~1 s start hides the others.
-    avoid: list[int] = []
+    # Knot's port is chosen first: BIND's config names it, to send it NOTIFY.
+    knot_port = knot.pick_port()
+    avoid: list[int] = [knot_port]
 
+    # Start BIND, moto, the origins and the parent's BIND at once, then wait: moto's
+    # ~1 s start hides the others.
     def start_named() -> tuple[Procs, int]:
-        proc, port = bind.start(root, secret, avoid=tuple(avoid))
+        proc, port = bind.start(root, secret, avoid=tuple(avoid), knot_port=knot_port)
         return {"named": proc}, port
+
+    def start_parent() -> tuple[Procs, int]:
+        proc, port = bind.start_parent(root, secret, avoid=tuple(avoid))
+        return {"parent": proc}, port
 
     def start_moto() -> tuple[Procs, int]:
         proc, port = aws.start(root, avoid=tuple(avoid))
@@ -78,12 +114,27 @@ def _start(root: Path, started: list[subprocess.Popen[bytes]]) -> dict[str, Any]
                 for name, (_, _, addr) in HOSTINGS.items()}, port
 
     firsts = []
-    for start in (start_named, start_moto, start_origins):
+    starts = (start_named, start_moto, start_origins, start_parent)
+    for start in starts:
         procs, port = start()
         started.extend(procs.values())
         avoid.append(port)
         firsts.append((procs, port))
-    r53 = aws.client(f"http://{aws.HOST}:{avoid[1]}")  # boto's import overlaps moto's start
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lab-up")
+    try:
+        return _finish(root, started, secret, knot_port, avoid, firsts, starts, pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _finish(root: Path, started: list[subprocess.Popen[bytes]], secret: str, knot_port: int,
+            avoid: list[int], firsts: list[tuple[Procs, int]],
+            starts: tuple[Callable[[], tuple[Procs, int]], ...],
+            pool: ThreadPoolExecutor) -> dict[str, Any]:
+    start_named, start_moto, start_origins, start_parent = starts
+    # botocore's imports and models overlap the servers' start.
+    warm = [pool.submit(aws.service_client, service, f"http://{aws.HOST}:{firsts[1][1]}")
+            for service in ("route53", "ec2")]
 
     def wait_origins(procs: Procs, port: int) -> None:
         for name, proc in procs.items():
@@ -93,32 +144,90 @@ def _start(root: Path, started: list[subprocess.Popen[bytes]]) -> dict[str, Any]
     named, bind_port = _ready(
         firsts[0], lambda p, port: bind.wait_ready(p["named"], root, port, TIMEOUT),
         start_named, started)
+    parent, parent_port = _ready(
+        firsts[3], lambda p, port: bind.wait_ready(p["parent"], root, port, TIMEOUT, True),
+        start_parent, started)
+
+    knot_ports = [knot_port]
+    knot_starts: list[int] = []
+
+    def start_knot() -> tuple[Procs, int]:
+        if knot_starts:
+            # Knot lost its port: take another and tell BIND where to send NOTIFY now.
+            knot_ports.append(knot.pick_port(avoid=(*avoid, *knot_ports)))
+            bind.renotify(root, bind_port, secret, knot_ports[-1], named["named"].pid)
+        knot_starts.append(knot_ports[-1])
+        return {"knotd": knot.start(root, knot_ports[-1], bind_port, secret)}, knot_ports[-1]
+
+    first_knot = start_knot()
+    started.extend(first_knot[0].values())
+
     moto, moto_port = _ready(
         firsts[1], lambda p, port: aws.wait_ready(p["moto"], root, port, TIMEOUT),
         start_moto, started)
-    if moto_port != avoid[1]:
-        r53 = aws.client(f"http://{aws.HOST}:{moto_port}")
-
     endpoint = f"http://{aws.HOST}:{moto_port}"
+    for future in warm:
+        future.result()
+    # moto's first EC2 call sets up its EC2 app (slow): let it run while Route 53 is set up.
+    instance = pool.submit(aws.create_instance, endpoint, INSTANCE_TAGS)
+
+    def start_proxy() -> tuple[Procs, int]:
+        proc, port = aws.start_proxy(root, moto_port, avoid=(*avoid, *knot_ports))
+        return {"aws-proxy": proc}, port
+
+    first_proxy = start_proxy()
+    started.extend(first_proxy[0].values())
+
+    r53 = aws.client(endpoint)
     try:
         zone_id = aws.create_zone(r53, ZONE, NAMES, START_ADDRESS, 60)
+        r53_names = aws.name_servers(r53, zone_id)
+        aws.set_zone_ns(r53, zone_id, ZONE, [bind.NS_NAME, *r53_names], bind.NS_TTL)
     except Exception as exc:  # botocore's errors: one line, not a traceback
         raise LabError(f"moto: cannot create the hosted zone {ZONE}: {exc}") from None
+    bind.delegate(bind_port, parent_port, secret, r53_names)
+    serial = bind.soa_serial(bind.HOST, bind_port, timeout=2.0)
 
+    knotd, knot_port = _ready(
+        first_knot, lambda p, port: knot.wait_ready(p["knotd"], root, port, None, TIMEOUT),
+        start_knot, started)
+    knot.wait_ready(knotd["knotd"], root, knot_port, serial, TIMEOUT)  # NOTIFY got there
+    proxy, proxy_port = _ready(
+        first_proxy, lambda p, port: aws.wait_proxy(p["aws-proxy"], root, port, TIMEOUT),
+        start_proxy, started)
+    try:
+        instance_id = instance.result()
+    except LabError:
+        raise
+    except Exception as exc:
+        raise LabError(f"moto: cannot run the EC2 instance: {exc}") from None
+
+    proxy_url = f"http://{aws.HOST}:{proxy_port}"
     hostings = {name: {"vendor": vendor, "address": addr, "pid": origins[name].pid,
                        "alive": True}
                 for name, (vendor, _, addr) in HOSTINGS.items()}
     config = write_config(root, zone_id=zone_id, moto_port=moto_port, bind_port=bind_port,
                           origin_port=origin_port, hostings=hostings,
-                          priorities={n: p for n, (_, p, _) in HOSTINGS.items()})
+                          priorities={n: p for n, (_, p, _) in HOSTINGS.items()},
+                          knot_port=knot_port, proxy_url=proxy_url, ns_name=bind.NS_NAME,
+                          parent=f"{bind.HOST}:{parent_port}",
+                          instance_tags=INSTANCE_TAGS)
     return {
         "zone": ZONE,
         "names": list(NAMES),
         "bind": {"host": bind.HOST, "port": bind_port, "pid": named["named"].pid,
                  "tsig": {"name": bind.KEY_NAME, "algorithm": bind.ALGORITHM,
                           "secret_file": str(root / "tsig.secret")}},
+        "knot": {"host": bind.HOST, "port": knot_port, "pid": knotd["knotd"].pid,
+                 "control": str(knot.control_socket(root))},
+        "parent": {"zone": bind.PARENT, "host": bind.HOST, "port": parent_port,
+                   "pid": parent["parent"].pid, "ns": sorted([bind.NS_NAME, *r53_names])},
         "moto": {"endpoint": endpoint, "port": moto_port, "pid": moto["moto"].pid,
-                 "hosted_zone_id": zone_id, "region": aws.REGION},
+                 "hosted_zone_id": zone_id, "region": aws.REGION,
+                 "name_servers": r53_names, "instance_ids": [instance_id],
+                 "instance_tags": dict(INSTANCE_TAGS)},
+        "aws_proxy": {"endpoint": proxy_url, "port": proxy_port,
+                      "pid": proxy["aws-proxy"].pid, "faults": str(root / "faults")},
         "origins": {"port": origin_port, "hostings": hostings},
         "config": str(config),
         "dir": str(root),
@@ -155,11 +264,9 @@ def _refuse_running(root: Path) -> None:
 
 
 def _spawn_origin(root: Path, name: str, address: str, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH")) if p)
     return spawn([sys.executable, "-m", "lab.origin", "--address", address,
                   "--port", str(port), "--name", name],
-                 root / "origins" / f"{name}.log", env=env, cwd=root)
+                 root / "origins" / f"{name}.log", env=python_env(), cwd=root)
 
 
 def _origin_marker(address: str, port: int) -> str:
@@ -181,10 +288,23 @@ def _processes(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
                      "marker": _origin_marker(h["address"], port)})
     rows.append({"name": "moto", "address": f"{aws.HOST}:{data['moto']['port']}",
                  "pid": data["moto"].get("pid"),
-                 "marker": f"moto.server -H {aws.HOST} -p {data['moto']['port']}"})
+                 "marker": aws.moto_marker(data["moto"]["port"])})
+    if "aws_proxy" in data:  # labs started before the proxy existed have none
+        proxy = data["aws_proxy"]
+        rows.append({"name": "aws-proxy", "address": f"{aws.HOST}:{proxy['port']}",
+                     "pid": proxy.get("pid"), "marker": aws.proxy_marker(proxy["port"])})
     rows.append({"name": "bind", "address": f"{data['bind']['host']}:{data['bind']['port']}",
                  "pid": data["bind"].get("pid"),
                  "marker": str(root / "bind" / "named.conf")})
+    if "parent" in data:
+        rows.append({"name": "parent",
+                     "address": f"{data['parent']['host']}:{data['parent']['port']}",
+                     "pid": data["parent"].get("pid"),
+                     "marker": str(root / "parent" / "named.conf")})
+    if "knot" in data:
+        rows.append({"name": "knot", "address": f"{data['knot']['host']}:{data['knot']['port']}",
+                     "pid": data["knot"].get("pid"),
+                     "marker": str(root / "knot" / "knot.conf")})
     return rows
 
 
@@ -233,6 +353,58 @@ def revive(dir: Path | str, vendor: str) -> None:
         save(root, data)
 
 
+def _control_vendor(data: dict[str, Any], vendor: str) -> None:
+    _vendor_hostings(data, vendor)  # an unknown vendor is named as such
+    if vendor not in CONTROL_PLANES:
+        raise LabError(f"vendor '{vendor}' has no control plane in the lab; only "
+                       f"{', '.join(CONTROL_PLANES)} can be suspended (use `kill {vendor}` "
+                       "for an outage)")
+
+
+def suspend(dir: Path | str, vendor: str, code: str = DEFAULT_CODE) -> None:
+    """Make ``vendor``'s control plane refuse our account: from now on the fault proxy
+    answers its STS and EC2 calls with the AWS error ``code`` (Route 53 still answers)."""
+    root = Path(dir).resolve()
+    if not CODE.match(code):
+        raise LabError(f"'{code}' is not an AWS error code (letters, digits and dots, such "
+                       f"as {DEFAULT_CODE} or AuthFailure)")
+    with locked(root):
+        data = load(root)
+        _control_vendor(data, vendor)
+        faults = root / "faults"
+        faults.mkdir(exist_ok=True)
+        tmp = faults / f".{vendor}.{os.getpid()}.tmp"
+        tmp.write_text(code + "\n")
+        os.replace(tmp, faults / vendor)  # the proxy never reads half a code
+        data.setdefault("suspended", {})[vendor] = code
+        save(root, data)
+
+
+def unsuspend(dir: Path | str, vendor: str) -> None:
+    """Let ``vendor``'s control plane accept our account again."""
+    root = Path(dir).resolve()
+    with locked(root):
+        data = load(root)
+        _control_vendor(data, vendor)
+        (root / "faults" / vendor).unlink(missing_ok=True)
+        data.get("suspended", {}).pop(vendor, None)
+        save(root, data)
+
+
+def suspended(dir: Path | str) -> dict[str, str]:
+    """Vendor -> the error code its control plane refuses with, for suspended vendors."""
+    root = Path(dir).resolve()
+    faults = root / "faults"
+    out = {}
+    for vendor in CONTROL_PLANES:
+        try:
+            words = (faults / vendor).read_text().split()
+        except FileNotFoundError:
+            continue
+        out[vendor] = words[0] if words else DEFAULT_CODE
+    return out
+
+
 def down(dir: Path | str) -> None:
     """Stop every process the lab started; fine to call twice or after a crash."""
     root = Path(dir).resolve()
@@ -241,6 +413,7 @@ def down(dir: Path | str) -> None:
     with locked(root):
         data = load(root)
         stop_many([(row["pid"], row["marker"]) for row in _processes(data, root)])
+        knot.cleanup(root)
         for h in data["origins"]["hostings"].values():
             h["alive"] = False
         data["down"] = True

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 POLL = 0.05  # seconds between readiness checks
+_ROOT = Path(__file__).resolve().parent.parent  # the repo: where `lab` is imported from
 
 # Popen objects of the children this process started, so they are reaped (no zombies,
 # no ResourceWarning) when they are stopped from the same process, as in pytest.
@@ -42,6 +43,13 @@ def spawn(argv: Sequence[str], log: Path, env: dict[str, str] | None = None,
             raise LabError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
     _children[proc.pid] = proc
     return proc
+
+
+def python_env(**extra: str) -> dict[str, str]:
+    """The environment for a ``python -m lab.*`` server: ours, with the repo importable."""
+    env = {**os.environ, **extra}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH")) if p)
+    return env
 
 
 def _stat(pid: int) -> tuple[str, str] | None:
@@ -163,10 +171,13 @@ def _bindable(host: str, port: int, udp: bool, tcp: bool = True) -> bool:
     return True
 
 
-_STAMP = re.compile(r"^\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d\.\d{3} ")
+# named's and knotd's time stamps at the start of a log line.
+_STAMP = re.compile(r"^(\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d\.\d{3}|"
+                    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}) ")
 _ERRORISH = re.compile(r"error|fail|unknown|not found|denied|in use|invalid|cannot|unable|"
                        r"could not|unexpected|expected|refused|no such", re.I)
 _GENERIC = re.compile(r"loading configuration: failure|exiting \(due to fatal error\)|"
+                      r"failed to configure server|failed to open configuration|"
                       r"not loaded due to errors|^Traceback|^\s*(File|raise|\^)|"
                       r"^(built with|compiled|linked to|running as)", re.I)
 

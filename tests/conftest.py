@@ -1,4 +1,5 @@
-"""Shared fixtures: ``lab`` starts real servers on loopback (BIND 9, moto, HTTP origins).
+"""Shared fixtures: ``lab`` starts real servers on loopback (BIND 9 and its parent zone, Knot
+DNS, moto behind the AWS fault proxy, HTTP origins).
 
 Integration tests never skip: if a server program is missing or fails to start, the test
 fails with the lab's one-line reason (install with ``bash scripts/setup.sh``).

@@ -1,18 +1,24 @@
-"""The lab itself: every server answers, TSIG is enforced, kill/revive/down do what they say."""
+"""The lab itself: every server answers, TSIG is enforced, Knot follows BIND by NOTIFY, the
+parent delegates to two vendors, the AWS fault proxy refuses on demand, and kill/revive/
+suspend/down do what they say."""
 
 from __future__ import annotations
 
 import base64
 import configparser
 import http.client
+import json
 import os
 import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
+import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
@@ -21,8 +27,26 @@ import dns.tsigkeyring
 import dns.update
 import pytest
 
-from failover.config import HttpCheck, Rfc2136Provider, Route53Provider, load_config
-from lab.core import LabError, bind_answers, down, kill, load, revive, route53_answers, up
+from failover.config import (
+    AwsControl,
+    HttpCheck,
+    Rfc2136Provider,
+    Route53Provider,
+    load_config,
+)
+from lab import aws, bind
+from lab.core import (
+    LabError,
+    bind_answers,
+    down,
+    kill,
+    load,
+    revive,
+    route53_answers,
+    suspend,
+    unsuspend,
+    up,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +90,8 @@ def describe(pid: int) -> str:
 
 
 def pids(data: dict[str, Any]) -> list[int]:
-    return [data["bind"]["pid"], data["moto"]["pid"],
+    return [data["bind"]["pid"], data["moto"]["pid"], data["knot"]["pid"],
+            data["parent"]["pid"], data["aws_proxy"]["pid"],
             *(h["pid"] for h in data["origins"]["hostings"].values())]
 
 
@@ -175,6 +200,202 @@ def test_kill_and_revive_one_vendor(lab: dict[str, Any]) -> None:
         kill(lab["dir"], "nope")
 
 
+def ns_set(port: int, zone: str = "example.test.") -> set[str]:
+    """The NS names a server gives for example.test. (referral or answer), asked directly."""
+    query = dns.message.make_query(zone, "NS")
+    query.flags &= ~dns.flags.RD
+    reply = dns.query.udp(query, "127.0.0.1", port=port, timeout=2)
+    return {rd.to_text() for rrset in (*reply.answer, *reply.authority)
+            if rrset.rdtype == dns.rdatatype.NS for rd in rrset}
+
+
+def test_knot_serves_the_zone_as_secondary_of_bind(lab: dict[str, Any]) -> None:
+    knot_port, bind_port = lab["knot"]["port"], lab["bind"]["port"]
+    assert bind.soa_serial("127.0.0.1", knot_port) == bind.soa_serial("127.0.0.1", bind_port)
+    for name in ("www", "@", "mail", "ns1"):
+        assert bind.answers("127.0.0.1", knot_port, name) == bind_answers(lab, name)
+    # Knot holds the zone itself (authoritative), it does not take updates.
+    query = dns.message.make_query("www.example.test.", "A")
+    assert dns.query.udp(query, "127.0.0.1", port=knot_port, timeout=2).flags & dns.flags.AA
+
+
+def test_an_update_at_bind_reaches_knot_by_notify(lab: dict[str, Any]) -> None:
+    secret = Path(lab["bind"]["tsig"]["secret_file"]).read_text()
+    serial = bind.soa_serial("127.0.0.1", lab["bind"]["port"])
+    assert serial is not None
+    start = time.monotonic()
+    assert update(lab, secret, "127.0.0.13").rcode() == dns.rcode.NOERROR
+    while bind.answers("127.0.0.1", lab["knot"]["port"], "www") != ["127.0.0.13"]:
+        # Without NOTIFY Knot would wait for the SOA refresh (3600 s).
+        assert time.monotonic() - start < 5, "Knot did not follow BIND within 5 s"
+        time.sleep(0.01)
+    assert bind.soa_serial("127.0.0.1", lab["knot"]["port"]) == serial + 1
+    log = (lab["dir"] / "knot" / "knot.log").read_text()
+    assert "notify, incoming, remote 127.0.0.1" in log and f"serial {serial + 1}" in log
+
+
+def test_knot_that_lost_its_port_restarts_elsewhere_and_still_gets_notify(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab import knot
+
+    taken = [socket.socket(socket.AF_INET, kind) for kind in (socket.SOCK_DGRAM,
+                                                               socket.SOCK_STREAM)]
+    taken[0].bind(("127.0.0.1", 0))
+    held = taken[0].getsockname()[1]
+    taken[1].bind(("127.0.0.1", held))
+    real = knot.pick_port
+    calls: list[int] = []
+
+    def pick(avoid: tuple[int, ...] = ()) -> int:
+        calls.append(held)
+        return held if len(calls) == 1 else real(avoid)
+
+    monkeypatch.setattr(knot, "pick_port", pick)
+    root = tmp_path / "lab"
+    try:
+        data = {**up(root), "dir": root}
+        try:
+            assert data["knot"]["port"] != held and len(calls) == 2
+            secret = Path(data["bind"]["tsig"]["secret_file"]).read_text()
+            assert update(data, secret, "127.0.0.12").rcode() == dns.rcode.NOERROR
+            deadline = time.monotonic() + 5
+            while bind.answers("127.0.0.1", data["knot"]["port"], "www") != ["127.0.0.12"]:
+                assert time.monotonic() < deadline, "no NOTIFY at Knot's new port"
+                time.sleep(0.01)
+            assert data["moto"]["name_servers"][0] in ns_set(data["bind"]["port"])  # kept
+        finally:
+            down(root)
+    finally:
+        for sock in taken:
+            sock.close()
+
+
+def test_the_parent_delegates_to_both_vendors(lab: dict[str, Any]) -> None:
+    r53 = aws.client(lab["moto"]["endpoint"])
+    servers = r53.get_hosted_zone(Id=lab["moto"]["hosted_zone_id"])["DelegationSet"]
+    r53_names = {n.rstrip(".") + "." for n in servers["NameServers"]}
+    assert r53_names and set(lab["moto"]["name_servers"]) == r53_names
+    both = {"ns1.example.test.", *r53_names}
+    assert set(lab["parent"]["ns"]) == both
+    parent = lab["parent"]["port"]
+    query = dns.message.make_query("example.test.", "NS")
+    query.flags &= ~dns.flags.RD
+    referral = dns.query.udp(query, "127.0.0.1", port=parent, timeout=2)
+    assert not referral.flags & dns.flags.AA and not referral.answer  # a referral
+    assert ns_set(parent) == both
+    glue = {rrset.name.to_text(): [rd.to_text() for rd in rrset]
+            for rrset in referral.additional}
+    assert glue == {"ns1.example.test.": ["127.0.0.1"]}
+    # The zone's own NS set says the same at BIND, at Knot and in Route 53.
+    assert ns_set(lab["bind"]["port"]) == ns_set(lab["knot"]["port"]) == both
+    assert set(route53_answers(lab, "@", "NS")) == both
+
+
+def test_up_runs_a_tagged_instance_and_the_config_names_the_control_plane(
+        lab: dict[str, Any]) -> None:
+    ec2 = aws.service_client("ec2", lab["moto"]["endpoint"])
+    found = ec2.describe_instances(Filters=[{"Name": "tag:service", "Values": ["lab"]}])
+    states = {i["InstanceId"]: i["State"]["Name"]
+              for r in found["Reservations"] for i in r["Instances"]}
+    assert states == {lab["moto"]["instance_ids"][0]: "running"}
+    config = load_config(lab["config"])
+    control = config.vendors["aws"].control
+    assert isinstance(control, AwsControl)
+    assert control.endpoint_url == lab["aws_proxy"]["endpoint"]
+    assert control.instance_tags == {"service": "lab"}
+    assert control.credentials_file == "aws-credentials"
+    assert config.vendors["aws"].services == ["lab-chat", "lab-sms"]
+    rfc = config.dns["bind"]
+    assert isinstance(rfc, Rfc2136Provider)
+    assert rfc.verify_servers == [f"127.0.0.1:{lab['knot']['port']}"]
+    assert rfc.ns_names == ["ns1.example.test."]
+    assert config.delegation is not None
+    assert config.delegation.parent_servers == [f"127.0.0.1:{lab['parent']['port']}"]
+
+
+def aws_code(call: Any) -> str | None:
+    """The AWS error code a botocore call fails with, or None if it succeeds."""
+    try:
+        call()
+    except botocore.exceptions.ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+    return None
+
+
+def test_suspend_refuses_sts_and_ec2_but_not_route53(lab: dict[str, Any]) -> None:
+    proxy = lab["aws_proxy"]["endpoint"]
+    sts, ec2 = aws.service_client("sts", proxy), aws.service_client("ec2", proxy)
+    r53 = aws.client(proxy)
+    zone_id = lab["moto"]["hosted_zone_id"]
+    assert aws_code(sts.get_caller_identity) is None
+    assert aws_code(ec2.describe_instances) is None
+
+    suspend(lab["dir"], "aws")
+    try:
+        sts.get_caller_identity()
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response["Error"]
+        assert (error["Code"], error["Type"]) == ("AccountSuspended", "Sender")
+        assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    else:
+        raise AssertionError("STS answered while suspended")
+    assert aws_code(ec2.describe_instances) == "AccountSuspended"
+    assert aws_code(lambda: r53.get_hosted_zone(Id=zone_id)) is None  # Route 53 passes
+    assert load(lab["dir"])["suspended"] == {"aws": "AccountSuspended"}
+
+    suspend(lab["dir"], "aws", code="AuthFailure")
+    assert aws_code(ec2.describe_instances) == "AuthFailure"
+    unsuspend(lab["dir"], "aws")
+    assert aws_code(sts.get_caller_identity) is None
+    assert aws_code(ec2.describe_instances) is None
+    assert load(lab["dir"])["suspended"] == {}
+
+    with pytest.raises(LabError, match="vendor 'gcp' has no control plane in the lab"):
+        suspend(lab["dir"], "gcp")
+    with pytest.raises(LabError, match="unknown vendor 'nope'"):
+        suspend(lab["dir"], "nope")
+    with pytest.raises(LabError, match="not an AWS error code"):
+        suspend(lab["dir"], "aws", code="<bad>")
+
+
+def failover(config: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cli.app", "-c", config, *args], cwd=REPO,
+                          env={**os.environ, "CI": "true"}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_termination_drill_through_the_cli(lab: dict[str, Any]) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "lab", *args], cwd=REPO,
+                              capture_output=True, text=True, timeout=60)
+
+    first = failover(lab["config"], "check", "--format", "json")
+    assert first.returncode == 0, first.stdout + first.stderr
+    vendor = {f["name"]: f for f in json.loads(first.stdout)["findings"]}["aws"]
+    assert vendor["status"] == "OK" and vendor["metrics"]["up"] == 1
+    assert vendor["metrics"]["instances_running"] == 1
+
+    done = cli("suspend", "--dir", str(lab["dir"]), "aws")
+    assert done.returncode == 0 and "AccountSuspended" in done.stdout, done.stderr
+    assert "aws        suspended (AccountSuspended)" in cli("status", "--dir",
+                                                          str(lab["dir"])).stdout
+    assert cli("kill", "--dir", str(lab["dir"]), "aws").returncode == 0
+    codes = [failover(lab["config"], "check").returncode for _ in range(2)]
+    assert codes == [1, 2]  # fall: 2
+    last = failover(lab["config"], "check", "--format", "json")
+    found = {f["name"]: f for f in json.loads(last.stdout)["findings"]}
+    hosting = found["aws-use1"]
+    assert hosting["status"] == "TERMINATED"
+    assert "AccountSuspended" in hosting["reason"]
+    assert found["aws"]["status"] == "CRITICAL"
+    assert any(e.get("code") == "AccountSuspended" for e in found["aws"]["evidence"])
+    assert found["gcp-euw1"]["status"] == "UP"
+
+    assert cli("unsuspend", "--dir", str(lab["dir"]), "aws").returncode == 0
+    refused_gcp = cli("suspend", "--dir", str(lab["dir"]), "gcp")
+    assert refused_gcp.returncode == 3 and "no control plane" in refused_gcp.stderr
+
+
 def test_up_refuses_a_running_lab(lab: dict[str, Any]) -> None:
     with pytest.raises(LabError, match="already running"):
         up(lab["dir"])
@@ -186,7 +407,10 @@ def test_down_leaves_no_process_behind(lab: dict[str, Any]) -> None:
     down(lab["dir"])
     assert [describe(pid) for pid in started if not gone(pid)] == []
     assert processes_in(lab["dir"]) == []
-    assert refused("127.0.0.1", lab["moto"]["port"])
+    for port in (lab["moto"]["port"], lab["aws_proxy"]["port"], lab["knot"]["port"],
+                 lab["parent"]["port"], lab["bind"]["port"]):
+        assert refused("127.0.0.1", port)
+    assert not Path(lab["knot"]["control"]).exists()
     down(lab["dir"])  # idempotent
 
 
@@ -204,9 +428,12 @@ def test_two_labs_at_once_through_the_cli(lab: dict[str, Any], tmp_path: Path) -
         assert result.returncode == 0, result.stderr
         other = load(second)
         assert "127.0.0.11:" in result.stdout and f":{other['bind']['port']}" in result.stdout
-        ports = {other["bind"]["port"], other["moto"]["port"], other["origins"]["port"]}
-        assert ports.isdisjoint({lab["bind"]["port"], lab["moto"]["port"],
-                                 lab["origins"]["port"]})
+        def ports(data: dict[str, Any]) -> set[int]:
+            return {data[part]["port"] for part in ("bind", "moto", "origins", "knot",
+                                                     "parent", "aws_proxy")}
+
+        assert ports(other).isdisjoint(ports(lab))
+        assert len(ports(other)) == 6
         assert bind_answers(other, "www") == bind_answers(lab, "www") == ["127.0.0.11"]
         assert route53_answers(other, "api") == ["127.0.0.11"]
 
@@ -216,7 +443,8 @@ def test_two_labs_at_once_through_the_cli(lab: dict[str, Any], tmp_path: Path) -
         status = cli("status")
         assert status.returncode == 0
         assert [ln.split()[0] + " " + ln.split()[-1] for ln in status.stdout.splitlines()] == [
-            "aws-use1 dead", "gcp-euw1 alive", "metal-fra alive", "moto alive", "bind alive"]
+            "aws-use1 dead", "gcp-euw1 alive", "metal-fra alive", "moto alive",
+            "aws-proxy alive", "bind alive", "parent alive", "knot alive"]
 
         bad = cli("kill", "nope")
         assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1

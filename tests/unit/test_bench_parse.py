@@ -9,6 +9,7 @@ import ipaddress
 from pathlib import Path
 
 import dns.zone
+import pytest
 import yaml
 
 from bench import blackbox, dnsbench, nginx, peers, report, stats
@@ -164,3 +165,17 @@ def test_hot_spots_leave_out_threads_waiting_on_other_threads() -> None:
            "_ask_udp (failover/dns/query.py:2) 50\n")
     assert hot_spots(raw) == ("time by innermost failover function: "
                               "`_ask_udp (failover/dns/query.py)` 100%")
+
+
+def test_missing_peers_without_root_is_one_line_and_exit_3(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    from bench import __main__ as bench_main
+
+    monkeypatch.setattr(peers, "which", lambda name: None if name == "nginx" else "/bin/true")
+    monkeypatch.setattr(peers.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(bench_main, "WORK", tmp_path)
+    assert bench_main.main(["sweep"]) == 3
+    err = capsys.readouterr().err
+    assert err == ("bench: missing Debian packages: nginx; install them with: "
+                   "sudo apt-get install nginx\n")

@@ -185,18 +185,29 @@ class Engine:
                            self.journal.terminated_vendors())
 
     def check_all(self) -> FullCheck:
-        """``check`` plus every other thing a move depends on, as findings."""
+        """``check`` plus every other thing a move depends on, as findings: each vendor's
+        control plane, each DNS provider (its servers answer, serials agree, providers
+        agree, TTLs, the delegation) and each backup."""
+        from failover.dnscheck import check_dns
         from failover.report import hosting_findings, overall_exit_code
 
         cfg = self.config
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        providers = {}
+        for name in cfg.dns:
+            try:
+                providers[name] = self.provider(name)
+            except FailoverError:
+                continue   # check_dns reports a provider it was not given as UNKNOWN
+        with ThreadPoolExecutor(max_workers=2) as pool:
             backups = None
             if cfg.backups:
                 from failover.backups import check_backups
 
                 backups = pool.submit(check_backups, cfg, clock=self.clock)
+            dns = pool.submit(check_dns, cfg, providers, clock=self.clock)
             report = self.check()
             findings = hosting_findings(report.verdicts) + self.vendor_findings(report)
+            findings += dns.result()
             if backups is not None:
                 findings += backups.result()
         return FullCheck(report, findings, overall_exit_code(report.exit_code, findings))

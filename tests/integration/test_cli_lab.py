@@ -287,3 +287,39 @@ def test_moving_back_and_forth_repeatedly(lab: dict[str, Any]) -> None:
         proc = failover(lab["config"], "move", "--to", target, "--yes")
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert all_answers(lab) == {(address,)}
+
+
+def test_check_reports_every_dependency_in_every_format(lab: dict[str, Any]) -> None:
+    import json
+
+    from junitparser import JUnitXml
+    from prometheus_client.parser import text_string_to_metric_families
+
+    config = lab["config"]
+    data = json.loads(failover(config, "check", "--format", "json").stdout)
+    kinds = {(f["kind"], f["name"]): f["status"] for f in data["findings"]}
+    assert kinds == {("hosting", "aws-use1"): "UP", ("hosting", "gcp-euw1"): "UP",
+                     ("hosting", "metal-fra"): "UP", ("vendor", "aws"): "OK",
+                     ("dns", "route53"): "OK", ("dns", "bind"): "OK",
+                     ("dns", "delegation"): "OK"}
+    assert data["exit_code"] == 0 and data["status"] == "OK"
+
+    junit = failover(config, "check", "--format", "junit")
+    assert junit.returncode == 0
+    path = lab["dir"] / "report.xml"
+    path.write_text(junit.stdout)
+    suites = {s.name: s for s in JUnitXml.fromfile(str(path))}
+    assert {"failover.hosting", "failover.vendor", "failover.dns"} <= set(suites)
+    assert sum(s.tests for s in suites.values()) == 7
+    assert sum(s.failures for s in suites.values()) == 0
+
+    kill(lab["dir"], "aws")
+    failover(config, "check")
+    prom = failover(config, "check", "--format", "prometheus")
+    assert prom.returncode == 2
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for fam in text_string_to_metric_families(prom.stdout) for s in fam.samples}
+    up = {dict(k).get("hosting"): v for (name, k), v in samples.items()
+          if name == "failover_hosting_up"}
+    assert up == {"aws-use1": 0.0, "gcp-euw1": 1.0, "metal-fra": 1.0}
+    assert samples[("failover_check_status", (("service", "lab"),))] == 2.0

@@ -192,22 +192,23 @@ def _show_plan(p: Plan, format: Format) -> None:
     if format is Format.json:
         print_json(p.to_json())
         return
-    o = out()
-    o.print(f"[bold]Plan for {p.zone}[/]: {p.decision.reason}")
-    for w in p.decision.warnings:
-        o.print(f"[yellow]warning[/]: {w}")
+    from rich.markup import escape  # weighted keys print as "[set]", not markup
+
+    # One print for the whole plan: a bulk move has thousands of lines.
+    lines = [f"[bold]Plan for {p.zone}[/]: {escape(p.decision.reason)}"]
+    lines += [f"[yellow]warning[/]: {escape(w)}" for w in p.decision.warnings]
     width = max((len(str(c.key)) for pp in p.providers for c in pp.changes), default=0)
     for pp in p.providers:
         head = f"[bold]{pp.provider}[/] ({pp.vendor})"
         if not pp.reachable:
             note = ("tolerated: its vendor is being evacuated" if pp.tolerated
                     else "will not be written")
-            o.print(f"{head}  [red]unreachable[/]: {pp.error} [dim]({note})[/]")
+            lines.append(f"{head}  [red]unreachable[/]: {escape(pp.error or '')} [dim]({note})[/]")
             continue
         if not pp.changes:
-            o.print(f"{head}  [dim]no changes[/]")
+            lines.append(f"{head}  [dim]no changes[/]")
             continue
-        o.print(head)
+        lines.append(head)
         for c in pp.changes:
             mark, style = _MARK[c.action]
             before = ",".join(c.before.values) if c.before else ""
@@ -218,14 +219,16 @@ def _show_plan(p: Plan, format: Format) -> None:
                 ttl_text = f"ttl {c.before.ttl} -> {c.after.ttl}"
             else:
                 ttl_text = f"ttl {ttl}"
-            o.print(f"  [{style}]{mark} {c.key!s:<{width}}[/]  {text}  [dim]{ttl_text}[/]")
+            lines.append(f"  [{style}]{mark} {escape(str(c.key)):<{width}}[/]  {escape(text)}  "
+                         f"[dim]{ttl_text}[/]")
     counts = p.counts()
     unreachable = sum(not pp.reachable for pp in p.providers)
-    o.print(f"[bold]Totals[/]: {counts['update']} to update, {counts['create']} to create, "
-            f"{counts['delete']} to delete at {len(p.providers)} DNS providers"
-            + (f" ({unreachable} unreachable)" if unreachable else ""))
-    o.print(f"Checksum: [bold]{p.checksum}[/]  (apply exactly this with --checksum "
-            f"{p.checksum})")
+    lines.append(f"[bold]Totals[/]: {counts['update']} to update, {counts['create']} to create, "
+                 f"{counts['delete']} to delete at {len(p.providers)} DNS providers"
+                 + (f" ({unreachable} unreachable)" if unreachable else ""))
+    lines.append(f"Checksum: [bold]{p.checksum}[/]  (apply exactly this with --checksum "
+                 f"{p.checksum})")
+    out().print("\n".join(lines))
 
 
 def _show_result(r: MoveResult) -> None:

@@ -29,7 +29,7 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     was interrupted.
     """
     from failover.engine import Engine
-    from failover.records import relative_name
+    from failover.records import by_record, relative_name
 
     config = load(ctx)
     engine = Engine(config)
@@ -71,13 +71,14 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     for p in report.providers:
         table.add_column(f"{p.provider} ({p.vendor})")
     table.add_column("AGREE")
+    grouped = {p.provider: by_record(p.rrsets) for p in report.providers if p.rrsets is not None}
     for name, rtype in report.managed:
         row = [f"{relative_name(name, config.zone)} {rtype}"]
         for p in report.providers:
             if p.rrsets is None:
                 row.append("[red]unreachable[/]")
                 continue
-            sets = [rr for k, rr in sorted(p.rrsets.items()) if (k.name, k.rtype) == (name, rtype)]
+            sets = [rr for _k, rr in sorted(grouped[p.provider].get((name, rtype), {}).items())]
             row.append(" ".join(",".join(rr.values) + (f" w{rr.weight}" if rr.weight else "")
                                 for rr in sets) or "[dim](none)[/]")
         ok = report.agree[(name, rtype)]

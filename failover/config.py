@@ -320,7 +320,7 @@ class Rfc2136Provider(Strict):
     port: int = Field(default=53, ge=1, le=65535)
     tsig: Tsig | None = None
     timeout: Duration = 5.0
-    # Servers to verify against, as host or host:port; the primary if empty.
+    # Servers to verify against besides the primary (secondaries), as host or host:port.
     verify_servers: list[str] = Field(default_factory=list)
     # Largest UPDATE message we send, in bytes; bigger plans are split.
     max_update_bytes: int = Field(default=32000, ge=512, le=65535)

@@ -26,7 +26,7 @@ from failover.move import EventSink, MoveResult, execute
 from failover.plan import Plan, ProviderPlan, check_safety, provider_plan
 from failover.policy import Decision, decide, desired_rrsets
 from failover.probes.base import ProbeResult
-from failover.records import RRKey, RRSet, Snapshot, absolute_name
+from failover.records import RRKey, RRSet, Snapshot, absolute_name, by_record
 
 ProviderFactory = Callable[[str, Config], Provider]
 
@@ -354,10 +354,8 @@ class Engine:
         for name, step in steps.items():
             if step.state in ("unreachable", "planned") or name not in self.config.dns:
                 continue
-            before = Snapshot.from_json(name, step.before).rrsets
-            desired: dict[tuple[str, str], dict[RRKey, RRSet]] = {}
-            for record in self.managed:
-                desired[record] = {k: v for k, v in before.items() if (k.name, k.rtype) == record}
+            before = by_record(Snapshot.from_json(name, step.before).rrsets)
+            desired = {record: before.get(record, {}) for record in self.managed}
             cur, err = current[name]
             pp = provider_plan(name, step.vendor, cur, desired, self.managed, error=err,
                                tolerated=step.tolerated)
@@ -372,10 +370,10 @@ class Engine:
         providers = [ProviderStatus(n, self.config.dns[n].vendor, cur, err)
                      for n, (cur, err) in current.items()]
         agree: dict[tuple[str, str], bool] = {}
+        grouped = [by_record(p.rrsets) for p in providers if p.rrsets is not None]
         for record in self.managed:
-            seen = {tuple(sorted(v for k, rr in p.rrsets.items()
-                                 if (k.name, k.rtype) == record for v in rr.values))
-                    for p in providers if p.rrsets is not None}
+            seen = {tuple(sorted(v for rr in g.get(record, {}).values() for v in rr.values))
+                    for g in grouped}
             agree[record] = len(seen) <= 1
         moves = self.journal.moves(limit=1)
         last = moves[0] if moves else None

@@ -17,7 +17,7 @@ from typing import Any
 
 from failover.errors import UnsafePlanError
 from failover.policy import Decision
-from failover.records import Change, RRKey, RRSet, diff
+from failover.records import Change, RRKey, RRSet, by_record, diff
 
 
 @dataclass
@@ -100,9 +100,9 @@ def provider_plan(provider: str, vendor: str, current: dict[RRKey, RRSet] | None
     if current is None:
         return ProviderPlan(provider, vendor, None, {}, [], error, tolerated)
     desired: dict[RRKey, RRSet] = {}
+    served = by_record(current)
     for record in managed:
-        mine = {k: v for k, v in current.items() if (k.name, k.rtype) == record}
-        desired.update(desired_by_record.get(record, mine))
+        desired.update(desired_by_record.get(record, served.get(record, {})))
     return ProviderPlan(provider, vendor, current, desired, diff(current, desired), None,
                         tolerated)
 

@@ -125,6 +125,14 @@ class Change:
                       RRSet.from_json(data["after"]) if data.get("after") else None)
 
 
+def by_record(rrsets: dict[RRKey, RRSet]) -> dict[tuple[str, str], dict[RRKey, RRSet]]:
+    """Group RRsets by managed record (name, type): weighted sets share a record."""
+    out: dict[tuple[str, str], dict[RRKey, RRSet]] = {}
+    for key, rr in rrsets.items():
+        out.setdefault((key.name, key.rtype), {})[key] = rr
+    return out
+
+
 def diff(current: dict[RRKey, RRSet], desired: dict[RRKey, RRSet]) -> list[Change]:
     """The changes that turn ``current`` into ``desired``, in a stable order."""
     changes: list[Change] = []

@@ -241,6 +241,11 @@ def collect(keys: Iterable[RecordKey], answers: Iterable[dns.message.Message], l
     return out
 
 
+# Up to this many names an authority is asked over UDP, one round trip each
+# (the usual handful of managed records); more go pipelined over one TCP connection.
+UDP_AT_MOST = 16
+
+
 class DnsAuthority:
     """One authoritative name server, asked directly (no recursion, no cache)."""
 
@@ -263,7 +268,13 @@ class DnsAuthority:
         if not keys:
             return {}
         queries = [make_query(name, rtype) for name, rtype in keys]
-        answers: list[dns.message.Message] = []
+        if len(queries) > UDP_AT_MOST:
+            # Many names: every query in flight at once on one TCP connection,
+            # instead of one UDP round trip each.
+            with tcp_connection(self.label, self.host, self.port, self.timeout) as tcp:
+                answers = pipeline(tcp, queries, self.timeout, self.label, self.server)
+            return collect(keys, answers, self.label, self.server, self.zone)
+        answers = []
         truncated: list[int] = []
         with self._udp_socket() as sock:
             for i, q in enumerate(queries):

@@ -10,16 +10,13 @@ back as a :class:`ProbeResult` with ``ok=False`` and a short reason.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from failover.clock import Clock, SystemClock
 from failover.probes.base import ProbeResult, Target, describe_error
-from failover.probes.dns import probe_dns
-from failover.probes.http import probe_http
-from failover.probes.tcp import probe_tcp
-from failover.probes.tls import probe_tls
 from failover.records import absolute_name
 
 __all__ = ["ProbeResult", "Target", "probe_all", "probe_one", "run_probes", "targets_for",
@@ -28,13 +25,23 @@ __all__ = ["ProbeResult", "Target", "probe_all", "probe_one", "run_probes", "tar
 ENDPOINT_TYPES = ("A", "AAAA", "CNAME")
 
 Probe = Callable[[Target, Clock], Awaitable[ProbeResult]]
-PROBES: dict[str, Probe] = {
-    "http": probe_http,
-    "https": probe_http,
-    "tcp": probe_tcp,
-    "tls": probe_tls,
-    "dns": probe_dns,
+# check kind -> (module, function); a kind's module (dnspython's async code for
+# "dns") is imported only when a check of that kind runs.
+PROBES: dict[str, tuple[str, str]] = {
+    "http": ("failover.probes.http", "probe_http"),
+    "https": ("failover.probes.http", "probe_http"),
+    "tcp": ("failover.probes.tcp", "probe_tcp"),
+    "tls": ("failover.probes.tls", "probe_tls"),
+    "dns": ("failover.probes.dns", "probe_dns"),
 }
+
+
+def _probe_for(kind: str) -> Probe | None:
+    where = PROBES.get(kind)
+    if where is None:
+        return None
+    probe: Probe = getattr(importlib.import_module(where[0]), where[1])
+    return probe
 
 
 def zone_host(config: Any) -> str:
@@ -71,7 +78,7 @@ def targets_for(config: Any,
 async def probe_one(target: Target, clock: Clock) -> ProbeResult:
     """Run one target's check. Never raises (bar cancellation of the caller)."""
     kind = getattr(target.check, "kind", None)
-    probe = PROBES.get(str(kind))
+    probe = _probe_for(str(kind))
     if probe is None:
         return ProbeResult(hosting=target.hosting, probe=str(kind), target=target.address,
                            ok=False, latency=0.0, reason=f"unknown check kind {kind!r}",

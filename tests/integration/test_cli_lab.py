@@ -323,3 +323,34 @@ def test_check_reports_every_dependency_in_every_format(lab: dict[str, Any]) -> 
           if name == "failover_hosting_up"}
     assert up == {"aws-use1": 0.0, "gcp-euw1": 1.0, "metal-fra": 1.0}
     assert samples[("failover_check_status", (("service", "lab"),))] == 2.0
+
+
+def test_outage_is_down_termination_is_terminated_and_reconcile_evacuates(
+        lab: dict[str, Any]) -> None:
+    import json
+
+    from lab.core import suspend
+
+    config = lab["config"]
+
+    def hostings() -> dict[str, dict[str, Any]]:
+        data = json.loads(failover(config, "check", "--format", "json").stdout)
+        return {h["hosting"]: h for h in data["hostings"]}
+
+    kill(lab["dir"], "aws")
+    hostings()
+    outage = hostings()["aws-use1"]               # fall: 2
+    assert outage["verdict"] == "DOWN"
+    assert outage["control"]["state"] == "alive"
+    assert "connection refused" in outage["evidence"][0]["reason"]
+
+    suspend(lab["dir"], "aws")
+    terminated = hostings()["aws-use1"]
+    assert terminated["verdict"] == "TERMINATED"
+    assert terminated["control"]["state"] == "refused"
+    assert "AccountSuspended" in terminated["reason"]
+
+    moved = failover(config, "reconcile", "--auto-move")
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert "aws-use1 TERMINATED" in moved.stdout and "moved to gcp-euw1" in moved.stdout
+    assert all_answers(lab) == {(GCP,)}

@@ -16,6 +16,7 @@ goes first on a machine whose load changes:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -145,8 +146,13 @@ class Sweep:
             stale.unlink()
         timed = run_timed([self.failover, "-c", str(self.config_path(n)), "check"],
                           folder / "check.out", env=self.env)
-        note = "" if timed.returncode == 0 else f"exit {timed.returncode}: {_tail(timed)}"
-        failed = 0 if timed.returncode == 0 else -1
+        # Failed probes from the hosting rows ("PROBES passed/total"), not the exit code:
+        # check also judges the config's DNS providers, which the sweep does not serve.
+        rows = _PROBE_COUNTS.findall((folder / "check.out").read_text(errors="replace"))
+        if rows:
+            failed, note = sum(int(total) - int(ok) for ok, total in rows), ""
+        else:
+            failed, note = -1, f"exit {timed.returncode}: {_tail(timed)}"
         return Run("failover check", n, timed.seconds, failed, timed.peak_kib, timed.cpu, note)
 
     def blackbox(self, n: int) -> Run:
@@ -324,6 +330,10 @@ def _last_json(timed: Timed, what: str) -> dict[str, Any]:
                          f"(see {timed.output})")
     data: dict[str, Any] = json.loads(lines[-1])
     return data
+
+
+_PROBE_COUNTS = re.compile(r"^\S+\s+\S+\s+(?:UP|DEGRADED|DOWN|TERMINATED|UNKNOWN)\s+(\d+)/(\d+)\s",
+                           re.MULTILINE)
 
 
 def _tail(timed: Timed) -> str:

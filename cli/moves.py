@@ -17,7 +17,7 @@ from cli.common import Format, FormatOpt, err, fmt_seconds, load, out, print_jso
 if TYPE_CHECKING:
     from failover.engine import Engine
     from failover.move import MoveResult
-    from failover.plan import Plan
+    from failover.plan import Plan, PlanLine
 
 OffOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 - typer needs Optional
     "--off", metavar="VENDOR", help="Evacuate every hosting of VENDOR whatever the probes say "
@@ -185,50 +185,44 @@ def _progress(kind: str, data: dict[str, Any]) -> None:
 
 # -- rendering -----------------------------------------------------------------------------
 
-_MARK = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
+_STYLE = {"+": "green", "~": "yellow", "-": "red"}
 
 
 def _show_plan(p: Plan, format: Format) -> None:
     if format is Format.json:
         print_json(p.to_json())
         return
-    from rich.markup import escape  # weighted keys print as "[set]", not markup
+    from failover.plan import plan_lines
 
     # One print for the whole plan: a bulk move has thousands of lines.
-    lines = [f"[bold]Plan for {p.zone}[/]: {escape(p.decision.reason)}"]
-    lines += [f"[yellow]warning[/]: {escape(w)}" for w in p.decision.warnings]
-    width = max((len(str(c.key)) for pp in p.providers for c in pp.changes), default=0)
-    for pp in p.providers:
-        head = f"[bold]{pp.provider}[/] ({pp.vendor})"
-        if not pp.reachable:
-            note = ("tolerated: its vendor is being evacuated" if pp.tolerated
-                    else "will not be written")
-            lines.append(f"{head}  [red]unreachable[/]: {escape(pp.error or '')} [dim]({note})[/]")
-            continue
-        if not pp.changes:
-            lines.append(f"{head}  [dim]no changes[/]")
-            continue
-        lines.append(head)
-        for c in pp.changes:
-            mark, style = _MARK[c.action]
-            before = ",".join(c.before.values) if c.before else ""
-            after = ",".join(c.after.values) if c.after else ""
-            text = {"create": after, "delete": before, "update": f"{before} -> {after}"}[c.action]
-            ttl = c.after.ttl if c.after else c.before.ttl if c.before else 0
-            if c.before and c.after and c.before.ttl != c.after.ttl:
-                ttl_text = f"ttl {c.before.ttl} -> {c.after.ttl}"
-            else:
-                ttl_text = f"ttl {ttl}"
-            lines.append(f"  [{style}]{mark} {escape(str(c.key)):<{width}}[/]  {escape(text)}  "
-                         f"[dim]{ttl_text}[/]")
-    counts = p.counts()
-    unreachable = sum(not pp.reachable for pp in p.providers)
-    lines.append(f"[bold]Totals[/]: {counts['update']} to update, {counts['create']} to create, "
-                 f"{counts['delete']} to delete at {len(p.providers)} DNS providers"
-                 + (f" ({unreachable} unreachable)" if unreachable else ""))
-    lines.append(f"Checksum: [bold]{p.checksum}[/]  (apply exactly this with --checksum "
-                 f"{p.checksum})")
-    out().print("\n".join(lines))
+    out().print("\n".join(_markup(line) for line in plan_lines(p)))
+
+
+def _markup(line: PlanLine) -> str:
+    """One plan line in rich markup; what came from the plan is escaped (weighted keys
+    print as "[set]", not markup)."""
+    from rich.markup import escape
+
+    head = f"[bold]{line.provider}[/] ({line.vendor})"
+    match line.kind:
+        case "header":
+            return f"[bold]Plan for {line.zone}[/]: {escape(line.text)}"
+        case "warning":
+            return f"[yellow]warning[/]: {escape(line.text)}"
+        case "provider":
+            return head
+        case "unreachable":
+            return f"{head}  [red]unreachable[/]: {escape(line.text)} [dim]({line.note})[/]"
+        case "no-changes":
+            return f"{head}  [dim]no changes[/]"
+        case "change":
+            return (f"  [{_STYLE[line.mark]}]{line.mark} {escape(line.key):<{line.width}}[/]  "
+                    f"{escape(line.values)}  [dim]{line.ttl}[/]")
+        case "totals":
+            return f"[bold]Totals[/]: {line.text}" + (f" ({line.note})" if line.note else "")
+        case "checksum":
+            return (f"Checksum: [bold]{line.text}[/]  (apply exactly this with --checksum "
+                    f"{line.text})")
 
 
 def _show_result(r: MoveResult) -> None:

@@ -15,15 +15,13 @@ the entry's recovery-point objective (RPO):
 network is tried once more, so a silent store costs about twice the timeout.
 
 Entries are checked concurrently, one thread each. Credentials are read as
-the S3 entry says (``*_env`` variables, else ``credentials_file`` with
-``profile`` (default ``default``), else ``profile`` in the usual AWS files,
-else boto3's own chain)
-and never appear in a finding.
+the S3 entry says (:mod:`failover.awscreds`: ``*_env`` variables, else
+``credentials_file`` with ``profile`` (default ``default``), else ``profile``
+in the usual AWS files, else boto3's own chain) and never appear in a finding.
 """
 
 from __future__ import annotations
 
-import configparser
 import fnmatch
 import os
 from collections.abc import Iterator
@@ -33,9 +31,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from failover.awscreds import load_credentials
 from failover.clock import Clock, SystemClock
 from failover.config import Config, PathBackup, S3Backup
-from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING
+from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, ConfigError
 from failover.probes.base import describe_error, shorten
 from failover.report import STATUSES, Finding
 
@@ -85,8 +84,8 @@ def check_backup(config: Config, name: str, *, clock: Clock | None = None) -> Fi
     where = _location(config, spec)
     t0 = clock.monotonic()
     try:
-        newest = newest_s3(config, spec) if isinstance(spec, S3Backup) else newest_path(config,
-                                                                                       spec)
+        newest = (newest_s3(config, spec, key=f"backups.{name}") if isinstance(spec, S3Backup)
+                  else newest_path(config, spec))
     except BackupProblem as exc:
         return _finding(name, spec, exc.severity, exc.reason, clock.monotonic() - t0,
                         [{"location": where}], {})
@@ -138,12 +137,15 @@ def _location(config: Config, spec: S3Backup | PathBackup) -> str:
 
 # -- S3-compatible storage ------------------------------------------------------------------
 
-def newest_s3(config: Config, spec: S3Backup) -> Newest:
-    """The newest object under ``spec.prefix`` (folder markers ending in ``/`` do not count)."""
+def newest_s3(config: Config, spec: S3Backup, *, key: str) -> Newest:
+    """The newest object under ``spec.prefix`` (folder markers ending in ``/`` do not count).
+
+    ``key`` is the entry's place in the config (``backups.db``), for credential errors.
+    """
     import botocore.exceptions
 
     where = _location(config, spec)
-    client = _s3_client(config, spec)
+    client = _s3_client(config, spec, key)
     newest_key: str | None = None
     newest_at = 0.0
     seen = 0
@@ -206,21 +208,24 @@ def _client_problem(exc: Any, where: str) -> BackupProblem:
     return BackupProblem(EXIT_CRITICAL, f"cannot list {where}: {text}")
 
 
-def _s3_client(config: Config, spec: S3Backup) -> Any:
+def _s3_client(config: Config, spec: S3Backup, key: str) -> Any:
     """An S3 client with the entry's credentials, endpoint and timeouts."""
     import boto3
     import botocore.config
     import botocore.exceptions
 
-    keys = _s3_keys(config, spec)
     try:
-        session = (boto3.Session(profile_name=spec.profile)
-                   if spec.profile and keys is None else boto3.Session())
+        creds = load_credentials(spec, config, key=key)
+    except ConfigError as exc:
+        raise BackupProblem(EXIT_UNKNOWN, exc.detail) from None
+    try:
+        session = boto3.Session(profile_name=creds.profile)
         kwargs: dict[str, Any] = {}
-        if keys is not None:
-            kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = keys[0], keys[1]
-            if keys[2]:
-                kwargs["aws_session_token"] = keys[2]
+        if creds.explicit:
+            kwargs["aws_access_key_id"] = creds.access_key_id
+            kwargs["aws_secret_access_key"] = creds.secret_access_key
+            if creds.session_token:
+                kwargs["aws_session_token"] = creds.session_token
         return session.client(
             "s3", region_name=spec.region, endpoint_url=spec.endpoint_url,
             config=botocore.config.Config(connect_timeout=spec.timeout,
@@ -233,42 +238,6 @@ def _s3_client(config: Config, spec: S3Backup) -> Any:
     except (botocore.exceptions.BotoCoreError, ValueError) as exc:
         raise BackupProblem(EXIT_UNKNOWN, f"cannot make an S3 client: {shorten(str(exc))}") \
             from None
-
-
-def _s3_keys(config: Config, spec: S3Backup) -> tuple[str, str, str | None] | None:
-    """(key id, secret, session token) as the entry names them, or None for boto3's chain."""
-    if spec.access_key_id_env and spec.secret_access_key_env:
-        values = []
-        for var in (spec.access_key_id_env, spec.secret_access_key_env, spec.session_token_env):
-            value = os.environ.get(var, "") if var else ""
-            if var and not value:
-                raise BackupProblem(EXIT_UNKNOWN, f"environment variable {var} is not set; "
-                                    "it holds this backup's AWS credentials")
-            values.append(value)
-        return values[0], values[1], values[2] or None
-    if spec.credentials_file:
-        path = config.resolve_path(spec.credentials_file)
-        profile = spec.profile or "default"
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            with path.open(encoding="utf-8") as f:
-                parser.read_file(f)
-        except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
-            raise BackupProblem(EXIT_UNKNOWN,
-                                f"cannot read credentials file {path}: {reason}") from None
-        section = profile if parser.has_section(profile) else f"profile {profile}"
-        if not parser.has_section(section):
-            raise BackupProblem(EXIT_UNKNOWN, f"no [{profile}] section in credentials file "
-                                f"{path}")
-        key_id = parser.get(section, "aws_access_key_id", fallback="").strip()
-        secret = parser.get(section, "aws_secret_access_key", fallback="").strip()
-        if not key_id or not secret:
-            raise BackupProblem(EXIT_UNKNOWN, f"[{profile}] in {path} needs aws_access_key_id "
-                                "and aws_secret_access_key")
-        token = parser.get(section, "aws_session_token", fallback="").strip() or None
-        return key_id, secret, token
-    return None
 
 
 # -- local or mounted paths -------------------------------------------------------------------

@@ -15,7 +15,7 @@ import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -64,34 +64,46 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# -- vendors -----------------------------------------------------------------
+# -- AWS credentials: shared by the control probe, Route 53 and S3 backups --------
 
-# -- control planes: "is our account at this vendor still alive?" ---------------
+class AwsCredentialSettings(Strict):
+    """Where the AWS keys come from; :mod:`failover.awscreds` reads them, first match wins:
+    the ``*_env`` variables, then ``credentials_file`` (section ``profile`` or ``default``),
+    then ``profile`` alone or the AWS SDK's own chain."""
 
-class AwsControl(Strict):
-    """STS GetCallerIdentity and the service's EC2 instances."""
-
-    kind: Literal["aws"]
-    region: str = "us-east-1"
-    endpoint_url: str | None = None
     profile: str | None = None
     credentials_file: str | None = None
     access_key_id_env: str | None = None
     secret_access_key_env: str | None = None
-    # For temporary keys (STS sessions); their expiry is never termination evidence.
+    # For temporary keys (STS sessions).
     session_token_env: str | None = None
-    instance_ids: list[str] = Field(default_factory=list)
-    instance_tags: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration = 10.0
 
     @model_validator(mode="after")
-    def _key_pair(self) -> AwsControl:
+    def _key_pair(self) -> Self:
         if bool(self.access_key_id_env) != bool(self.secret_access_key_env):
             raise ValueError("give access_key_id_env and secret_access_key_env together")
         if self.session_token_env and not self.access_key_id_env:
             raise ValueError("session_token_env goes with access_key_id_env and "
                              "secret_access_key_env")
         return self
+
+
+# -- vendors -----------------------------------------------------------------
+
+# -- control planes: "is our account at this vendor still alive?" ---------------
+
+class AwsControl(AwsCredentialSettings):
+    """STS GetCallerIdentity and the service's EC2 instances.
+
+    An expired session token (``session_token_env``) is never termination evidence.
+    """
+
+    kind: Literal["aws"]
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    instance_ids: list[str] = Field(default_factory=list)
+    instance_tags: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration = 10.0
 
 
 class GcpControl(Strict):
@@ -169,7 +181,7 @@ class Vendor(Strict):
 
 # -- backups: does a standby vendor have data to serve? ------------------------------
 
-class S3Backup(Strict):
+class S3Backup(AwsCredentialSettings):
     """The newest object under a prefix in S3-compatible storage."""
 
     kind: Literal["s3"]
@@ -178,23 +190,8 @@ class S3Backup(Strict):
     prefix: str = ""
     region: str = "us-east-1"
     endpoint_url: str | None = None
-    profile: str | None = None
-    credentials_file: str | None = None
-    access_key_id_env: str | None = None
-    secret_access_key_env: str | None = None
-    # For temporary keys (STS sessions).
-    session_token_env: str | None = None
     rpo: Duration
     timeout: Duration = 10.0
-
-    @model_validator(mode="after")
-    def _key_pair(self) -> S3Backup:
-        if bool(self.access_key_id_env) != bool(self.secret_access_key_env):
-            raise ValueError("give access_key_id_env and secret_access_key_env together")
-        if self.session_token_env and not self.access_key_id_env:
-            raise ValueError("session_token_env goes with access_key_id_env and "
-                             "secret_access_key_env")
-        return self
 
 
 class PathBackup(Strict):
@@ -334,7 +331,7 @@ class Rfc2136Provider(Strict):
         return [n.strip().lower().rstrip(".") + "." for n in names]
 
 
-class Route53Provider(Strict):
+class Route53Provider(AwsCredentialSettings):
     """Amazon Route 53, through its API."""
 
     kind: Literal["route53"]
@@ -342,10 +339,6 @@ class Route53Provider(Strict):
     hosted_zone_id: str
     region: str = "us-east-1"
     endpoint_url: str | None = None
-    profile: str | None = None
-    credentials_file: str | None = None
-    access_key_id_env: str | None = None
-    secret_access_key_env: str | None = None
     # How to verify: ask the hosted zone's name servers over DNS, or read back through the API.
     verify: Literal["nameservers", "api"] = "nameservers"
     timeout: Duration = 10.0

@@ -857,7 +857,7 @@ def markdown(report: DrillReport) -> str:
         lines.append("No plan was made (the drill stopped before deciding).")
     else:
         lines += [f"Decision: {r.plan.decision.reason}. Checksum `{r.plan.checksum}`.", "",
-                  "```", *plan_lines(r.plan), "```"]
+                  "```", *_plan_text(r.plan), "```"]
     lines += ["", "## Outcome", ""]
     if r.move is not None:
         lines.append(f"- Move {r.move.move_id}: {r.move.summary}")
@@ -876,28 +876,30 @@ def markdown(report: DrillReport) -> str:
     return "\n".join(lines)
 
 
-def plan_lines(plan: Plan) -> list[str]:
-    """The plan as plain text: per provider its changes (``+ ~ -``), then the totals."""
-    out = [f"Plan for {plan.zone}: {plan.decision.reason}"]
-    width = max((len(str(c.key)) for pp in plan.providers for c in pp.changes), default=0)
-    for pp in plan.providers:
-        head = f"{pp.provider} ({pp.vendor})"
-        if not pp.reachable:
-            out.append(f"{head}  unreachable: {pp.error}")
-            continue
-        if not pp.changes:
-            out.append(f"{head}  no changes")
-            continue
-        out.append(head)
-        for c in pp.changes:
-            before = ",".join(c.before.values) if c.before else ""
-            after = ",".join(c.after.values) if c.after else ""
-            mark = {"create": "+", "update": "~", "delete": "-"}[c.action]
-            text = {"create": after, "delete": before, "update": f"{before} -> {after}"}[c.action]
-            out.append(f"  {mark} {c.key!s:<{width}}  {text}")
-    n = plan.counts()
-    out.append(f"Totals: {n['update']} to update, {n['create']} to create, {n['delete']} to "
-               f"delete at {len(plan.providers)} DNS providers")
+def _plan_text(plan: Plan) -> list[str]:
+    """The plan as plain text: per provider its changes (``+ ~ -``), then the totals.
+
+    The report gives the decision and the checksum above it, so no warnings, TTLs,
+    checksum line or notes on unreachable providers here.
+    """
+    from failover.plan import plan_lines
+
+    out = []
+    for line in plan_lines(plan):
+        head = f"{line.provider} ({line.vendor})"
+        match line.kind:
+            case "header":
+                out.append(f"Plan for {line.zone}: {line.text}")
+            case "provider":
+                out.append(head)
+            case "unreachable":
+                out.append(f"{head}  unreachable: {line.text}")
+            case "no-changes":
+                out.append(f"{head}  no changes")
+            case "change":
+                out.append(f"  {line.mark} {line.key:<{line.width}}  {line.values}")
+            case "totals":
+                out.append(f"Totals: {line.text}")
     return out
 
 

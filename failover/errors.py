@@ -23,17 +23,19 @@ class ConfigError(FailoverError):
     """The config file is broken: YAML, an unknown key, a wrong type, a dangling name."""
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 key: str | None = None) -> None:
+                 key: str | None = None, fix: str | None = None) -> None:
         self.file = file
         self.line = line
         self.key = key
-        self.detail = message
+        self.problem = message                                  # what is wrong
+        self.fix = fix                                          # what to do, when given apart
+        self.detail = f"{message}; {fix}" if fix else message   # both, without the place
         where = ""
         if file:
             where = f"{file}:{line}: " if line else f"{file}: "
         if key:
             where += f"{key}: "
-        super().__init__(where + message)
+        super().__init__(where + self.detail)
 
 
 class ProbeError(FailoverError):

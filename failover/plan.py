@@ -5,6 +5,8 @@ every provider's changes and reachability, so ``move --checksum`` applies
 only the plan that was reviewed. ``check_safety`` refuses plans that touch
 more than ``policy.max_change_fraction`` of the managed records at any
 provider unless forced (octoDNS's ``raise_if_unsafe``, per provider).
+``plan_lines`` lays a plan out for people, line by line and unstyled; the CLI
+and the drill report render those lines.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from failover.errors import UnsafePlanError
 from failover.policy import Decision
-from failover.records import Change, RRKey, RRSet, by_record, diff
+from failover.records import Change, ChangeAction, RRKey, RRSet, by_record, diff
 
 
 @dataclass
@@ -124,3 +126,81 @@ def check_safety(plan: Plan, max_fraction: float, *, force: bool) -> None:
                 f"the plan changes {len(p.touched_records())} of {len(plan.managed)} managed "
                 f"records ({fraction:.0%}) at {p.provider}, over policy.max_change_fraction "
                 f"{max_fraction:.0%}; review it and pass --force to apply")
+
+
+# -- the plan for people -----------------------------------------------------------------
+
+PlanLineKind = Literal["header", "warning", "provider", "unreachable", "no-changes", "change",
+                       "totals", "checksum"]
+
+_MARKS: dict[ChangeAction, str] = {"create": "+", "update": "~", "delete": "-"}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    """One line of a plan as people read it, unstyled and unescaped.
+
+    Which fields a line fills depends on its ``kind``:
+
+    - ``header``: ``zone`` and ``text``, the decision's reason;
+    - ``warning``: ``text``, one of the decision's warnings;
+    - ``provider`` (changes follow), ``no-changes``: ``provider`` and ``vendor``;
+    - ``unreachable``: those, ``text`` (why) and ``note`` (what becomes of it);
+    - ``change``: ``mark`` (``+`` create, ``~`` update, ``-`` delete), ``key`` (the
+      RRset), ``values`` (``old -> new`` for an update), ``ttl`` and ``width``, the
+      widest key in the plan, to align the values;
+    - ``totals``: ``text`` (the counts) and ``note`` (how many providers are
+      unreachable, empty when none);
+    - ``checksum``: ``text``, the plan's checksum.
+    """
+
+    kind: PlanLineKind
+    text: str = ""
+    zone: str = ""
+    provider: str = ""
+    vendor: str = ""
+    note: str = ""
+    mark: str = ""
+    key: str = ""
+    values: str = ""
+    ttl: str = ""
+    width: int = 0
+
+
+def plan_lines(plan: Plan) -> list[PlanLine]:
+    """The plan line by line: the decision and its warnings, per provider its changes
+    (or why there are none), the totals, the checksum."""
+    lines = [PlanLine("header", plan.decision.reason, zone=plan.zone)]
+    lines += [PlanLine("warning", w) for w in plan.decision.warnings]
+    width = max((len(str(c.key)) for pp in plan.providers for c in pp.changes), default=0)
+    for pp in plan.providers:
+        if not pp.reachable:
+            note = ("tolerated: its vendor is being evacuated" if pp.tolerated
+                    else "will not be written")
+            lines.append(PlanLine("unreachable", pp.error or "", provider=pp.provider,
+                                  vendor=pp.vendor, note=note))
+        elif not pp.changes:
+            lines.append(PlanLine("no-changes", provider=pp.provider, vendor=pp.vendor))
+        else:
+            lines.append(PlanLine("provider", provider=pp.provider, vendor=pp.vendor))
+            lines += [_change_line(c, width) for c in pp.changes]
+    n = plan.counts()
+    unreachable = sum(not pp.reachable for pp in plan.providers)
+    lines.append(PlanLine("totals", f"{n['update']} to update, {n['create']} to create, "
+                                    f"{n['delete']} to delete at {len(plan.providers)} DNS "
+                                    f"providers",
+                          note=f"{unreachable} unreachable" if unreachable else ""))
+    lines.append(PlanLine("checksum", plan.checksum))
+    return lines
+
+
+def _change_line(c: Change, width: int) -> PlanLine:
+    before = ",".join(c.before.values) if c.before else ""
+    after = ",".join(c.after.values) if c.after else ""
+    values = {"create": after, "delete": before, "update": f"{before} -> {after}"}[c.action]
+    if c.before and c.after and c.before.ttl != c.after.ttl:
+        ttl = f"ttl {c.before.ttl} -> {c.after.ttl}"
+    else:
+        ttl = f"ttl {c.after.ttl if c.after else c.before.ttl if c.before else 0}"
+    return PlanLine("change", mark=_MARKS[c.action], key=str(c.key),
+                    values=values, ttl=ttl, width=width)

@@ -1,10 +1,11 @@
 """The AWS control plane: STS GetCallerIdentity, then the service's EC2 instances.
 
-Credentials, first match wins: ``access_key_id_env``/``secret_access_key_env``
-(and ``session_token_env``); ``credentials_file`` (an INI file as
-``~/.aws/credentials``, section ``profile`` or ``default``, relative to the
-config file); ``profile`` in the SDK's own files; else the SDK's credential
-chain (environment, files, SSO, instance role).
+Credentials, first match wins (read by :mod:`failover.awscreds`):
+``access_key_id_env``/``secret_access_key_env`` (and ``session_token_env``);
+``credentials_file`` (an INI file as ``~/.aws/credentials``, section ``profile``
+or ``default``, relative to the config file); ``profile`` in the SDK's own
+files; else the SDK's credential chain (environment, files, SSO, instance role).
+One that is configured but missing makes the result ``unknown``.
 
 STS answering means the account accepts our keys. EC2 DescribeInstances then
 counts the instances (by ``instance_ids``, or those carrying every tag in
@@ -28,7 +29,6 @@ once per probe.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import os
 import threading
@@ -41,6 +41,7 @@ import botocore.exceptions
 import botocore.loaders
 import botocore.session
 
+from failover.awscreds import load_credentials
 from failover.config import AwsControl, Config
 from failover.control.base import (
     ALIVE,
@@ -49,9 +50,9 @@ from failover.control.base import (
     Outcome,
     SecretMissing,
     Trace,
-    read_secret,
     shorten,
 )
+from failover.errors import ConfigError
 
 # Error codes that mean AWS refuses our account or our keys: termination evidence.
 # Decided conservatively, since a false "refused" can evacuate a vendor for good.
@@ -134,7 +135,7 @@ class _Failure(Exception):
 def probe(name: str, control: AwsControl, config: Config, trace: Trace) -> Outcome:
     """Ask STS whether our keys work, then count the service's running EC2 instances."""
     try:
-        clients = _clients(control, config, trace)
+        clients = _clients(name, control, config, trace)
     except SecretMissing as exc:
         trace.add("credentials", False, "NoCredentials", str(exc))
         return Outcome(UNKNOWN, shorten(str(exc)))
@@ -206,24 +207,22 @@ def _session(profile: str | None = None) -> botocore.session.Session:
     return session
 
 
-def _clients(control: AwsControl, config: Config, trace: Trace) -> _Clients:
+def _clients(name: str, control: AwsControl, config: Config, trace: Trace) -> _Clients:
     """The configured credentials (each probe its own session: sessions are not thread-safe)."""
-    if control.access_key_id_env:
-        key = read_secret(config, trace, env=control.access_key_id_env, file=None,
-                          what="AWS access key id")
-        secret = read_secret(config, trace, env=control.secret_access_key_env, file=None,
-                             what="AWS secret access key")
-        token = (read_secret(config, trace, env=control.session_token_env, file=None,
-                             what="AWS session token")
-                 if control.session_token_env else None)
-        return _Clients(_session(), key, secret, token)
-    if control.credentials_file:
-        return _Clients(_session(), *_from_credentials_file(control, config, trace))
-    session = _session(control.profile)
+    try:
+        creds = load_credentials(control, config, key=f"vendors.{name}.control")
+    except ConfigError as exc:
+        raise SecretMissing(exc.problem) from None
+    for value in (creds.access_key_id, creds.secret_access_key, creds.session_token):
+        trace.secret(value)
+    if creds.explicit:
+        return _Clients(_session(), creds.access_key_id, creds.secret_access_key,
+                        creds.session_token)
+    session = _session(creds.profile)
     try:
         credentials = session.get_credentials()
     except botocore.exceptions.ProfileNotFound:
-        raise SecretMissing(f"AWS profile '{control.profile}' not found") from None
+        raise SecretMissing(f"AWS profile '{creds.profile}' not found") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise SecretMissing(f"AWS credentials: {type(exc).__name__}") from None
     if credentials is None:
@@ -233,35 +232,6 @@ def _clients(control: AwsControl, config: Config, trace: Trace) -> _Clients:
     for value in (frozen.access_key, frozen.secret_key, frozen.token):
         trace.secret(value)
     return _Clients(session)
-
-
-def _from_credentials_file(control: AwsControl, config: Config,
-                           trace: Trace) -> tuple[str, str, str | None]:
-    path = config.resolve_path(control.credentials_file or "")
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with path.open(encoding="utf-8") as fh:
-            parser.read_file(fh)
-    except OSError as exc:
-        raise SecretMissing(f"AWS credentials: cannot read {path}: "
-                            f"{(exc.strerror or 'unreadable').lower()}") from None
-    except (configparser.Error, UnicodeDecodeError):
-        # The parser's message quotes the offending line, which may hold a key: not shown.
-        raise SecretMissing(f"AWS credentials: {path} is not an INI file") from None
-    profile = control.profile or "default"
-    section = next((s for s in (profile, f"profile {profile}") if parser.has_section(s)), None)
-    if section is None:
-        raise SecretMissing(f"AWS credentials: no [{profile}] section in {path}")
-    values = parser[section]
-    key = values.get("aws_access_key_id", "").strip()
-    secret = values.get("aws_secret_access_key", "").strip()
-    token = values.get("aws_session_token", "").strip() or None
-    for value in (key, secret, token):
-        trace.secret(value)
-    if not key or not secret:
-        raise SecretMissing(f"AWS credentials: [{section}] in {path} needs aws_access_key_id "
-                            "and aws_secret_access_key")
-    return key, secret, token
 
 
 def _call(trace: Trace, probe: str, call: Callable[[], Any]) -> Any:

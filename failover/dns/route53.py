@@ -14,21 +14,21 @@ the record sets exactly as Route 53 spells them. Batches stay within Route 53's
 per-request limits (``batch_changes``); throttling and 5xx answers are retried
 with jittered exponential backoff; each batch is waited on until INSYNC.
 
-Credentials come from a credentials file, two environment variables or
-botocore's own chain; they are never printed, logged or put in an error.
+Credentials come from environment variables, a credentials file or botocore's
+own chain, as :mod:`failover.awscreds` reads them; they are never printed,
+logged or put in an error.
 """
 
 from __future__ import annotations
 
-import configparser
 import math
-import os
 import random
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from failover.awscreds import load_credentials
 from failover.clock import Clock, SystemClock
 from failover.config import Config, Route53Provider
 from failover.dns.base import Authority, Provider, RecordKey
@@ -159,84 +159,6 @@ def batch_changes(changes: Sequence[Change],
             for b in batches]
 
 
-# -- credentials ---------------------------------------------------------------
-
-class Credentials:
-    """Where the AWS keys come from; the keys themselves never appear in its repr."""
-
-    def __init__(self, source: str, access_key_id: str | None = None,
-                 secret_access_key: str | None = None, session_token: str | None = None,
-                 profile: str | None = None) -> None:
-        self.source = source
-        self.access_key_id = access_key_id
-        self.secret_access_key = secret_access_key
-        self.session_token = session_token
-        self.profile = profile
-
-    def __repr__(self) -> str:
-        return f"Credentials(from {self.source})"
-
-    @property
-    def explicit(self) -> bool:
-        return self.access_key_id is not None
-
-
-def load_credentials(provider: str, settings: Route53Provider, config: Config) -> Credentials:
-    """The credentials ``settings`` name; a missing file, section or variable is a ConfigError."""
-    key = f"dns.{provider}"
-    by_env = settings.access_key_id_env or settings.secret_access_key_env
-    if settings.credentials_file and by_env:
-        raise ConfigError("give either credentials_file or access_key_id_env/"
-                          "secret_access_key_env, not both", file=config.source, key=key)
-    if settings.credentials_file:
-        path = config.resolve_path(settings.credentials_file)
-        section = settings.profile or "default"
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            with path.open(encoding="utf-8") as f:
-                parser.read_file(f)
-        except FileNotFoundError:
-            raise ConfigError(f"AWS credentials file {path} does not exist; write it (INI, "
-                              f"section [{section}] with aws_access_key_id and "
-                              f"aws_secret_access_key) or fix the path",
-                              file=config.source, key=f"{key}.credentials_file") from None
-        except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not an INI file"
-            raise ConfigError(f"cannot read AWS credentials file {path}: {reason}",
-                              file=config.source, key=f"{key}.credentials_file") from None
-        if not parser.has_section(section):
-            raise ConfigError(f"AWS credentials file {path} has no [{section}] section; add "
-                              f"it or set profile", file=config.source,
-                              key=f"{key}.credentials_file")
-        found = parser[section]
-        key_id = found.get("aws_access_key_id")
-        secret = found.get("aws_secret_access_key")
-        if not key_id or not secret:
-            raise ConfigError(f"section [{section}] of {path} needs aws_access_key_id and "
-                              f"aws_secret_access_key", file=config.source,
-                              key=f"{key}.credentials_file")
-        return Credentials(f"{path} [{section}]", key_id.strip(), secret.strip(),
-                           (found.get("aws_session_token") or "").strip() or None)
-    if by_env:
-        names = (settings.access_key_id_env, settings.secret_access_key_env)
-        if not all(names):
-            raise ConfigError("give both access_key_id_env and secret_access_key_env",
-                              file=config.source, key=key)
-        values = []
-        for field, name in zip(("access_key_id_env", "secret_access_key_env"), names,
-                               strict=True):
-            assert name is not None
-            value = os.environ.get(name)
-            if not value:
-                raise ConfigError(f"environment variable {name} is not set; export it with "
-                                  f"the AWS key", file=config.source, key=f"{key}.{field}")
-            values.append(value)
-        return Credentials(f"${names[0]} and ${names[1]}", values[0], values[1])
-    chain = "the AWS SDK's default chain" + (f" (profile {settings.profile})"
-                                             if settings.profile else "")
-    return Credentials(chain, profile=settings.profile)
-
-
 # -- the provider --------------------------------------------------------------
 
 class Route53(Provider):
@@ -251,7 +173,7 @@ class Route53(Provider):
         super().__init__(name, settings.vendor, config.zone)
         self.settings = settings
         self.zone_id = settings.hosted_zone_id.rsplit("/", 1)[-1]
-        self.credentials = load_credentials(name, settings, config)
+        self.credentials = load_credentials(settings, config, key=f"dns.{name}")
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
         self.backoff = backoff or Backoff()

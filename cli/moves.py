@@ -249,7 +249,9 @@ def _show_result(r: MoveResult) -> None:
                 table.add_row("", "", "", "", v.authority, conv)
     o.print(table)
     colour = "green" if r.exit_code == 0 else "yellow" if r.exit_code == 1 else "red"
-    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}: "
-            f"{r.summary}")
+    # The summary opens with "<kind> <state> in <seconds>" (for the journal); said once here.
+    details = r.summary.split("; ", 1)[1] if "; " in r.summary else ""
+    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}"
+            + (f": {details}" if details else ""))
     if r.kind == "move" and r.state != "failed":
         o.print(f"Undo with: failover rollback {r.move_id}")

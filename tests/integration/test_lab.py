@@ -234,15 +234,29 @@ def test_an_update_at_bind_reaches_knot_by_notify(lab: dict[str, Any]) -> None:
     assert "notify, incoming, remote 127.0.0.1" in log and f"serial {serial + 1}" in log
 
 
+def hold_udp_and_tcp_port() -> list[socket.socket]:
+    """Sockets holding one port on 127.0.0.1 for both UDP and TCP. A random UDP port
+    may be taken for TCP by something else, so try again until both bind."""
+    for _ in range(100):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        return [udp, tcp]
+    raise AssertionError("no port free for both UDP and TCP on 127.0.0.1")
+
+
 def test_knot_that_lost_its_port_restarts_elsewhere_and_still_gets_notify(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lab import knot
 
-    taken = [socket.socket(socket.AF_INET, kind) for kind in (socket.SOCK_DGRAM,
-                                                               socket.SOCK_STREAM)]
-    taken[0].bind(("127.0.0.1", 0))
+    taken = hold_udp_and_tcp_port()
     held = taken[0].getsockname()[1]
-    taken[1].bind(("127.0.0.1", held))
     real = knot.pick_port
     calls: list[int] = []
 

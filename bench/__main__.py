@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -47,6 +48,10 @@ FULL = Plan(sweep=(1000, 10000), dns=(10, 1000, 10000), repeats=3, startup_runs=
 QUICK = Plan(sweep=(200, 1000), dns=(10, 100), repeats=1, startup_runs=5)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so a killed bench still stops nginx and blackbox_exporter
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("what", nargs="?", default="all",
@@ -62,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not install missing peers; fail with what to install")
     parser.add_argument("--out", type=Path, help="where to write the report")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return run(args)
     except BenchError as exc:

@@ -1,4 +1,4 @@
-"""One fix to moto, so that the lab's Route 53 behaves like the real one.
+"""Two fixes to moto, so that the lab's Route 53 behaves like the real one.
 
 moto 5.2 refuses a CREATE that is identical to any CREATE in its change
 journal, even when the same batch first DELETEs that record set: the check
@@ -12,6 +12,13 @@ A CREATE paired with a DELETE of the same record set in its batch gets a
 mark unique to its batch (moto journals the marked change, so a constant
 mark would match the next time), so that moto's journal lookup does not
 match it; moto still validates, applies and journals it as usual.
+
+moto 5.2 also accepts a DELETE whose values were ever CREATEd (it checks the
+journal), where real Route 53 answers InvalidChangeBatch unless the DELETE
+matches the record set as it is now, TTL and values included. Unfixed, a
+retried batch whose first try was applied, or a write racing another, would
+silently succeed in the lab and fail in production. A DELETE is now checked
+against the zone's current record sets first.
 """
 
 from __future__ import annotations
@@ -37,6 +44,10 @@ def apply() -> None:
 
     def change_resource_record_sets(self: Any, zoneid: str,
                                     change_list: list[dict[str, Any]]) -> None:
+        zone = self.get_hosted_zone(zoneid)
+        for change in change_list:
+            if change["Action"] == "DELETE":
+                _check_delete(zone, change["ResourceRecordSet"])
         deleted = {_key(c) for c in change_list if c["Action"] == "DELETE"}
         batch = next(_batches)
         marked = [{**c, "PairedWithDelete": batch}
@@ -46,3 +57,25 @@ def apply() -> None:
 
     change_resource_record_sets.failover_fixed = True  # type: ignore[attr-defined]
     Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
+
+
+def _check_delete(zone: Any, rrset: dict[str, Any]) -> None:
+    """Refuse, as Route 53 does, a DELETE that does not match the current record set."""
+    from moto.route53.exceptions import Route53ClientError
+
+    name = rrset["Name"].rstrip(".").lower() + "."
+    shown = f"[name='{name}', type='{rrset['Type']}'" + (
+        f", set-identifier='{rrset['SetIdentifier']}']" if "SetIdentifier" in rrset else "]")
+    for held in zone.rrsets:
+        if (held.name.rstrip(".").lower() + "." == name and held.type == rrset["Type"]
+                and held.set_identifier == rrset.get("SetIdentifier")):
+            values = sorted(r["Value"] if isinstance(r, dict) else r
+                            for r in rrset.get("ResourceRecords", []))
+            if str(held.ttl) == str(rrset.get("TTL")) and sorted(held.records) == values:
+                return
+            raise Route53ClientError(
+                "InvalidChangeBatch", f"[Tried to delete resource record set {shown} but the "
+                                      f"values provided do not match the current values]")
+    raise Route53ClientError(
+        "InvalidChangeBatch", f"[Tried to delete resource record set {shown} but it was "
+                              f"not found]")

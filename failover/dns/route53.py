@@ -136,8 +136,18 @@ def batch_changes(changes: Sequence[Change],
     nothing for different ones. A change that alone exceeds a limit is a
     ProviderError-worthy plan; here it raises ValueError naming the record.
     """
-    batches: list[list[dict[str, Any]]] = []
+    return [body for body, _ in _batches(changes, current, max_records=max_records,
+                                         max_chars=max_chars, max_changes=max_changes)]
+
+
+def _batches(changes: Sequence[Change], current: Mapping[RRKey, dict[str, Any]] | None, *,
+             max_records: int = MAX_RECORDS, max_chars: int = MAX_VALUE_CHARS,
+             max_changes: int = MAX_CHANGES
+             ) -> list[tuple[list[dict[str, Any]], list[Change]]]:
+    """``batch_changes``, each batch with the changes it carries."""
+    batches: list[tuple[list[dict[str, Any]], list[Change]]] = []
     batch: list[dict[str, Any]] = []
+    carried: list[Change] = []
     records = chars = 0
     for change in changes:
         group = change_dicts(change, current)
@@ -148,15 +158,16 @@ def batch_changes(changes: Sequence[Change],
                              f"request takes ({max_records} records, {max_chars} characters)")
         if batch and (records + g_records > max_records or chars + g_chars > max_chars
                       or len(batch) + len(group) > max_changes):
-            batches.append(batch)
-            batch, records, chars = [], 0, 0
+            batches.append((batch, carried))
+            batch, carried, records, chars = [], [], 0, 0
         batch.extend(group)
+        carried.append(change)
         records += g_records
         chars += g_chars
     if batch:
-        batches.append(batch)
-    return [[c for c in b if c["Action"] == "DELETE"] + [c for c in b if c["Action"] != "DELETE"]
-            for b in batches]
+        batches.append((batch, carried))
+    return [([c for c in b if c["Action"] == "DELETE"] + [c for c in b if c["Action"] != "DELETE"],
+             carried) for b, carried in batches]
 
 
 # -- the provider --------------------------------------------------------------
@@ -179,6 +190,7 @@ class Route53(Provider):
         self.backoff = backoff or Backoff()
         self.sync_timeout = sync_timeout
         self.batches_sent = 0  # ChangeResourceRecordSets batches in the last apply
+        self.tries = 0  # attempts the last ``call`` made
         self._client: Route53Client | None = None
 
     def __repr__(self) -> str:
@@ -229,6 +241,7 @@ class Route53(Provider):
         import botocore.exceptions
 
         for attempt in range(self.backoff.tries):
+            self.tries = attempt + 1
             try:
                 return fn(**kwargs)
             except botocore.exceptions.ClientError as exc:
@@ -370,22 +383,41 @@ class Route53(Provider):
                                               + "; ".join(stale[:5]) + more
                                               + " (nothing was sent)")
         try:
-            batches = batch_changes(changes, {k: raw for k, (_, raw) in held.items()})
+            batches = _batches(changes, {k: raw for k, (_, raw) in held.items()})
         except ValueError as exc:
             raise ProviderError(self.name, str(exc)) from None
-        for done, batch in enumerate(batches):
+        for done, (batch, carried) in enumerate(batches):
             try:
                 info = self.call("ChangeResourceRecordSets",
                                  self.client.change_resource_record_sets,
                                  HostedZoneId=self.zone_id,
                                  ChangeBatch={"Comment": "failover", "Changes": batch})
+            except ProviderConflict as exc:
+                if self.tries > 1 and self._already_applied(carried):
+                    # An earlier try went through though its answer was lost (a 5xx or
+                    # a throttle after the write), so the retry's DELETE found nothing.
+                    self.batches_sent += 1
+                    continue
+                raise self._partial(exc, done, len(batches)) from None
             except ProviderError as exc:
-                if not done:
-                    raise
-                raise type(exc)(self.name, f"{exc.detail} ({done} of {len(batches)} batches "
-                                           f"were applied before this one)") from None
+                raise self._partial(exc, done, len(batches)) from None
             self.batches_sent += 1
             self._wait_insync(str(info["ChangeInfo"]["Id"]), str(info["ChangeInfo"]["Status"]))
+
+    def _already_applied(self, changes: Sequence[Change]) -> bool:
+        """Whether Route 53 already holds every ``after`` of ``changes``."""
+        try:
+            now = self.read(sorted({(c.key.name, c.key.rtype) for c in changes}))
+        except ProviderError:
+            return False
+        return all(now.get(c.key) == c.after for c in changes)
+
+    def _partial(self, exc: ProviderError, done: int, total: int) -> ProviderError:
+        """``exc``, saying how many batches were applied before it when any were."""
+        if not done:
+            return exc
+        return type(exc)(self.name, f"{exc.detail} ({done} of {total} batches were applied "
+                                    f"before this one)")
 
     def _wait_insync(self, change_id: str, status: str) -> None:
         deadline = self.clock.monotonic() + self.sync_timeout

@@ -169,6 +169,58 @@ def test_prior_request_and_5xx_are_retried(lab: dict[str, Any]) -> None:
     assert len(clock.sleeps) == 3
 
 
+def lose_first_answer(provider: Route53, status: int = 500) -> list[int]:
+    """Let the first ChangeResourceRecordSets reach moto and apply, then turn its answer
+    into ``status`` InternalError, as when Route 53 applies a batch but the answer is lost."""
+    calls = [0]
+
+    def handler(http_response: AWSResponse, parsed: dict[str, Any], **_: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 1:
+            http_response.status_code = status
+            parsed.clear()
+            parsed.update({"Error": {"Code": "InternalError", "Message": "injected"},
+                           "ResponseMetadata": {"HTTPStatusCode": status}})
+
+    provider.client.meta.events.register("after-call.route53.ChangeResourceRecordSets",
+                                         handler)
+    return calls
+
+
+def test_a_batch_applied_before_its_answer_was_lost_is_not_a_conflict(
+        lab: dict[str, Any]) -> None:
+    provider = route53(lab)
+    calls = lose_first_answer(provider)
+    provider.apply([Change("update", a(WWW, START), a(WWW, "127.0.0.12"))])
+    # The retry's DELETE of the old answer found nothing: Route 53 refused it, and the
+    # provider saw that the first try had already made the planned state.
+    assert calls[0] == 2
+    assert route53_answers(lab, "www") == ["127.0.0.12"]
+    assert provider.batches_sent == 1
+
+
+def test_a_retried_batch_that_meets_someone_elses_change_is_still_a_conflict(
+        lab: dict[str, Any]) -> None:
+    provider = route53(lab)
+    other = route53(lab)
+    calls = [0]
+
+    def meddle(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        calls[0] += 1
+        if calls[0] > 1:
+            return None
+        # Someone else writes between our tries, and our first try "fails" with a 503.
+        other.apply([Change("update", a(WWW, START), a(WWW, "127.0.0.99"))])
+        body = {"Error": {"Code": "ServiceUnavailable", "Message": "injected"},
+                "ResponseMetadata": {"HTTPStatusCode": 503}}
+        return AWSResponse("http://injected", 503, {}, None), body
+
+    provider.client.meta.events.register(CHANGE_CALL, meddle)
+    with pytest.raises(ProviderConflict):
+        provider.apply([Change("update", a(WWW, START), a(WWW, "127.0.0.12"))])
+    assert route53_answers(lab, "www") == ["127.0.0.99"]
+
+
 def test_endless_throttling_gives_up(lab: dict[str, Any]) -> None:
     clock = RecordingClock()
     provider = route53(lab, clock)

@@ -224,7 +224,7 @@ def test_http_server_that_never_answers_times_out() -> None:
     assert not result.ok
     assert result.reason == "timeout after 0.3s (waiting for status line)"
     assert result.detail["phase"] == "waiting for status line"
-    assert wall < 0.9
+    assert wall < 3  # the endpoint would hold it for 30 s
 
 
 def _endless(prefix: bytes, counter: list[int]) -> Handler:
@@ -247,11 +247,11 @@ def _endless(prefix: bytes, counter: list[int]) -> Handler:
 def test_http_endless_body_is_read_only_up_to_the_bound() -> None:
     sent = [0]
     result, wall = run_with(_endless(b"", sent), lambda p: http(p, body_contains="ok",
-                                                                   timeout=5.0))
+                                                                   timeout=20.0))
     assert not result.ok
     assert result.reason == "body lacks 'ok'"       # gave up at the bound, not at the timeout
     assert result.detail["body_bytes"] == MAX_BODY
-    assert wall < 3.0
+    assert wall < 10  # decided on content, not at the timeout
     assert sent[0] > MAX_BODY   # the server had more to give
 
 
@@ -286,9 +286,9 @@ def test_http_string_split_across_writes_is_found() -> None:
 def test_http_content_length_is_honoured_without_waiting_for_close() -> None:
     resp = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
     result, wall = run_with(responder(resp, close=False),
-                            lambda p: http(p, body_contains="world", timeout=3.0))
+                            lambda p: http(p, body_contains="world", timeout=20.0))
     assert result.reason == "body lacks 'world'"
-    assert wall < 1.5
+    assert wall < 10  # decided on content, not at the timeout
 
 
 def test_http_slow_drip_is_cut_at_the_timeout() -> None:
@@ -306,7 +306,7 @@ def test_http_slow_drip_is_cut_at_the_timeout() -> None:
     result, wall = run_with(handle, lambda p: http(p, timeout=0.5))
     assert not result.ok
     assert result.reason.startswith("timeout after 0.5s")
-    assert wall < 1.5
+    assert wall < 4  # the whole drip takes 7 s
 
 
 def test_http_garbage_status_line() -> None:
@@ -322,9 +322,9 @@ def test_http_closed_without_response() -> None:
 
 def test_http_status_line_too_long() -> None:
     result, wall = run_with(responder(b"HTTP/1.1 200 " + b"x" * 200_000, close=False),
-                            lambda p: http(p, timeout=3.0))
+                            lambda p: http(p, timeout=20.0))
     assert result.reason == "status line too long"
-    assert wall < 1.5
+    assert wall < 10  # decided on content, not at the timeout
 
 
 def test_http_too_many_headers() -> None:
@@ -335,9 +335,9 @@ def test_http_too_many_headers() -> None:
 
 def test_http_huge_header_line() -> None:
     resp = b"HTTP/1.1 200 OK\r\nX-Big: " + b"y" * 300_000 + b"\r\n\r\n"
-    result, wall = run_with(responder(resp, close=False), lambda p: http(p, timeout=3.0))
+    result, wall = run_with(responder(resp, close=False), lambda p: http(p, timeout=20.0))
     assert result.reason == "headers too large"
-    assert wall < 1.5
+    assert wall < 10  # decided on content, not at the timeout
 
 
 def test_http_headers_too_large_in_total() -> None:
@@ -386,10 +386,10 @@ def test_http_one_endless_chunk_is_read_only_up_to_the_bound() -> None:
             writer.write(b"z" * 16384)
             await writer.drain()
 
-    result, wall = run_with(handle, lambda p: http(p, body_contains="ok", timeout=5.0))
+    result, wall = run_with(handle, lambda p: http(p, body_contains="ok", timeout=20.0))
     assert result.reason == "body lacks 'ok'"
     assert result.detail["body_bytes"] == MAX_BODY
-    assert wall < 3.0
+    assert wall < 10  # decided on content, not at the timeout
 
 
 def test_http_interim_response_is_skipped() -> None:
@@ -596,7 +596,7 @@ def test_tls_verification_failure(certs: Certs) -> None:
 def test_tls_handshake_timeout() -> None:
     result, wall = run_with(_silent, lambda p: tls(p, timeout=0.3))
     assert result.reason == "timeout after 0.3s (TLS handshake)"
-    assert wall < 0.9
+    assert wall < 3  # the endpoint would hold it for 30 s
 
 
 # -- TCP -----------------------------------------------------------------------
@@ -638,7 +638,7 @@ def test_tcp_connect_timeout_on_a_full_backlog() -> None:
             s.close()
         listener.close()
     assert result.reason == "timeout after 0.3s (connecting)"
-    assert wall < 0.9
+    assert wall < 3  # the backlog never drains
 
 
 # -- DNS -----------------------------------------------------------------------

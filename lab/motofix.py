@@ -1,4 +1,4 @@
-"""Two fixes to moto, so that the lab's Route 53 behaves like the real one.
+"""Three fixes to moto, so that the lab's Route 53 behaves like the real one.
 
 moto 5.2 refuses a CREATE that is identical to any CREATE in its change
 journal, even when the same batch first DELETEs that record set: the check
@@ -18,7 +18,13 @@ journal), where real Route 53 answers InvalidChangeBatch unless the DELETE
 matches the record set as it is now, TTL and values included. Unfixed, a
 retried batch whose first try was applied, or a write racing another, would
 silently succeed in the lab and fail in production. A DELETE is now checked
-against the zone's current record sets first.
+against the zone's current record sets first (weight included).
+
+moto 5.2 deletes a weighted record set by its SetIdentifier alone, so that
+deleting ``www``'s member ``aws`` also deletes ``api``'s member ``aws``.
+failover names weighted members after their hostings, so every managed name
+shares them. A DELETE with a SetIdentifier now removes only the record set of
+that name and type.
 """
 
 from __future__ import annotations
@@ -45,15 +51,32 @@ def apply() -> None:
     def change_resource_record_sets(self: Any, zoneid: str,
                                     change_list: list[dict[str, Any]]) -> None:
         zone = self.get_hosted_zone(zoneid)
+        weighted: list[tuple[str, str, str]] = []
         for change in change_list:
             if change["Action"] == "DELETE":
-                _check_delete(zone, change["ResourceRecordSet"])
+                rrset = change["ResourceRecordSet"]
+                _check_delete(zone, rrset)
+                if "SetIdentifier" in rrset:
+                    weighted.append((_dotted(rrset["Name"]), rrset["Type"],
+                                     rrset["SetIdentifier"]))
+
+        def delete_rrset_by_id(set_identifier: str) -> None:
+            # moto calls this once per weighted DELETE, in the batch's order.
+            name, rtype, ident = weighted.pop(0)
+            assert ident == set_identifier
+            zone.rrsets = [rs for rs in zone.rrsets if (_dotted(rs.name), rs.type,
+                                                        rs.set_identifier) != (name, rtype, ident)]
+
         deleted = {_key(c) for c in change_list if c["Action"] == "DELETE"}
         batch = next(_batches)
         marked = [{**c, "PairedWithDelete": batch}
                   if c["Action"] == "CREATE" and _key(c) in deleted else c
                   for c in change_list]
-        original(self, zoneid, marked)
+        zone.delete_rrset_by_id = delete_rrset_by_id  # this batch only
+        try:
+            original(self, zoneid, marked)
+        finally:
+            del zone.delete_rrset_by_id
 
     change_resource_record_sets.failover_fixed = True  # type: ignore[attr-defined]
     Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
@@ -63,15 +86,16 @@ def _check_delete(zone: Any, rrset: dict[str, Any]) -> None:
     """Refuse, as Route 53 does, a DELETE that does not match the current record set."""
     from moto.route53.exceptions import Route53ClientError
 
-    name = rrset["Name"].rstrip(".").lower() + "."
+    name = _dotted(rrset["Name"])
     shown = f"[name='{name}', type='{rrset['Type']}'" + (
         f", set-identifier='{rrset['SetIdentifier']}']" if "SetIdentifier" in rrset else "]")
     for held in zone.rrsets:
-        if (held.name.rstrip(".").lower() + "." == name and held.type == rrset["Type"]
+        if (_dotted(held.name) == name and held.type == rrset["Type"]
                 and held.set_identifier == rrset.get("SetIdentifier")):
             values = sorted(r["Value"] if isinstance(r, dict) else r
                             for r in rrset.get("ResourceRecords", []))
-            if str(held.ttl) == str(rrset.get("TTL")) and sorted(held.records) == values:
+            if (str(held.ttl) == str(rrset.get("TTL")) and sorted(held.records) == values
+                    and str(held.weight) == str(rrset.get("Weight"))):
                 return
             raise Route53ClientError(
                 "InvalidChangeBatch", f"[Tried to delete resource record set {shown} but the "
@@ -79,3 +103,7 @@ def _check_delete(zone: Any, rrset: dict[str, Any]) -> None:
     raise Route53ClientError(
         "InvalidChangeBatch", f"[Tried to delete resource record set {shown} but it was "
                               f"not found]")
+
+
+def _dotted(name: str) -> str:
+    return name.rstrip(".").lower() + "."

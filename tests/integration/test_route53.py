@@ -308,6 +308,25 @@ def test_weighted_record_sets(lab: dict[str, Any]) -> None:
         rr.key: rr for rr in [*many, drained, green]}
 
 
+def test_weighted_sets_of_two_names_with_one_identifier_are_apart(lab: dict[str, Any]) -> None:
+    # failover names a weighted member after its hosting, so www and api share identifiers.
+    provider = route53(lab)
+    w1, w2 = f"w1.{ZONE}", f"w2.{ZONE}"
+    one, two = a(w1, "127.0.0.21", set_id="aws", weight=1), a(w2, "127.0.0.22", set_id="aws",
+                                                                weight=1)
+    provider.apply([Change("create", None, one), Change("create", None, two)])
+    moved = a(w1, "127.0.0.23", set_id="aws", weight=1)
+    provider.apply([Change("update", one, moved)])
+    assert provider.read([(w1, "A"), (w2, "A")]) == {moved.key: moved, two.key: two}
+    with pytest.raises(ProviderConflict, match="do not match the current values"):
+        # Same values, another weight: Route 53 deletes only an exact match.
+        provider.call("ChangeResourceRecordSets", provider.client.change_resource_record_sets,
+                      HostedZoneId=provider.zone_id, ChangeBatch={"Changes": [
+                          {"Action": "DELETE", "ResourceRecordSet": {
+                              "Name": w2, "Type": "A", "TTL": 60, "SetIdentifier": "aws",
+                              "Weight": 2, "ResourceRecords": [{"Value": "127.0.0.22"}]}}]})
+
+
 def test_alias_records_are_left_out(lab: dict[str, Any]) -> None:
     aws.client(lab["moto"]["endpoint"]).change_resource_record_sets(
         HostedZoneId=lab["moto"]["hosted_zone_id"], ChangeBatch={"Changes": [

@@ -112,8 +112,11 @@ def check(ctx: typer.Context,
         o.print()
         o.print(more)
     label = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][full.exit_code]
-    o.print(f"{label}: {sum(v.healthy for v in report.verdicts)}/{len(report.verdicts)} hostings "
-            f"healthy, {len(report.results)} probes in {fmt_seconds(report.seconds)}")
+    up = sum(v.verdict == "UP" for v in report.verdicts)
+    degraded = sum(v.verdict == "DEGRADED" for v in report.verdicts)
+    still = f", {degraded} degraded (still served)" if degraded else ""
+    o.print(f"{label}: {up}/{len(report.verdicts)} hostings up{still}, "
+            f"{len(report.results)} probes in {fmt_seconds(report.seconds)}")
     return full.exit_code
 
 

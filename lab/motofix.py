@@ -35,9 +35,14 @@ from typing import Any
 _batches = itertools.count(1)
 
 
-def _key(change: dict[str, Any]) -> tuple[str, str, str | None]:
-    rrset = change["ResourceRecordSet"]
+def _key(rrset: dict[str, Any]) -> tuple[str, str, str | None]:
+    """A requested record set's identity: name, type and set identifier."""
     return rrset["Name"].rstrip(".").lower(), rrset["Type"], rrset.get("SetIdentifier")
+
+
+def _held_key(held: Any) -> tuple[str, str, str | None]:
+    """The same identity for one of moto's stored RecordSets."""
+    return held.name.rstrip(".").lower(), held.type, held.set_identifier
 
 
 def apply() -> None:
@@ -51,26 +56,21 @@ def apply() -> None:
     def change_resource_record_sets(self: Any, zoneid: str,
                                     change_list: list[dict[str, Any]]) -> None:
         zone = self.get_hosted_zone(zoneid)
-        weighted: list[tuple[str, str, str]] = []
-        for change in change_list:
-            if change["Action"] == "DELETE":
-                rrset = change["ResourceRecordSet"]
-                _check_delete(zone, rrset)
-                if "SetIdentifier" in rrset:
-                    weighted.append((_dotted(rrset["Name"]), rrset["Type"],
-                                     rrset["SetIdentifier"]))
+        deletes = [c["ResourceRecordSet"] for c in change_list if c["Action"] == "DELETE"]
+        for rrset in deletes:
+            _check_delete(zone, rrset)
+        weighted = [_key(rrset) for rrset in deletes if "SetIdentifier" in rrset]
 
         def delete_rrset_by_id(set_identifier: str) -> None:
             # moto calls this once per weighted DELETE, in the batch's order.
-            name, rtype, ident = weighted.pop(0)
-            assert ident == set_identifier
-            zone.rrsets = [rs for rs in zone.rrsets if (_dotted(rs.name), rs.type,
-                                                        rs.set_identifier) != (name, rtype, ident)]
+            key = weighted.pop(0)
+            assert key[2] == set_identifier
+            zone.rrsets = [rs for rs in zone.rrsets if _held_key(rs) != key]
 
-        deleted = {_key(c) for c in change_list if c["Action"] == "DELETE"}
+        deleted = {_key(rrset) for rrset in deletes}
         batch = next(_batches)
         marked = [{**c, "PairedWithDelete": batch}
-                  if c["Action"] == "CREATE" and _key(c) in deleted else c
+                  if c["Action"] == "CREATE" and _key(c["ResourceRecordSet"]) in deleted else c
                   for c in change_list]
         zone.delete_rrset_by_id = delete_rrset_by_id  # this batch only
         try:
@@ -86,12 +86,11 @@ def _check_delete(zone: Any, rrset: dict[str, Any]) -> None:
     """Refuse, as Route 53 does, a DELETE that does not match the current record set."""
     from moto.route53.exceptions import Route53ClientError
 
-    name = _dotted(rrset["Name"])
-    shown = f"[name='{name}', type='{rrset['Type']}'" + (
-        f", set-identifier='{rrset['SetIdentifier']}']" if "SetIdentifier" in rrset else "]")
+    key = _key(rrset)
+    shown = f"[name='{key[0]}.', type='{key[1]}'" + (
+        f", set-identifier='{key[2]}']" if key[2] is not None else "]")
     for held in zone.rrsets:
-        if (_dotted(held.name) == name and held.type == rrset["Type"]
-                and held.set_identifier == rrset.get("SetIdentifier")):
+        if _held_key(held) == key:
             values = sorted(r["Value"] if isinstance(r, dict) else r
                             for r in rrset.get("ResourceRecords", []))
             if (str(held.ttl) == str(rrset.get("TTL")) and sorted(held.records) == values
@@ -103,7 +102,3 @@ def _check_delete(zone: Any, rrset: dict[str, Any]) -> None:
     raise Route53ClientError(
         "InvalidChangeBatch", f"[Tried to delete resource record set {shown} but it was "
                               f"not found]")
-
-
-def _dotted(name: str) -> str:
-    return name.rstrip(".").lower() + "."

@@ -1,5 +1,6 @@
 """Shared fixtures: ``lab`` starts real servers on loopback (BIND 9 and its parent zone, Knot
-DNS, moto behind the AWS fault proxy, HTTP origins).
+DNS, moto behind the AWS fault proxy, HTTP origins); ``etcd_cluster`` starts three etcd
+members.
 
 Integration tests never skip: if a server program is missing or fails to start, the test
 fails with the lab's one-line reason (install with ``bash scripts/setup.sh``).
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from lab import core as lab_core
+from lab import etcd as lab_etcd
 
 
 @pytest.fixture
@@ -33,6 +35,24 @@ def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
         yield {**data, "dir": root.resolve()}
     finally:
         lab_core.down(root)
+
+
+@pytest.fixture
+def etcd_cluster(tmp_path: Path) -> Iterator[lab_etcd.Cluster]:
+    """A fresh three-member etcd cluster (members aws, gcp, metal) in ``tmp_path/etcd``.
+
+    ``.endpoints`` are the client URLs; ``.kill(name)``, ``.stop(name)``/``.cont(name)``
+    and ``.restart(name)`` break and mend it. Function scope, since tests break it;
+    stopped afterwards even if the test fails.
+    """
+    try:
+        cluster = lab_etcd.start_cluster(tmp_path / "etcd", ["aws", "gcp", "metal"])
+    except lab_core.LabError as exc:
+        pytest.fail(f"etcd did not start: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.down()
 
 
 @pytest.hookimpl(wrapper=True)

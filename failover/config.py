@@ -344,7 +344,42 @@ class Route53Provider(AwsCredentialSettings):
     timeout: Duration = 10.0
 
 
-DnsProvider = Annotated[Rfc2136Provider | Route53Provider, Field(discriminator="kind")]
+def _one_secret(env: str | None, file: str | None, prefix: str, what: str) -> None:
+    if bool(env) == bool(file):
+        raise ValueError(f"give exactly one of {prefix}_env or {prefix}_file for the {what}")
+
+
+def _ns_names(names: list[str]) -> list[str]:
+    return [n.strip().lower().rstrip(".") + "." for n in names]
+
+
+class PowerDnsProvider(Strict):
+    """A PowerDNS Authoritative server, through its HTTP API (one PATCH per batch)."""
+
+    kind: Literal["powerdns"]
+    vendor: str
+    # The API's base, e.g. http://192.0.2.53:8081 (the webserver's address and port).
+    url: str
+    server_id: str = "localhost"
+    api_key_env: str | None = None
+    api_key_file: str | None = None
+    # DNS servers to verify at (host or host:port); none: read back through the API.
+    verify_servers: list[str] = Field(default_factory=list)
+    ns_names: list[str] = Field(default_factory=list)
+    # RRsets per PATCH; PowerDNS documents no limit, so this bounds one request's size.
+    max_rrsets: int = Field(default=1000, ge=1, le=100000)
+    timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _secret(self) -> PowerDnsProvider:
+        _one_secret(self.api_key_env, self.api_key_file, "api_key", "PowerDNS API key")
+        return self
+
+    _absolute = field_validator("ns_names")(classmethod(lambda cls, v: _ns_names(v)))
+
+
+DnsProvider = Annotated[Rfc2136Provider | Route53Provider | PowerDnsProvider,
+                        Field(discriminator="kind")]
 
 
 # -- checks ------------------------------------------------------------------

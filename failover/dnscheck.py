@@ -15,9 +15,9 @@ and for the managed records, and one ``dns`` finding per provider says what was 
 
 With ``delegation:`` in the config, the parent zone's servers are asked, without recursion,
 for the zone's NS set, and a ``dns`` finding named ``delegation`` matches each listed name
-to a provider (``ns_names`` of RFC 2136 providers; the hosted zone's delegation set for
-Route 53): names of one vendor only, names no provider claims and providers the parent
-does not list are WARNINGs; a parent that does not answer is CRITICAL.
+to a provider (``ns_names`` of every provider kind but Route 53; the hosted zone's
+delegation set for Route 53): names of one vendor only, names no provider claims and
+providers the parent does not list are WARNINGs; a parent that does not answer is CRITICAL.
 
 Providers and parent servers are asked concurrently, one thread each, each bounded by its
 own timeout; :func:`check_dns` never raises: whatever goes wrong becomes a finding. The
@@ -45,7 +45,7 @@ import dns.rcode
 import dns.rdatatype
 
 from failover.clock import Clock, SystemClock
-from failover.config import Config, Rfc2136Provider, Route53Provider
+from failover.config import Config, Route53Provider
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.query import DnsAuthority, parse_server, where
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, FailoverError
@@ -500,8 +500,8 @@ def _ask_source(provider: Provider, source: Authority, managed: Sequence[RecordK
 
 def _claimed_names(settings: Any, provider: Provider) -> tuple[list[str] | None, str | None]:
     """The names this provider answers as in the zone's NS set, or why they are unknown."""
-    if isinstance(settings, Rfc2136Provider):
-        return list(settings.ns_names) or None, None
+    if not isinstance(settings, Route53Provider):
+        return list(getattr(settings, "ns_names", [])) or None, None
     try:
         names = _route53_names(provider)
     except Exception as exc:

@@ -34,6 +34,7 @@ from failover.config import (
     StackEndpoints,
     StaticEndpoints,
 )
+from failover.dns import handbook
 from failover.errors import ConfigError
 from failover.health import HEALTHY, UP, Verdict
 from failover.journal import HostingState, Journal
@@ -169,9 +170,11 @@ class _Book:
         for name, p in cfg.dns.items():
             if isinstance(p, Rfc2136Provider):
                 where = f"{p.server} port {p.port} (RFC 2136)"
-            else:
+            elif isinstance(p, Route53Provider):
                 where = f"hosted zone {p.hosted_zone_id}" + \
                         (f" at {p.endpoint_url}" if p.endpoint_url else "")
+            else:
+                where = handbook.where(p)
             out.append(f"| {name} | {p.vendor} | {p.kind} | {where} |")
         out.append("")
         return out
@@ -326,6 +329,11 @@ class _Book:
                     out.append(self.route53_dig(p, names))
                     expects.append(f"the loop over {pname}'s name servers: the new answers "
                                    "from each")
+            else:
+                lines, said = handbook.verify_lines(pname, p, cfg.zone, names,
+                                                    cfg.resolve_path)
+                out += lines
+                expects += said
         out += ["```", ""]
         shown = "; ".join(f"{t} `{' '.join(a)}`" for t, a in answers.items())
         if shown:

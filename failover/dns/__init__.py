@@ -6,7 +6,12 @@ SDKs are imported only when a provider of that kind is built, so that
 
 from __future__ import annotations
 
-from failover.config import Config, Rfc2136Provider, Route53Provider
+from failover.config import (
+    Config,
+    PowerDnsProvider,
+    Rfc2136Provider,
+    Route53Provider,
+)
 from failover.dns.base import Provider
 
 
@@ -21,4 +26,8 @@ def make_provider(name: str, config: Config) -> Provider:
         from failover.dns.route53 import Route53
 
         return Route53(name, settings, config)
+    if isinstance(settings, PowerDnsProvider):
+        from failover.dns.powerdns import PowerDns
+
+        return PowerDns(name, settings, config)
     raise AssertionError(f"no provider for {type(settings).__name__}")

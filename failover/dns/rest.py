@@ -1,0 +1,171 @@
+"""What the HTTP-API DNS providers share: their secret, and one call with backoff.
+
+PowerDNS, Cloudflare and Cloud DNS are each a handful of JSON calls, so they use
+httpx directly (imported when a provider is built, not when ``failover`` starts)
+rather than a vendor SDK: one client, our own bounded retries, our own errors.
+
+:func:`load_api_secret` reads an API key or token from an environment variable
+or a file named in the config; :class:`Secret` remembers where it came from and
+never shows the value. :meth:`RestApi.call` retries 429 and 5xx answers with
+jittered exponential backoff (honouring ``Retry-After`` up to the backoff's cap),
+maps a refused credential to :class:`ProviderAuthError` naming the secret's
+source, and a dead endpoint to :class:`ProviderUnreachable`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from failover.clock import Clock, SystemClock
+from failover.config import Config
+from failover.dns.route53 import Backoff
+from failover.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnreachable
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass(frozen=True)
+class Secret:
+    """An API key or token and where it came from; its repr shows only the source."""
+
+    value: str = field(repr=False)
+    source: str  # "$VARIABLE" or a path
+
+    def __str__(self) -> str:
+        return f"secret from {self.source}"
+
+
+def load_api_secret(provider: str, config: Config, *, env: str | None, file: str | None,
+                    what: str) -> Secret:
+    """The secret named by ``env`` or ``file``; a missing or empty one is a ConfigError."""
+    key = f"dns.{provider}"
+    if env:
+        value = os.environ.get(env, "").strip()
+        if not value:
+            raise ConfigError(f"environment variable {env} is not set; export the {what} in it",
+                              file=config.source, key=f"{key}.{_field(what, 'env')}")
+        return Secret(value, f"${env}")
+    assert file
+    path = config.resolve_path(file)
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist; write the {what} there or fix the path",
+                          file=config.source, key=f"{key}.{_field(what, 'file')}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not text"
+        raise ConfigError(f"cannot read {path}: {reason}", file=config.source,
+                          key=f"{key}.{_field(what, 'file')}") from None
+    if not value:
+        raise ConfigError(f"{path} is empty; write the {what} there", file=config.source,
+                          key=f"{key}.{_field(what, 'file')}")
+    return Secret(value, str(path))
+
+
+def _field(what: str, suffix: str) -> str:
+    return ("api_key_" if "key" in what else "token_") + suffix
+
+
+# Answers worth another try: rate limits and the server's own trouble.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class RestApi:
+    """One vendor's JSON API over one httpx client, with backoff and error mapping.
+
+    ``describe(response)`` turns a vendor's error body into one phrase; ``vendor`` names
+    the service in messages ("PowerDNS", "Cloudflare", "Cloud DNS").
+    """
+
+    def __init__(self, provider: str, vendor: str, base_url: str, headers: Mapping[str, str],
+                 secret: Secret, timeout: float, *, describe: Callable[[httpx.Response], str],
+                 clock: Clock | None = None, rng: random.Random | None = None,
+                 backoff: Backoff | None = None) -> None:
+        import httpx
+
+        self.provider = provider
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.describe = describe
+        self.clock: Clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.backoff = backoff or Backoff()
+        self.calls = 0       # requests sent, retries included (for tests and the bench)
+        self.retries = 0     # of which were retries after 429 or 5xx
+        self._client = httpx.Client(base_url=self.base_url, headers=dict(headers),
+                                    timeout=timeout, follow_redirects=False, trust_env=False)
+
+    def call(self, what: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+             json: Any = None) -> httpx.Response:
+        """The answer to one request, after retrying 429 and 5xx; raises on 401/403.
+
+        Other statuses are returned for the provider to judge (404, 409, 412, 422...).
+        """
+        import httpx
+
+        for attempt in range(self.backoff.tries):
+            self.calls += 1
+            try:
+                resp = self._client.request(method, path, params=params, json=json)
+            except httpx.TimeoutException:
+                raise ProviderUnreachable(self.provider, f"{what}: no answer from "
+                                                         f"{self.vendor} at {self.base_url} "
+                                                         f"in time") from None
+            except httpx.TransportError as exc:
+                raise ProviderUnreachable(self.provider, f"{what}: cannot reach {self.vendor} "
+                                                         f"at {self.base_url}: {exc}") from None
+            if resp.status_code in (401, 403):
+                raise ProviderAuthError(self.provider, f"{what}: {self.vendor} refused the "
+                                                       f"credential from {self.secret.source} "
+                                                       f"({resp.status_code}: "
+                                                       f"{self._said(resp)}); check it")
+            if resp.status_code not in RETRY_STATUSES:
+                return resp
+            if attempt + 1 < self.backoff.tries:
+                self.retries += 1
+                self.clock.sleep(self._wait(resp, attempt))
+                continue
+            kind = ProviderError if resp.status_code == 429 else ProviderUnreachable
+            raise kind(self.provider, f"{what}: {self.vendor} still answered "
+                                      f"{resp.status_code} after {attempt + 1} tries "
+                                      f"({self._said(resp)})")
+        raise AssertionError("unreachable: the last try raises")
+
+    def _wait(self, resp: httpx.Response, attempt: int) -> float:
+        """Retry-After when the server gives one (within the cap), else our backoff."""
+        told = resp.headers.get("Retry-After", "")
+        try:
+            seconds = float(told)
+        except ValueError:
+            return self.backoff.delay(attempt, self.rng)
+        return max(0.0, min(seconds, self.backoff.cap))
+
+    def _said(self, resp: httpx.Response) -> str:
+        try:
+            text = self.describe(resp)
+        except Exception:  # a body that is not what the vendor documents
+            text = ""
+        return (text or resp.reason_phrase or str(resp.status_code))[:300]
+
+    def fail(self, what: str, resp: httpx.Response) -> ProviderError:
+        """The error for an answer the provider did not expect."""
+        return ProviderError(self.provider, f"{what}: {self.vendor} answered "
+                                            f"{resp.status_code} ({self._said(resp)})")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def json_of(provider: str, what: str, resp: httpx.Response) -> Any:
+    """The JSON body of an answer; a body that is not JSON is a ProviderError."""
+    try:
+        return resp.json()
+    except ValueError:
+        raise ProviderError(provider, f"{what}: the answer ({resp.status_code}) is not "
+                                      f"JSON") from None

@@ -5,10 +5,21 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:/usr/sbin:$(PATH)
 
-.PHONY: setup test unit integration demo lint typecheck bench clean
+.PHONY: setup lock test unit integration demo lint typecheck bench clean
 
 setup:
 	@bash scripts/setup.sh
+
+# Re-resolve requirements.lock after changing pyproject.toml: versions already
+# locked stay unless the new bounds exclude them; UPGRADE=1 takes the newest.
+# It does not install anything (uv comes with the dev tools; `make setup` then
+# installs the new lock).
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --extra dev --extra infra --extra octodns \
+              --custom-compile-command "make lock"
+lock:
+	@command -v uv >/dev/null || { echo "make lock: uv not found; run 'make setup' first" >&2; exit 3; }
+	uv pip compile --quiet $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) \
+	    pyproject.toml -o requirements.lock
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -6,10 +6,13 @@ Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARNING,
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional, get_type_hints
 
 import typer
 
@@ -29,22 +32,66 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    config: Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
-        "--config", "-c", envvar="FAILOVER_CONFIG", show_envvar=True,
-        help="The config file. Default: ./failover.yaml.")] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+ConfigOpt = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
+    "--config", "-c", metavar="FILE", envvar="FAILOVER_CONFIG", show_envvar=True,
+    help="The config file. Default: ./failover.yaml.")]
+
+
+def _print_version(value: bool) -> None:
+    """Eager, so that it answers before click asks for a command."""
+    if value:
         from failover import __version__
 
         typer.echo(f"failover {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print the version and exit.")] = False,
+) -> None:
     from failover.config import config_path
 
     ctx.obj = {"config_path": config_path(str(config) if config else None)}
+
+
+def _accept_config(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The command, also taking -c/--config after its name ('failover check -c FILE').
+
+    Done on the function typer reads, so every command lists the option in its
+    help, whatever click typer runs on; the value wins over the one given first.
+    """
+    hints = get_type_hints(command, include_extras=True)
+    params = [p.replace(annotation=hints.get(p.name, p.annotation))
+              for p in inspect.signature(command).parameters.values()]
+    # typer hands the context to one parameter only: share the command's own.
+    ctx_name = next((p.name for p in params if p.annotation is typer.Context), None)
+    extra = [] if ctx_name else [inspect.Parameter(
+        "failover_ctx__", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)]
+    extra.append(inspect.Parameter(
+        "failover_config__", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
+            "--config", "-c", metavar="FILE",
+            help="The config file; the same as -c before the command.")]))
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, failover_config__: Path | None = None, **kwargs: Any) -> Any:
+        ctx = kwargs[ctx_name] if ctx_name else kwargs.pop("failover_ctx__")
+        if failover_config__ is not None:
+            from failover.config import config_path
+
+            ctx.ensure_object(dict)["config_path"] = config_path(str(failover_config__))
+        return command(*args, **kwargs)
+
+    del wrapper.__wrapped__  # typer must read the signature below, not the command's
+    signature = inspect.Signature([*params, *extra])
+    wrapper.__signature__ = signature  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    return wrapper
 
 
 check.register(app)
@@ -53,23 +100,53 @@ status.register(app)
 watch.register(app)
 inventory.register(app)
 drill.register(app)
+for _info in app.registered_commands:
+    if _info.callback is not None:
+        _info.callback = _accept_config(_info.callback)
+
+
+def _click_errors() -> tuple[type[Exception], ...]:
+    """ClickException as raised by the click typer runs on, and by click itself.
+
+    typer up to 0.28 runs on click; 0.29 carries its own copy whose exceptions
+    are other classes of the same names, so `except click.ClickException` alone
+    let every usage error through as an "internal error".
+    """
+    kinds: list[type[Exception]] = [k for k in typer.BadParameter.__mro__
+                                    if k.__name__ == "ClickException"]
+    try:
+        import click
+
+        kinds.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+def _usage_line(exc: Exception) -> str:
+    """Click's own message in one line, with where to read more."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "failover"
+    return f"failover: {' '.join(message.split())} (see '{where} -h')"
 
 
 def main() -> None:
     """Entry point: run the app, turn every expected error into one line and an exit code."""
-    import click
-
     from failover.errors import EXIT_UNKNOWN, FailoverError
 
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("failover: aborted; nothing was written\n")
         sys.exit(EXIT_UNKNOWN)
-    except click.ClickException as exc:
-        exc.show()
+    except _click_errors() as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare 'failover': the help teaches more
+            exc.show()  # type: ignore[attr-defined]
+        else:
+            sys.stderr.write(_usage_line(exc) + "\n")
         sys.exit(EXIT_UNKNOWN)
     except FailoverError as exc:
         sys.stderr.write(f"failover: {exc}\n")

@@ -43,11 +43,14 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV"
   "$PY" -m venv "$VENV"
 fi
-stamp="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
+# Installed from requirements.lock: the exact versions, checked by hash, that
+# CI tested. Update it on purpose with `make lock`. The stamp changes when
+# either file does, so a pull that moves the lock reinstalls.
+stamp="$VENV/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing failover and its dev tools into $VENV (log: $VENV/pip.log)"
-  if ! { "$VENV/bin/pip" install -q --upgrade pip && "$VENV/bin/pip" install -q -e ".[dev,infra]"; } \
-      >"$VENV/pip.log" 2>&1; then
+  echo "setup: installing failover and its locked dependencies into $VENV (log: $VENV/pip.log)"
+  if ! { "$VENV/bin/pip" install -q --require-hashes -r requirements.lock \
+         && "$VENV/bin/pip" install -q --no-deps -e .; } >"$VENV/pip.log" 2>&1; then
     tail -n 30 "$VENV/pip.log" >&2
     echo "setup: pip could not install the project; the full log is $VENV/pip.log" >&2
     exit 3

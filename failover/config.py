@@ -378,8 +378,34 @@ class PowerDnsProvider(Strict):
     _absolute = field_validator("ns_names")(classmethod(lambda cls, v: _ns_names(v)))
 
 
-DnsProvider = Annotated[Rfc2136Provider | Route53Provider | PowerDnsProvider,
-                        Field(discriminator="kind")]
+class CloudDnsProvider(Strict):
+    """A Google Cloud DNS managed zone, through its REST API (one change per batch)."""
+
+    kind: Literal["clouddns"]
+    vendor: str
+    project: str
+    managed_zone: str
+    token_env: str | None = None
+    token_file: str | None = None
+    url: str = "https://dns.googleapis.com"
+    # Record sets added or deleted per change (Cloud DNS's documented quota is 1,000 each).
+    max_rrsets: int = Field(default=1000, ge=1, le=1000)
+    verify_servers: list[str] = Field(default_factory=list)
+    ns_names: list[str] = Field(default_factory=list)
+    # How long one change may stay pending before we stop waiting.
+    change_timeout: Duration = 120.0
+    timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _secret(self) -> CloudDnsProvider:
+        _one_secret(self.token_env, self.token_file, "token", "GCP access token")
+        return self
+
+    _absolute = field_validator("ns_names")(classmethod(lambda cls, v: _ns_names(v)))
+
+
+DnsProvider = Annotated[Rfc2136Provider | Route53Provider | PowerDnsProvider
+                        | CloudDnsProvider, Field(discriminator="kind")]
 
 
 # -- checks ------------------------------------------------------------------

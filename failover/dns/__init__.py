@@ -7,6 +7,7 @@ SDKs are imported only when a provider of that kind is built, so that
 from __future__ import annotations
 
 from failover.config import (
+    CloudDnsProvider,
     Config,
     PowerDnsProvider,
     Rfc2136Provider,
@@ -30,4 +31,8 @@ def make_provider(name: str, config: Config) -> Provider:
         from failover.dns.powerdns import PowerDns
 
         return PowerDns(name, settings, config)
+    if isinstance(settings, CloudDnsProvider):
+        from failover.dns.clouddns import CloudDns
+
+        return CloudDns(name, settings, config)
     raise AssertionError(f"no provider for {type(settings).__name__}")

@@ -1,6 +1,6 @@
 """Control-plane probes for gcp, ssh and http against real servers on loopback.
 
-GCP against the stand-in in tests/fakes/gcp_api.py; ssh against TCP listeners that
+GCP against the stand-in in lab/gcpapi.py; ssh against TCP listeners that
 send a banner, garbage or nothing; http against a small HTTP server. (AWS is in
 tests/integration/test_control_aws.py, against moto.)
 """
@@ -24,7 +24,7 @@ from failover.config import Config
 from failover.control import _MODULES as control_modules
 from failover.control import GRACE, ControlResult, probe_vendor, probe_vendors, web
 from failover.control.base import Trace
-from tests.fakes.gcp_api import FakeGcp
+from lab.gcpapi import FakeGcp
 
 TOKEN = "ya29.a0-test-token-5e1b9c"
 

@@ -52,3 +52,26 @@ def test_the_runbook_names_powerdns_and_how_to_look_at_it(tmp_path: Path) -> Non
 def test_the_delegation_check_takes_ns_names_from_any_kind() -> None:
     cfg = parse_config(BASE + PDNS)
     assert _claimed_names(cfg.dns["pdns"], None) == (["ns1.example.test."], None)  # type: ignore[arg-type]
+
+
+CDNS = ("  cdns: {vendor: metal, kind: clouddns, project: p1, managed_zone: example-test, "
+        "token_env: GCP_TOKEN}\n")
+
+
+def test_clouddns_settings_need_one_token_source_and_cap_batches_at_the_quota() -> None:
+    p = parse_config(BASE + CDNS).dns["cdns"]
+    assert p.kind == "clouddns" and p.max_rrsets == 1000  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match="give exactly one of token_env or token_file"):
+        parse_config(BASE + CDNS.replace("token_env: GCP_TOKEN", "project2: x"
+                                         ).replace("project2: x", "url: 'http://x'"))
+    with pytest.raises(ConfigError, match="max_rrsets"):
+        parse_config(BASE + CDNS.replace("}", ", max_rrsets: 1001}"))
+
+
+def test_the_runbook_shows_a_curl_per_record_for_clouddns(tmp_path: Path) -> None:
+    cfg = parse_config(BASE + CDNS, str(tmp_path / "failover.yaml"))
+    text = render(cfg, tmp_path / "failover.yaml", now=0.0)
+    assert "Cloud DNS zone example-test in project p1" in text
+    assert ("/dns/v1/projects/p1/managedZones/example-test/rrsets?name=www.example.test.&type=A"
+            in text)
+    assert "Bearer $GCP_TOKEN" in text

@@ -1,17 +1,30 @@
-"""A local stand-in for the three Google Cloud REST APIs the ``gcp`` control plane reads.
+"""A local stand-in for the Google Cloud REST APIs failover calls: the ``gcp`` control plane's
+three, and Cloud DNS v1 for the ``clouddns`` DNS provider.
 
-One ``ThreadingHTTPServer`` on ``127.0.0.1:0`` answers, with Google's JSON shapes:
+One ``ThreadingHTTPServer`` on ``127.0.0.1`` answers, with Google's JSON shapes:
 
 - ``GET /v3/projects/{project}`` (Cloud Resource Manager v3): ``{"name", "projectId",
   "state"}``;
 - ``GET /v1/projects/{project}/billingInfo`` (Cloud Billing v1): ``billingEnabled`` left
   out when false, as proto3 JSON does;
 - ``GET /compute/v1/projects/{project}/zones/{zone}/instances`` (Compute v1): ``items``
-  paged with ``nextPageToken``.
+  paged with ``nextPageToken``;
+- Cloud DNS v1 under ``/dns/v1/projects/{project}/managedZones/{zone}``: ``GET`` the zone
+  (``nameServers``), ``GET .../rrsets`` (``name``/``type`` filters, ``maxResults``,
+  ``pageToken``/``nextPageToken``), ``POST .../changes`` and ``GET .../changes/{id}``.
+
+Cloud DNS's documented write semantics are followed: a change's ``deletions`` must match
+the record sets exactly (name, type, TTL, every rrdata; order of rrdatas aside) or the
+change fails with 412 ``conditionNotMet`` and nothing is applied; an addition whose name
+and type exist after the deletions fails with 409 ``alreadyExists``; otherwise the whole
+change applies at once. A new change reads ``pending`` and turns ``done`` after
+``pending_polls`` GETs of it (an assumption: Google documents the two states, not how
+long ``pending`` lasts). Errors use the older ``errors[].reason`` envelope Cloud DNS v1
+answers with; 429 ``rateLimitExceeded`` is what :meth:`FakeGcp.rate_limit` injects.
 
 A request without ``Authorization: Bearer <token>`` gets Google's 401 (the older
-``errors[].reason = "authError"`` shape on Compute, the bare one elsewhere); an
-unknown project gets 403 ``PERMISSION_DENIED``, as Google answers when a project
+``errors[].reason = "authError"`` shape on Compute and Cloud DNS, the bare one elsewhere);
+an unknown project gets 403 ``PERMISSION_DENIED``, as Google answers when a project
 does not exist or is not ours. :meth:`FakeGcp.fail` makes chosen APIs answer
 with an error (status, ``ErrorInfo`` reason or legacy reason) and
 :meth:`FakeGcp.hang` makes them never answer.
@@ -19,12 +32,17 @@ with an error (status, ``ErrorInfo`` reason or legacy reason) and
     with FakeGcp(token="ya29.x") as gcp:
         gcp.project_state = "DELETE_REQUESTED"
         ... GcpControl(resource_manager_url=gcp.url, billing_url=gcp.url, compute_url=gcp.url)
+
+``python -m lab.gcpapi --port P --token-file F --dns-zone NAME --dns-name example.test.``
+runs it as a lab server (the zone starts empty; the lab fills it through the API).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,8 +50,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-APIS = ("project", "billing", "compute")
+from lab.clouddns import ManagedZone
+
+APIS = ("project", "billing", "compute", "dns")
+_DNS = r"^/dns/v1/projects/(?P<project>[^/]+)/managedZones/(?P<mzone>[^/]+)"
 _ROUTES = (
+    ("dns", re.compile(_DNS + r"(?P<rest>/rrsets|/changes|/changes/(?P<change>[^/]+))?$")),
     ("project", re.compile(r"^/v3/projects/(?P<project>[^/]+)$")),
     ("billing", re.compile(r"^/v1/projects/(?P<project>[^/]+)/billingInfo$")),
     ("compute", re.compile(
@@ -43,8 +65,8 @@ _UNAUTHENTICATED = ("Request had invalid authentication credentials. Expected OA
                     "token, login cookie or other valid authentication credential. See "
                     "https://developers.google.com/identity/sign-in/web/devconsole-project.")
 _STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
-                 503: "UNAVAILABLE"}
+                 404: "NOT_FOUND", 409: "ALREADY_EXISTS", 412: "FAILED_PRECONDITION",
+                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
 
 def google_error(code: int, message: str, reason: str | None = None, *,
@@ -71,7 +93,8 @@ class FakeGcp:
     """The stand-in server; set its attributes to change what it answers."""
 
     def __init__(self, token: str = "ya29.fake-access-token", project: str = "social-prod",
-                 zone: str = "europe-west1-b") -> None:
+                 zone: str = "europe-west1-b", *, port: int = 0,
+                 dns_zones: dict[str, ManagedZone] | None = None) -> None:
         self.token = token
         self.project = project
         self.zone = zone
@@ -81,8 +104,11 @@ class FakeGcp:
         self.page_size = 500
         self.requests: list[str] = []             # paths asked, in order
         self.faults: dict[str, _Fault] = {}
+        self.dns_zones: dict[str, ManagedZone] = dict(dns_zones or {})
+        self.rate_limited = 0                     # answer this many more requests 429
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
@@ -99,6 +125,11 @@ class FakeGcp:
         for api in apis:
             self.faults[api] = _Fault(status, body)
 
+    def rate_limit(self, count: int) -> None:
+        """Answer the next ``count`` requests 429 ``rateLimitExceeded``, then serve again."""
+        with self._lock:
+            self.rate_limited += count
+
     def hang(self, *, apis: tuple[str, ...] = APIS) -> None:
         """Never answer the named APIs (until the server stops)."""
         for api in apis:
@@ -114,23 +145,34 @@ class FakeGcp:
         self._server.shutdown()
         self._server.server_close()
 
-    def _answer(self, path: str, query: dict[str, list[str]],
-                authorization: str | None) -> tuple[int, dict[str, Any]] | None:
-        """(status, JSON body) for a GET; None to hang."""
+    def _answer(self, method: str, path: str, query: dict[str, list[str]],
+                authorization: str | None, body: Any = None
+                ) -> tuple[int, dict[str, Any]] | None:
+        """(status, JSON body) for a request; None to hang."""
         route = next(((api, m) for api, pattern in _ROUTES if (m := pattern.match(path))), None)
         if route is None:
             return 404, google_error(404, f"The requested URL {path} was not found.")
         api, match = route
         if authorization != f"Bearer {self.token}":
-            legacy = api == "compute"
+            legacy = api in ("compute", "dns")
             return 401, google_error(401, _UNAUTHENTICATED,
                                      "authError" if legacy else None, legacy=legacy)
+        with self._lock:
+            limited = self.rate_limited > 0
+            self.rate_limited -= 1 if limited else 0
+        if limited:
+            return 429, google_error(429, "Rate Limit Exceeded", "rateLimitExceeded",
+                                     legacy=True)
         fault = self.faults.get(api)
         if fault is not None:
             return None if fault.status is None else (fault.status, fault.body or {})
         project = match["project"]
         if project != self.project:
             return 403, google_error(403, "The caller does not have permission")
+        if api == "dns":
+            return self._dns(method, project, match, query, body)
+        if method != "GET":
+            return 405, google_error(400, f"{method} is not allowed on {path}")
         if api == "project":
             return 200, {"name": "projects/123456789012", "projectId": project,
                          "state": self.project_state, "displayName": project}
@@ -155,15 +197,43 @@ class FakeGcp:
             listing["nextPageToken"] = str(start + self.page_size)
         return 200, listing
 
+    def _dns(self, method: str, project: str, match: re.Match[str],
+             query: dict[str, list[str]], body: Any) -> tuple[int, dict[str, Any]]:
+        zone = self.dns_zones.get(match["mzone"])
+        if zone is None:
+            return 404, google_error(404, f"The 'parameters.managedZone' resource named "
+                                          f"'{match['mzone']}' does not exist.", "notFound",
+                                     legacy=True)
+        rest, change = match["rest"], match["change"]
+        if method == "GET" and not rest:
+            return 200, zone.describe(project)
+        if method == "GET" and rest == "/rrsets":
+            return zone.list(query)
+        if method == "POST" and rest == "/changes":
+            return zone.create_change(body)
+        if method == "GET" and change:
+            return zone.get_change(change)
+        return 405, google_error(405, f"{method} is not allowed here", "methodNotAllowed",
+                                 legacy=True)
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.do_GET()
+
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 fake.requests.append(parts.path)
-                answer = fake._answer(parts.path, parse_qs(parts.query),
-                                      self.headers.get("Authorization"))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                answer = fake._answer(self.command, parts.path, parse_qs(parts.query),
+                                      self.headers.get("Authorization"), body)
                 if answer is None:
                     fake._stop.wait(60)
                     return
@@ -179,3 +249,30 @@ class FakeGcp:
                 return None
 
         return Handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stand-in as a lab server until SIGTERM."""
+    import signal
+
+    p = argparse.ArgumentParser(prog="python -m lab.gcpapi")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--token-file", required=True)
+    p.add_argument("--project", default="lab-project")
+    p.add_argument("--dns-zone", required=True, help="the managed zone's name")
+    p.add_argument("--dns-name", required=True, help="its DNS name, e.g. example.test.")
+    p.add_argument("--name-server", action="append", default=[])
+    args = p.parse_args(argv)
+    with open(args.token_file, encoding="utf-8") as f:
+        token = f.read().strip()
+    zone = ManagedZone(args.dns_zone, args.dns_name, args.name_server)
+    fake = FakeGcp(token=token, project=args.project, port=args.port,
+                   dns_zones={args.dns_zone: zone})
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with fake:
+        fake._stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Google Cloud DNS, through its REST API (v1).
+
+Reads list the managed zone's record sets: ``rrsets?name=&type=`` per managed
+record when few are asked for, the whole zone page by page (``pageToken``)
+otherwise.
+
+Writes are ``changes.create``: one change per batch, with the plan's
+before-images as exact ``deletions`` and its new sets as ``additions``. Cloud
+DNS applies a change atomically and only if every deletion matches the zone
+exactly (412 ``conditionNotMet`` otherwise; 409 ``alreadyExists`` for an
+addition that is there), so the deletions are the precondition: a record
+changed since the plan refuses the whole batch, and nothing in it is applied.
+Batches hold at most ``max_rrsets`` additions and as many deletions (the
+project's quota, 1,000 each by default). Each change is polled until ``done``.
+429 and 5xx answers are retried with backoff.
+
+The OAuth2 access token comes from ``token_env`` or ``token_file``, as for the
+``gcp`` control plane, and is never shown; a refused token names where it came
+from. Verification asks ``verify_servers`` over DNS, or reads back through the
+API when none is given.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from failover.clock import Clock
+from failover.config import CloudDnsProvider, Config
+from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.query import DnsAuthority, parse_server, where
+from failover.dns.rest import RestApi, json_of, load_api_secret
+from failover.dns.route53 import Backoff
+from failover.errors import ProviderConflict, ProviderError
+from failover.records import Change, RRKey, RRSet
+
+FEW_KEYS = 5       # up to this many records, one filtered list call each
+PAGE_SIZE = 1000   # maxResults when listing the whole zone
+
+
+class CloudDns(Provider):
+    """A Cloud DNS managed zone, written with one atomic change per batch."""
+
+    kind = "clouddns"
+    supports_weights = False
+
+    def __init__(self, name: str, settings: CloudDnsProvider, config: Config, *,
+                 clock: Clock | None = None, rng: random.Random | None = None,
+                 backoff: Backoff | None = None) -> None:
+        super().__init__(name, settings.vendor, config.zone)
+        self.settings = settings
+        self.secret = load_api_secret(name, config, env=settings.token_env,
+                                      file=settings.token_file, what="GCP access token")
+        self.api = RestApi(name, "Cloud DNS", settings.url,
+                           {"Authorization": f"Bearer {self.secret.value}",
+                            "Accept": "application/json"},
+                           self.secret, settings.timeout, describe=_describe_error,
+                           clock=clock, rng=rng, backoff=backoff)
+        self.path = (f"/dns/v1/projects/{quote(settings.project, safe='')}/managedZones/"
+                     f"{quote(settings.managed_zone, safe='')}")
+        self.changes_sent = 0  # changes.create calls in the last apply
+
+    def __repr__(self) -> str:
+        return f"CloudDns({self.name!r}, {self.settings.managed_zone}, {self.secret!r})"
+
+    # -- reading -------------------------------------------------------------------
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        wanted = {(n.lower(), t.upper()) for n, t in keys}
+        if not wanted:
+            return {}
+        found: list[dict[str, Any]] = []
+        if len(wanted) <= FEW_KEYS:
+            for n, t in sorted(wanted):
+                found += self._list({"name": n, "type": t})
+        else:
+            found = self._list({"maxResults": str(PAGE_SIZE)})
+        out: dict[RRKey, RRSet] = {}
+        for raw in found:
+            rr = _rrset_of(raw)
+            if rr is not None and (rr.name, rr.rtype) in wanted:
+                out[rr.key] = rr
+        return out
+
+    def _list(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        while True:
+            resp = self.api.call("rrsets.list", "GET", f"{self.path}/rrsets", params=params)
+            if resp.status_code == 404:
+                raise ProviderError(self.name, f"managed zone {self.settings.managed_zone} not "
+                                               f"found in project {self.settings.project} "
+                                               f"({_describe_error(resp)}); check "
+                                               f"managed_zone and project")
+            if resp.status_code != 200:
+                raise self.api.fail("rrsets.list", resp)
+            data = json_of(self.name, "rrsets.list", resp)
+            out += [r for r in data.get("rrsets") or [] if isinstance(r, dict)]
+            token = str(data.get("nextPageToken") or "")
+            if not token:
+                return out
+            if token in seen:
+                raise ProviderError(self.name, f"rrsets.list repeated page token {token!r}")
+            seen.add(token)
+            params = {**params, "pageToken": token}
+
+    def name_servers(self) -> list[str]:
+        """The managed zone's name servers (managedZones.get ``nameServers``)."""
+        resp = self.api.call("managedZones.get", "GET", self.path)
+        if resp.status_code != 200:
+            raise self.api.fail("managedZones.get", resp)
+        data = json_of(self.name, "managedZones.get", resp)
+        return [str(n).lower().rstrip(".") + "." for n in data.get("nameServers") or []]
+
+    # -- writing -------------------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        self.changes_sent = 0
+        if not changes:
+            return
+        for c in changes:
+            if c.key.set_id is not None:
+                raise ProviderError(self.name, f"{c.key}: weighted record sets are not "
+                                               f"written to Cloud DNS; use one RRset per name")
+        batches = _batches(changes, self.settings.max_rrsets)
+        for done, batch in enumerate(batches):
+            body = {"kind": "dns#change",
+                    "deletions": [_rrset_dict(c.before) for c in batch if c.before],
+                    "additions": [_rrset_dict(c.after) for c in batch if c.after]}
+            try:
+                resp = self.api.call("changes.create", "POST", f"{self.path}/changes", json=body)
+                if resp.status_code in (409, 412):
+                    raise ProviderConflict(self.name, f"Cloud DNS refused the change "
+                                                      f"({resp.status_code} "
+                                                      f"{_reason(resp)}), so the records "
+                                                      f"changed since the plan: "
+                                                      f"{self._culprits(batch)}; nothing in "
+                                                      f"this change was applied")
+                if resp.status_code != 200:
+                    raise self.api.fail("changes.create", resp)
+                change = json_of(self.name, "changes.create", resp)
+                self.changes_sent += 1
+                self._wait_done(str(change.get("id", "")), str(change.get("status", "")))
+            except ProviderError as exc:
+                raise _partial(exc, done, len(batches)) from None
+
+    def _wait_done(self, change_id: str, status: str) -> None:
+        deadline = self.api.clock.monotonic() + self.settings.change_timeout
+        attempt = 0
+        while status != "done":
+            if self.api.clock.monotonic() >= deadline:
+                raise ProviderError(self.name, f"change {change_id} is still {status} after "
+                                               f"{self.settings.change_timeout:g}s; Cloud DNS "
+                                               f"accepted it and should apply it later")
+            self.api.clock.sleep(self.api.backoff.delay(attempt, self.api.rng))
+            attempt += 1
+            resp = self.api.call("changes.get", "GET",
+                                 f"{self.path}/changes/{quote(change_id, safe='')}")
+            if resp.status_code != 200:
+                raise self.api.fail("changes.get", resp)
+            status = str(json_of(self.name, "changes.get", resp).get("status", ""))
+
+    def _culprits(self, batch: Sequence[Change]) -> str:
+        """The records in ``batch`` whose before-image no longer holds, read again now."""
+        try:
+            now = self.read(sorted({(c.key.name, c.key.rtype) for c in batch}))
+        except ProviderError:
+            return ", ".join(str(c.key) for c in batch[:5])
+        stale = []
+        for c in batch:
+            held = now.get(c.key)
+            if held != c.before:
+                planned = ",".join(c.before.values) if c.before else "nothing"
+                has = ",".join(held.values) if held else "nothing"
+                stale.append(f"{c.key} (plan expected {planned}, Cloud DNS has {has})")
+        if not stale:
+            return "one of " + ", ".join(str(c.key) for c in batch[:5])
+        return "; ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+
+    # -- verifying -----------------------------------------------------------------
+
+    def authorities(self) -> list[Authority]:
+        if not self.settings.verify_servers:
+            return [_ApiAuthority(f"{self.name} API", self)]
+        out: list[Authority] = []
+        for entry in self.settings.verify_servers:
+            host, port = parse_server(entry)
+            out.append(DnsAuthority(f"{self.name} {where(host, port)}", host, port, self.zone,
+                                    self.settings.timeout))
+        return out
+
+    def close(self) -> None:
+        self.api.close()
+
+
+class _ApiAuthority:
+    """Cloud DNS read back through its API."""
+
+    def __init__(self, label: str, provider: CloudDns) -> None:
+        self.label = label
+        self.provider = provider
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        return self.provider.read(keys)
+
+
+def _batches(changes: Sequence[Change], limit: int) -> list[list[Change]]:
+    """Groups whose deletions and additions each stay within ``limit`` record sets."""
+    out: list[list[Change]] = []
+    batch: list[Change] = []
+    adds = dels = 0
+    for c in changes:
+        a, d = int(c.after is not None), int(c.before is not None)
+        if batch and (adds + a > limit or dels + d > limit):
+            out.append(batch)
+            batch, adds, dels = [], 0, 0
+        batch.append(c)
+        adds, dels = adds + a, dels + d
+    if batch:
+        out.append(batch)
+    return out
+
+
+def _rrset_dict(rr: RRSet) -> dict[str, Any]:
+    return {"kind": "dns#resourceRecordSet", "name": rr.name, "type": rr.rtype, "ttl": rr.ttl,
+            "rrdatas": list(rr.values)}
+
+
+def _rrset_of(raw: dict[str, Any]) -> RRSet | None:
+    try:
+        return RRSet.of(str(raw["name"]), str(raw["type"]), int(raw.get("ttl", 0)),
+                        list(raw.get("rrdatas") or []))
+    except (KeyError, ValueError, TypeError):
+        return None  # a type whose values our model does not parse: not a managed record
+
+
+def _partial(exc: ProviderError, done: int, total: int) -> ProviderError:
+    if not done:
+        return exc
+    return type(exc)(exc.provider, f"{exc.detail} ({done} of {total} changes were applied "
+                                   f"before this one)")
+
+
+def _reason(resp: Any) -> str:
+    try:
+        errors = resp.json()["error"].get("errors") or [{}]
+        return str(errors[0].get("reason", ""))
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return ""
+
+
+def _describe_error(resp: Any) -> str:
+    """Google's error envelope: ``{"error": {"code", "message", "errors": [...]}}``."""
+    try:
+        error = resp.json().get("error") or {}
+    except (ValueError, AttributeError):
+        return str(resp.text).strip()[:200]
+    message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
+    reason = _reason(resp)
+    return f"{reason}: {message}" if reason and message else message or reason

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional, get_type_hints
 
 import typer
 
-from cli import check, drill, inventory, moves, status, watch
+from cli import check, drill, inventory, moves, notify, status, watch
 
 app = typer.Typer(
     name="failover",
@@ -100,6 +100,7 @@ status.register(app)
 watch.register(app)
 inventory.register(app)
 drill.register(app)
+notify.register(app)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _accept_config(_info.callback)

@@ -151,13 +151,16 @@ def _one(journal: object, move_id: int, format: Format) -> int:
         raise JournalError(f"no move {move_id} in {journal.path}; see 'failover history'")
     steps = journal.steps(move_id)
     checks = journal.verifications(move_id)
+    from failover.notify.send import deliveries_for
+
+    notices = deliveries_for(journal, move_id)
     if format is Format.json:
         print_json({"id": m.id, "kind": m.kind, "state": m.shown_state, "reason": m.reason,
                     "summary": m.summary, "started": m.started, "finished": m.finished,
                     "steps": [{"provider": s.provider, "vendor": s.vendor, "state": s.state,
                                "error": s.error, "changes": s.changes, "before": s.before}
                               for s in steps],
-                    "verifications": checks})
+                    "verifications": checks, "notices": notices})
         return 0
     o = out()
     o.print(f"[bold]{m.kind} {m.id}[/] {m.shown_state}: {m.reason}")
@@ -171,4 +174,9 @@ def _one(journal: object, move_id: int, format: Format) -> int:
                 f"{fmt_seconds(v['seconds'])}")
     if m.summary:
         o.print(f"  {m.summary}")
+    from rich.markup import escape
+
+    for n in notices:
+        mark = "[green]delivered[/]" if n["ok"] else f"[red]NOT delivered[/]: {escape(n['error'])}"
+        o.print(f"  notice {n['notice']} to {n['channel']} ({n['target']}): {mark}")
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -478,6 +479,60 @@ class Delegation(Strict):
     timeout: Duration = 5.0
 
 
+# -- notices (see failover/notify) ---------------------------------------------------
+
+class SecretUrl(Strict):
+    """A URL that holds a secret (an apprise URL, a heartbeat or webhook URL): read from an
+    environment variable or a file, never written in the config, never shown whole."""
+
+    url_env: str | None = None
+    url_file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if bool(self.url_env) == bool(self.url_file):
+            raise ValueError("give exactly one of url_env or url_file (the URL holds a "
+                             "secret, so it is not written in the config)")
+        return self
+
+
+NoticeKind = Literal["move", "rollback", "terminated", "blocked", "coordination", "drill",
+                     "test"]
+
+
+class NotifyChannel(SecretUrl):
+    """One apprise URL (mailto://, json://, slack://, ntfy://, ...)."""
+
+    name: str = Field(min_length=1)
+    # The vendor that runs this channel: a channel at a terminated vendor is silent.
+    vendor: str | None = None
+    # Which notices go here; default every kind.
+    events: list[NoticeKind] = Field(default_factory=list)
+
+
+class Heartbeat(SecretUrl):
+    """A dead-man switch (healthchecks.io-style): pinged with GET after every watch cycle."""
+
+    name: str = Field(min_length=1)
+    vendor: str | None = None
+
+
+class NotifySettings(Strict):
+    channels: list[NotifyChannel] = Field(min_length=1)
+    heartbeat: list[Heartbeat] = Field(default_factory=list)
+    # All channels are tried at once; none may hold a notice longer than this.
+    deadline: Duration = 5.0
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        names = [c.name for c in self.channels] + [h.name for h in self.heartbeat]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"channel and heartbeat names must differ; '{twice[0]}' is used "
+                             "twice")
+        return self
+
+
 class Config(Strict):
     service: str
     zone: str
@@ -500,6 +555,7 @@ class Config(Strict):
     inventory: InventorySettings = Field(default_factory=InventorySettings)
     # Check that the parent zone delegates to name servers of at least two vendors.
     delegation: Delegation | None = None
+    notify: NotifySettings | None = None
 
     # Where the file was read from; relative paths inside it are taken from its folder.
     source: str = Field(default="<memory>", exclude=True)
@@ -694,6 +750,7 @@ def _check_references(config: Config, located: Located) -> None:
         if backup.vendor not in config.vendors:
             fail(("backups", name, "vendor"),
                  f"unknown vendor '{backup.vendor}'; declared vendors: {', '.join(vendors)}")
+    _check_notify_references(config, fail)
     seen: set[tuple[str, str]] = set()
     for i, record in enumerate(config.records):
         key = (record.name.lower().rstrip("."), record.type)
@@ -713,6 +770,35 @@ def _check_references(config: Config, located: Located) -> None:
         if record.type == "CNAME" and sum(1 for r in config.records
                                            if r.name.lower() == record.name.lower()) > 1:
             fail(("records", i), f"'{record.name}' cannot have a CNAME beside other types")
+
+
+def _check_notify_references(config: Config,
+                             fail: Callable[[tuple[str | int, ...], str], None]) -> None:
+    vendors = ", ".join(sorted(config.vendors))
+    if config.notify is None:
+        return
+    places = [("channels", i, c.vendor) for i, c in enumerate(config.notify.channels)]
+    places += [("heartbeat", i, h.vendor) for i, h in enumerate(config.notify.heartbeat)]
+    for section, i, vendor in places:
+        if vendor is not None and vendor not in config.vendors:
+            fail(("notify", section, i, "vendor"),
+                 f"unknown vendor '{vendor}'; declared vendors: {vendors}")
+
+
+def notice_warnings(config: Config) -> list[str]:
+    """Notices that one vendor could silence."""
+    if config.notify is None:
+        return ["no notify: channels: nobody is told when failover moves or a vendor "
+                "terminates us; add channels at two vendors"]
+    warnings = []
+    where = {c.vendor for c in config.notify.channels}
+    if len(config.notify.channels) < 2:
+        warnings.append("only one notify channel: if it fails nobody is told; add a second "
+                        "at another vendor")
+    elif None not in where and len(where) == 1:
+        warnings.append(f"every notify channel is at vendor '{next(iter(where))}': its "
+                        "termination silences them all; add one at another vendor")
+    return warnings
 
 
 def fragility_warnings(config: Config) -> list[str]:
@@ -744,4 +830,6 @@ def fragility_warnings(config: Config) -> list[str]:
     if not config.checks:
         warnings.append("no checks: every hosting will be UNKNOWN; "
                         "add at least an http or tcp check")
+    if config.notify is not None:
+        warnings += notice_warnings(config)
     return warnings

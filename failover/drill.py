@@ -340,6 +340,9 @@ class Drill:
                 r.outcome = "passed"
         r.sentence = self._sentence()
         self._event(r.sentence, "end", r.summary_json())
+        from failover.notify.cycle import after_drill
+
+        after_drill(self.engine, r)      # a notice if it failed; the page: in the background
         return r
 
     def _run(self) -> None:

@@ -103,6 +103,7 @@ class Engine:
         self._providers: dict[str, Provider] = {}
         self._journal: Journal | None = None
         self._endpoints: dict[str, dict[str, list[str]]] | None = None
+        self._outbox: Any = None
 
     # -- plumbing --------------------------------------------------------------
 
@@ -113,6 +114,8 @@ class Engine:
         return self._journal
 
     def close(self) -> None:
+        if self._outbox is not None:
+            self._outbox.drain()     # notices under way, bounded
         for p in self._providers.values():
             p.close()
         if self._journal is not None:
@@ -147,6 +150,15 @@ class Engine:
         return self._endpoints
 
     @property
+    def outbox(self) -> Any:
+        """Notices, sent in the background (failover/notify/outbox.py)."""
+        if self._outbox is None:
+            from failover.notify.outbox import Outbox
+
+            self._outbox = Outbox(self)
+        return self._outbox
+
+    @property
     def managed(self) -> list[tuple[str, str]]:
         return [(absolute_name(r.name, self.config.zone), r.type) for r in self.config.records]
 
@@ -177,12 +189,25 @@ class Engine:
         self.journal.save_verdicts(at, states, [(v.hosting, v.verdict, v.reason,
                                                  [e.to_json() for e in v.evidence])
                                                 for v in verdicts])
+        known = set(self.journal.terminated_vendors())
         for v in verdicts:
             if v.verdict == TERMINATED:
                 self.journal.mark_terminated(v.vendor, at, v.reason)
+        self._notify_terminated(verdicts, known)
         return CheckReport(at, verdicts, results, exit_code(verdicts, cfg.policy.min_healthy),
                            self.clock.monotonic() - t0, controls,
                            self.journal.terminated_vendors())
+
+    def _notify_terminated(self, verdicts: list[Verdict], known: set[str]) -> None:
+        """One notice per vendor newly marked TERMINATED."""
+        if self.config.notify is None:
+            return
+        from failover.notify.notices import terminated_notice
+
+        for vendor in sorted({v.vendor for v in verdicts if v.verdict == TERMINATED} - known):
+            mine = [v for v in verdicts if v.vendor == vendor and v.verdict == TERMINATED]
+            self.outbox.notify(terminated_notice(self.config.service, vendor,
+                                                 [v.hosting for v in mine], mine[0].reason))
 
     def check_all(self) -> FullCheck:
         """``check`` plus every other thing a move depends on, as findings: each vendor's
@@ -325,11 +350,17 @@ class Engine:
     def move(self, plan: Plan, *, reason: str, args: dict[str, Any], kind: str = "move",
              rollback_of: int | None = None, on_event: EventSink | None = None) -> MoveResult:
         """Apply a reviewed plan. The caller holds :meth:`lock` across plan and move."""
-        return execute(plan, {n: self.provider(n) for n in self.config.dns}, self.journal,
-                       self.clock, kind=kind, reason=reason, args=args,
-                       verify_timeout=self.config.verify.timeout,
-                       verify_interval=self.config.verify.interval, rollback_of=rollback_of,
-                       on_event=on_event)
+        result = execute(plan, {n: self.provider(n) for n in self.config.dns}, self.journal,
+                         self.clock, kind=kind, reason=reason, args=args,
+                         verify_timeout=self.config.verify.timeout,
+                         verify_interval=self.config.verify.interval, rollback_of=rollback_of,
+                         on_event=on_event)
+        # Journaled above; the notice goes out in the background.
+        if self.config.notify is not None:
+            from failover.notify.notices import move_notice
+
+            self.outbox.notify(move_notice(self.config.service, plan, result))
+        return result
 
     # -- rollback ----------------------------------------------------------------------
 

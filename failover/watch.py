@@ -63,6 +63,9 @@ class Reconciler:
                                  exc.exit_code, "error")
         engine.journal.event(at, "cycle", result.sentence, result.to_json())
         log.info(result.sentence)
+        from failover.notify.cycle import after_cycle
+
+        after_cycle(engine, result)      # heartbeat, notice, status page: in the background
         return result
 
     def _cycle(self, at: float) -> CycleResult:

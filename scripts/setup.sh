@@ -14,6 +14,7 @@ DEB_NEEDS=(
   "knotd:knot"
   "pdns_server:pdns-server"
   "etcd:etcd-server"
+  "chromium:chromium"
 )
 
 missing=()

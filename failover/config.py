@@ -379,6 +379,30 @@ class PowerDnsProvider(Strict):
     _absolute = field_validator("ns_names")(classmethod(lambda cls, v: _ns_names(v)))
 
 
+class CloudflareProvider(Strict):
+    """A Cloudflare zone, through the v4 API (one dns_records/batch per batch)."""
+
+    kind: Literal["cloudflare"]
+    vendor: str
+    zone_id: str
+    token_env: str | None = None
+    token_file: str | None = None
+    url: str = "https://api.cloudflare.com/client/v4"
+    # Records per batch request: 200 on the Free plan, 3,500 on paid plans.
+    batch_limit: int = Field(default=200, ge=1, le=3500)
+    # Whether new records (a name failover creates) are proxied; records that exist keep theirs.
+    proxied: bool = False
+    ns_names: list[str] = Field(default_factory=list)
+    timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _secret(self) -> CloudflareProvider:
+        _one_secret(self.token_env, self.token_file, "token", "Cloudflare API token")
+        return self
+
+    _absolute = field_validator("ns_names")(classmethod(lambda cls, v: _ns_names(v)))
+
+
 class CloudDnsProvider(Strict):
     """A Google Cloud DNS managed zone, through its REST API (one change per batch)."""
 
@@ -406,7 +430,7 @@ class CloudDnsProvider(Strict):
 
 
 DnsProvider = Annotated[Rfc2136Provider | Route53Provider | PowerDnsProvider
-                        | CloudDnsProvider, Field(discriminator="kind")]
+                        | CloudflareProvider | CloudDnsProvider, Field(discriminator="kind")]
 
 
 # -- checks ------------------------------------------------------------------

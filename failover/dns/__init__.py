@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from failover.config import (
     CloudDnsProvider,
+    CloudflareProvider,
     Config,
     PowerDnsProvider,
     Rfc2136Provider,
@@ -31,6 +32,10 @@ def make_provider(name: str, config: Config) -> Provider:
         from failover.dns.powerdns import PowerDns
 
         return PowerDns(name, settings, config)
+    if isinstance(settings, CloudflareProvider):
+        from failover.dns.cloudflare import Cloudflare
+
+        return Cloudflare(name, settings, config)
     if isinstance(settings, CloudDnsProvider):
         from failover.dns.clouddns import CloudDns
 

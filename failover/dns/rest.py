@@ -7,7 +7,8 @@ rather than a vendor SDK: one client, our own bounded retries, our own errors.
 :func:`load_api_secret` reads an API key or token from an environment variable
 or a file named in the config; :class:`Secret` remembers where it came from and
 never shows the value. :meth:`RestApi.call` retries 429 and 5xx answers with
-jittered exponential backoff (honouring ``Retry-After`` up to the backoff's cap),
+jittered exponential backoff (honouring ``Retry-After``; one longer than the
+backoff's cap fails at once, saying how long the vendor asks to wait),
 maps a refused credential to :class:`ProviderAuthError` naming the secret's
 source, and a dead endpoint to :class:`ProviderUnreachable`.
 """
@@ -127,24 +128,25 @@ class RestApi:
                                                        f"{self._said(resp)}); check it")
             if resp.status_code not in RETRY_STATUSES:
                 return resp
+            told = _retry_after(resp)
+            if told is not None and told > self.backoff.cap:
+                # Cloudflare blocks for up to five minutes: say so now rather than
+                # spend the tries on a wait that cannot end in time.
+                raise ProviderError(self.provider, f"{what}: {self.vendor} rate-limited us "
+                                                   f"({resp.status_code}) and asks to wait "
+                                                   f"{told:g}s (Retry-After), longer than "
+                                                   f"failover waits ({self.backoff.cap:g}s); "
+                                                   f"run the move again after that")
             if attempt + 1 < self.backoff.tries:
                 self.retries += 1
-                self.clock.sleep(self._wait(resp, attempt))
+                self.clock.sleep(told if told is not None
+                                 else self.backoff.delay(attempt, self.rng))
                 continue
             kind = ProviderError if resp.status_code == 429 else ProviderUnreachable
             raise kind(self.provider, f"{what}: {self.vendor} still answered "
                                       f"{resp.status_code} after {attempt + 1} tries "
                                       f"({self._said(resp)})")
         raise AssertionError("unreachable: the last try raises")
-
-    def _wait(self, resp: httpx.Response, attempt: int) -> float:
-        """Retry-After when the server gives one (within the cap), else our backoff."""
-        told = resp.headers.get("Retry-After", "")
-        try:
-            seconds = float(told)
-        except ValueError:
-            return self.backoff.delay(attempt, self.rng)
-        return max(0.0, min(seconds, self.backoff.cap))
 
     def _said(self, resp: httpx.Response) -> str:
         try:
@@ -160,6 +162,14 @@ class RestApi:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header given in seconds (dates are not used by these APIs)."""
+    try:
+        return max(0.0, float(resp.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
 
 
 def json_of(provider: str, what: str, resp: httpx.Response) -> Any:

@@ -75,3 +75,22 @@ def test_the_runbook_shows_a_curl_per_record_for_clouddns(tmp_path: Path) -> Non
     assert ("/dns/v1/projects/p1/managedZones/example-test/rrsets?name=www.example.test.&type=A"
             in text)
     assert "Bearer $GCP_TOKEN" in text
+
+
+CF = "  cf: {vendor: metal, kind: cloudflare, zone_id: abc123, token_file: cf.token}\n"
+
+
+def test_cloudflare_batch_limit_defaults_to_the_free_plan_and_stops_at_paid() -> None:
+    p = parse_config(BASE + CF).dns["cf"]
+    assert p.kind == "cloudflare" and p.batch_limit == 200  # type: ignore[union-attr]
+    assert parse_config(BASE + CF.replace("}", ", batch_limit: 3500}")).dns["cf"]
+    with pytest.raises(ConfigError, match="batch_limit"):
+        parse_config(BASE + CF.replace("}", ", batch_limit: 3501}"))
+
+
+def test_the_runbook_reads_cloudflare_with_the_token_from_its_file(tmp_path: Path) -> None:
+    cfg = parse_config(BASE + CF, str(tmp_path / "failover.yaml"))
+    text = render(cfg, tmp_path / "failover.yaml", now=0.0)
+    assert "Cloudflare zone abc123" in text
+    assert f"Bearer $(cat {tmp_path / 'cf.token'})" in text
+    assert "/zones/abc123/dns_records?name=www.example.test&type=A" in text

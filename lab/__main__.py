@@ -1,10 +1,14 @@
-"""``python -m lab up|kill|revive|suspend|unsuspend|down|status --dir DIR [VENDOR]``: the lab
-from a shell.
+"""``python -m lab up|kill|revive|partition|heal|suspend|unsuspend|down|status --dir DIR
+[VENDOR]``: the lab from a shell.
 
 ``kill aws`` stops vendor aws's origins (an outage); ``suspend aws [--code CODE]`` makes its
 control plane refuse our account with that AWS error (default AccountSuspended): both
-together are a termination. Prints one line per server (name, address:port, pid); exit 0,
-or one line on stderr and exit 3 on any error, bad usage included.
+together are a termination. ``up --cluster`` adds five vendors' etcd members and watchers
+(lab.vendors); in such a lab ``kill VENDOR`` takes everything at the vendor (origins, DNS
+servers, etcd member, watcher), ``partition VENDOR`` freezes it all, ``heal`` resumes it.
+
+Prints one line per server (name, address:port, pid); exit 0, or one line on stderr and
+exit 3 on any error, bad usage included.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import core
+from lab import core, vendors
 from lab.awsproxy import DEFAULT_CODE
 from lab.procs import LabError
 
 # command -> the vendors it takes
 VENDOR_COMMANDS = {"kill": "aws, gcp or metal", "revive": "aws, gcp or metal",
+                   "partition": "a vendor of a clustered lab",
+                   "heal": "a vendor of a clustered lab",
                    "suspend": "aws", "unsuspend": "aws"}
 
 
@@ -41,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--code", default=DEFAULT_CODE, help="for suspend: the AWS error code "
                    f"STS and EC2 answer with (default {DEFAULT_CODE}; e.g. AuthFailure, "
                    "InvalidClientTokenId, OptInRequired)")
+    p.add_argument("--cluster", action="store_true", help="for up: also run five vendors "
+                   "(aws, gcp, metal, hetzner, quorum), each with an etcd member and a "
+                   "watcher; kill then takes a whole vendor")
+    p.add_argument("--no-watchers", action="store_true", help="for up --cluster: start the "
+                   "etcd members but no watchers")
     p.add_argument("--dir", type=Path, default=Path(os.environ.get("LAB_DIR", "lab-run")),
                    help="the lab's folder (default: $LAB_DIR or ./lab-run)")
     return p
@@ -48,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _line(row: dict[str, Any], extra: str = "") -> str:
     state = "" if "alive" not in row else ("alive" if row["alive"] else "dead")
-    return f"{row['name']:<10} {row['address']:<22} pid {row['pid']!s:<8} {state}{extra}".rstrip()
+    return f"{row['name']:<13} {row['address']:<22} pid {row['pid']!s:<8} {state}{extra}".rstrip()
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -66,15 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             started = time.monotonic()
             lab = core.up(args.dir)
+            if args.cluster:
+                _up_cluster(args.dir, watchers=not args.no_watchers)
             for row in core.status(args.dir):
                 print(_line({k: v for k, v in row.items() if k != "alive"}))
             print(f"config     {lab['config']}  (up in {time.monotonic() - started:.1f}s)")
-        elif args.command == "kill":
-            core.kill(args.dir, args.vendor)
-            _print_vendor(args.dir, args.vendor)
-        elif args.command == "revive":
-            core.revive(args.dir, args.vendor)
-            _print_vendor(args.dir, args.vendor)
+        elif args.command in ("kill", "revive", "partition", "heal"):
+            _vendor_command(args.dir, args.command, args.vendor)
         elif args.command == "suspend":
             core.suspend(args.dir, args.vendor, args.code)
             print(f"{args.vendor:<10} suspended: STS and EC2 answer {args.code} through "
@@ -103,6 +112,33 @@ def main(argv: list[str] | None = None) -> int:
               "(LAB_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 3
     return 0
+
+
+def _up_cluster(dir: Path, watchers: bool) -> None:
+    """Add the vendors' etcd members and watchers; on failure take the whole lab down."""
+    try:
+        vendors.start(dir.resolve(), watchers=watchers)
+    except BaseException:
+        core.down(dir)
+        raise
+
+
+def _vendor_command(dir: Path, command: str, vendor: str) -> None:
+    """kill/revive a vendor's origins, or in a clustered lab everything at the vendor."""
+    if "cluster" not in core.load(dir):
+        if command in ("partition", "heal"):
+            raise LabError(f"{command} needs a clustered lab: `python -m lab up --cluster`")
+        (core.kill if command == "kill" else core.revive)(dir, vendor)
+        _print_vendor(dir, vendor)
+        return
+    act = {"kill": vendors.kill, "revive": vendors.revive, "partition": vendors.partition,
+           "heal": vendors.heal}[command]
+    rows = act(dir.resolve(), vendor)
+    done = {"kill": "killed", "revive": "started", "partition": "frozen", "heal": "resumed"}
+    for row in rows:
+        print(_line({k: v for k, v in row.items() if k != "marker"}, f" {done[command]}"))
+    if not rows:
+        print(f"{vendor:<10} nothing to do")
 
 
 def _print_vendor(dir: Path, vendor: str) -> None:

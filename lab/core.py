@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind, knot
+from lab import aws, bind, knot, vendors
 from lab.awsproxy import CODE, DEFAULT_CODE
 from lab.files import CONFIG, load, locked, save, write_config, write_private
 from lab.procs import (
@@ -305,7 +305,13 @@ def _processes(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
         rows.append({"name": "knot", "address": f"{data['knot']['host']}:{data['knot']['port']}",
                      "pid": data["knot"].get("pid"),
                      "marker": str(root / "knot" / "knot.conf")})
+    rows.extend(vendors.processes(data))  # a clustered lab's etcd members and watchers
     return rows
+
+
+def process_rows(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
+    """Every process of a lab (name, address, pid, marker), for lab.vendors."""
+    return _processes(data, root)
 
 
 def _vendor_hostings(data: dict[str, Any], vendor: str) -> list[str]:
@@ -412,6 +418,7 @@ def down(dir: Path | str) -> None:
         return
     with locked(root):
         data = load(root)
+        vendors.down(data)
         stop_many([(row["pid"], row["marker"]) for row in _processes(data, root)])
         knot.cleanup(root)
         for h in data["origins"]["hostings"].values():

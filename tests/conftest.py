@@ -38,6 +38,28 @@ def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
+def cluster_lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A fresh clustered lab (``python -m lab up --cluster --no-watchers``): the default lab
+    plus five vendors' etcd members and their configs; lab.json dict plus ``dir``.
+
+    Watchers are left to the test (``lab.vendors.start_watchers``) so it controls timing.
+    """
+    from lab import vendors
+
+    root = tmp_path / "lab"
+    try:
+        lab_core.up(root)
+        data = vendors.start(root, watchers=False)
+    except lab_core.LabError as exc:
+        lab_core.down(root)
+        pytest.fail(f"the clustered lab did not start: {exc}", pytrace=False)
+    try:
+        yield {**data, "dir": root.resolve()}
+    finally:
+        lab_core.down(root)
+
+
+@pytest.fixture
 def etcd_cluster(tmp_path: Path) -> Iterator[lab_etcd.Cluster]:
     """A fresh three-member etcd cluster (members aws, gcp, metal) in ``tmp_path/etcd``.
 

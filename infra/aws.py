@@ -2,8 +2,14 @@
 
 The security group opens the service port to everyone and SSH only to the
 placement's admin CIDRs (no SSH rule at all when there are none). The
-Elastic IP outlives instance replacement, so the address failover knows
-stays valid when the service description changes.
+Elastic IP outlives instance replacement and is protected, so the address
+failover knows stays valid when the service description changes.
+
+What replaces the instance, on purpose: a changed startup script (service
+description) and a changed pinned ``ami``. What does not: a newer Debian
+AMI when none is pinned, and a key added later (``ignore_changes``); the
+subnet's availability zone is chosen once among those that offer the
+instance type, and kept.
 """
 
 from __future__ import annotations
@@ -32,6 +38,19 @@ class AwsPlacement(Placement):
     availability_zone: str | None = None
 
 
+def pick_zone(offered: list[str], wanted: str | None, instance: str, region: str) -> str:
+    """The availability zone to use: ``wanted`` if it offers the type, else the first offered."""
+    if not offered:
+        raise ValueError(f"no availability zone of {region} offers {instance}; choose "
+                         "another failover:instanceType or region")
+    if wanted is None:
+        return sorted(offered)[0]
+    if wanted not in offered:
+        raise ValueError(f"failover:availabilityZone {wanted} does not offer {instance}; "
+                         f"these do: {', '.join(sorted(offered))}")
+    return wanted
+
+
 class AwsHosting(HostingComponent):
     """The service on one EC2 instance behind an Elastic IP."""
 
@@ -42,7 +61,16 @@ class AwsHosting(HostingComponent):
         region = placement.region
         tags = {"service": service.name, "hosting": placement.hosting, "managed-by": "failover"}
 
-        vpc_id, subnet_id = self._network(name, placement, tags, child)
+        machine = instance_type("aws", service.size, placement.instance_type)
+        # Looked up now, so that a type this region's zones do not offer fails at preview.
+        offered = aws.ec2.get_instance_type_offerings(
+            location_type="availability-zone", region=region,
+            filters=[aws.ec2.GetInstanceTypeOfferingsFilterArgs(
+                name="instance-type", values=[machine])],
+            opts=pulumi.InvokeOptions(parent=self)).locations
+        self.availability_zone = pick_zone(list(offered), placement.availability_zone,
+                                           machine, region)
+        vpc_id, subnet_id, gateway = self._network(name, placement, tags, child)
 
         ingress = [aws.ec2.SecurityGroupIngressArgs(
             description=f"{service.name} service port",
@@ -72,9 +100,17 @@ class AwsHosting(HostingComponent):
                                        tags=tags, opts=child).key_name
 
         ami: pulumi.Input[str]
+        # A key added later would replace the instance: keep the first one (README).
+        ignored = ["keyName"]
         if placement.ami:
             ami = placement.ami
         else:
+            # A newer Debian AMI must not replace a running instance on the next up;
+            # pin failover:ami to move to another one on purpose.
+            ignored.append("ami")
+        if placement.availability_zone is None:
+            # Chosen among today's offerings; a zone AWS adds later must not move us.
+            ignored.append("availabilityZone")
             ami = aws.ec2.get_ami_output(
                 most_recent=True, owners=[DEBIAN_OWNER], region=region,
                 filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[DEBIAN_12_AMD64])],
@@ -82,22 +118,30 @@ class AwsHosting(HostingComponent):
 
         self.instance = aws.ec2.Instance(
             f"{name}-instance", region=region, ami=ami,
-            instance_type=instance_type("aws", service.size, placement.instance_type),
+            instance_type=machine, availability_zone=self.availability_zone,
             subnet_id=subnet_id, vpc_security_group_ids=[self.security_group.id],
             key_name=key_name,
             user_data=startup_script(service), user_data_replace_on_change=True,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required"),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_size=16),
-            tags={**tags, "Name": f"{service.name}-{placement.hosting}"}, opts=child)
+            tags={**tags, "Name": f"{service.name}-{placement.hosting}"},
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ignored))
 
+        # The address DNS points at: protected, and associated only once the internet
+        # gateway is attached (else EC2 answers Gateway.NotAttached).
         self.eip = aws.ec2.Eip(f"{name}-eip", region=region, domain="vpc",
-                               instance=self.instance.id, tags=tags, opts=child)
+                               instance=self.instance.id, tags=tags,
+                               opts=pulumi.ResourceOptions(
+                                   parent=self, protect=True,
+                                   depends_on=[gateway] if gateway is not None else None))
         self.finish(service, placement, [self.eip.public_ip])
 
     def _network(self, name: str, placement: AwsPlacement, tags: dict[str, str],
-                 child: pulumi.ResourceOptions) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
-        """The VPC and public subnet the instance lives in: the default ones or new ones."""
+                 child: pulumi.ResourceOptions
+                 ) -> tuple[pulumi.Input[str], pulumi.Input[str], aws.ec2.InternetGateway | None]:
+        """The VPC, the public subnet in the chosen zone, and the gateway we made (if any)."""
         region = placement.region
+        zone = self.availability_zone
         if placement.use_default_vpc:
             invoke = pulumi.InvokeOutputOptions(parent=self)
             vpc = aws.ec2.get_vpc_output(default=True, region=region, opts=invoke)
@@ -105,20 +149,31 @@ class AwsHosting(HostingComponent):
                 region=region, opts=invoke,
                 filters=vpc.id.apply(lambda vpc_id: [
                     aws.ec2.GetSubnetsFilterArgs(name="vpc-id", values=[vpc_id]),
-                    aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"])]))
-            return vpc.id, subnets.ids.apply(lambda ids: sorted(ids)[0])
+                    aws.ec2.GetSubnetsFilterArgs(name="default-for-az", values=["true"]),
+                    aws.ec2.GetSubnetsFilterArgs(name="availability-zone", values=[zone])]))
+
+            def first(ids: list[str]) -> str:
+                if not ids:
+                    raise ValueError(f"the default VPC of {region} has no default subnet in "
+                                     f"{zone}; create one (aws ec2 create-default-subnet) or "
+                                     "unset failover:useDefaultVpc")
+                return sorted(ids)[0]
+            return vpc.id, subnets.ids.apply(first), None
         vpc_res = aws.ec2.Vpc(f"{name}-vpc", region=region, cidr_block=placement.vpc_cidr,
                               enable_dns_hostnames=True, tags=tags, opts=child)
         gateway = aws.ec2.InternetGateway(f"{name}-igw", region=region, vpc_id=vpc_res.id,
                                           tags=tags, opts=child)
         subnet = aws.ec2.Subnet(f"{name}-subnet", region=region, vpc_id=vpc_res.id,
-                                cidr_block=placement.subnet_cidr,
-                                availability_zone=placement.availability_zone,
-                                map_public_ip_on_launch=True, tags=tags, opts=child)
+                                cidr_block=placement.subnet_cidr, availability_zone=zone,
+                                map_public_ip_on_launch=True, tags=tags,
+                                opts=pulumi.ResourceOptions(
+                                    parent=self,
+                                    ignore_changes=[] if placement.availability_zone
+                                    else ["availabilityZone"]))
         routes = aws.ec2.RouteTable(
             f"{name}-routes", region=region, vpc_id=vpc_res.id,
             routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
             tags=tags, opts=child)
         aws.ec2.RouteTableAssociation(f"{name}-routes-assoc", region=region, subnet_id=subnet.id,
                                       route_table_id=routes.id, opts=child)
-        return vpc_res.id, subnet.id
+        return vpc_res.id, subnet.id, gateway

@@ -4,6 +4,10 @@ Both are private (public access blocked), versioned, encrypted at rest, and
 drop old versions after ``keep_days``. Each exports the same shape: vendor,
 kind, bucket, url (``s3://...``, ``gs://...``). Copy backups to the bucket at
 another vendor than the data: losing a vendor must not take the backups.
+
+Each bucket lives in a stack of its own (``backup-aws``, ``backup-gcp``),
+protected: destroying a hosting stack neither fails on a full bucket nor
+takes the backups with it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,18 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 BACKUP_OUTPUTS = ("vendor", "kind", "bucket", "url")
+# S3 bucket names are at most 63 characters; the provider appends 26 to the prefix.
+S3_PREFIX_MAX = 37
+
+
+def s3_bucket_prefix(service: str) -> str:
+    """``<service>-backup-``, refused when S3 could not name a bucket from it."""
+    prefix = f"{service}-backup-"
+    if len(prefix) > S3_PREFIX_MAX:
+        raise ValueError(f"S3 bucket prefix '{prefix}' is {len(prefix)} characters; S3 allows "
+                         f"{S3_PREFIX_MAX} before its 26-character suffix: shorten the service "
+                         f"name to {S3_PREFIX_MAX - len('-backup-')} characters or less")
+    return prefix
 
 
 class _Backup(pulumi.ComponentResource):
@@ -43,7 +59,8 @@ class S3Backup(_Backup):
         child = pulumi.ResourceOptions(parent=self)
         tags = {"service": service, "managed-by": "failover"}
         self.s3_bucket = aws.s3.Bucket(f"{name}-bucket", region=region,
-                                       bucket_prefix=f"{service}-backup-", tags=tags, opts=child)
+                                       bucket_prefix=s3_bucket_prefix(service), tags=tags,
+                                       opts=pulumi.ResourceOptions(parent=self, protect=True))
         bucket = self.s3_bucket.id
         aws.s3.BucketPublicAccessBlock(
             f"{name}-private", region=region, bucket=bucket, block_public_acls=True,
@@ -89,5 +106,5 @@ class GcsBackup(_Backup):
                 condition=gcp.storage.BucketLifecycleRuleConditionArgs(
                     days_since_noncurrent_time=keep_days, with_state="ARCHIVED"))],
             labels={"service": service, "managed-by": "failover"},
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self, protect=True))
         self._finish(vendor, "gcs", "gs", self.gcs_bucket.name)

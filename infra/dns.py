@@ -1,10 +1,16 @@
 """DNS zones at two DNS vendors (Route 53, Cloud DNS), exporting their name servers.
 
-The records failover manages are created once, with initial answers, and
-then ignored by Pulumi (``ignore_changes`` on their values and TTL): after a
-move the zone no longer matches the program, and the next ``pulumi up``
-must not move traffic back. Other records (MX, TXT, ...) are ordinary
-Pulumi resources. Give the registrar the name servers of both zones.
+Pulumi owns the zone and the records failover does not manage (MX, TXT,
+...). It never owns the records failover manages: those are seeded by
+``failover move`` right after the deploy, at every DNS provider from the
+same inventory, so the zones agree from the first answer, a DNS stack reads
+no other stack on ``up``, and active-active weighted sets never conflict
+with a Pulumi record after ``refresh``.
+
+Zones are protected and retained on delete: a new zone gets new name
+servers, which breaks the delegation. Route 53 zones take their name
+servers from a reusable delegation set (also protected and retained), so a
+zone recreated from the same set keeps the name servers the registrar has.
 """
 
 from __future__ import annotations
@@ -17,9 +23,6 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field
 
-# The properties failover rewrites, per resource type; Pulumi leaves them alone after creation.
-ROUTE53_IGNORED = ["records", "ttl"]
-CLOUDDNS_IGNORED = ["rrdatas", "ttl"]
 DNS_OUTPUTS = ("vendor", "kind", "zone", "zone_id", "name_servers")
 
 
@@ -42,6 +45,11 @@ def absolute(name: str, zone: str) -> str:
     return name if name.endswith(".") else f"{name}.{zone}"
 
 
+def kept() -> pulumi.ResourceOptions:
+    """Options for what the delegation depends on: never deleted by Pulumi, even by destroy."""
+    return pulumi.ResourceOptions(protect=True, retain_on_delete=True)
+
+
 class _Zone(pulumi.ComponentResource):
     vendor: pulumi.Output[str]
     kind: pulumi.Output[str]
@@ -62,37 +70,47 @@ class _Zone(pulumi.ComponentResource):
         return {key: getattr(self, key) for key in DNS_OUTPUTS}
 
 
-def _check(managed: Sequence[tuple[RecordSpec, pulumi.Input[Sequence[str]]]]) -> None:
-    for spec, _ in managed:
-        if spec.type not in ("A", "AAAA", "CNAME"):
-            raise ValueError(f"managed record {spec.name} {spec.type}: failover manages "
-                             "A, AAAA and CNAME only")
+def check_static(static: Sequence[RecordSpec], managed: Sequence[RecordSpec] = ()) -> None:
+    """A static record must not be one failover manages (the next up would undo a move)."""
+    owned = {(absolute(r.name, "z."), r.type) for r in managed}
+    for spec in static:
+        if (absolute(spec.name, "z."), spec.type) in owned:
+            raise ValueError(f"static record {spec.name} {spec.type} is also managed by "
+                             "failover; list it in one place only")
+        if not spec.values:
+            raise ValueError(f"static record {spec.name} {spec.type} has no values")
 
 
 class Route53Zone(_Zone):
-    """A public hosted zone on Route 53 with failover's records created once and then ignored.
+    """A public hosted zone on Route 53 with name servers from a reusable delegation set.
 
-    ``managed`` pairs each managed record with its initial answers (which may
-    come from another stack's outputs); ``static`` records are kept as written.
+    ``delegation_set_id`` reuses a set that already exists (for example one
+    retained from an earlier stack); otherwise one is created here.
     """
 
-    def __init__(self, name: str, zone: str,
-                 managed: Sequence[tuple[RecordSpec, pulumi.Input[Sequence[str]]]],
-                 static: Sequence[RecordSpec] = (), vendor: str = "aws",
+    def __init__(self, name: str, zone: str, static: Sequence[RecordSpec] = (),
+                 vendor: str = "aws", delegation_set_id: str | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("failover:dns:Route53Zone", name, None, opts)
-        _check(managed)
+        check_static(static)
         zone = zone.rstrip(".") + "."
-        self.hosted_zone = aws.route53.Zone(f"{name}-zone", name=zone.rstrip("."),
-                                            comment="failover: managed records move here",
-                                            opts=pulumi.ResourceOptions(parent=self))
+        set_id: pulumi.Input[str]
+        if delegation_set_id:
+            set_id = delegation_set_id
+        else:
+            self.delegation_set = aws.route53.DelegationSet(
+                f"{name}-delegation", reference_name=f"failover {zone}",
+                opts=pulumi.ResourceOptions.merge(kept(), pulumi.ResourceOptions(parent=self)))
+            set_id = self.delegation_set.id
+        self.delegation_set_id = pulumi.Output.from_input(set_id)
+        self.hosted_zone = aws.route53.Zone(
+            f"{name}-zone", name=zone.rstrip("."), delegation_set_id=set_id,
+            comment="failover: managed records move here",
+            # Route 53 cannot give an existing zone a delegation set: a zone created before
+            # the set keeps its name servers rather than being replaced.
+            opts=pulumi.ResourceOptions.merge(kept(), pulumi.ResourceOptions(
+                parent=self, ignore_changes=["delegationSetId"])))
         self.records: dict[str, aws.route53.Record] = {}
-        for spec, initial in managed:
-            key = f"{spec.name} {spec.type}"
-            self.records[key] = aws.route53.Record(
-                f"{name}-{_slug(spec)}", zone_id=self.hosted_zone.zone_id,
-                name=absolute(spec.name, zone), type=spec.type, ttl=spec.ttl, records=initial,
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=ROUTE53_IGNORED))
         for spec in static:
             self.records[f"{spec.name} {spec.type}"] = aws.route53.Record(
                 f"{name}-{_slug(spec)}", zone_id=self.hosted_zone.zone_id,
@@ -105,24 +123,17 @@ class Route53Zone(_Zone):
 class CloudDnsZone(_Zone):
     """A public managed zone on Google Cloud DNS, same contract as :class:`Route53Zone`."""
 
-    def __init__(self, name: str, zone: str,
-                 managed: Sequence[tuple[RecordSpec, pulumi.Input[Sequence[str]]]],
-                 static: Sequence[RecordSpec] = (), vendor: str = "gcp",
-                 project: str | None = None,
+    def __init__(self, name: str, zone: str, static: Sequence[RecordSpec] = (),
+                 vendor: str = "gcp", project: str | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("failover:dns:CloudDnsZone", name, None, opts)
-        _check(managed)
+        check_static(static)
         zone = zone.rstrip(".") + "."
         self.managed_zone = gcp.dns.ManagedZone(
             f"{name}-zone", project=project, dns_name=zone, visibility="public",
             description="failover: managed records move here",
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions.merge(kept(), pulumi.ResourceOptions(parent=self)))
         self.records: dict[str, gcp.dns.RecordSet] = {}
-        for spec, initial in managed:
-            self.records[f"{spec.name} {spec.type}"] = gcp.dns.RecordSet(
-                f"{name}-{_slug(spec)}", project=project, managed_zone=self.managed_zone.name,
-                name=absolute(spec.name, zone), type=spec.type, ttl=spec.ttl, rrdatas=initial,
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=CLOUDDNS_IGNORED))
         for spec in static:
             self.records[f"{spec.name} {spec.type}"] = gcp.dns.RecordSet(
                 f"{name}-{_slug(spec)}", project=project, managed_zone=self.managed_zone.name,

@@ -4,7 +4,8 @@ A new VPC network, not the project's ``default`` one: the default network
 comes with ``default-allow-ssh`` open to 0.0.0.0/0. The service port is
 open to everyone, SSH only to the placement's admin CIDRs (one rule per IP
 version, as GCP requires). The static address outlives instance
-replacement.
+replacement and is protected. A changed startup script or image replaces
+the instance; SSH keys live in metadata and change in place.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ class GcpHosting(HostingComponent):
 
         self.address = gcp.compute.Address(
             f"{name}-ip", project=project, region=placement.region,
-            address_type="EXTERNAL", network_tier="PREMIUM", labels=labels, opts=child)
+            address_type="EXTERNAL", network_tier="PREMIUM", labels=labels,
+            # The address DNS points at: a destroy or rename must not release it.
+            opts=pulumi.ResourceOptions(parent=self, protect=True))
 
         metadata = {"block-project-ssh-keys": "true"}
         if placement.ssh_public_key:

@@ -3,13 +3,21 @@
 The firewall opens the service port (and ICMP) to everyone and SSH only to
 the placement's admin CIDRs; Hetzner drops whatever a firewall does not
 allow. The primary IPv4 and IPv6 addresses are kept when the server is
-replaced (``auto_delete`` off), so the addresses failover knows stay valid.
+replaced (``auto_delete`` off) and protected twice (Hetzner's own delete
+protection and Pulumi's ``protect``), so the addresses failover knows stay
+valid. The server type is looked up before anything is created: a type
+Hetzner no longer sells fails the preview with one line. An SSH key is
+required: without one Hetzner mails a generated root password.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pulumi
 import pulumi_hcloud as hcloud
+from pydantic import model_validator
 
 from infra.hosting import HostingComponent
 from infra.service import Placement, Service, instance_type, startup_script
@@ -22,6 +30,41 @@ class HetznerPlacement(Placement):
     location: str
     server_type: str | None = None
     image: str = "debian-12"
+
+    @model_validator(mode="after")
+    def _needs_a_key(self) -> HetznerPlacement:
+        if not self.ssh_public_key:
+            raise ValueError("hetzner needs failover:sshPublicKey: without a key Hetzner sets a "
+                             "generated root password and mails it")
+        return self
+
+
+def check_server_type(found: Any, name: str, location: str,
+                      today: datetime | None = None) -> str:
+    """``name`` if Hetzner sells it in ``location`` today; else one clear ValueError.
+
+    ``found`` is what ``hcloud.get_server_type`` answered (None or no id: no such type).
+    """
+    hint = "set failover:serverType to a current type (e.g. cx23, cpx22, cax11)"
+    if found is None or getattr(found, "id", None) is None:
+        raise ValueError(f"hetzner server type '{name}' does not exist; {hint}")
+    now = (today or datetime.now(UTC)).date().isoformat()
+    for entry in getattr(found, "locations", None) or []:
+        if entry.name != location:
+            continue
+        gone = (entry.unavailable_after or "")[:10]
+        if entry.is_deprecated and (not gone or gone <= now):
+            raise ValueError(f"hetzner server type '{name}' is no longer sold in {location}"
+                             f" (deprecated{', unavailable after ' + gone if gone else ''}); "
+                             f"{hint}")
+        if not entry.available:
+            raise ValueError(f"hetzner server type '{name}' is not available in {location} "
+                             f"right now; {hint}, or another location")
+        if entry.is_deprecated:
+            pulumi.log.warn(f"hetzner server type '{name}' is deprecated and can no longer be "
+                            f"created in {location} after {gone}; plan a move")
+        return name
+    raise ValueError(f"hetzner server type '{name}' is not offered in {location}; {hint}")
 
 
 class HetznerHosting(HostingComponent):
@@ -46,27 +89,33 @@ class HetznerHosting(HostingComponent):
                 source_ips=placement.admin_cidrs, description="SSH from admins"))
         self.firewall = hcloud.Firewall(f"{name}-fw", rules=rules, labels=labels, opts=child)
 
+        wanted = instance_type("hetzner", service.size, placement.server_type)
+        server_type = check_server_type(
+            hcloud.get_server_type(name=wanted, opts=pulumi.InvokeOptions(parent=self)),
+            wanted, placement.location)
+
+        # The addresses DNS points at.
+        kept = pulumi.ResourceOptions(parent=self, protect=True)
         self.ipv4 = hcloud.PrimaryIp(f"{name}-ipv4", type="ipv4", assignee_type="server",
                                      location=placement.location, auto_delete=False,
-                                     labels=labels, opts=child)
+                                     delete_protection=True, labels=labels, opts=kept)
         self.ipv6 = hcloud.PrimaryIp(f"{name}-ipv6", type="ipv6", assignee_type="server",
                                      location=placement.location, auto_delete=False,
-                                     labels=labels, opts=child)
+                                     delete_protection=True, labels=labels, opts=kept)
 
-        ssh_keys: list[pulumi.Input[str]] = []
-        if placement.ssh_public_key:
-            ssh_keys.append(hcloud.SshKey(f"{name}-key", public_key=placement.ssh_public_key,
-                                          labels=labels, opts=child).id)
+        ssh_keys = [hcloud.SshKey(f"{name}-key", public_key=str(placement.ssh_public_key),
+                                  labels=labels, opts=child).id]
 
         self.server = hcloud.Server(
-            f"{name}-server",
-            server_type=instance_type("hetzner", service.size, placement.server_type),
+            f"{name}-server", server_type=server_type,
             image=placement.image, location=placement.location, labels=labels,
             ssh_keys=ssh_keys, user_data=startup_script(service),
             firewall_ids=[self.firewall.id.apply(int)],
             public_nets=[hcloud.ServerPublicNetArgs(
                 ipv4_enabled=True, ipv4=self.ipv4.id.apply(int),
                 ipv6_enabled=True, ipv6=self.ipv6.id.apply(int))],
-            # A primary IP is assigned to one server at a time.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+            # A primary IP is assigned to one server at a time. A changed key list would
+            # replace the server (README: which config changes replace what).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+                                        ignore_changes=["sshKeys"]))
         self.finish(service, placement, [self.server.ipv4_address, self.server.ipv6_address])

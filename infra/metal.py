@@ -10,9 +10,12 @@ touches other traffic, so it cannot break what else runs on the host.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 import shlex
+import struct
 
 import pulumi
 from pulumi_command import remote
@@ -23,6 +26,37 @@ from infra.service import Placement, Service, startup_script
 
 _HOST_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*$")
 NFT_TABLE = "failover_ssh"
+# The public key's length inside its blob, per type (RSA varies, so it is not listed).
+_KEY_BYTES = {"ssh-ed25519": 32}
+
+
+def check_host_key(key: str) -> str:
+    """``type base64`` with the blob decoded and checked, so a placeholder fails at preview.
+
+    The regex alone let ``AAAAC3NzaC1lZDI1NTE5AAAAIReplace...`` through, and the
+    deploy failed only at connect time.
+    """
+    key = " ".join(key.split()[:2])
+    usage = ("host_key must be the host's public key as 'ssh-ed25519 AAAA...' "
+             "(ssh-keyscan -t ed25519 HOST | cut -d' ' -f2-, checked out of band)")
+    if not _HOST_KEY.match(key):
+        raise ValueError(usage)
+    kind, encoded = key.split(" ")
+    try:
+        blob = base64.b64decode(encoded, validate=True)
+        (length,) = struct.unpack(">I", blob[:4])
+        inner = blob[4:4 + length].decode("ascii")
+    except (binascii.Error, struct.error, UnicodeDecodeError):
+        raise ValueError(f"host_key is not a real {kind} key (a placeholder?); {usage}") from None
+    if inner != kind:
+        raise ValueError(f"host_key says {kind} but its blob holds '{inner[:20]}' "
+                         f"(a placeholder?); {usage}")
+    if kind in _KEY_BYTES:
+        rest = blob[4 + length:]
+        if len(rest) < 4 or struct.unpack(">I", rest[:4])[0] != _KEY_BYTES[kind] \
+                or len(rest) != 4 + _KEY_BYTES[kind]:
+            raise ValueError(f"host_key is not a real {kind} key (a placeholder?); {usage}")
+    return key
 
 
 class MetalPlacement(Placement):
@@ -37,11 +71,7 @@ class MetalPlacement(Placement):
     @field_validator("host_key")
     @classmethod
     def _host_key(cls, key: str) -> str:
-        key = " ".join(key.split()[:2])
-        if not _HOST_KEY.match(key):
-            raise ValueError("host_key must be the host's public key as 'ssh-ed25519 AAAA...' "
-                             "(ssh-keyscan -t ed25519 HOST | cut -d' ' -f2-, checked out of band)")
-        return key
+        return check_host_key(key)
 
     @field_validator("addresses")
     @classmethod
@@ -94,6 +124,8 @@ def ssh_guard_script(placement: MetalPlacement, service_port: int) -> str:
         "",
     ])
     admins = " ".join(placement.admin_cidrs)
+    refuse = "echo \"failover: refusing the SSH guard: "
+    fix = "or set failover:guardSsh false and firewall the host yourself\" >&2; exit 1"
     unit = ("[Unit]\nDescription=failover: SSH only from admin networks\n"
             "Before=network-pre.target\nWants=network-pre.target\n"
             "[Service]\nType=oneshot\nRemainAfterExit=yes\n"
@@ -101,15 +133,24 @@ def ssh_guard_script(placement: MetalPlacement, service_port: int) -> str:
             f"ExecStop=/usr/sbin/nft delete table inet {NFT_TABLE}\n"
             "[Install]\nWantedBy=multi-user.target\n")
     return "\n".join([
-        "command -v nft >/dev/null || { apt-get update -q; apt-get install -y -q nftables; }",
         "client=${FAILOVER_CLIENT:-}",
-        "if [ -n \"$client\" ] && command -v python3 >/dev/null && ! python3 -c '"
+        # Without the deploying session's address, or without python3 to compare it with
+        # the admin networks, the guard could lock us out: stop loudly instead.
+        "if [ -z \"$client\" ]; then",
+        f"  {refuse}this session's address is unknown (SSH_CONNECTION is empty); {fix}",
+        "fi",
+        "if ! command -v python3 >/dev/null; then",
+        f"  {refuse}python3 is needed to check that this session comes from admin_cidrs;"
+        f" install python3 on the host, {fix}",
+        "fi",
+        "if ! python3 -c '"
         "import ipaddress, sys; c = ipaddress.ip_address(sys.argv[1]);"
         " sys.exit(not any(c in ipaddress.ip_network(n) for n in sys.argv[2:]))'"
         f" \"$client\" {admins}; then",
         "  echo \"failover: refusing the SSH guard: this session comes from $client,"
         f" outside admin_cidrs ({admins})\" >&2; exit 1",
         "fi",
+        "command -v nft >/dev/null || { apt-get update -q; apt-get install -y -q nftables; }",
         f"put /etc/failover/{NFT_TABLE}.nft 0644 <<'FAILOVER_EOF'\n{ruleset}FAILOVER_EOF",
         f"put /etc/systemd/system/{NFT_TABLE}.service 0644 <<'FAILOVER_EOF'\n{unit}FAILOVER_EOF",
         "systemctl daemon-reload",

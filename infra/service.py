@@ -24,7 +24,9 @@ Size = Literal["small", "medium", "large"]
 SIZES: dict[str, dict[str, str]] = {
     "aws": {"small": "t3.small", "medium": "t3.medium", "large": "t3.large"},
     "gcp": {"small": "e2-small", "medium": "e2-medium", "large": "e2-standard-2"},
-    "hetzner": {"small": "cx22", "medium": "cx32", "large": "cx42"},
+    # cx22/cx32/cx42 stopped being sold on 2025-12-31; the hetzner component looks
+    # every type up, so a retired one fails at preview instead of at create.
+    "hetzner": {"small": "cx23", "medium": "cx33", "large": "cx43"},
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")

@@ -2,30 +2,39 @@
 
 ``service.yaml`` describes the service and its zone once; each stack's
 ``failover:target`` picks what this stack builds: a hosting at one vendor
-(``aws``, ``gcp``, ``hetzner``, ``metal``) or the zone at one DNS vendor
-(``route53``, ``clouddns``). A target imports only its own vendor's SDK.
+(``aws``, ``gcp``, ``hetzner``, ``metal``), the zone at one DNS vendor
+(``route53``, ``clouddns``) or a backup bucket (``s3-backup``,
+``gcs-backup``). A target imports only its own vendor's SDK.
 
 Hosting stacks export the shared hosting shape at the top level (vendor,
 hosting, addresses, port, health_url), which is what ``failover inventory``
 reads with ``from_stack``; DNS stacks export the zone and its name servers.
+Nothing here reads another stack: each stack can be updated while every
+other one is gone.
+
+Logical names do not contain the hosting's or the service's name, so that
+renaming either in config changes tags, never resources; the names older
+versions used are kept as aliases.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from infra.dns import RecordSpec
+from infra.dns import RecordSpec, check_static
 from infra.service import Service
 
 SERVICE_FILE = Path(__file__).with_name("service.yaml")
 NAMESPACE = "failover"
+# The component's logical name in every hosting stack, whatever the hosting is called.
+HOSTING_NAME = "hosting"
+BACKUP_NAME = "backup"
 
 
 class ZoneDescription(BaseModel):
@@ -36,6 +45,15 @@ class ZoneDescription(BaseModel):
     zone: str
     managed: list[RecordSpec] = Field(min_length=1)
     static: list[RecordSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _managed_are_addresses(self) -> ZoneDescription:
+        for spec in self.managed:
+            if spec.type not in ("A", "AAAA", "CNAME"):
+                raise ValueError(f"managed record {spec.name} {spec.type}: failover manages "
+                                 "A, AAAA and CNAME only")
+        check_static(self.static, self.managed)
+        return self
 
 
 class Description(BaseModel):
@@ -52,8 +70,22 @@ def load_description(path: Path = SERVICE_FILE) -> Description:
     return Description.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
+def _renamed(old: str) -> pulumi.ResourceOptions:
+    """Options for a component whose logical name used to be ``old``: its children follow."""
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=old)])
+
+
+def _refuse_moved(cfg: pulumi.Config) -> None:
+    """Settings older versions read, which would now do nothing: say where they went."""
+    if cfg.get("backupBucket") is not None:
+        raise ValueError("failover:backupBucket: backups have stacks of their own now "
+                         "(backup-aws, backup-gcp); remove the setting and see README "
+                         "'Backups' to move an existing bucket without deleting it")
+
+
 def _common(cfg: pulumi.Config) -> dict[str, Any]:
     """Placement settings every hosting target reads."""
+    _refuse_moved(cfg)
     common: dict[str, Any] = {
         "hosting": cfg.require("hosting"),
         "admin_cidrs": cfg.get_object("adminCidrs") or [],
@@ -68,22 +100,17 @@ def _common(cfg: pulumi.Config) -> dict[str, Any]:
 
 def build_aws(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
     from infra.aws import AwsHosting, AwsPlacement
-    from infra.backup import S3Backup
 
     region = cfg.get("region") or pulumi.Config("aws").require("region")
     placement = AwsPlacement(**_common(cfg), region=region,
                              instance_type=cfg.get("instanceType"), ami=cfg.get("ami"),
+                             availability_zone=cfg.get("availabilityZone"),
                              use_default_vpc=cfg.get_bool("useDefaultVpc") or False)
-    hosting = AwsHosting(placement.hosting, desc.service, placement)
-    exports: dict[str, Any] = hosting.outputs()
-    if cfg.get_bool("backupBucket") is not False:
-        exports["backup"] = S3Backup(f"{desc.service.name}-backup", desc.service.name,
-                                     region).outputs()
-    return exports
+    return AwsHosting(HOSTING_NAME, desc.service, placement,
+                      opts=_renamed(placement.hosting)).outputs()
 
 
 def build_gcp(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
-    from infra.backup import GcsBackup
     from infra.gcp import GcpHosting, GcpPlacement
 
     gcp_cfg = pulumi.Config("gcp")
@@ -91,13 +118,8 @@ def build_gcp(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
     placement = GcpPlacement(**_common(cfg), region=region,
                              zone=cfg.get("zone") or gcp_cfg.require("zone"),
                              project=cfg.get("project"), machine_type=cfg.get("machineType"))
-    hosting = GcpHosting(placement.hosting, desc.service, placement)
-    exports: dict[str, Any] = hosting.outputs()
-    if cfg.get_bool("backupBucket") is not False:
-        exports["backup"] = GcsBackup(f"{desc.service.name}-backup", desc.service.name,
-                                      cfg.get("backupLocation") or region,
-                                      project=cfg.get("project")).outputs()
-    return exports
+    return GcpHosting(HOSTING_NAME, desc.service, placement,
+                      opts=_renamed(placement.hosting)).outputs()
 
 
 def build_hetzner(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
@@ -105,7 +127,8 @@ def build_hetzner(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
 
     placement = HetznerPlacement(**_common(cfg), location=cfg.require("location"),
                                  server_type=cfg.get("serverType"))
-    return HetznerHosting(placement.hosting, desc.service, placement).outputs()
+    return HetznerHosting(HOSTING_NAME, desc.service, placement,
+                          opts=_renamed(placement.hosting)).outputs()
 
 
 def build_metal(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
@@ -115,64 +138,56 @@ def build_metal(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
                                host_key=cfg.require("hostKey"), user=cfg.get("user") or "root",
                                addresses=cfg.get_object("addresses") or [],
                                guard_ssh=cfg.get_bool("guardSsh") is not False)
-    hosting = MetalHosting(placement.hosting, desc.service, placement,
-                           private_key=cfg.require_secret("privateKey"))
+    hosting = MetalHosting(HOSTING_NAME, desc.service, placement,
+                           private_key=cfg.require_secret("privateKey"),
+                           opts=_renamed(placement.hosting))
     return hosting.outputs()
 
 
-def initial_answers(cfg: pulumi.Config,
-                    records: Sequence[RecordSpec]) -> list[tuple[RecordSpec, pulumi.Input[Any]]]:
-    """The first answers of the managed records: ``initial`` as written, else ``initialFrom``.
+def build_s3_backup(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
+    from infra.backup import S3Backup
 
-    ``initialFrom`` names a hosting stack of this project; its ``addresses``
-    output is split into A and AAAA answers.
-    """
-    written = cfg.get_object("initial")
-    if written is not None:
-        if not isinstance(written, dict):
-            raise ValueError("failover:initial must map record types to answers, "
-                             "e.g. {A: [203.0.113.10]}")
-        missing = sorted({r.type for r in records} - set(written))
-        if missing:
-            raise ValueError(f"failover:initial has no answers for {', '.join(missing)}")
-        return [(r, list(written[r.type])) for r in records]
-    source = cfg.get("initialFrom")
-    if source is None:
-        raise ValueError("set failover:initialFrom (a hosting stack) or failover:initial "
-                         "(answers per record type) for the managed records' first answers")
-    if any(r.type == "CNAME" for r in records):
-        raise ValueError("a managed CNAME needs failover:initial; initialFrom gives addresses")
-    ref = pulumi.StackReference(
-        f"{pulumi.get_organization()}/{pulumi.get_project()}/{source}")
-    addresses = ref.require_output("addresses")
-
-    def of_version(version: int) -> Callable[[Any], list[str]]:
-        def pick(values: Any) -> list[str]:
-            found = [str(v) for v in values if ipaddress.ip_address(v).version == version]
-            if not found:
-                raise ValueError(f"stack {source} exports no IPv{version} address")
-            return found
-        return pick
-
-    return [(r, addresses.apply(of_version(4 if r.type == "A" else 6))) for r in records]
+    region = cfg.get("region") or pulumi.Config("aws").require("region")
+    return S3Backup(BACKUP_NAME, desc.service.name, region,
+                    keep_days=cfg.get_int("keepDays") or 30,
+                    opts=_renamed(f"{desc.service.name}-backup")).outputs()
 
 
-def _zone_parts(cfg: pulumi.Config, desc: Description) -> tuple[str, list[Any], list[RecordSpec]]:
-    return desc.dns.zone, initial_answers(cfg, desc.dns.managed), desc.dns.static
+def build_gcs_backup(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
+    from infra.backup import GcsBackup
+
+    location = cfg.get("location") or pulumi.Config("gcp").require("region")
+    return GcsBackup(BACKUP_NAME, desc.service.name, location,
+                     keep_days=cfg.get_int("keepDays") or 30, project=cfg.get("project"),
+                     opts=_renamed(f"{desc.service.name}-backup")).outputs()
+
+
+def _refuse_seeding(cfg: pulumi.Config) -> None:
+    """Older DNS stacks seeded the managed records themselves; that now belongs to failover."""
+    for key in ("initial", "initialFrom"):
+        if cfg.get(key) is not None:
+            raise ValueError(
+                f"failover:{key}: DNS stacks no longer create the managed records (failover "
+                "seeds every zone from one inventory). Remove the setting; if this stack "
+                "created them before, first keep them in the zone with 'pulumi state delete "
+                "URN' for each managed record (README 'Upgrading DNS stacks')")
 
 
 def build_route53(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
     from infra.dns import Route53Zone
 
-    zone, managed, static = _zone_parts(cfg, desc)
-    return Route53Zone("route53", zone, managed, static).outputs()
+    _refuse_seeding(cfg)
+    zone = Route53Zone("route53", desc.dns.zone, desc.dns.static,
+                       delegation_set_id=cfg.get("delegationSetId"))
+    return {**zone.outputs(), "delegation_set_id": zone.delegation_set_id}
 
 
 def build_clouddns(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
     from infra.dns import CloudDnsZone
 
-    zone, managed, static = _zone_parts(cfg, desc)
-    return CloudDnsZone("clouddns", zone, managed, static, project=cfg.get("project")).outputs()
+    _refuse_seeding(cfg)
+    return CloudDnsZone("clouddns", desc.dns.zone, desc.dns.static,
+                        project=cfg.get("project")).outputs()
 
 
 TARGETS: dict[str, Callable[[pulumi.Config, Description], dict[str, Any]]] = {
@@ -182,6 +197,8 @@ TARGETS: dict[str, Callable[[pulumi.Config, Description], dict[str, Any]]] = {
     "metal": build_metal,
     "route53": build_route53,
     "clouddns": build_clouddns,
+    "s3-backup": build_s3_backup,
+    "gcs-backup": build_gcs_backup,
 }
 
 

@@ -10,6 +10,7 @@ registered outputs, which the mocks API alone does not show.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,23 @@ ROUTE53_ZONE_ID = "Z0123456789EXAMPLE"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
+# Hetzner's answers for getServerType (as of 2026): the cx*2 line is retired.
+_LOCATIONS = ("fsn1", "nbg1", "hel1")
+HETZNER_TYPES: dict[str, dict[str, Any]] = {
+    "cx23": {"id": 104, "name": "cx23", "locations": [
+        {"id": i, "name": n, "available": True, "recommended": True, "isDeprecated": False,
+         "deprecationAnnounced": "", "unavailableAfter": ""}
+        for i, n in enumerate(_LOCATIONS, 1)]},
+    "cx22": {"id": 22, "name": "cx22", "locations": [
+        {"id": i, "name": n, "available": False, "recommended": False, "isDeprecated": True,
+         "deprecationAnnounced": "2025-10-16T00:00:00Z",
+         "unavailableAfter": "2025-12-31T00:00:00Z"}
+        for i, n in enumerate(_LOCATIONS, 1)]},
+}
+# The zones of us-east-1 that offer each instance type (us-east-1e offers no t3).
+AWS_OFFERINGS = {"t3.small": ["us-east-1c", "us-east-1a", "us-east-1b"],
+                 "m7i.large": ["us-east-1d"]}
+
 PROJECT = "failover"
 STACK = "test"
 
@@ -51,6 +69,12 @@ class Registration:
     outputs: dict[str, Any] = field(default_factory=dict)
     # Inputs sent to the engine as secrets (their values above are unwrapped).
     secret_inputs: set[str] = field(default_factory=set)
+    protect: bool = False
+    retain_on_delete: bool = False
+    # URNs of the resources this one waits for (depends_on and inputs' dependencies).
+    dependencies: list[str] = field(default_factory=list)
+    # Former names this resource answers to (``aliases``), as alias names.
+    alias_names: list[str] = field(default_factory=list)
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -96,6 +120,12 @@ class Mocks(pulumi.runtime.Mocks):
             "aws:ec2/getVpc:getVpc": {"id": "vpc-default", "default": True},
             "aws:ec2/getSubnets:getSubnets": {"ids": ["subnet-b", "subnet-a"]},
         }
+        if args.token == "hcloud:index/getServerType:getServerType":
+            return HETZNER_TYPES.get(str(args.args.get("name")), {}), []
+        if args.token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+            wanted = [v for f in args.args.get("filters", []) if f["name"] == "instance-type"
+                      for v in f["values"]]
+            return {"locations": [z for t in wanted for z in AWS_OFFERINGS.get(t, [])]}, []
         return answers.get(args.token, {}), []
 
 
@@ -117,7 +147,11 @@ class Monitor(MockMonitor):
                 inputs={k: _unwrap(v) for k, v in inputs.items()}, secret_inputs=secrets,
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
-                parent=request.parent)
+                parent=request.parent, protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=list(request.dependencies),
+                alias_names=[a.spec.name or a.urn.rsplit("::", 1)[-1]
+                             for a in request.aliases])
         return response
 
     def ReadResource(self, request: Any) -> Any:
@@ -154,6 +188,9 @@ class Harness:
     def __init__(self, config: dict[str, Any] | None = None,
                  secret_keys: list[str] | None = None,
                  stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
+        # Pulumi's runtime uses the thread's event loop; a test elsewhere that ran
+        # asyncio.run() leaves none behind.
+        asyncio.set_event_loop(asyncio.new_event_loop())
         self.mocks = Mocks(stack_outputs or {})
         self.monitor = Monitor(self.mocks)
         self.configure(config or {}, secret_keys or [])

@@ -6,25 +6,17 @@ from typing import Any
 
 import pytest
 
-from infra.dns import (
-    CLOUDDNS_IGNORED,
-    DNS_OUTPUTS,
-    ROUTE53_IGNORED,
-    CloudDnsZone,
-    RecordSpec,
-    Route53Zone,
-)
+from infra.dns import DNS_OUTPUTS, CloudDnsZone, RecordSpec, Route53Zone, check_static
 from tests.infra.harness import CLOUDDNS_NS, ROUTE53_NS, ROUTE53_ZONE_ID, Harness
 
-MANAGED = [(RecordSpec(name="@", type="A"), ["203.0.113.10"]),
-           (RecordSpec(name="www", type="A"), ["203.0.113.10"]),
-           (RecordSpec(name="www", type="AAAA"), ["2001:db8::10"])]
-STATIC = [RecordSpec(name="@", type="MX", ttl=3600, values=["10 mail.example.org."])]
+STATIC = [RecordSpec(name="@", type="MX", ttl=3600, values=["10 mail.example.org."]),
+          RecordSpec(name="@", type="TXT", ttl=3600, values=['"v=spf1 -all"'])]
 
-ZONES: dict[str, tuple[Any, str, str, list[str]]] = {
-    # component, record type, values property, what failover rewrites
-    "route53": (Route53Zone, "aws:route53/record:Record", "records", ROUTE53_IGNORED),
-    "clouddns": (CloudDnsZone, "gcp:dns/recordSet:RecordSet", "rrdatas", CLOUDDNS_IGNORED),
+ZONES: dict[str, tuple[Any, str, str, str]] = {
+    # component, zone type, record type, values property
+    "route53": (Route53Zone, "aws:route53/zone:Zone", "aws:route53/record:Record", "records"),
+    "clouddns": (CloudDnsZone, "gcp:dns/managedZone:ManagedZone",
+                 "gcp:dns/recordSet:RecordSet", "rrdatas"),
 }
 
 
@@ -33,30 +25,45 @@ def dns_vendor(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def _records(h: Harness, record_type: str) -> dict[tuple[str, str], Any]:
-    return {(r.inputs["name"], r.inputs["type"]): r for r in h.of_type(record_type)}
+def test_zone_holds_static_records_and_never_managed_ones(pulumi_mocks: Harness,
+                                                          dns_vendor: str) -> None:
+    component, _, record_type, values = ZONES[dns_vendor]
+    pulumi_mocks.run(lambda: component("zone", "example.org", STATIC).outputs())
+    records = {(r.inputs["name"], r.inputs["type"]): r
+               for r in pulumi_mocks.of_type(record_type)}
+    # failover seeds A/AAAA/CNAME at every zone from one inventory; Pulumi never owns them,
+    # so a refresh after an active-active move has nothing to recreate.
+    assert set(records) == {("example.org.", "MX"), ("example.org.", "TXT")}
+    assert records[("example.org.", "MX")].inputs[values] == ["10 mail.example.org."]
 
 
-def test_managed_records_are_created_once_then_ignored(pulumi_mocks: Harness,
-                                                       dns_vendor: str) -> None:
-    component, record_type, values, _ = ZONES[dns_vendor]
-    pulumi_mocks.run(lambda: component("zone", "example.org", MANAGED, STATIC).outputs())
-    records = _records(pulumi_mocks, record_type)
-    assert set(records) == {("example.org.", "A"), ("www.example.org.", "A"),
-                            ("www.example.org.", "AAAA"), ("example.org.", "MX")}
-    for key in [("example.org.", "A"), ("www.example.org.", "A"), ("www.example.org.", "AAAA")]:
-        record = records[key]
-        assert record.inputs[values], f"{key}: created without initial answers"
-        assert {values, "ttl"} <= set(record.ignore_changes), \
-            f"{dns_vendor} {key}: the next pulumi up would undo a failover"
-    mx = records[("example.org.", "MX")]
-    assert mx.ignore_changes == []
-    assert mx.inputs[values] == ["10 mail.example.org."]
+def test_zone_is_protected_and_retained(pulumi_mocks: Harness, dns_vendor: str) -> None:
+    component, zone_type, _, _ = ZONES[dns_vendor]
+    pulumi_mocks.run(lambda: component("zone", "example.org.", STATIC).outputs())
+    zone = pulumi_mocks.one(zone_type)
+    assert zone.protect and zone.retain_on_delete, \
+        f"{dns_vendor}: a destroy would take the zone and its name servers"
+    assert zone.name == "zone-zone"
+
+
+def test_route53_name_servers_come_from_a_kept_delegation_set(pulumi_mocks: Harness) -> None:
+    pulumi_mocks.run(lambda: Route53Zone("route53", "example.org.").outputs())
+    delegation = pulumi_mocks.one("aws:route53/delegationSet:DelegationSet")
+    assert delegation.protect and delegation.retain_on_delete
+    zone = pulumi_mocks.one("aws:route53/zone:Zone")
+    assert zone.inputs["delegationSetId"] == "route53-delegation-id"
+
+
+def test_route53_reuses_an_existing_delegation_set(pulumi_mocks: Harness) -> None:
+    pulumi_mocks.run(lambda: Route53Zone("route53", "example.org.",
+                                         delegation_set_id="N0KEPT").outputs())
+    assert not pulumi_mocks.of_type("aws:route53/delegationSet:DelegationSet")
+    assert pulumi_mocks.one("aws:route53/zone:Zone").inputs["delegationSetId"] == "N0KEPT"
 
 
 def test_zone_exports_its_name_servers(pulumi_mocks: Harness, dns_vendor: str) -> None:
     component, *_ = ZONES[dns_vendor]
-    outputs = pulumi_mocks.run(lambda: component("zone", "example.org.", MANAGED).outputs())
+    outputs = pulumi_mocks.run(lambda: component("zone", "example.org.").outputs())
     assert set(outputs) == set(DNS_OUTPUTS)
     expected_ns = ROUTE53_NS if dns_vendor == "route53" else CLOUDDNS_NS
     assert outputs["name_servers"] == expected_ns
@@ -66,20 +73,22 @@ def test_zone_exports_its_name_servers(pulumi_mocks: Harness, dns_vendor: str) -
     assert pulumi_mocks.component("zone").outputs["name_servers"] == expected_ns
 
 
-def test_only_address_records_can_be_managed(pulumi_mocks: Harness, dns_vendor: str) -> None:
-    component, *_ = ZONES[dns_vendor]
-    with pytest.raises(ValueError, match="A, AAAA and CNAME"):
-        pulumi_mocks.run(lambda: component("zone", "example.org.",
-                                           [(RecordSpec(name="@", type="MX"), ["10 mx."])]))
+def test_static_records_may_not_shadow_managed_ones() -> None:
+    with pytest.raises(ValueError, match="also managed by failover"):
+        check_static([RecordSpec(name="www", type="A", values=["192.0.2.1"])],
+                     [RecordSpec(name="www", type="A")])
+    with pytest.raises(ValueError, match="no values"):
+        check_static([RecordSpec(name="@", type="TXT")])
 
 
-def test_s3_backup_is_private_versioned_encrypted(pulumi_mocks: Harness) -> None:
+def test_s3_backup_is_private_versioned_encrypted_protected(pulumi_mocks: Harness) -> None:
     from infra.backup import BACKUP_OUTPUTS, S3Backup
 
     outputs = pulumi_mocks.run(lambda: S3Backup("backup", "social", "us-east-1").outputs())
     assert set(outputs) == set(BACKUP_OUTPUTS)
     assert outputs == {"vendor": "aws", "kind": "s3", "bucket": "social-backup-0001",
                        "url": "s3://social-backup-0001"}
+    assert pulumi_mocks.one("aws:s3/bucket:Bucket").protect
     block = pulumi_mocks.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy",
                                           "ignorePublicAcls", "restrictPublicBuckets"))
@@ -92,13 +101,31 @@ def test_s3_backup_is_private_versioned_encrypted(pulumi_mocks: Harness) -> None
             assert part.inputs["bucket"] == "social-backup-0001"
 
 
-def test_gcs_backup_is_private_and_versioned(pulumi_mocks: Harness) -> None:
+@pytest.mark.parametrize("service, ok", [("a" * 29, True), ("a" * 30, False),
+                                         ("a" * 32, False)])
+def test_s3_bucket_prefix_fits_the_37_character_limit(service: str, ok: bool) -> None:
+    from infra.backup import S3_PREFIX_MAX, s3_bucket_prefix
+
+    if ok:
+        assert len(s3_bucket_prefix(service)) <= S3_PREFIX_MAX
+    else:
+        with pytest.raises(ValueError, match="37 before its 26-character suffix"):
+            s3_bucket_prefix(service)
+
+
+def test_gcs_backup_is_private_versioned_protected(pulumi_mocks: Harness) -> None:
     from infra.backup import GcsBackup
 
     outputs = pulumi_mocks.run(lambda: GcsBackup("backup", "social", "EU").outputs())
     assert outputs == {"vendor": "gcp", "kind": "gcs", "bucket": "backup-bucket-5678",
                        "url": "gs://backup-bucket-5678"}
-    bucket = pulumi_mocks.one("gcp:storage/bucket:Bucket").inputs
-    assert bucket["publicAccessPrevention"] == "enforced"
-    assert bucket["uniformBucketLevelAccess"] is True
-    assert bucket["versioning"]["enabled"] is True
+    bucket = pulumi_mocks.one("gcp:storage/bucket:Bucket")
+    assert bucket.protect
+    assert bucket.inputs["publicAccessPrevention"] == "enforced"
+    assert bucket.inputs["uniformBucketLevelAccess"] is True
+    assert bucket.inputs["versioning"]["enabled"] is True
+
+
+def test_route53_zone_created_before_the_set_is_not_replaced(pulumi_mocks: Harness) -> None:
+    pulumi_mocks.run(lambda: Route53Zone("route53", "example.org.").outputs())
+    assert "delegationSetId" in pulumi_mocks.one("aws:route53/zone:Zone").ignore_changes

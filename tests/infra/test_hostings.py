@@ -24,7 +24,8 @@ from tests.infra.harness import AWS_EIP, GCP_ADDRESS, HETZNER_V4, HETZNER_V6, Ha
 
 ADMINS = ["198.51.100.7/32", "2001:db8:ad::/48"]
 SERVICE = Service(name="social", image="ghcr.io/example/social:1.4.2", port=8080)
-HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPinnedHostKeyForTests"
+HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
+ADMIN_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminKeyForTests admin@laptop"
 ALL_PORTS = range(0, 65536)
 SSH = 22
 
@@ -58,7 +59,8 @@ def build_hetzner(**placement: Any) -> HostingComponent:
     from infra.hetzner import HetznerHosting, HetznerPlacement
 
     return HetznerHosting("web", SERVICE, HetznerPlacement(
-        hosting="hetzner-fsn1", location="fsn1", **{"admin_cidrs": ADMINS, **placement}))
+        hosting="hetzner-fsn1", location="fsn1",
+        **{"admin_cidrs": ADMINS, "ssh_public_key": ADMIN_KEY, **placement}))
 
 
 def build_metal(**placement: Any) -> HostingComponent:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from infra.metal import MetalPlacement, ssh_guard_script
 from infra.service import Placement, Service, check_admin_cidrs, health_url, startup_script
 
-HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPinnedHostKeyForTests"
+HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
 
 
 def _bash_syntax_ok(script: str) -> None:

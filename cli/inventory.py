@@ -2,8 +2,9 @@
 
 Shows where each hosting's addresses come from (the file, the deploy
 pipeline's export, the Pulumi CLI) and can write a resolved config for
-machines without Pulumi access. Exit 0 when every hosting resolved, 3 when
-one did not (each failure is one line on stderr).
+machines without Pulumi access. Exit 0 when every hosting resolved, 1 when
+they did but a stack serves on a port no check probes, 3 when one did not
+resolve (each failure or warning is one line on stderr).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cli.common import Format, FormatOpt, err, load, out, print_json
-from failover.errors import EXIT_OK, EXIT_UNKNOWN
+from failover.errors import EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING
 
 if TYPE_CHECKING:
     from failover.inventory import Inventory
@@ -44,6 +45,9 @@ def inventory(
         _render(result)
     for error in result.errors:
         err().print(f"failover: {error}", markup=False)
+    warnings = [] if result.errors else result.warnings
+    for warning in warnings:
+        err().print(f"failover: warning: {warning}", markup=False)
     if result.errors:
         if write is not None:
             err().print(f"failover: {write} not written: not every hosting resolved",
@@ -56,7 +60,7 @@ def inventory(
             note = (" (in another folder than the config: relative paths in it, such as "
                     "journal or secret files, now start from there)")
         err().print(f"wrote {write}{note}", markup=False)
-    return EXIT_OK
+    return EXIT_WARNING if warnings else EXIT_OK
 
 
 def _render(result: Inventory) -> None:

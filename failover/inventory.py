@@ -11,6 +11,13 @@ naming the hosting, the stack and what to do.
 
 ``resolved_config_text`` writes a config whose ``from_stack`` hostings
 carry the resolved addresses, for machines with no Pulumi access.
+
+Reading outputs never needs the stacks' secrets: the CLI runs without
+``PULUMI_CONFIG_PASSPHRASE`` (an incident runner must not hold every stack
+secret), and a CLI that asks for it is told to use the export file. The
+stacks' ``port`` and ``health_url`` outputs are kept beside the addresses,
+so that :func:`port_warnings` can say when no check probes what a stack
+opened.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ SECRET_PLACEHOLDER = "[secret]"
 _HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
                        r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
 _MAX_WORKERS = 8
+# What the CLI must never be handed by the inventory: the key to every stack secret.
+_PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 _WHAT = {"A": "an IPv4 address", "AAAA": "an IPv6 address", "CNAME": "a host name"}
 
 Endpoints = dict[str, list[str]]
@@ -64,6 +73,9 @@ class ResolvedHosting:
     output: str | None = None
     source: StackSource | None = None
     error: str | None = None
+    # The service port and health URL the stack exported beside the addresses, if any.
+    port: int | None = None
+    health_url: str | None = None
 
     @property
     def origin(self) -> str:
@@ -79,7 +91,8 @@ class ResolvedHosting:
         return {"hosting": self.name, "vendor": self.vendor, "origin": self.origin,
                 "stack": self.stack, "output": self.output,
                 "written_at": self.source.written_at if self.source else None,
-                **{t: list(self.endpoints[t]) for t in RECORD_TYPES}, "error": self.error}
+                **{t: list(self.endpoints[t]) for t in RECORD_TYPES},
+                "port": self.port, "health_url": self.health_url, "error": self.error}
 
 
 @dataclass
@@ -92,6 +105,10 @@ class Inventory:
     @property
     def errors(self) -> list[str]:
         return [h.error for h in self.hostings if h.error]
+
+    @property
+    def warnings(self) -> list[str]:
+        return port_warnings(self)
 
     def endpoints(self) -> dict[str, Endpoints]:
         return {h.name: {t: list(h.endpoints[t]) for t in RECORD_TYPES} for h in self.hostings}
@@ -106,7 +123,7 @@ class Inventory:
 
     def to_json(self) -> dict[str, Any]:
         return {"config": self.config.source, "ok": not self.errors,
-                "hostings": [h.to_json() for h in self.hostings]}
+                "hostings": [h.to_json() for h in self.hostings], "warnings": self.warnings}
 
 
 def resolve_endpoints(config: Config) -> dict[str, dict[str, list[str]]]:
@@ -143,6 +160,8 @@ def resolve_inventory(config: Config) -> Inventory:
             try:
                 resolved.endpoints = endpoints_from_output(
                     lookup_output(outputs, eps.output, eps.from_stack), eps.output, eps.from_stack)
+                resolved.port, resolved.health_url = _service_outputs(
+                    outputs, eps.output, eps.from_stack)
             except InventoryError as exc:
                 resolved.error = f"{where}: {exc}"
         hostings.append(resolved)
@@ -235,7 +254,10 @@ def outputs_from_pulumi(stack: str, *, cwd: Path | None = None,
     if cwd is not None and not cwd.is_dir():
         raise InventoryError(f"stack '{stack}': inventory.pulumi_cwd {cwd} is not a folder")
     # No update check (a network call) and no prompts: this may run during an incident, in CI.
-    env = {**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    # No passphrase either: outputs failover reads are plain, and the runner must not hold
+    # the key to every stack secret.
+    env = {k: v for k, v in os.environ.items() if k not in _PASSPHRASE_VARS}
+    env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
     command = [exe, "stack", "output", "--json", "--non-interactive", "--stack", stack]
     started = time.monotonic()
     try:
@@ -247,6 +269,11 @@ def outputs_from_pulumi(stack: str, *, cwd: Path | None = None,
                              "inventory.timeout or use inventory.export_file") from None
     except OSError as exc:
         raise InventoryError(f"stack '{stack}': cannot run {exe}: {exc.strerror or exc}") from None
+    if done.returncode != 0 and "passphrase" in done.stderr.lower():
+        raise InventoryError(f"stack '{stack}': the pulumi CLI asks for the secrets passphrase, "
+                             "which failover never hands it; write the outputs at deploy time "
+                             f"('pulumi stack output --json --stack {stack} > "
+                             f"exports/{_file_name(stack)}.json') and set inventory.export_file")
     if done.returncode != 0:
         raise InventoryError(f"stack '{stack}': pulumi: {_first_error(done.stderr)} "
                              f"(exit {done.returncode} after {time.monotonic() - started:.1f}s"
@@ -274,6 +301,59 @@ def _cwd_hint(cwd: Path | None) -> str:
 
 
 # -- turning an output into endpoints ---------------------------------------------------
+
+def _service_outputs(outputs: Mapping[str, Any], output: str,
+                     stack: str) -> tuple[int | None, str | None]:
+    """``port`` and ``health_url`` beside the addresses output (same level), if exported."""
+    parent: Any = outputs
+    if output not in outputs:
+        for part in output.split(".")[:-1]:
+            parent = parent.get(part) if isinstance(parent, Mapping) else None
+    if not isinstance(parent, Mapping):
+        return None, None
+    port, url = parent.get("port"), parent.get("health_url")
+    where = f"stack '{stack}'"
+    if port is not None:
+        if isinstance(port, str) and port.isdigit():
+            port = int(port)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise InventoryError(f"{where} output 'port' is {port!r}, not a port number")
+    if url is not None and not isinstance(url, str):
+        raise InventoryError(f"{where} output 'health_url' is {url!r}, not a URL")
+    return port, url or None
+
+
+def probed_ports(config: Config) -> set[int]:
+    """Every port some data-plane check connects to (http 80, https 443 unless given)."""
+    ports: set[int] = set()
+    for check in config.checks:
+        port = getattr(check, "port", None)
+        if port is None:
+            port = 443 if check.kind == "https" else 80
+        ports.add(int(port))
+    return ports
+
+
+def port_warnings(inventory: Inventory) -> list[str]:
+    """One line per hosting whose stack opened a port that no check probes.
+
+    The stacks open the service port and nothing else; a check on another
+    port (the example once probed 80 and 443 for a service on 8080) reads
+    every hosting as down.
+    """
+    probed = probed_ports(inventory.config)
+    lines = []
+    for hosting in inventory.hostings:
+        if hosting.port is None or hosting.error or hosting.port in probed:
+            continue
+        have = ", ".join(str(p) for p in sorted(probed)) or "none"
+        lines.append(f"{inventory.config.source}: hosting '{hosting.name}': stack "
+                     f"'{hosting.stack}' serves on port {hosting.port}"
+                     f"{' (' + hosting.health_url + ')' if hosting.health_url else ''}, "
+                     f"but the checks probe {have}; add {{kind: http, port: {hosting.port}}} "
+                     "to checks")
+    return lines
+
 
 def lookup_output(outputs: Mapping[str, Any], output: str, stack: str) -> Any:
     """The value of ``output`` (a key, or a dotted path) among a stack's outputs."""

@@ -8,6 +8,7 @@ applied is what was shown.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -30,6 +31,10 @@ DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan and stop.
 ForceOpt = Annotated[bool, typer.Option(
     "--force", help="Apply even when the plan changes more than policy.max_change_fraction "
     "of the managed records.")]
+GlassOpt = Annotated[bool, typer.Option(
+    "--break-glass", help="With cluster: set and etcd out of reach, move without the cluster "
+    "lock. Watchers are not stopped; the move is journaled here and copied to etcd's shared "
+    "history when it answers again.")]
 SumOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--checksum", metavar="SUM", help="Apply only if the plan's checksum is SUM (from a "
     "reviewed 'failover plan'); refuse if anything changed since.")]
@@ -61,22 +66,29 @@ def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None,
 
 def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, yes: YesOpt = False,
          dry_run: DryOpt = False, force: ForceOpt = False, checksum: SumOpt = None,
-         format: FormatOpt = Format.table) -> int:
+         break_glass: GlassOpt = False, format: FormatOpt = Format.table) -> int:
     """Plan, confirm, write every live DNS provider at once, verify at each authoritative server.
 
     Without --off/--to the policy decides from fresh checks. One failing
     provider does not stop the others; the result names each. Before-images
-    are journaled first: 'failover rollback' restores them.
+    are journaled first: 'failover rollback' restores them. A move pins its
+    decision: watchers leave it alone until 'failover resume'.
     """
     from failover.engine import Engine
 
     engine = Engine(load(ctx))
     try:
-        with engine.lock():
+        if break_glass and engine.config.cluster is not None:
+            err().print("[bold red]BREAK GLASS[/]: moving WITHOUT the cluster lock. Watchers "
+                        "and other operators are not stopped; make sure nobody else moves. "
+                        "This move is journaled here and copied to etcd when it answers.")
+        with engine.lock(break_glass=break_glass):
             p = _make_plan(engine, off or [], to)
+            args = {"off": sorted(off or []), "to": to, "force": force,
+                    "break_glass": break_glass}
             return _apply(engine, p, kind="move", format=format, yes=yes, dry_run=dry_run,
                           force=force, checksum=checksum, reason=p.decision.reason,
-                          args={"off": sorted(off or []), "to": to, "force": force})
+                          args=args, after=lambda r: _pin(engine, r))
     finally:
         engine.close()
 
@@ -96,7 +108,8 @@ def rollback(ctx: typer.Context,
             p = engine.rollback_plan(target)
             return _apply(engine, p, kind="rollback", format=format, yes=yes, dry_run=dry_run,
                           force=force, checksum=checksum, rollback_of=target.id,
-                          reason=f"roll back move {target.id}", args={"move": target.id})
+                          reason=f"roll back move {target.id}", args={"move": target.id},
+                          after=lambda r: _pin(engine, r))
     finally:
         engine.close()
 
@@ -110,9 +123,21 @@ def _make_plan(engine: Engine, off: list[str], to: str | None) -> Plan:
         return engine.plan(off=off, to=to)
 
 
+def _pin(engine: Engine, result: MoveResult) -> None:
+    """A person's move or rollback pins its decision (still under the lock, so no watcher
+    can slip a move in between)."""
+    if result.state == "failed":
+        return
+    from failover.coord.base import Holder, Pin
+
+    holder = Holder.me(engine.coord.node)
+    engine.coord.set_pin(Pin(holder, f"{result.kind} {result.move_id}", result.move_id))
+
+
 def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry_run: bool,
            force: bool, checksum: str | None, reason: str, args: dict[str, Any],
-           rollback_of: int | None = None) -> int:
+           rollback_of: int | None = None,
+           after: Callable[[MoveResult], None] | None = None) -> int:
     from failover.errors import ChecksumMismatch, ConfigError
 
     as_json = format is Format.json
@@ -153,6 +178,8 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
                              on_event=None if quiet() or as_json else _progress)
     except ConfigError:
         raise
+    if after is not None:
+        after(result)
     if as_json:
         print_json({"plan": p.to_json(), "result": result.to_json()})
     else:
@@ -255,3 +282,5 @@ def _show_result(r: MoveResult) -> None:
             + (f": {details}" if details else ""))
     if r.kind == "move" and r.state != "failed":
         o.print(f"Undo with: failover rollback {r.move_id}")
+    if r.state != "failed":
+        o.print("Pinned: watchers leave this decision alone until 'failover resume'.")

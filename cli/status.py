@@ -39,6 +39,7 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
         else:
             with err().status("reading every DNS provider..."):
                 report = engine.status()
+        pin = engine.coord.pin()
     finally:
         engine.close()
     code = 0
@@ -49,6 +50,7 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     if format is Format.json:
         print_json({
             "journal": report.journal, "exit_code": code,
+            "pin": pin.to_json() if pin else None,
             "providers": [{"provider": p.provider, "vendor": p.vendor, "error": p.error,
                            "rrsets": None if p.rrsets is None else
                            [p.rrsets[k].to_json() for k in sorted(p.rrsets)]}
@@ -66,6 +68,8 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
 
     o = out()
     o.print(f"Journal: {report.journal}")
+    if pin is not None:
+        o.print(f"[yellow]Pin[/]: {pin.sentence()}")
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("RECORD")
     for p in report.providers:

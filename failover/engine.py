@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from failover.clock import Clock, SystemClock
 from failover.config import Config, StackEndpoints, StaticEndpoints
-from failover.coord.lock import MoveLock
+from failover.coord.base import Coordinator, MoveStore
 from failover.dns.base import Provider
 from failover.errors import FailoverError, JournalError
 from failover.health import TERMINATED, Control, Verdict, exit_code, judge_all
@@ -102,6 +103,7 @@ class Engine:
         self._factory = provider_factory
         self._providers: dict[str, Provider] = {}
         self._journal: Journal | None = None
+        self._coord: Coordinator | None = None
         self._endpoints: dict[str, dict[str, list[str]]] | None = None
         self._outbox: Any = None
 
@@ -113,11 +115,27 @@ class Engine:
             self._journal = Journal(self.config.journal_path())
         return self._journal
 
+    @property
+    def coord(self) -> Coordinator:
+        """The zone's coordination: local (flock, journal) or etcd when ``cluster:`` is set."""
+        if self._coord is None:
+            from failover.coord import make_coordinator
+
+            self._coord = make_coordinator(self.config, self.journal, self.clock)
+        return self._coord
+
+    @property
+    def store(self) -> MoveStore:
+        """Where moves are recorded and read: the journal, or etcd's shared history."""
+        return self.coord.store
+
     def close(self) -> None:
         if self._outbox is not None:
             self._outbox.drain()     # notices under way, bounded
         for p in self._providers.values():
             p.close()
+        if self._coord is not None:
+            self._coord.close()
         if self._journal is not None:
             self._journal.close()
 
@@ -131,9 +149,10 @@ class Engine:
                 self._providers[name] = make_provider(name, self.config)
         return self._providers[name]
 
-    def lock(self, command: str | None = None) -> MoveLock:
-        path = self.config.journal_path()
-        return MoveLock(path.with_name(path.name + ".lock"), command)
+    def lock(self, command: str | None = None, *, auto: bool = False,
+             break_glass: bool = False) -> AbstractContextManager[Any]:
+        """The zone's move lock (see :meth:`Coordinator.lock`)."""
+        return self.coord.lock(command, auto=auto, break_glass=break_glass)
 
     def endpoints(self) -> dict[str, dict[str, list[str]]]:
         """Each hosting's endpoints by type: from the file, or (``from_stack``) the inventory."""
@@ -296,7 +315,7 @@ class Engine:
 
             raise ConfigError(f"no such vendor '{vendor}'; vendors: "
                               f"{', '.join(sorted(self.config.vendors))}")
-        return self.journal.reinstate(vendor)
+        return self.coord.reinstate(vendor)
 
     # -- reading providers -------------------------------------------------------
 
@@ -328,8 +347,8 @@ class Engine:
 
     def decide(self, verdicts: Mapping[str, Verdict], *, off: Sequence[str] = (),
                to: str | None = None) -> Decision:
-        """The policy's decision, with vendors the journal remembers as terminated evacuated."""
-        terminated = sorted(self.journal.terminated_vendors())
+        """The policy's decision, with vendors remembered as terminated evacuated."""
+        terminated = sorted(self.coord.terminated_vendors())
         return decide(self.config, verdicts, off=off, to=to, terminated=terminated)
 
     def plan_for(self, decision: Decision) -> Plan:
@@ -350,11 +369,11 @@ class Engine:
     def move(self, plan: Plan, *, reason: str, args: dict[str, Any], kind: str = "move",
              rollback_of: int | None = None, on_event: EventSink | None = None) -> MoveResult:
         """Apply a reviewed plan. The caller holds :meth:`lock` across plan and move."""
-        result = execute(plan, {n: self.provider(n) for n in self.config.dns}, self.journal,
+        result = execute(plan, {n: self.provider(n) for n in self.config.dns}, self.store,
                          self.clock, kind=kind, reason=reason, args=args,
                          verify_timeout=self.config.verify.timeout,
                          verify_interval=self.config.verify.interval, rollback_of=rollback_of,
-                         on_event=on_event)
+                         on_event=on_event, guard=self.coord.guard)
         # Journaled above; the notice goes out in the background.
         if self.config.notify is not None:
             from failover.notify.notices import move_notice
@@ -366,20 +385,20 @@ class Engine:
 
     def rollback_target(self, move_id: int | None) -> MoveRow:
         """The move to undo: the one named, or the newest move not already rolled back."""
-        journal = self.journal
+        store, where = self.store, self.coord.where
         if move_id is not None:
-            row = journal.move(move_id)
+            row = store.move(move_id)
             if row is None:
-                raise JournalError(f"no move {move_id} in {journal.path}; see 'failover history'")
+                raise JournalError(f"no move {move_id} in {where}; see 'failover history'")
             return row
-        for row in journal.moves(limit=1000):
-            if row.kind == "move" and not journal.rolled_back(row.id):
+        for row in store.moves(limit=1000):
+            if row.kind == "move" and not store.rolled_back(row.id):
                 return row
-        raise JournalError(f"nothing to roll back in {journal.path}; see 'failover history'")
+        raise JournalError(f"nothing to roll back in {where}; see 'failover history'")
 
     def rollback_plan(self, target: MoveRow) -> Plan:
         """The plan that brings every provider the move touched back to its before-image."""
-        steps = {s.provider: s for s in self.journal.steps(target.id)}
+        steps = {s.provider: s for s in self.store.steps(target.id)}
         current = self.read_all()
         providers: list[ProviderPlan] = []
         for name, step in steps.items():
@@ -406,14 +425,14 @@ class Engine:
             seen = {tuple(sorted(v for rr in g.get(record, {}).values() for v in rr.values))
                     for g in grouped}
             agree[record] = len(seen) <= 1
-        moves = self.journal.moves(limit=1)
+        moves = self.store.moves(limit=1)
         last = moves[0] if moves else None
         unfinished: list[StepStatus] = []
         if last is not None and last.shown_state in ("interrupted", "applying", "verifying"):
-            for step in self.journal.steps(last.id):
+            for step in self.store.steps(last.id):
                 cur = current.get(step.provider, (None, None))[0]
                 unfinished.append(StepStatus(step, _written(step, cur, self.managed)))
-        return StatusReport(str(self.journal.path), self.managed, providers, agree, last,
+        return StatusReport(self.coord.where, self.managed, providers, agree, last,
                             unfinished)
 
 

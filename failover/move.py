@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from failover.clock import Clock
+from failover.coord.base import MoveStore
 from failover.dns.base import Authority, Provider
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError
-from failover.journal import Journal
 from failover.plan import Plan, ProviderPlan
 from failover.records import RRKey, RRSet
 
@@ -91,11 +91,17 @@ class MoveResult:
                 "summary": self.summary, "steps": [s.to_json() for s in self.steps]}
 
 
-def execute(plan: Plan, providers: Mapping[str, Provider], journal: Journal, clock: Clock, *,
+def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, clock: Clock, *,
             kind: str = "move", reason: str, args: dict[str, Any],
             verify_timeout: float, verify_interval: float,
-            rollback_of: int | None = None, on_event: EventSink | None = None) -> MoveResult:
-    """Apply ``plan`` and verify it; every edge is journaled as it happens."""
+            rollback_of: int | None = None, on_event: EventSink | None = None,
+            guard: Callable[[], None] | None = None) -> MoveResult:
+    """Apply ``plan`` and verify it; every edge is journaled as it happens.
+
+    ``guard`` runs just before each provider write and raises (a FailoverError) when
+    this process may no longer write: the coordinator's lock or leader lease was lost.
+    That provider is then not written, and the result says why.
+    """
     emit = on_event or (lambda _kind, _data: None)
     t0 = clock.monotonic()
     steps = [{"provider": p.provider, "vendor": p.vendor,
@@ -122,6 +128,8 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: Journal, clo
             journal.step_state(move_id, pp.provider, "writing", at=clock.now())
             emit("apply-start", {"provider": pp.provider, "changes": len(pp.changes)})
             try:
+                if guard is not None:
+                    guard()
                 providers[pp.provider].apply(pp.changes)
             except FailoverError as exc:
                 step.state, step.error = "failed", str(exc)

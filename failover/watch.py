@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from failover.coord.base import Pin
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError, LockHeld
-from failover.health import HEALTHY
+from failover.health import HEALTHY, Verdict
 from failover.move import MoveResult
 
 log = logging.getLogger("failover.watch")
@@ -32,7 +33,7 @@ class CycleResult:
     at: float
     sentence: str
     exit_code: int
-    action: str                 # none | keep | would-move | moved | refused | busy
+    action: str   # none | keep | would-move | pinned | moved | refused | busy | fail-static
     move: MoveResult | None = None
     checksum: str | None = None
 
@@ -78,6 +79,15 @@ class Reconciler:
             saw += f"; control plane of {', '.join(sorted(set(suspected)))} refuses us " \
                    "while serving (termination in progress?)"
         head = f"cycle {self.number}: saw {saw}"
+        pin = engine.coord.pin()
+        if pin is not None:
+            head += f"; {pin.sentence()}"
+        return self._act(at, head, verdicts, report.exit_code, bool(suspected), pin)
+
+    def _act(self, at: float, head: str, verdicts: dict[str, Verdict], check_code: int,
+             suspected: bool, pin: Pin | None, *, auto: bool = False) -> CycleResult:
+        """Decide from ``verdicts`` and, when allowed, move: shared by both backends."""
+        engine = self.engine
         decision = engine.decide(verdicts)
         if decision.keep:
             return CycleResult(self.number, at, f"{head}; decided: {decision.reason}; did nothing",
@@ -87,10 +97,15 @@ class Reconciler:
         standby = any(verdicts[h].verdict not in HEALTHY for h in engine.config.hosting
                       if h in verdicts)
         if plan.empty:
-            code = EXIT_WARNING if standby or suspected or report.exit_code else EXIT_OK
+            code = EXIT_WARNING if standby or suspected or check_code else EXIT_OK
             return CycleResult(self.number, at,
                                f"{head}; no action: every DNS provider serves {serving} "
                                f"({decision.reason})", code, "none", checksum=plan.checksum)
+        if pin is not None:
+            return CycleResult(self.number, at,
+                               f"{head}; would move to {serving}: {plan.change_count} changes "
+                               f"({decision.reason}); the operator's pin holds, so did nothing",
+                               EXIT_WARNING, "pinned", checksum=plan.checksum)
         if not self.auto_move:
             return CycleResult(self.number, at,
                                f"{head}; would move to {serving}: {plan.change_count} changes "
@@ -98,7 +113,12 @@ class Reconciler:
                                "run 'failover move'", EXIT_CRITICAL, "would-move",
                                checksum=plan.checksum)
         try:
-            with engine.lock("failover reconcile"):
+            with engine.lock("failover reconcile", auto=auto):
+                # A person may have moved and pinned while we waited: look again under the lock.
+                pin = engine.coord.pin()
+                if pin is not None:
+                    return CycleResult(self.number, at, f"{head}; {pin.sentence()}; did nothing",
+                                       EXIT_WARNING, "pinned")
                 plan = engine.plan_for(decision)   # re-read under the lock
                 if plan.empty:
                     return CycleResult(self.number, at, f"{head}; no action: another move "

@@ -19,6 +19,13 @@ from lab import core as lab_core
 from lab import etcd as lab_etcd
 
 
+@pytest.fixture(autouse=True)
+def _own_lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own zone-lock directory: tests (and the other engineers' test runs on
+    this machine) use the same zone names, and the lock is per zone per machine."""
+    monkeypatch.setenv("FAILOVER_LOCK_DIR", str(tmp_path / "zone-locks"))
+
+
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A fresh lab in ``tmp_path/lab``: the lab.json dict plus ``dir`` (a Path).

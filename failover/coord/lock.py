@@ -1,8 +1,8 @@
 """The move lock: only one move at a time.
 
-A local file lock (``flock``) beside the journal. The holder writes who it is
-into the file, so the loser can say "held by pid 4242 on ops-laptop since
-12:03:04 (failover move --off aws)". The kernel drops the lock when the
+A local file lock (``flock``), one per zone (see :mod:`failover.coord.local`). The
+holder writes who it is into the file, so the loser can say "held by ops-laptop (pid 4242, host
+ops-laptop, since 12:03:04, failover move --off aws)". The kernel drops the lock when the
 holder dies, so a killed move never leaves a stale lock behind.
 """
 
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from failover.coord.base import Holder
 from failover.errors import LockHeld
 
 
@@ -38,8 +39,7 @@ class MoveLock:
             os.close(fd)
             raise LockHeld(f"another move is running: held by {holder}; wait for it to finish, "
                            "or see 'failover status'") from None
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
-                "command": self.command}
+        info = Holder.me(socket.gethostname(), self.command).to_json()
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd
@@ -55,9 +55,11 @@ class MoveLock:
 
 
 def _read_holder(fd: int) -> str:
-    try:
-        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
-        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(info["since"])))
-        return f"pid {info['pid']} on {info['host']} since {since} ({info['command']})"
-    except (ValueError, KeyError, TypeError):
-        return "another process (no holder details)"
+    # The holder writes its details just after taking the lock: give it a moment.
+    for _ in range(50):
+        try:
+            info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+            return Holder.from_json({"node": info["host"], **info}).describe()
+        except (ValueError, KeyError, TypeError):
+            time.sleep(0.01)
+    return "another process (no holder details)"

@@ -130,7 +130,7 @@ def test_interrupted_move_status_says_what_was_written(setup) -> None:
 def test_lock_held_names_the_holder(tmp_path: Path) -> None:
     path = tmp_path / "j.lock"
     with MoveLock(path, "failover move --off aws"), pytest.raises(
-            LockHeld, match=rf"pid {os.getpid()} .*failover move --off aws"), \
+            LockHeld, match=rf"pid {os.getpid()}, .*failover move --off aws"), \
             MoveLock(path, "second"):
         pass
     with MoveLock(path, "after release"):

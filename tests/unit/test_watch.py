@@ -143,3 +143,22 @@ def test_watch_stops_between_cycles(world) -> None:
 
     code = watch(Reconciler(engine), interval=0.01, stop=stop, on_cycle=on_cycle)
     assert seen == [1, 2] and code == 0
+
+
+def test_a_pin_stops_auto_moves_until_resume(world) -> None:
+    from failover.coord.base import Holder, Pin
+
+    engine, mems, hosts = world
+    r = Reconciler(engine)
+    r.cycle()
+    engine.coord.set_pin(Pin(Holder.me("laptop", "failover move --to a"), "move 1", 1))
+    hosts["a"].close()
+    for _ in range(4):
+        result = r.cycle()
+        assert result.action in ("none", "pinned"), result.sentence
+        assert "pinned by laptop" in result.sentence and "failover resume" in result.sentence
+    assert result.action == "pinned" and "would move to g" in result.sentence
+    assert served(mems) == {("127.0.0.21",)}
+    engine.coord.clear_pin()
+    assert r.cycle().action == "moved"
+    assert served(mems) == {("127.0.0.22",)}

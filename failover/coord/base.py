@@ -1,0 +1,176 @@
+"""The coordination interface: the one thing the engine and the watcher see.
+
+Two backends implement it: :mod:`failover.coord.local` (one machine: a flock
+and a pin file keyed by the zone, the SQLite journal as the store) and
+:mod:`failover.coord.etcd` (watchers on several vendors: a leader lease, a
+cluster lock, fenced shared state and vantage points in etcd).
+
+What they share:
+
+- ``lock()``: the zone's move lock, held from planning to the end of
+  verification; a second mover gets :class:`LockHeld` naming the holder;
+- ``guard()``: called before each DNS provider write; raises when the lock
+  (or, for the leader, its lease) was lost since it was taken;
+- ``store``: where moves are recorded and read back (the journal's verbs);
+- terminated vendors and the operator's pin.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from failover.errors import FailoverError
+from failover.journal import MoveRow, StepRow
+
+
+class LockLost(FailoverError):
+    """The cluster lock or the leader lease was lost during a move: stop writing."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lock or set a pin: enough for a person to find them."""
+
+    node: str
+    pid: int
+    host: str
+    since: float
+    command: str
+
+    @classmethod
+    def me(cls, node: str, command: str | None = None) -> Holder:
+        return cls(node, os.getpid(), socket.gethostname(), time.time(),
+                   command or " ".join(["failover", *sys.argv[1:]]))
+
+    def describe(self) -> str:
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
+        return f"{self.node} (pid {self.pid}, host {self.host}, since {since}, {self.command})"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Holder:
+        return cls(str(data.get("node", "?")), int(data.get("pid", 0)),
+                   str(data.get("host", "?")), float(data.get("since", 0.0)),
+                   str(data.get("command", "?")))
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The operator's decision: watchers move nothing until ``failover resume``."""
+
+    holder: Holder
+    reason: str                 # "move 12 (failover move --off aws)" or "paused"
+    move_id: int | None = None
+
+    def sentence(self) -> str:
+        return (f"pinned by {self.holder.describe()}: {self.reason}; watchers move nothing "
+                "until 'failover resume'")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"holder": self.holder.to_json(), "reason": self.reason, "move_id": self.move_id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pin:
+        move_id = data.get("move_id")
+        return cls(Holder.from_json(data.get("holder", {})), str(data.get("reason", "")),
+                   int(move_id) if move_id is not None else None)
+
+
+class MoveStore(Protocol):
+    """Where a move is recorded as it happens, and read back by status, history, rollback.
+
+    The local journal is one; the etcd store writes the local journal and the shared
+    record together.
+    """
+
+    def begin_move(self, *, kind: str, at: float, reason: str, args: dict[str, Any],
+                   checksum: str, steps: Sequence[dict[str, Any]],
+                   rollback_of: int | None = None) -> int: ...
+
+    def step_state(self, move_id: int, provider: str, state: str, *, at: float,
+                   error: str | None = None) -> None: ...
+
+    def move_state(self, move_id: int, state: str, *, at: float | None = None,
+                   summary: str | None = None) -> None: ...
+
+    def record_verification(self, move_id: int, provider: str, authority: str, ok: bool,
+                            seconds: float, detail: str, at: float) -> None: ...
+
+    def moves(self, limit: int = 20) -> list[MoveRow]: ...
+
+    def move(self, move_id: int) -> MoveRow | None: ...
+
+    def steps(self, move_id: int) -> list[StepRow]: ...
+
+    def verifications(self, move_id: int) -> list[dict[str, Any]]: ...
+
+    def rolled_back(self, move_id: int) -> bool: ...
+
+
+class Coordinator(ABC):
+    """One zone's coordination: lock, guard, store, terminated vendors, pin."""
+
+    kind: str = "local"
+    node: str = "local"
+    where: str = ""            # the store, for people: a journal path or etcd endpoints
+
+    @property
+    def clustered(self) -> bool:
+        return False
+
+    @abstractmethod
+    def lock(self, command: str | None = None, *, auto: bool = False,
+             break_glass: bool = False) -> AbstractContextManager[Any]:
+        """Hold the zone's move lock for the block, or raise LockHeld naming the holder.
+
+        ``auto``: a watcher's move, which needs leadership as well; ``break_glass``: a
+        person acting while the cluster cannot be asked (local lock only)."""
+
+    def guard(self) -> None:
+        """Raise LockLost when the lock taken by :meth:`lock` is no longer ours."""
+        return None   # a local flock cannot be lost while its holder lives
+
+    @property
+    @abstractmethod
+    def store(self) -> MoveStore:
+        """Where moves are written and read."""
+
+    @abstractmethod
+    def terminated_vendors(self) -> dict[str, tuple[float, str]]: ...
+
+    @abstractmethod
+    def mark_terminated(self, vendor: str, at: float, reason: str) -> None: ...
+
+    @abstractmethod
+    def reinstate(self, vendor: str) -> bool: ...
+
+    @abstractmethod
+    def pin(self) -> Pin | None: ...
+
+    @abstractmethod
+    def set_pin(self, pin: Pin) -> None: ...
+
+    @abstractmethod
+    def clear_pin(self) -> Pin | None: ...
+
+    def describe(self) -> dict[str, Any]:
+        """For 'failover cluster': backend, leader, lock holder, pin, each node's sentence."""
+        pin = self.pin()
+        return {"backend": self.kind, "where": self.where, "leader": None, "lock": None,
+                "pin": pin.sentence() if pin else None, "nodes": []}
+
+    def close(self) -> None:
+        """Let go of anything held (a lease, a connection)."""
+        return None

@@ -1,0 +1,235 @@
+"""A small client for etcd's v3 JSON gateway (``/v3/kv/...``, ``/v3/lease/...``), as Patroni has.
+
+Standard library only (urllib), so no grpc and no extra package: keys and values
+are base64 in the JSON, revisions are strings. Every request tries the
+endpoints in turn, starting with the last one that answered, and gives up
+after ``retry_timeout`` seconds in all: a member that is down or cut off costs
+one connection attempt, not the whole cycle. A cluster without quorum answers
+linearizable reads and writes with an error or not at all; both raise
+:class:`EtcdUnavailable`, which callers treat as fail-static.
+
+Secrets (the password, the auth token) are sent and never put in an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from failover.errors import FailoverError
+
+
+class EtcdUnavailable(FailoverError):
+    """No etcd member answered in time, or the cluster has no quorum."""
+
+    exit_code = 2
+
+
+class EtcdAuthError(FailoverError):
+    """etcd refused our user name or password, or our client certificate."""
+
+
+def _b64(text: str | bytes) -> str:
+    raw = text.encode() if isinstance(text, str) else text
+    return base64.b64encode(raw).decode()
+
+
+def _unb64(text: str) -> str:
+    return base64.b64decode(text).decode()
+
+
+def prefix_end(prefix: str) -> str:
+    """The range end that covers every key starting with ``prefix``."""
+    raw = bytearray(prefix.encode())
+    raw[-1] += 1
+    return raw.decode()
+
+
+@dataclass(frozen=True)
+class KV:
+    key: str
+    value: str
+    create_revision: int
+    mod_revision: int
+    lease: int
+
+    def json(self) -> Any:
+        return json.loads(self.value)
+
+
+def _kv(d: dict[str, Any]) -> KV:
+    return KV(_unb64(d["key"]), _unb64(d.get("value", "")), int(d.get("create_revision", 0)),
+              int(d.get("mod_revision", 0)), int(d.get("lease", 0)))
+
+
+class Compare:
+    """Builders for txn compares (etcd's ``Compare`` message in JSON)."""
+
+    @staticmethod
+    def create_revision(key: str, revision: int) -> dict[str, Any]:
+        """The key exists with this create revision (0: the key does not exist)."""
+        return {"key": _b64(key), "target": "CREATE", "result": "EQUAL",
+                "create_revision": str(revision)}
+
+    @staticmethod
+    def mod_revision(key: str, revision: int) -> dict[str, Any]:
+        return {"key": _b64(key), "target": "MOD", "result": "EQUAL",
+                "mod_revision": str(revision)}
+
+
+class Op:
+    """Builders for txn operations."""
+
+    @staticmethod
+    def put(key: str, value: str, lease: int = 0) -> dict[str, Any]:
+        body: dict[str, Any] = {"key": _b64(key), "value": _b64(value)}
+        if lease:
+            body["lease"] = str(lease)
+        return {"request_put": body}
+
+    @staticmethod
+    def delete(key: str) -> dict[str, Any]:
+        return {"request_delete_range": {"key": _b64(key)}}
+
+    @staticmethod
+    def get(key: str) -> dict[str, Any]:
+        return {"request_range": {"key": _b64(key)}}
+
+
+class EtcdClient:
+    def __init__(self, endpoints: Sequence[str], *, timeout: float, ca_file: str | None = None,
+                 cert_file: str | None = None, key_file: str | None = None,
+                 username: str | None = None, password: str | None = None) -> None:
+        self.endpoints = [e.rstrip("/") for e in endpoints]
+        self.timeout = timeout
+        self._first = 0
+        self._token: str | None = None
+        self._user = username
+        self._password = password
+        self._lock = threading.Lock()
+        self._ssl: ssl.SSLContext | None = None
+        if any(e.startswith("https://") for e in self.endpoints):
+            self._ssl = ssl.create_default_context(cafile=ca_file)
+            if cert_file:
+                self._ssl.load_cert_chain(cert_file, key_file)
+
+    # -- transport ---------------------------------------------------------------
+
+    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``body`` to ``/v3/<path>`` at the first member that answers."""
+        deadline = time.monotonic() + self.timeout
+        errors: list[str] = []
+        n = len(self.endpoints)
+        for i in range(n):
+            index = (self._first + i) % n
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            # Each member gets its share of what is left, so one hung member cannot eat it all.
+            share = max(0.2, left / (n - i))
+            try:
+                result = self._post(self.endpoints[index], path, body, share)
+            except _Retry as exc:
+                errors.append(f"{self.endpoints[index]}: {exc}")
+                continue
+            self._first = index
+            return result
+        raise EtcdUnavailable("etcd did not answer (" + "; ".join(errors[-3:] or ["timed out"])
+                              + "): no quorum, or every member is unreachable")
+
+    def _post(self, endpoint: str, path: str, body: dict[str, Any],
+              timeout: float) -> dict[str, Any]:
+        data = json.dumps(body).encode()
+        for attempt in (1, 2):
+            headers = {"Content-Type": "application/json"}
+            if self._user and path != "auth/authenticate":
+                headers["Authorization"] = self._auth_token(endpoint, timeout)
+            req = urllib.request.Request(f"{endpoint}/v3/{path}", data=data, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=timeout, context=self._ssl) as resp:
+                    answer: dict[str, Any] = json.loads(resp.read() or b"{}")
+            except urllib.error.HTTPError as exc:
+                text = exc.read().decode(errors="replace")
+                if "invalid auth token" in text and attempt == 1:
+                    self._token = None
+                    continue
+                if "authentication failed" in text or "permission denied" in text:
+                    raise EtcdAuthError(f"etcd refused us: {_message(text)}; check "
+                                        "cluster.username and its password") from None
+                raise _Retry(f"HTTP {exc.code}: {_message(text)}") from None
+            except (OSError, ValueError) as exc:
+                raise _Retry(str(getattr(exc, "reason", exc))) from None
+            if "error" in answer and "result" not in answer and "header" not in answer:
+                raise _Retry(_message(json.dumps(answer)))
+            return answer
+        raise _Retry("auth token refused twice")
+
+    def _auth_token(self, endpoint: str, timeout: float) -> str:
+        with self._lock:
+            if self._token is None:
+                answer = self._post(endpoint, "auth/authenticate",
+                                    {"name": self._user, "password": self._password or ""},
+                                    timeout)
+                self._token = str(answer.get("token", ""))
+            return self._token
+
+    # -- kv --------------------------------------------------------------------
+
+    def get(self, key: str) -> KV | None:
+        kvs = self.call("kv/range", {"key": _b64(key)}).get("kvs", [])
+        return _kv(kvs[0]) if kvs else None
+
+    def get_prefix(self, prefix: str) -> list[KV]:
+        answer = self.call("kv/range", {"key": _b64(prefix), "range_end": _b64(prefix_end(prefix)),
+                                        "sort_order": "ASCEND", "sort_target": "KEY"})
+        return [_kv(d) for d in answer.get("kvs", [])]
+
+    def put(self, key: str, value: str, lease: int = 0) -> int:
+        body: dict[str, Any] = {"key": _b64(key), "value": _b64(value)}
+        if lease:
+            body["lease"] = str(lease)
+        return int(self.call("kv/put", body)["header"]["revision"])
+
+    def delete(self, key: str) -> int:
+        return int(self.call("kv/deleterange", {"key": _b64(key)}).get("deleted", 0))
+
+    def txn(self, compare: list[dict[str, Any]], success: list[dict[str, Any]],
+            failure: list[dict[str, Any]] | None = None) -> tuple[bool, dict[str, Any]]:
+        answer = self.call("kv/txn", {"compare": compare, "success": success,
+                                      "failure": failure or []})
+        return bool(answer.get("succeeded", False)), answer
+
+    # -- leases ------------------------------------------------------------------
+
+    def grant(self, ttl: int) -> int:
+        return int(self.call("lease/grant", {"TTL": str(ttl)})["ID"])
+
+    def keepalive(self, lease: int) -> int:
+        """Refresh the lease; its remaining TTL, 0 when it has already expired."""
+        answer = self.call("lease/keepalive", {"ID": str(lease)})
+        return int(answer.get("result", {}).get("TTL", 0))
+
+    def revoke(self, lease: int) -> None:
+        with contextlib.suppress(EtcdUnavailable):   # it expires on its own after ttl
+            self.call("lease/revoke", {"ID": str(lease)})
+
+
+class _Retry(Exception):
+    """This member did not serve the request; try the next one."""
+
+
+def _message(text: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text.strip()[:200]
+    return str(data.get("message") or data.get("error") or text)[:200]

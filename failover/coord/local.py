@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class LocalCoordinator(Coordinator):
 
     def __init__(self, zone: str, journal: Journal) -> None:
         self.zone = zone
+        self.node = socket.gethostname()
         self.journal = journal
         self.where = str(journal.path)
         folder = lock_dir()

@@ -76,6 +76,8 @@ class ResolvedHosting:
     # The service port and health URL the stack exported beside the addresses, if any.
     port: int | None = None
     health_url: str | None = None
+    # The etcd member the stack runs (infra/watcher.py): its client URL, if any.
+    etcd_client_url: str | None = None
 
     @property
     def origin(self) -> str:
@@ -92,7 +94,8 @@ class ResolvedHosting:
                 "stack": self.stack, "output": self.output,
                 "written_at": self.source.written_at if self.source else None,
                 **{t: list(self.endpoints[t]) for t in RECORD_TYPES},
-                "port": self.port, "health_url": self.health_url, "error": self.error}
+                "port": self.port, "health_url": self.health_url,
+                "etcd": self.etcd_client_url, "error": self.error}
 
 
 @dataclass
@@ -160,8 +163,8 @@ def resolve_inventory(config: Config) -> Inventory:
             try:
                 resolved.endpoints = endpoints_from_output(
                     lookup_output(outputs, eps.output, eps.from_stack), eps.output, eps.from_stack)
-                resolved.port, resolved.health_url = _service_outputs(
-                    outputs, eps.output, eps.from_stack)
+                resolved.port, resolved.health_url, resolved.etcd_client_url = \
+                    _service_outputs(outputs, eps.output, eps.from_stack)
             except InventoryError as exc:
                 resolved.error = f"{where}: {exc}"
         hostings.append(resolved)
@@ -303,14 +306,14 @@ def _cwd_hint(cwd: Path | None) -> str:
 # -- turning an output into endpoints ---------------------------------------------------
 
 def _service_outputs(outputs: Mapping[str, Any], output: str,
-                     stack: str) -> tuple[int | None, str | None]:
-    """``port`` and ``health_url`` beside the addresses output (same level), if exported."""
+                     stack: str) -> tuple[int | None, str | None, str | None]:
+    """``port``, ``health_url`` and ``etcd.client_url`` beside the addresses output."""
     parent: Any = outputs
     if output not in outputs:
         for part in output.split(".")[:-1]:
             parent = parent.get(part) if isinstance(parent, Mapping) else None
     if not isinstance(parent, Mapping):
-        return None, None
+        return None, None, None
     port, url = parent.get("port"), parent.get("health_url")
     where = f"stack '{stack}'"
     if port is not None:
@@ -320,7 +323,11 @@ def _service_outputs(outputs: Mapping[str, Any], output: str,
             raise InventoryError(f"{where} output 'port' is {port!r}, not a port number")
     if url is not None and not isinstance(url, str):
         raise InventoryError(f"{where} output 'health_url' is {url!r}, not a URL")
-    return port, url or None
+    etcd = parent.get("etcd")
+    client = etcd.get("client_url") if isinstance(etcd, Mapping) else None
+    if etcd is not None and not (isinstance(client, str) and client.startswith("https://")):
+        raise InventoryError(f"{where} output 'etcd' has no https client_url: {etcd!r}")
+    return port, url or None, client
 
 
 def probed_ports(config: Config) -> set[int]:
@@ -434,6 +441,19 @@ def _canonical(item: str, rtype: str) -> str:
 
 # -- writing a resolved config -----------------------------------------------------------
 
+def cluster_section(inventory: Inventory, current: Any) -> dict[str, Any] | None:
+    """The config's ``cluster:`` section with ``endpoints`` from the stacks' etcd members.
+
+    Only the endpoints come from the stacks; this node's name, vendor, timing and TLS
+    files stay as the config has them. ``None`` when no stack runs a member or the
+    config has no cluster section to complete.
+    """
+    endpoints = sorted({h.etcd_client_url for h in inventory.hostings if h.etcd_client_url})
+    if not endpoints or not isinstance(current, dict):
+        return None
+    return {**current, "endpoints": endpoints}
+
+
 def resolved_config_text(inventory: Inventory) -> str:
     """The config file's text with every ``from_stack`` hosting's endpoints written out.
 
@@ -463,6 +483,14 @@ def resolved_config_text(inventory: Inventory) -> str:
     header = [f"# Resolved by 'failover inventory --write' from {config.source}",
               f"# at {time.strftime('%Y-%m-%d %H:%M:%S %z')}; from_stack endpoints written out:"]
     header += [f"#   {line}" for line in stacks]
+    cluster = cluster_section(inventory, data.get("cluster"))
+    members = sorted({h.etcd_client_url for h in inventory.hostings if h.etcd_client_url})
+    if cluster is not None:
+        data["cluster"] = cluster
+        header.append("#   cluster.endpoints <- the stacks' etcd members")
+    elif members:
+        header.append(f"# The stacks run etcd members ({', '.join(members)}): add a cluster "
+                      "section (node, vendor, tls) to use them.")
     text = "\n".join(header) + "\n" + yaml.safe_dump(data, sort_keys=False,
                                                      default_flow_style=None, width=100)
     from failover.config import parse_config

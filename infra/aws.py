@@ -18,7 +18,8 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.hosting import HostingComponent
-from infra.service import Placement, Service, instance_type, startup_script
+from infra.service import Placement, Service, instance_type
+from infra.watcher import WatcherNode, split_versions
 
 # Debian's own account publishes the official Debian AMIs.
 DEBIAN_OWNER = "136693071363"
@@ -55,6 +56,7 @@ class AwsHosting(HostingComponent):
     """The service on one EC2 instance behind an Elastic IP."""
 
     def __init__(self, name: str, service: Service, placement: AwsPlacement,
+                 node: WatcherNode | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("failover:hosting:Aws", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -84,6 +86,11 @@ class AwsHosting(HostingComponent):
                 cidr_blocks=placement.admin_networks(4) or None,
                 ipv6_cidr_blocks=placement.admin_networks(6) or None,
             ))
+        for port, sources in node.ingress(placement.admin_cidrs) if node else []:
+            v4, v6 = split_versions(sources)
+            ingress.append(aws.ec2.SecurityGroupIngressArgs(
+                description="failover etcd", protocol="tcp", from_port=port, to_port=port,
+                cidr_blocks=v4 or None, ipv6_cidr_blocks=v6 or None))
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", region=region, vpc_id=vpc_id,
             description=f"{service.name}: service port to all, SSH to admins",
@@ -121,7 +128,7 @@ class AwsHosting(HostingComponent):
             instance_type=machine, availability_zone=self.availability_zone,
             subnet_id=subnet_id, vpc_security_group_ids=[self.security_group.id],
             key_name=key_name,
-            user_data=startup_script(service), user_data_replace_on_change=True,
+            user_data=self.script(service, placement, node), user_data_replace_on_change=True,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required"),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_size=16),
             tags={**tags, "Name": f"{service.name}-{placement.hosting}"},
@@ -134,7 +141,7 @@ class AwsHosting(HostingComponent):
                                opts=pulumi.ResourceOptions(
                                    parent=self, protect=True,
                                    depends_on=[gateway] if gateway is not None else None))
-        self.finish(service, placement, [self.eip.public_ip])
+        self.finish(service, placement, [self.eip.public_ip], node)
 
     def _network(self, name: str, placement: AwsPlacement, tags: dict[str, str],
                  child: pulumi.ResourceOptions

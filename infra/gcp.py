@@ -14,7 +14,8 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.hosting import HostingComponent
-from infra.service import Placement, Service, instance_type, startup_script
+from infra.service import Placement, Service, instance_type
+from infra.watcher import WatcherNode, split_versions
 
 DEBIAN_12 = "debian-cloud/debian-12"
 
@@ -36,6 +37,7 @@ class GcpHosting(HostingComponent):
     """The service on one Compute Engine instance with a static external address."""
 
     def __init__(self, name: str, service: Service, placement: GcpPlacement,
+                 node: WatcherNode | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("failover:hosting:Gcp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -68,6 +70,17 @@ class GcpHosting(HostingComponent):
                         protocol="tcp", ports=[str(placement.ssh_port)])],
                     opts=child))
 
+        for port, sources in node.ingress(placement.admin_cidrs) if node else []:
+            for version, ranges in zip((4, 6), split_versions(sources), strict=True):
+                if ranges:
+                    self.firewalls.append(gcp.compute.Firewall(
+                        f"{name}-allow-etcd-{port}-v{version}", project=project,
+                        network=self.network.id, description="failover etcd",
+                        direction="INGRESS", target_tags=[tag], source_ranges=ranges,
+                        allows=[gcp.compute.FirewallAllowArgs(protocol="tcp",
+                                                              ports=[str(port)])],
+                        opts=child))
+
         self.address = gcp.compute.Address(
             f"{name}-ip", project=project, region=placement.region,
             address_type="EXTERNAL", network_tier="PREMIUM", labels=labels,
@@ -82,7 +95,7 @@ class GcpHosting(HostingComponent):
             machine_type=instance_type("gcp", service.size, placement.machine_type),
             tags=[tag], labels=labels, metadata=metadata,
             # A changed startup script replaces the instance (and so runs the new script).
-            metadata_startup_script=startup_script(service),
+            metadata_startup_script=self.script(service, placement, node),
             boot_disk=gcp.compute.InstanceBootDiskArgs(
                 initialize_params=gcp.compute.InstanceBootDiskInitializeParamsArgs(
                     image=placement.image, size=16)),
@@ -96,4 +109,4 @@ class GcpHosting(HostingComponent):
             # The static address can be attached to one instance at a time.
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
                                         depends_on=self.firewalls))
-        self.finish(service, placement, [self.address.address])
+        self.finish(service, placement, [self.address.address], node)

@@ -20,7 +20,8 @@ import pulumi_hcloud as hcloud
 from pydantic import model_validator
 
 from infra.hosting import HostingComponent
-from infra.service import Placement, Service, instance_type, startup_script
+from infra.service import Placement, Service, instance_type
+from infra.watcher import WatcherNode
 
 
 class HetznerPlacement(Placement):
@@ -71,6 +72,7 @@ class HetznerHosting(HostingComponent):
     """The service on one Hetzner Cloud server with its own primary IPs."""
 
     def __init__(self, name: str, service: Service, placement: HetznerPlacement,
+                 node: WatcherNode | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("failover:hosting:Hetzner", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -87,6 +89,9 @@ class HetznerHosting(HostingComponent):
             rules.append(hcloud.FirewallRuleArgs(
                 direction="in", protocol="tcp", port=str(placement.ssh_port),
                 source_ips=placement.admin_cidrs, description="SSH from admins"))
+        for port, sources in node.ingress(placement.admin_cidrs) if node else []:
+            rules.append(hcloud.FirewallRuleArgs(direction="in", protocol="tcp", port=str(port),
+                                                 source_ips=sources, description="failover etcd"))
         self.firewall = hcloud.Firewall(f"{name}-fw", rules=rules, labels=labels, opts=child)
 
         wanted = instance_type("hetzner", service.size, placement.server_type)
@@ -109,7 +114,7 @@ class HetznerHosting(HostingComponent):
         self.server = hcloud.Server(
             f"{name}-server", server_type=server_type,
             image=placement.image, location=placement.location, labels=labels,
-            ssh_keys=ssh_keys, user_data=startup_script(service),
+            ssh_keys=ssh_keys, user_data=self.script(service, placement, node),
             firewall_ids=[self.firewall.id.apply(int)],
             public_nets=[hcloud.ServerPublicNetArgs(
                 ipv4_enabled=True, ipv4=self.ipv4.id.apply(int),
@@ -118,4 +123,5 @@ class HetznerHosting(HostingComponent):
             # replace the server (README: which config changes replace what).
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
                                         ignore_changes=["sshKeys"]))
-        self.finish(service, placement, [self.server.ipv4_address, self.server.ipv6_address])
+        self.finish(service, placement, [self.server.ipv4_address, self.server.ipv6_address],
+                    node)

@@ -2,7 +2,9 @@
 
 ``failover inventory`` reads these outputs from a stack (``addresses`` by
 default), so every component ends with :meth:`HostingComponent.finish` and
-every stack exports :data:`HOSTING_OUTPUTS` at its top level.
+every stack exports :data:`HOSTING_OUTPUTS` at its top level. A hosting
+that runs an etcd member and a watcher (``infra.watcher``) also exports
+``etcd``: its member name and client and peer URLs, plain values.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 
 import pulumi
 
-from infra.service import Placement, Service, health_url
+from infra.service import Placement, Service, health_url, startup_script
+from infra.watcher import WatcherNode
 
 # vendor: the vendor's name in failover.yaml; hosting: the hosting's name there;
 # addresses: public IPv4/IPv6 addresses, stable across instance replacement;
@@ -28,9 +31,16 @@ class HostingComponent(pulumi.ComponentResource):
     addresses: pulumi.Output[list[str]]
     port: pulumi.Output[int]
     health_url: pulumi.Output[str]
+    etcd: pulumi.Output[dict[str, str]] | None = None
+
+    @staticmethod
+    def script(service: Service, placement: Placement, node: WatcherNode | None) -> str:
+        """The startup script, with the etcd member and the watcher when ``node`` is given."""
+        script = startup_script(service)
+        return script + node.script(placement.vendor) if node is not None else script
 
     def finish(self, service: Service, placement: Placement,
-               addresses: Sequence[pulumi.Input[str]]) -> None:
+               addresses: Sequence[pulumi.Input[str]], node: WatcherNode | None = None) -> None:
         """Set the shared outputs from the component's public addresses and register them."""
         self.vendor = pulumi.Output.from_input(placement.vendor)
         self.hosting = pulumi.Output.from_input(placement.hosting)
@@ -40,8 +50,11 @@ class HostingComponent(pulumi.ComponentResource):
         self.health_url = self.addresses.apply(
             lambda values: health_url(values[0], service.port, service.health_path)
             if values else "")
+        if node is not None:
+            self.etcd = pulumi.Output.from_input(node.outputs())
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
-        """The shared outputs by name, ready for ``pulumi.export``."""
-        return {key: getattr(self, key) for key in HOSTING_OUTPUTS}
+        """The shared outputs by name (and ``etcd`` if any), ready for ``pulumi.export``."""
+        shared = {key: getattr(self, key) for key in HOSTING_OUTPUTS}
+        return {**shared, "etcd": self.etcd} if self.etcd is not None else shared

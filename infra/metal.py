@@ -22,7 +22,8 @@ from pulumi_command import remote
 from pydantic import Field, field_validator, model_validator
 
 from infra.hosting import HostingComponent
-from infra.service import Placement, Service, startup_script
+from infra.service import Placement, Service
+from infra.watcher import WatcherNode, coordination_uninstall, split_versions
 
 _HOST_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*$")
 NFT_TABLE = "failover_ssh"
@@ -95,8 +96,11 @@ class MetalPlacement(Placement):
         return self.addresses or [str(ipaddress.ip_address(self.host))]
 
 
-def ssh_guard_script(placement: MetalPlacement, service_port: int) -> str:
+def ssh_guard_script(placement: MetalPlacement, service_port: int,
+                     limited: list[tuple[int, list[str]]] | None = None) -> str:
     """nftables rules: SSH only from admin CIDRs (open sessions survive), the service port open.
+
+    ``limited`` ports (etcd's) are open to their sources only, like SSH.
 
     Applied atomically and again at boot. The deploying session is refused
     up front when it comes from outside the admin CIDRs, instead of being
@@ -112,6 +116,13 @@ def ssh_guard_script(placement: MetalPlacement, service_port: int) -> str:
     if v6:
         rules.append(f"    tcp dport {port} ip6 saddr {{ {v6} }} accept")
     rules.append(f"    tcp dport {port} drop")
+    for other, sources in limited or []:
+        four, six = split_versions(sources)
+        if four:
+            rules.append(f"    tcp dport {other} ip saddr {{ {', '.join(four)} }} accept")
+        if six:
+            rules.append(f"    tcp dport {other} ip6 saddr {{ {', '.join(six)} }} accept")
+        rules.append(f"    tcp dport {other} drop")
     ruleset = "\n".join([
         f"table inet {NFT_TABLE} {{}}",
         f"delete table inet {NFT_TABLE}",
@@ -160,9 +171,14 @@ def ssh_guard_script(placement: MetalPlacement, service_port: int) -> str:
     ])
 
 
-def uninstall_script(service: Service, guard_ssh: bool) -> str:
-    """What ``pulumi destroy`` runs on the host: stop the service, remove what we installed."""
-    lines = [
+def uninstall_script(service: Service, guard_ssh: bool, node: bool = False) -> str:
+    """What ``pulumi destroy`` runs on the host: stop the service, remove what we installed.
+
+    An etcd member's data stays in /var/lib/failover-etcd: remove the member from the
+    cluster first (etcdctl member remove), then the data, by hand.
+    """
+    lines = [coordination_uninstall()] if node else []
+    lines += [
         f"systemctl disable --now {service.unit} 2>/dev/null || true",
         f"rm -f /etc/systemd/system/{service.unit} /etc/failover/{service.name}.env"
         f" /etc/failover/{service.name}.run",
@@ -178,22 +194,24 @@ class MetalHosting(HostingComponent):
     """The service on a host you run, installed over SSH with the host key pinned."""
 
     def __init__(self, name: str, service: Service, placement: MetalPlacement,
-                 private_key: pulumi.Input[str],
+                 private_key: pulumi.Input[str], node: WatcherNode | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("failover:hosting:Metal", name, None, opts)
-        script = startup_script(service)
+        script = self.script(service, placement, node)
         if placement.guard_ssh:
-            script += ssh_guard_script(placement, service.port)
+            script += ssh_guard_script(placement, service.port,
+                                       node.ingress(placement.admin_cidrs) if node else None)
         sudo = "" if placement.user == "root" else "sudo -n "
         # SSH_CONNECTION is "client-ip client-port server-ip server-port"; sudo drops it.
         run = f"{sudo}env FAILOVER_CLIENT=\"${{SSH_CONNECTION%% *}}\" bash -s"
         connection = remote.ConnectionArgs(
             host=placement.host, port=placement.ssh_port, user=placement.user,
             private_key=pulumi.Output.secret(private_key), host_key=placement.host_key)
+        uninstall = uninstall_script(service, placement.guard_ssh, node is not None)
         self.install = remote.Command(
             f"{name}-install", connection=connection,
             create=run, update=run, stdin=script,
-            delete=f"{sudo}bash -c {shlex.quote(uninstall_script(service, placement.guard_ssh))}",
+            delete=f"{sudo}bash -c {shlex.quote(uninstall)}",
             opts=pulumi.ResourceOptions(parent=self))
-        self.finish(service, placement, placement.public_addresses())
+        self.finish(service, placement, placement.public_addresses(), node)
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infra.dns import RecordSpec, check_static
 from infra.service import Service
+from infra.watcher import Coordination, WatcherNode
 
 SERVICE_FILE = Path(__file__).with_name("service.yaml")
 NAMESPACE = "failover"
@@ -63,6 +64,8 @@ class Description(BaseModel):
 
     service: Service
     dns: ZoneDescription
+    # The watchers' etcd cluster; each hosting stack names its member (failover:etcdMember).
+    coordination: Coordination | None = None
 
 
 def load_description(path: Path = SERVICE_FILE) -> Description:
@@ -81,6 +84,22 @@ def _refuse_moved(cfg: pulumi.Config) -> None:
         raise ValueError("failover:backupBucket: backups have stacks of their own now "
                          "(backup-aws, backup-gcp); remove the setting and see README "
                          "'Backups' to move an existing bucket without deleting it")
+
+
+def _node(cfg: pulumi.Config, desc: Description) -> WatcherNode | None:
+    """This stack's etcd member and watcher, if ``failover:etcdMember`` names one."""
+    member = cfg.get("etcdMember")
+    if member is None:
+        return None
+    if desc.coordination is None:
+        raise ValueError(f"failover:etcdMember is {member}, but service.yaml has no "
+                         "coordination section (the cluster's members and their addresses)")
+    path = SERVICE_FILE.parent / desc.coordination.watcher_config
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"coordination.watcher_config {path}: {exc.strerror or exc}") from None
+    return WatcherNode(coordination=desc.coordination, member=member, config_text=text)
 
 
 def _common(cfg: pulumi.Config) -> dict[str, Any]:
@@ -106,7 +125,7 @@ def build_aws(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
                              instance_type=cfg.get("instanceType"), ami=cfg.get("ami"),
                              availability_zone=cfg.get("availabilityZone"),
                              use_default_vpc=cfg.get_bool("useDefaultVpc") or False)
-    return AwsHosting(HOSTING_NAME, desc.service, placement,
+    return AwsHosting(HOSTING_NAME, desc.service, placement, _node(cfg, desc),
                       opts=_renamed(placement.hosting)).outputs()
 
 
@@ -118,7 +137,7 @@ def build_gcp(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
     placement = GcpPlacement(**_common(cfg), region=region,
                              zone=cfg.get("zone") or gcp_cfg.require("zone"),
                              project=cfg.get("project"), machine_type=cfg.get("machineType"))
-    return GcpHosting(HOSTING_NAME, desc.service, placement,
+    return GcpHosting(HOSTING_NAME, desc.service, placement, _node(cfg, desc),
                       opts=_renamed(placement.hosting)).outputs()
 
 
@@ -127,7 +146,7 @@ def build_hetzner(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
 
     placement = HetznerPlacement(**_common(cfg), location=cfg.require("location"),
                                  server_type=cfg.get("serverType"))
-    return HetznerHosting(HOSTING_NAME, desc.service, placement,
+    return HetznerHosting(HOSTING_NAME, desc.service, placement, _node(cfg, desc),
                           opts=_renamed(placement.hosting)).outputs()
 
 
@@ -140,7 +159,7 @@ def build_metal(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
                                guard_ssh=cfg.get_bool("guardSsh") is not False)
     hosting = MetalHosting(HOSTING_NAME, desc.service, placement,
                            private_key=cfg.require_secret("privateKey"),
-                           opts=_renamed(placement.hosting))
+                           node=_node(cfg, desc), opts=_renamed(placement.hosting))
     return hosting.outputs()
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from infra.hosting import HOSTING_OUTPUTS, HostingComponent
 from infra.service import Service, health_url
+from infra.watcher import WatcherNode
 from tests.infra.harness import AWS_EIP, GCP_ADDRESS, HETZNER_V4, HETZNER_V6, Harness
 
 ADMINS = ["198.51.100.7/32", "2001:db8:ad::/48"]
@@ -40,35 +41,36 @@ class Ingress:
 
 # -- building each component -----------------------------------------------------
 
-def build_aws(**placement: Any) -> HostingComponent:
+def build_aws(node: WatcherNode | None = None, **placement: Any) -> HostingComponent:
     from infra.aws import AwsHosting, AwsPlacement
 
     return AwsHosting("web", SERVICE, AwsPlacement(
-        hosting="aws-use1", region="us-east-1", **{"admin_cidrs": ADMINS, **placement}))
+        hosting="aws-use1", region="us-east-1", **{"admin_cidrs": ADMINS, **placement}), node)
 
 
-def build_gcp(**placement: Any) -> HostingComponent:
+def build_gcp(node: WatcherNode | None = None, **placement: Any) -> HostingComponent:
     from infra.gcp import GcpHosting, GcpPlacement
 
     return GcpHosting("web", SERVICE, GcpPlacement(
         hosting="gcp-euw1", region="europe-west1", zone="europe-west1-b",
-        **{"admin_cidrs": ADMINS, **placement}))
+        **{"admin_cidrs": ADMINS, **placement}), node)
 
 
-def build_hetzner(**placement: Any) -> HostingComponent:
+def build_hetzner(node: WatcherNode | None = None, **placement: Any) -> HostingComponent:
     from infra.hetzner import HetznerHosting, HetznerPlacement
 
     return HetznerHosting("web", SERVICE, HetznerPlacement(
         hosting="hetzner-fsn1", location="fsn1",
-        **{"admin_cidrs": ADMINS, "ssh_public_key": ADMIN_KEY, **placement}))
+        **{"admin_cidrs": ADMINS, "ssh_public_key": ADMIN_KEY, **placement}), node)
 
 
-def build_metal(**placement: Any) -> HostingComponent:
+def build_metal(node: WatcherNode | None = None, **placement: Any) -> HostingComponent:
     from infra.metal import MetalHosting, MetalPlacement
 
     return MetalHosting("web", SERVICE, MetalPlacement(
         hosting="metal-fra", vendor="colo-fra", host="192.0.2.20", host_key=HOST_KEY,
-        **{"admin_cidrs": ADMINS, **placement}), private_key="-----BEGIN OPENSSH PRIVATE KEY-----")
+        **{"admin_cidrs": ADMINS, **placement}), private_key="-----BEGIN OPENSSH PRIVATE KEY-----",
+        node=node)
 
 
 # -- reading each vendor's firewall back ---------------------------------------------

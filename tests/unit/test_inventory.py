@@ -369,7 +369,7 @@ def test_command_json_and_write(tmp_path: Path, fake_pulumi: Path) -> None:
         "hosting": "hetzner-fsn1", "vendor": "hetzner", "origin": "pulumi",
         "stack": "hetzner-prod", "output": "addresses", "written_at": None,
         "A": ["192.0.2.30"], "AAAA": ["2001:db8:30::1"], "CNAME": [], "port": 8080,
-        "health_url": None, "error": None}
+        "health_url": None, "etcd": None, "error": None}
     assert by_name["metal-fra"]["origin"] == "file"
     written = load_config(target)
     assert isinstance(written.hosting["aws-use1"].endpoints, StaticEndpoints)

@@ -97,3 +97,48 @@ def test_example_config_probes_the_port_the_stacks_open() -> None:
 
     config = load_config(root / "examples" / "failover.yaml")
     assert load_description().service.port in probed_ports(config)
+
+
+def _etcd_exports(tmp_path: Path) -> Path:
+    export = tmp_path / "exports"
+    export.mkdir()
+    for stack, address in [("aws-prod", "203.0.113.10"), ("hetzner-prod", "192.0.2.30")]:
+        (export / f"{stack}.json").write_text(json.dumps(
+            {"addresses": [address], "port": 8080,
+             "etcd": {"member": stack, "client_url": f"https://{address}:2379",
+                      "peer_url": f"https://{address}:2380"}}))
+    return _config(tmp_path, "inventory: {export_file: exports}\n")
+
+
+def test_cluster_endpoints_come_from_the_stacks(tmp_path: Path, no_pulumi: None) -> None:
+    from failover.inventory import cluster_section
+
+    inventory = resolve_inventory(load_config(_etcd_exports(tmp_path)))
+    mine = {"endpoints": ["https://old:2379"], "node": "laptop", "vendor": "home",
+            "tls": {"ca_file": "ca.crt"}}
+    assert cluster_section(inventory, mine) == {
+        **mine, "endpoints": ["https://192.0.2.30:2379", "https://203.0.113.10:2379"]}
+    # Without a section of its own the config gets no half-filled one.
+    assert cluster_section(inventory, None) is None
+
+
+def test_resolved_config_names_the_members_it_could_not_place(tmp_path: Path,
+                                                              no_pulumi: None) -> None:
+    from failover.inventory import resolved_config_text
+
+    text = resolved_config_text(resolve_inventory(load_config(_etcd_exports(tmp_path))))
+    assert "The stacks run etcd members (https://192.0.2.30:2379, https://203.0.113.10:2379)" \
+        in text
+    assert "\ncluster:" not in text
+
+
+def test_an_etcd_output_without_an_https_client_url_is_refused(tmp_path: Path,
+                                                                no_pulumi: None) -> None:
+    export = tmp_path / "exports"
+    export.mkdir()
+    (export / "aws-prod.json").write_text(json.dumps(
+        {"addresses": ["203.0.113.10"], "etcd": {"client_url": "http://203.0.113.10:2379"}}))
+    (export / "hetzner-prod.json").write_text(json.dumps({"addresses": ["192.0.2.30"]}))
+    inventory = resolve_inventory(load_config(_config(
+        tmp_path, "inventory: {export_file: exports}\n")))
+    assert any("no https client_url" in e for e in inventory.errors)

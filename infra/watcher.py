@@ -1,0 +1,314 @@
+"""A failover watcher and an etcd member on each vendor's machine, next to the service.
+
+``Coordination`` is the cluster, described once in ``service.yaml``: every
+member's name and stable public address (the Elastic IP, the static
+address, the primary IP, the metal host), the ports, and how the watcher
+is installed. Each hosting stack names the member it runs
+(``failover:etcdMember``). ``coordination_script`` is bash appended to the
+service's startup script (cloud-init user data on AWS and Hetzner, the
+startup script on GCP, the pulumi-command script on metal); it is
+idempotent like the rest, and installs:
+
+- etcd from Debian's ``etcd-server`` package, run by a unit of our own
+  (``failover-etcd.service``) with peer and client TLS and client
+  certificate authentication on both ports;
+- the watcher: failover in a virtualenv, its config (the watchers' config
+  with this node's ``cluster:`` section), and ``failover-watch.service``.
+
+TLS: certificates are referenced, never generated here. The unit reads
+``ca.crt``, ``member.crt`` and ``member.key`` from ``tls_dir``, which the
+operator installs out of band (from their own CA), so that no private key
+is in Pulumi's state, in user data (readable from the instance metadata
+service and the vendors' consoles) or in git. A path unit starts etcd
+once the key appears; until then the watcher's cycles say etcd is
+unreachable, which is the cluster's fail-static state.
+
+The watchers' own secrets (TSIG keys, DNS API tokens) are read from
+``/etc/failover/watch.env`` when present, installed out of band the same
+way; the config file itself holds only references.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from typing import Any
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+
+from infra.service import _heredoc, _Model, check_admin_cidrs
+
+ETC = "/etc/failover"
+VENV = "/opt/failover"
+ETCD_UNIT = "failover-etcd.service"
+WATCH_UNIT = "failover-watch.service"
+_MEMBER = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_PIP_SPEC = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\]=<>~!,+@:/]*$")
+
+
+class Coordination(_Model):
+    """The etcd cluster and its watchers, the same in every stack (``coordination:``)."""
+
+    # Member name -> its stable public address; 3 or more members at different vendors.
+    members: dict[str, str]
+    token: str = "failover"
+    client_port: int = Field(default=2379, ge=1, le=65535)
+    peer_port: int = Field(default=2380, ge=1, le=65535)
+    tls_dir: str = f"{ETC}/tls"
+    # Who else may reach the client port (operators' and CI networks for status and move);
+    # the members always may, and the placement's admin CIDRs.
+    client_cidrs: list[str] = Field(default_factory=list)
+    # What pip installs for the watcher (a version pin, or a wheel URL you host twice).
+    package: str = "failover"
+    # The watchers' failover config (relative to stacks/): hostings, DNS, checks; its
+    # cluster section is written per node. Secrets are referenced, never in the file.
+    watcher_config: str = "watch.yaml"
+    # Patroni's rule, checked here too: loop_wait + 2 * retry_timeout <= ttl.
+    ttl: int = Field(default=30, ge=2)
+    loop_wait: int = Field(default=10, ge=1)
+    retry_timeout: int = Field(default=10, ge=1)
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, members: dict[str, str]) -> dict[str, str]:
+        if len(members) < 3:
+            raise ValueError(f"coordination.members has {len(members)}; etcd needs 3 or more "
+                             "members, at different vendors, to survive losing one")
+        for name, address in members.items():
+            if not _MEMBER.match(name):
+                raise ValueError(f"coordination member '{name}' must be 2-32 characters of "
+                                 "a-z, 0-9 and '-'")
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"coordination member {name}: '{address}' is not an IP "
+                                 "address (use the hosting's stable public address)") from None
+        return members
+
+    @field_validator("client_cidrs")
+    @classmethod
+    def _client_cidrs(cls, cidrs: list[str]) -> list[str]:
+        return check_admin_cidrs(cidrs)
+
+    @field_validator("package")
+    @classmethod
+    def _package(cls, package: str) -> str:
+        if not _PIP_SPEC.match(package):
+            raise ValueError(f"coordination.package '{package}' is not a pip requirement")
+        return package
+
+    @field_validator("tls_dir")
+    @classmethod
+    def _tls_dir(cls, path: str) -> str:
+        if not re.match(r"^/[A-Za-z0-9._/-]+$", path):
+            raise ValueError(f"coordination.tls_dir '{path}' must be an absolute path")
+        return path.rstrip("/")
+
+    @model_validator(mode="after")
+    def _timing(self) -> Coordination:
+        if self.loop_wait + 2 * self.retry_timeout > self.ttl:
+            raise ValueError(f"coordination: loop_wait + 2 * retry_timeout "
+                             f"({self.loop_wait} + 2 * {self.retry_timeout}) must be <= ttl "
+                             f"({self.ttl}), or a leader can lose its lease mid-cycle")
+        if self.client_port == self.peer_port:
+            raise ValueError("coordination: client_port and peer_port must differ")
+        return self
+
+    def url(self, member: str, port: int) -> str:
+        address = self.members[member]
+        host = f"[{address}]" if ":" in address else address
+        return f"https://{host}:{port}"
+
+    def client_urls(self) -> list[str]:
+        return [self.url(m, self.client_port) for m in self.members]
+
+    def initial_cluster(self) -> str:
+        return ",".join(f"{m}={self.url(m, self.peer_port)}" for m in self.members)
+
+    def peer_networks(self, version: int) -> list[str]:
+        """Every member's address as a host network of one IP version."""
+        return [str(ipaddress.ip_network(a)) for a in self.members.values()
+                if ipaddress.ip_address(a).version == version]
+
+
+def split_versions(networks: list[str]) -> tuple[list[str], list[str]]:
+    """IPv4 and IPv6 networks apart, as most vendors' firewall fields want them."""
+    v4 = [n for n in networks if ipaddress.ip_network(n, strict=False).version == 4]
+    return v4, [n for n in networks if n not in v4]
+
+
+def check_member(coordination: Coordination, member: str) -> str:
+    if member not in coordination.members:
+        raise ValueError(f"failover:etcdMember '{member}' is not in coordination.members "
+                         f"({', '.join(coordination.members)})")
+    return member
+
+
+def cluster_section(coordination: Coordination, node: str, vendor: str) -> dict[str, Any]:
+    """This node's ``cluster:`` section of the watchers' config (failover.config's shape)."""
+    tls = coordination.tls_dir
+    return {"endpoints": coordination.client_urls(), "node": node, "vendor": vendor,
+            "ttl": f"{coordination.ttl}s", "loop_wait": f"{coordination.loop_wait}s",
+            "retry_timeout": f"{coordination.retry_timeout}s",
+            "tls": {"ca_file": f"{tls}/ca.crt", "cert_file": f"{tls}/member.crt",
+                    "key_file": f"{tls}/member.key"}}
+
+
+def watcher_config_text(base: str, coordination: Coordination, node: str, vendor: str) -> str:
+    """The watchers' config with this node's cluster section, as YAML."""
+    data = yaml.safe_load(base)
+    if not isinstance(data, dict):
+        raise ValueError(f"coordination.watcher_config ({coordination.watcher_config}) is not "
+                         "a failover config (a YAML mapping)")
+    data["cluster"] = cluster_section(coordination, node, vendor)
+    # /etc/failover is read-only to the watcher; its journal lives in its state folder.
+    data["journal"] = "/var/lib/failover-watch/journal.sqlite"
+    return ("# Written by failover infra for this node; edit the source file in stacks/.\n"
+            + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100))
+
+
+def etcd_environment(coordination: Coordination, member: str) -> str:
+    """The etcd member's settings as ETCD_* variables (etcd reads them at start)."""
+    tls = coordination.tls_dir
+    me_client = coordination.url(member, coordination.client_port)
+    me_peer = coordination.url(member, coordination.peer_port)
+    settings = {
+        "ETCD_NAME": member,
+        "ETCD_DATA_DIR": "/var/lib/failover-etcd",
+        "ETCD_LISTEN_CLIENT_URLS": f"https://0.0.0.0:{coordination.client_port}",
+        "ETCD_ADVERTISE_CLIENT_URLS": me_client,
+        "ETCD_LISTEN_PEER_URLS": f"https://0.0.0.0:{coordination.peer_port}",
+        "ETCD_INITIAL_ADVERTISE_PEER_URLS": me_peer,
+        "ETCD_INITIAL_CLUSTER": coordination.initial_cluster(),
+        "ETCD_INITIAL_CLUSTER_TOKEN": coordination.token,
+        "ETCD_INITIAL_CLUSTER_STATE": "new",
+        "ETCD_TRUSTED_CA_FILE": f"{tls}/ca.crt",
+        "ETCD_CERT_FILE": f"{tls}/member.crt",
+        "ETCD_KEY_FILE": f"{tls}/member.key",
+        "ETCD_CLIENT_CERT_AUTH": "true",
+        "ETCD_PEER_TRUSTED_CA_FILE": f"{tls}/ca.crt",
+        "ETCD_PEER_CERT_FILE": f"{tls}/member.crt",
+        "ETCD_PEER_KEY_FILE": f"{tls}/member.key",
+        "ETCD_PEER_CLIENT_CERT_AUTH": "true",
+    }
+    return "".join(f"{k}={v}\n" for k, v in settings.items())
+
+
+def coordination_script(coordination: Coordination, member: str, vendor: str,
+                        watcher_config: str) -> str:
+    """Bash, run after the service's startup script, that installs the member and the watcher.
+
+    ``watcher_config`` is the text of the watchers' config file. Runs under
+    the startup script's ``set -euo pipefail`` and its ``put`` helper.
+    """
+    check_member(coordination, member)
+    tls = coordination.tls_dir
+    etcd_unit = (
+        "[Unit]\n"
+        "Description=failover: etcd member of the watchers' cluster\n"
+        "After=network-online.target\nWants=network-online.target\n"
+        f"ConditionPathExists={tls}/ca.crt\n"
+        f"ConditionPathExists={tls}/member.crt\n"
+        f"ConditionPathExists={tls}/member.key\n"
+        "[Service]\n"
+        f"EnvironmentFile={ETC}/etcd.env\n"
+        "ExecStart=/usr/bin/etcd\n"
+        "User=etcd\nStateDirectory=failover-etcd\nStateDirectoryMode=0700\n"
+        "Restart=always\nRestartSec=5\nLimitNOFILE=65536\n"
+        "[Install]\nWantedBy=multi-user.target\n")
+    # etcd starts once the operator has installed the member's key.
+    etcd_path = (
+        "[Unit]\nDescription=failover: start etcd once its TLS key is installed\n"
+        f"[Path]\nPathExists={tls}/member.key\nUnit={ETCD_UNIT}\n"
+        "[Install]\nWantedBy=multi-user.target\n")
+    watch_unit = (
+        "[Unit]\n"
+        "Description=failover: the watcher at this vendor\n"
+        f"After=network-online.target {ETCD_UNIT}\nWants=network-online.target\n"
+        "[Service]\n"
+        f"EnvironmentFile=-{ETC}/watch.env\n"
+        f"ExecStart={VENV}/bin/failover --config {ETC}/watch.yaml watch\n"
+        "DynamicUser=yes\nStateDirectory=failover-watch\nWorkingDirectory=/var/lib/failover-watch\n"
+        f"SupplementaryGroups=etcd\nReadOnlyPaths={ETC}\n"
+        "Restart=always\nRestartSec=5\n"
+        "[Install]\nWantedBy=multi-user.target\n")
+    config = watcher_config_text(watcher_config, coordination, member, vendor)
+    package = shlex.quote(coordination.package)
+    return "\n".join([
+        f"# failover coordination: etcd member {member} and its watcher",
+        "changed=0",
+        "if ! command -v etcd >/dev/null || ! command -v python3 >/dev/null; then",
+        "  apt-get update -q",
+        "  apt-get install -y -q --no-install-recommends etcd-server python3-venv",
+        "fi",
+        # Debian's own unit starts an unencrypted localhost member on install: not ours.
+        "systemctl disable --now etcd.service >/dev/null 2>&1 || true",
+        f"install -d -m 0750 -g etcd {tls}",
+        _heredoc(f"{ETC}/etcd.env", "0644", etcd_environment(coordination, member)),
+        _heredoc(f"/etc/systemd/system/{ETCD_UNIT}", "0644", etcd_unit),
+        _heredoc("/etc/systemd/system/failover-etcd.path", "0644", etcd_path),
+        "etcd_changed=$changed; changed=0",
+        f"[ -x {VENV}/bin/failover ] || python3 -m venv {VENV}",
+        f"{VENV}/bin/pip install -q --upgrade {package}",
+        _heredoc(f"{ETC}/watch.yaml", "0644", config),
+        _heredoc(f"/etc/systemd/system/{WATCH_UNIT}", "0644", watch_unit),
+        "systemctl daemon-reload",
+        f"systemctl enable failover-etcd.path {ETCD_UNIT} {WATCH_UNIT} >/dev/null",
+        "systemctl start failover-etcd.path",
+        f"if [ ! -e {tls}/member.key ]; then",
+        f"  echo \"failover: etcd waits for {tls}/ca.crt, member.crt and member.key"
+        " (install them from your CA; see README)\" >&2",
+        f"elif [ \"$etcd_changed\" = 1 ]; then systemctl restart {ETCD_UNIT};"
+        f" else systemctl start {ETCD_UNIT}; fi",
+        f"if [ \"$changed\" = 1 ]; then systemctl restart {WATCH_UNIT};"
+        f" else systemctl start {WATCH_UNIT}; fi",
+        "",
+    ])
+
+
+def coordination_uninstall() -> str:
+    """What metal's destroy runs: stop and remove the watcher and the member (data kept)."""
+    return "\n".join([
+        f"systemctl disable --now {WATCH_UNIT} failover-etcd.path {ETCD_UNIT} 2>/dev/null || true",
+        f"rm -f /etc/systemd/system/{WATCH_UNIT} /etc/systemd/system/{ETCD_UNIT}"
+        f" /etc/systemd/system/failover-etcd.path {ETC}/etcd.env {ETC}/watch.yaml",
+        "systemctl daemon-reload",
+        "",
+    ])
+
+
+def etcd_outputs(coordination: Coordination, member: str) -> dict[str, str]:
+    """What a hosting stack exports as ``etcd``: plain values the inventory reads."""
+    return {"member": member,
+            "client_url": coordination.url(member, coordination.client_port),
+            "peer_url": coordination.url(member, coordination.peer_port)}
+
+
+class WatcherNode(_Model):
+    """One machine's member and watcher: the cluster, which member, the watchers' config."""
+
+    coordination: Coordination
+    member: str
+    config_text: str
+
+    @model_validator(mode="after")
+    def _known(self) -> WatcherNode:
+        check_member(self.coordination, self.member)
+        watcher_config_text(self.config_text, self.coordination, self.member, "check")
+        return self
+
+    def script(self, vendor: str) -> str:
+        return coordination_script(self.coordination, self.member, vendor, self.config_text)
+
+    def ingress(self, admin_cidrs: list[str]) -> list[tuple[int, list[str]]]:
+        """(port, sources): the client port to members, admins and client_cidrs; the peer
+        port to members only. Both also demand a certificate from the cluster's CA."""
+        c = self.coordination
+        members = c.peer_networks(4) + c.peer_networks(6)
+        clients = list(dict.fromkeys(members + admin_cidrs + c.client_cidrs))
+        return [(c.client_port, clients), (c.peer_port, members)]
+
+    def outputs(self) -> dict[str, str]:
+        return etcd_outputs(self.coordination, self.member)

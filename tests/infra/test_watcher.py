@@ -1,0 +1,167 @@
+"""The etcd member and the watcher on each vendor's machine, under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from infra.hosting import HostingComponent
+from infra.service import startup_script
+from infra.watcher import Coordination, WatcherNode, cluster_section, etcd_environment
+from stacks import program
+from tests.infra.harness import Harness
+from tests.infra.test_hostings import ADMINS, SERVICE, VENDORS, _sources_covering
+
+MEMBERS = {"aws": "203.0.113.10", "gcp": "198.51.100.20", "hetzner": "192.0.2.30",
+           "metal": "2001:db8:20::1"}
+COORD = Coordination(members=MEMBERS, token="social", client_cidrs=["192.0.2.128/25"])
+WATCH = (Path(program.__file__).parent / "watch.yaml").read_text(encoding="utf-8")
+MEMBER_OF = {"aws": "aws", "gcp": "gcp", "hetzner": "hetzner", "metal": "metal"}
+
+
+def _node(member: str) -> WatcherNode:
+    return WatcherNode(coordination=COORD, member=member, config_text=WATCH)
+
+
+def _script(h: Harness, vendor: str) -> str:
+    if vendor == "aws":
+        return str(h.one("aws:ec2/instance:Instance").inputs["userData"])
+    if vendor == "gcp":
+        return str(h.one("gcp:compute/instance:Instance").inputs["metadataStartupScript"])
+    if vendor == "hetzner":
+        return str(h.one("hcloud:index/server:Server").inputs["userData"])
+    return str(h.one("command:remote:Command").inputs["stdin"])
+
+
+@pytest.fixture(params=sorted(VENDORS))
+def vendor(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _build(h: Harness, vendor: str) -> dict[str, Any]:
+    build, _ = VENDORS[vendor]
+    components: list[HostingComponent] = []
+
+    def run() -> dict[str, pulumi.Output[Any]]:
+        components.append(build(node=_node(MEMBER_OF[vendor])))
+        return components[0].outputs()
+
+    return dict(h.run(run))
+
+
+def test_each_vendor_runs_a_member_and_a_watcher(pulumi_mocks: Harness, vendor: str) -> None:
+    outputs = _build(pulumi_mocks, vendor)
+    script = _script(pulumi_mocks, vendor)
+    member = MEMBER_OF[vendor]
+    assert f"ETCD_NAME={member}\n" in script
+    assert f"ETCD_INITIAL_CLUSTER={COORD.initial_cluster()}\n" in script
+    assert "ETCD_CLIENT_CERT_AUTH=true" in script and "ETCD_PEER_CLIENT_CERT_AUTH=true" in script
+    assert "failover-etcd.service" in script and "failover-watch.service" in script
+    assert "/opt/failover/bin/failover --config /etc/failover/watch.yaml watch" in script
+    # Certificates are referenced on the host; no key material travels through Pulumi.
+    assert "/etc/failover/tls/member.key" in script
+    assert "PRIVATE KEY" not in script
+    bash = shutil.which("bash")
+    assert bash
+    done = subprocess.run([bash, "-n"], input=script, text=True, capture_output=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert outputs["etcd"] == {"member": member,
+                               "client_url": COORD.url(member, 2379),
+                               "peer_url": COORD.url(member, 2380)}
+
+
+def test_etcd_ports_are_open_to_members_and_admins_only(pulumi_mocks: Harness,
+                                                        vendor: str) -> None:
+    _build(pulumi_mocks, vendor)
+    _, ingress = VENDORS[vendor]
+    rules = ingress(pulumi_mocks)
+    members = {ipaddress.ip_network(a) for a in MEMBERS.values()}
+    allowed_clients = members | {ipaddress.ip_network(n) for n in [*ADMINS, "192.0.2.128/25"]}
+    peer = set(_sources_covering(rules, COORD.peer_port))
+    client = set(_sources_covering(rules, COORD.client_port))
+    if vendor == "metal":
+        # Everything not dropped is open under the host's accept policy; read the script.
+        script = _script(pulumi_mocks, vendor)
+        assert f"tcp dport {COORD.peer_port} drop" in script
+        assert f"tcp dport {COORD.client_port} drop" in script
+        peer = {n for n in peer if n.prefixlen}
+        client = {n for n in client if n.prefixlen}
+    assert peer == members, f"{vendor}: peer port open to {peer}"
+    assert client == allowed_clients, f"{vendor}: client port open to {client}"
+
+
+def test_watcher_config_gets_this_nodes_cluster_section() -> None:
+    script = _node("gcp").script("gcp")
+    text = script.split("put /etc/failover/watch.yaml 0644 <<'FAILOVER_EOF'\n", 1)[1]
+    config = yaml.safe_load(text.split("FAILOVER_EOF", 1)[0])
+    assert config["cluster"] == cluster_section(COORD, "gcp", "gcp")
+    assert config["cluster"]["endpoints"] == [COORD.url(m, 2379) for m in MEMBERS]
+    assert config["cluster"]["node"] == "gcp"
+    assert config["journal"].startswith("/var/lib/failover-watch/")
+    assert config["hosting"], "the watchers' config lost its hostings"
+
+
+def test_member_listens_everywhere_and_advertises_its_own_address() -> None:
+    env = dict(line.split("=", 1) for line in etcd_environment(COORD, "metal").splitlines())
+    assert env["ETCD_ADVERTISE_CLIENT_URLS"] == "https://[2001:db8:20::1]:2379"
+    assert env["ETCD_INITIAL_ADVERTISE_PEER_URLS"] == "https://[2001:db8:20::1]:2380"
+    assert env["ETCD_INITIAL_CLUSTER_STATE"] == "new"
+    assert env["ETCD_TRUSTED_CA_FILE"] == env["ETCD_PEER_TRUSTED_CA_FILE"]
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"members": {"a1": "192.0.2.1", "b1": "192.0.2.2"}}, "etcd needs 3 or more"),
+    ({"members": {**MEMBERS, "bad": "host.example"}}, "not an IP address"),
+    ({"members": MEMBERS, "ttl": 20}, "loop_wait \\+ 2 \\* retry_timeout"),
+    ({"members": MEMBERS, "client_cidrs": ["0.0.0.0/0"]}, "whole internet"),
+    ({"members": MEMBERS, "package": "failover; rm -rf /"}, "not a pip requirement"),
+    ({"members": MEMBERS, "peer_port": 2379}, "must differ"),
+])
+def test_coordination_refuses_a_cluster_that_cannot_work(fields: dict[str, Any],
+                                                          message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Coordination.model_validate(fields)
+
+
+def test_unknown_member_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"'azure' is not in coordination\.members"):
+        _node("azure")
+
+
+def test_stacks_export_etcd_when_the_stack_names_its_member(tmp_path: Path) -> None:
+    from tests.infra.test_stacks import STACKS, USER_SETS, _stack_config
+
+    base = yaml.safe_load((STACKS / "service.yaml").read_text(encoding="utf-8"))
+    base["coordination"] = {"members": MEMBERS, "watcher_config": "watch.yaml"}
+    description = program.Description.model_validate(base)
+    config = {**_stack_config(STACKS / "Pulumi.hetzner-prod.yaml"), **USER_SETS["hetzner"],
+              "failover:etcdMember": "hetzner"}
+    harness = Harness(config=config)
+    try:
+        exports = harness.run(lambda: program.build("hetzner", description))
+    finally:
+        Harness.configure({}, [])
+    assert exports["etcd"]["client_url"] == "https://192.0.2.30:2379"
+    assert "ETCD_NAME=hetzner" in harness.one("hcloud:index/server:Server").inputs["userData"]
+    # Without the coordination section a member name is one clear error.
+    harness = Harness(config=config)
+    try:
+        with pytest.raises(Exception, match="no coordination section"):
+            harness.run(lambda: program.build("hetzner", program.load_description()))
+    finally:
+        Harness.configure({}, [])
+
+
+def test_without_a_node_the_script_is_the_service_alone(pulumi_mocks: Harness) -> None:
+    build, _ = VENDORS["hetzner"]
+    outputs = pulumi_mocks.run(lambda: build().outputs())
+    assert "etcd" not in outputs
+    assert _script(pulumi_mocks, "hetzner") == startup_script(SERVICE)

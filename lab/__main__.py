@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
                    "watcher; kill then takes a whole vendor")
     p.add_argument("--no-watchers", action="store_true", help="for up --cluster: start the "
                    "etcd members but no watchers")
+    p.add_argument("--providers", choices=("default", "all"), default="default",
+                   help="for up: 'all' also starts PowerDNS (HTTP API) and the Cloudflare "
+                   "and Cloud DNS stand-ins, as more DNS providers (default: BIND and "
+                   "Route 53 only, faster)")
     p.add_argument("--dir", type=Path, default=Path(os.environ.get("LAB_DIR", "lab-run")),
                    help="the lab's folder (default: $LAB_DIR or ./lab-run)")
     return p
@@ -76,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "up":
             started = time.monotonic()
-            lab = core.up(args.dir)
+            lab = core.up(args.dir, args.providers)
             if args.cluster:
                 _up_cluster(args.dir, watchers=not args.no_watchers)
             for row in core.status(args.dir):

@@ -29,8 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from lab import aws, bind, knot, vendors
+from lab import providers as extra_providers
 from lab.awsproxy import CODE, DEFAULT_CODE
-from lab.files import CONFIG, load, locked, save, write_config, write_private
+from lab.files import (
+    CONFIG,
+    add_to_config,
+    load,
+    locked,
+    save,
+    write_config,
+    write_private,
+)
 from lab.procs import (
     LabError,
     alive,
@@ -61,11 +70,16 @@ ATTEMPTS = 3  # a free port can be taken between choosing it and the server bind
 Procs = dict[str, subprocess.Popen[bytes]]
 
 
-def up(dir: Path | str) -> dict[str, Any]:
+def up(dir: Path | str, providers: str = "default") -> dict[str, Any]:
     """Start the lab in ``dir``; the lab.json dict once every server answers.
 
-    On any failure, whatever was started is stopped and LabError says what failed.
+    ``providers="all"`` also starts PowerDNS and the Cloudflare and Cloud DNS stand-ins
+    (lab.providers). On any failure, whatever was started is stopped and LabError says
+    what failed.
     """
+    if providers not in extra_providers.CHOICES:
+        raise LabError(f"--providers {providers}: use one of "
+                       f"{', '.join(extra_providers.CHOICES)}")
     root = Path(dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     with locked(root):
@@ -73,6 +87,8 @@ def up(dir: Path | str) -> dict[str, Any]:
         started: list[subprocess.Popen[bytes]] = []
         try:
             data = _start(root, started)
+            if providers == "all":
+                _start_providers(root, data, started)
         except BaseException:
             with contextlib.suppress(LabError):  # the first failure is the one to report
                 stop_many([(p.pid, "") for p in started])
@@ -234,6 +250,26 @@ def _finish(root: Path, started: list[subprocess.Popen[bytes]], secret: str, kno
     }
 
 
+def _start_providers(root: Path, data: dict[str, Any],
+                     started: list[subprocess.Popen[bytes]]) -> None:
+    """PowerDNS and the Cloudflare and Cloud DNS stand-ins, added to lab.json and the config."""
+    used = tuple(int(row["address"].rsplit(":", 1)[1]) for row in _processes(data, root))
+    extra, dns_lines, vendor_lines = extra_providers.start(
+        root, used, started, ZONE, NAMES, START_ADDRESS, 60,
+        [bind.NS_NAME, *data["moto"]["name_servers"]])
+    add_to_config(root, dns_lines, vendor_lines)
+    # The parent lists every DNS vendor's servers, so the delegation check sees all five
+    # and `failover delegation` has more than two vendors to choose from.
+    names = extra_providers.name_servers(extra)
+    secret = (root / "tsig.secret").read_text().strip()
+    # BIND refuses an in-zone NS name without an address: PowerDNS's gets one first.
+    bind.update(bind.HOST, data["bind"]["port"], ZONE, secret,
+                [(extra["pdns"]["ns"], "A", extra["pdns"]["host"])])
+    bind.delegate(data["bind"]["port"], data["parent"]["port"], secret, names)
+    data["parent"]["ns"] = sorted({*data["parent"]["ns"], *names})
+    data.update(extra)
+
+
 def _ready(first: tuple[Procs, int], wait: Callable[[Procs, int], None],
            start: Callable[[], tuple[Procs, int]],
            started: list[subprocess.Popen[bytes]]) -> tuple[Procs, int]:
@@ -306,7 +342,7 @@ def _processes(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
                      "pid": data["knot"].get("pid"),
                      "marker": str(root / "knot" / "knot.conf")})
     rows.extend(vendors.processes(data))  # a clustered lab's etcd members and watchers
-    return rows
+    return rows + extra_providers.processes(data, root)
 
 
 def process_rows(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:

@@ -65,6 +65,15 @@ delegation: {{parent_servers: ["{parent}"], timeout: 2s}}
     return path
 
 
+def add_to_config(root: Path, dns_lines: str, vendor_lines: str) -> None:
+    """Add DNS providers (and their vendors) to DIR/failover.yaml as ``up`` wrote it."""
+    path = root / CONFIG
+    text = path.read_text()
+    text = text.replace("\nhosting:\n", "\n" + vendor_lines + "hosting:\n", 1)
+    text = text.replace("\nchecks:\n", "\n" + dns_lines + "checks:\n", 1)
+    path.write_text(text)
+
+
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by the owner only (0600, even if it existed)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -253,7 +253,8 @@ def _finish(root: Path, started: list[subprocess.Popen[bytes]], secret: str, kno
 def _start_providers(root: Path, data: dict[str, Any],
                      started: list[subprocess.Popen[bytes]]) -> None:
     """PowerDNS and the Cloudflare and Cloud DNS stand-ins, added to lab.json and the config."""
-    used = tuple(int(row["address"].rsplit(":", 1)[1]) for row in _processes(data, root))
+    ports = (row["address"].rsplit(":", 1)[-1] for row in _processes(data, root))
+    used = tuple(int(p) for p in ports if p.isdigit())
     extra, dns_lines, vendor_lines = extra_providers.start(
         root, used, started, ZONE, NAMES, START_ADDRESS, 60,
         [bind.NS_NAME, *data["moto"]["name_servers"]])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from failover.engine import Engine
 
 from cli.common import Format, FormatOpt, err, fmt_seconds, load, out, print_json, quiet
 
@@ -114,16 +117,17 @@ def history(ctx: typer.Context,
             limit: Annotated[int, typer.Option(help="How many moves to list.")] = 20,
             format: FormatOpt = Format.table) -> int:
     """List moves and rollbacks with their outcomes, newest first."""
-    from failover.journal import Journal
+    from failover.engine import Engine
 
     config = load(ctx)
-    journal = Journal(config.journal_path())
+    engine = Engine(config)    # the journal, or etcd's shared history with cluster: set
     try:
         if move_id is not None:
-            return _one(journal, move_id, format)
-        moves = journal.moves(limit=limit)
+            return _one(engine, move_id, format)
+        moves = engine.store.moves(limit=limit)
+        where = engine.coord.where
     finally:
-        journal.close()
+        engine.close()
     if format is Format.json:
         print_json([{"id": m.id, "kind": m.kind, "state": m.shown_state, "started": m.started,
                      "finished": m.finished, "reason": m.reason, "checksum": m.checksum,
@@ -132,7 +136,7 @@ def history(ctx: typer.Context,
     from rich.table import Table
 
     if not moves:
-        out().print(f"No moves in {config.journal_path()}.")
+        out().print(f"No moves in {where}.")
         return 0
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col in ("ID", "KIND", "STARTED", "TOOK", "STATE", "CHECKSUM", "WHY"):
@@ -145,19 +149,22 @@ def history(ctx: typer.Context,
     return 0
 
 
-def _one(journal: object, move_id: int, format: Format) -> int:
+def _one(engine: Engine, move_id: int, format: Format) -> int:
     from failover.errors import JournalError
-    from failover.journal import Journal
 
-    assert isinstance(journal, Journal)
-    m = journal.move(move_id)
+    store = engine.store
+    m = store.move(move_id)
     if m is None:
-        raise JournalError(f"no move {move_id} in {journal.path}; see 'failover history'")
-    steps = journal.steps(move_id)
-    checks = journal.verifications(move_id)
+        raise JournalError(f"no move {move_id} in {engine.coord.where}; see 'failover history'")
+    steps = store.steps(move_id)
+    checks = store.verifications(move_id)
     from failover.notify.send import deliveries_for
 
-    notices = deliveries_for(journal, move_id)
+    # Notices are journaled by the node that sent them, under its own journal's move id.
+    local = next((j.id for j in engine.journal.moves(limit=1000)
+                  if j.args.get("shared_id") == move_id), None) \
+        if engine.coord.clustered else move_id
+    notices = deliveries_for(engine.journal, local) if local is not None else []
     if format is Format.json:
         print_json({"id": m.id, "kind": m.kind, "state": m.shown_state, "reason": m.reason,
                     "summary": m.summary, "started": m.started, "finished": m.finished,

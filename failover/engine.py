@@ -254,6 +254,9 @@ class Engine:
             findings += dns.result()
             if backups is not None:
                 findings += backups.result()
+        from failover.coord.findings import coord_findings
+
+        findings += coord_findings(self.coord, cfg)
         return FullCheck(report, findings, overall_exit_code(report.exit_code, findings))
 
     def vendor_findings(self, report: CheckReport) -> list[Any]:

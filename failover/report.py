@@ -296,7 +296,7 @@ def to_prometheus(service: str, at: float, exit_code: int, findings: Sequence[Fi
                 f.severity)
     handlers: dict[str, Callable[[_Exposition, Finding], None]] = {
         "hosting": _hosting_samples, "vendor": _vendor_samples, "dns": _dns_samples,
-        "backup": _backup_samples}
+        "backup": _backup_samples, "vantage": _vantage_samples, "cluster": _cluster_samples}
     for kind, handler in handlers.items():
         for f in findings:
             if f.kind == kind:
@@ -305,6 +305,25 @@ def to_prometheus(service: str, at: float, exit_code: int, findings: Sequence[Fi
         if f.kind == "hosting":
             _probe_samples(out, f)
     return out.render()
+
+
+def _vantage_samples(out: _Exposition, f: Finding) -> None:
+    node, _, hosting = f.name.partition("/")
+    labels: dict[str, str | None] = {"node": node, "hosting": hosting, "vendor": f.vendor}
+    out.add("failover_vantage_hosting_up", "1 while this vantage point (a clustered "
+            "watcher) sees the hosting serve, else 0.", labels, f.metrics.get("up", 0.0))
+    out.add("failover_vantage_counted", "1 if the cluster counts this vantage point (it "
+            "sees something up), else 0.", labels, f.metrics.get("counted", 0.0))
+
+
+def _cluster_samples(out: _Exposition, f: Finding) -> None:
+    if "up" not in f.metrics:
+        return   # the 'etcd cannot be asked' finding has only its severity
+    labels: dict[str, str | None] = {"hosting": f.name, "vendor": f.vendor}
+    out.add("failover_cluster_hosting_up", "1 while the cluster's verdict (quorum of live "
+            "vantage points) says the hosting serves, else 0.", labels, f.metrics["up"])
+    out.add("failover_cluster_down_votes", "Live vantage points counted that say the "
+            "hosting is down.", labels, f.metrics["down_votes"])
 
 
 def _hosting_samples(out: _Exposition, f: Finding) -> None:

@@ -13,6 +13,7 @@ leave a half-applied move.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import Any
 
 from failover.coord.base import Pin
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError, LockHeld
-from failover.health import HEALTHY, Verdict
+from failover.health import HEALTHY, TERMINATED, Verdict
 from failover.move import MoveResult
 
 log = logging.getLogger("failover.watch")
@@ -33,7 +34,8 @@ class CycleResult:
     at: float
     sentence: str
     exit_code: int
-    action: str   # none | keep | would-move | pinned | moved | refused | busy | fail-static
+    # none | keep | would-move | pinned | moved | refused | busy | follower | fail-static
+    action: str
     move: MoveResult | None = None
     checksum: str | None = None
 
@@ -63,6 +65,9 @@ class Reconciler:
             result = CycleResult(self.number, at, f"cycle {self.number}: error: {exc}",
                                  exc.exit_code, "error")
         engine.journal.event(at, "cycle", result.sentence, result.to_json())
+        if engine.coord.clustered:
+            with contextlib.suppress(FailoverError):   # fail-static cycles say so locally
+                engine.coord.publish_sentence(result.sentence, at)
         log.info(result.sentence)
         from failover.notify.cycle import after_cycle
 
@@ -71,6 +76,8 @@ class Reconciler:
 
     def _cycle(self, at: float) -> CycleResult:
         engine = self.engine
+        if engine.coord.clustered:
+            return self._cluster_cycle(at)
         report = engine.check()
         verdicts = {v.hosting: v for v in report.verdicts}
         saw = ", ".join(f"{v.hosting} {v.verdict}" for v in report.verdicts)
@@ -83,6 +90,55 @@ class Reconciler:
         if pin is not None:
             head += f"; {pin.sentence()}"
         return self._act(at, head, verdicts, report.exit_code, bool(suspected), pin)
+
+    def _cluster_cycle(self, at: float) -> CycleResult:
+        """Publish this vantage point's view; the leader decides on the quorum of live views."""
+        from failover.coord.etcdclient import EtcdUnavailable
+        from failover.coord.quorum import cluster_verdicts
+
+        engine = self.engine
+        coord: Any = engine.coord
+        cluster = engine.config.cluster
+        assert cluster is not None
+        report = engine.check()
+        mine = ", ".join(f"{v.hosting} {v.verdict}" for v in report.verdicts)
+        head = f"cycle {self.number}: {coord.node} saw {mine}"
+        try:
+            coord.publish_view(report.verdicts, at)
+            leader = coord.campaign()
+            views = coord.views()
+            pin = coord.pin()
+            verdicts = cluster_verdicts(views, {h: c.vendor for h, c in
+                                                engine.config.hosting.items()},
+                                        cluster.quorum)
+            counted = sum(not v.cut_off for v in views)
+            cut = sorted(v.node for v in views if v.cut_off)
+            head += (f"; cluster ({counted} of {len(views)} live vantage points counted"
+                     + (f"; not counted, they see nothing up: {', '.join(cut)}" if cut else "")
+                     + ") says " + ", ".join(f"{h} {v.verdict}" for h, v in verdicts.items()))
+            if pin is not None:
+                head += f"; {pin.sentence()}"
+            if leader != coord.node:
+                code = EXIT_OK if all(v.healthy for v in verdicts.values()) else EXIT_WARNING
+                return CycleResult(self.number, at, f"{head}; {leader} leads, so this node "
+                                   "moves nothing", code, "follower")
+            coord.save_cluster_state(verdicts, at)
+            for v in verdicts.values():
+                if v.verdict == TERMINATED:
+                    coord.mark_terminated(v.vendor, at, v.reason)
+            found = coord.adopt_unfinished(at)
+            if found:
+                head += "; found " + ", ".join(
+                    f"move {m.id} left half done by a node that lost the lock (recorded as "
+                    "interrupted; planning again from what every provider serves)"
+                    for m in found)
+            return self._act(at, head + "; this node leads", verdicts, report.exit_code,
+                             False, pin, auto=True)
+        except EtcdUnavailable as exc:
+            return CycleResult(self.number, at,
+                               f"{head}; etcd cannot be asked ({exc}): fail-static, no "
+                               "automatic move; a person may 'failover move --break-glass'",
+                               EXIT_CRITICAL, "fail-static")
 
     def _act(self, at: float, head: str, verdicts: dict[str, Verdict], check_code: int,
              suspected: bool, pin: Pin | None, *, auto: bool = False) -> CycleResult:

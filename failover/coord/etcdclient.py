@@ -66,7 +66,7 @@ class KV:
         return json.loads(self.value)
 
 
-def _kv(d: dict[str, Any]) -> KV:
+def parse_kv(d: dict[str, Any]) -> KV:
     return KV(_unb64(d["key"]), _unb64(d.get("value", "")), int(d.get("create_revision", 0)),
               int(d.get("mod_revision", 0)), int(d.get("lease", 0)))
 
@@ -186,12 +186,12 @@ class EtcdClient:
 
     def get(self, key: str) -> KV | None:
         kvs = self.call("kv/range", {"key": _b64(key)}).get("kvs", [])
-        return _kv(kvs[0]) if kvs else None
+        return parse_kv(kvs[0]) if kvs else None
 
     def get_prefix(self, prefix: str) -> list[KV]:
         answer = self.call("kv/range", {"key": _b64(prefix), "range_end": _b64(prefix_end(prefix)),
                                         "sort_order": "ASCEND", "sort_target": "KEY"})
-        return [_kv(d) for d in answer.get("kvs", [])]
+        return [parse_kv(d) for d in answer.get("kvs", [])]
 
     def put(self, key: str, value: str, lease: int = 0) -> int:
         body: dict[str, Any] = {"key": _b64(key), "value": _b64(value)}

@@ -1,0 +1,50 @@
+"""What coordination adds to 'failover check': the pin, and with a cluster each vantage
+point's view beside the cluster's verdict (or that etcd cannot be asked: fail-static)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from failover.coord.base import Coordinator
+from failover.errors import FailoverError
+from failover.health import HEALTHY
+
+
+def coord_findings(coord: Coordinator, config: Any) -> list[Any]:
+    from failover.report import Finding
+
+    out: list[Any] = []
+    try:
+        pin = coord.pin()
+    except FailoverError as exc:
+        return [Finding("cluster", "etcd", "CRITICAL", 2,
+                        f"etcd cannot be asked ({exc}): fail-static, watchers move nothing; "
+                        "a person may 'failover move --break-glass'")]
+    if pin is not None:
+        out.append(Finding("pin", pin.holder.node, "WARNING", 1, pin.sentence(),
+                           metrics={"pinned": 1.0}))
+    if not coord.clustered or config.cluster is None:
+        return out
+    from failover.coord.quorum import cluster_verdicts
+
+    views = coord.views()   # type: ignore[attr-defined]
+    verdicts = cluster_verdicts(views, {h: c.vendor for h, c in config.hosting.items()},
+                                config.cluster.quorum)
+    for view in views:
+        for hosting, (verdict, reason) in sorted(view.verdicts.items()):
+            note = " (not counted: it sees nothing up)" if view.cut_off else ""
+            out.append(Finding("vantage", f"{view.node}/{hosting}", verdict, 0,
+                               f"{view.node} at {view.vendor} sees {hosting} {verdict}{note}: "
+                               f"{reason}", vendor=view.vendor,
+                               metrics={"up": float(verdict in HEALTHY),
+                                        "counted": float(not view.cut_off)}))
+    for hosting, v in verdicts.items():
+        severity = 0 if v.verdict == "UP" else 1 if v.verdict == "DEGRADED" else 2
+        if v.verdict == "UNKNOWN":
+            severity = 3
+        out.append(Finding("cluster", hosting, v.verdict, severity,
+                           f"cluster verdict: {v.reason}", vendor=v.vendor,
+                           metrics={"up": float(v.healthy), "down_votes": float(v.fail_streak),
+                                    "up_votes": float(v.ok_streak),
+                                    "vantage_points": float(len(views))}))
+    return out

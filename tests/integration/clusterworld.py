@@ -1,0 +1,138 @@
+"""A small clustered world for the coordination tests: real etcd (three members), real BIND.
+
+Two hostings (``a`` at aws, priority 1, 127.0.0.11; ``g`` at gcp, 127.0.0.12) are TCP
+listeners in the test process; BIND serves ``www.example.test.`` and takes signed
+updates. Each node (a watcher or a laptop) gets its own config file and journal, all with
+the same ``cluster:`` section but their own node name. A node whose network is "cut"
+probes a port nobody listens on, so it sees every hosting down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from lab import bind as lab_bind
+from lab import etcd as lab_etcd
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMING = {"ttl": "3s", "loop_wait": "1s", "retry_timeout": "1s"}
+
+
+class Listener:
+    """A TCP port that accepts (UP) until closed (DOWN); reopen() brings it back."""
+
+    def __init__(self, address: str, port: int = 0) -> None:
+        self.address = address
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.reopen()
+
+    def reopen(self) -> None:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.address, self.port))
+        sock.listen(64)
+        self.port = sock.getsockname()[1]
+        self.sock = sock
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+class World:
+    def __init__(self, root: Path, etcd: lab_etcd.Cluster) -> None:
+        self.root = root
+        self.etcd = etcd
+        self.secret_file = root / "tsig.secret"
+        secret = lab_bind.write_secret(self.secret_file)
+        self.named, self.bind_port = lab_bind.start(root, secret)
+        lab_bind.wait_ready(self.named, root, self.bind_port, timeout=30)
+        self.a = Listener("127.0.0.11")
+        self.g = Listener("127.0.0.12", self.a.port)
+        dead = socket.socket()
+        dead.bind(("127.0.0.1", 0))
+        self.dead_port = dead.getsockname()[1]   # bound, never listening: refused
+        self._dead = dead
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def config(self, node: str, vendor: str, *, cut_off: bool = False, auto: bool = True,
+               extra: str = "") -> Path:
+        port = self.dead_port if cut_off else self.a.port
+        path = self.root / f"{node}.yaml"
+        cluster = {"endpoints": self.etcd.endpoints, "node": node, "vendor": vendor,
+                   **TIMING}
+        path.write_text(f"""
+service: s
+zone: example.test.
+records: [{{name: www, type: A}}]
+vendors: {{aws: {{}}, gcp: {{}}, metal: {{}}}}
+hosting:
+  a: {{vendor: aws, priority: 1, endpoints: {{A: [127.0.0.11]}}}}
+  g: {{vendor: gcp, priority: 2, endpoints: {{A: [127.0.0.12]}}}}
+dns:
+  bind: {{vendor: metal, kind: rfc2136, server: 127.0.0.1, port: {self.bind_port},
+          tsig: {{name: {lab_bind.KEY_NAME}, secret_file: {self.secret_file}}}}}
+checks: [{{kind: tcp, port: {port}, timeout: 300ms}}]
+interval: 1s
+fall: 2
+rise: 1
+policy: {{auto_move: {str(auto).lower()}, max_change_fraction: 1}}
+verify: {{timeout: 10s, interval: 50ms}}
+journal: {self.root / node / 'journal.sqlite'}
+cluster: {json.dumps(cluster)}
+{extra}""")
+        return path
+
+    def served(self) -> list[str]:
+        return sorted(lab_bind.answers("127.0.0.1", self.bind_port, "www"))
+
+    def cli(self, config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cli.app", "--config", str(config), *args],
+                              capture_output=True, text=True, timeout=timeout, env=env(),
+                              cwd=self.root)
+
+    def watcher(self, config: Path, log: Path) -> subprocess.Popen[bytes]:
+        with open(log, "ab") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "cli.app", "--config", str(config),
+                                     "watch", "--auto-move", "--format", "json"],
+                                    stdout=out, stderr=subprocess.STDOUT, env=env(),
+                                    cwd=self.root)
+        self.procs.append(proc)
+        return proc
+
+    def close(self) -> None:
+        import signal
+
+        for p in self.procs:
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGCONT)
+                p.kill()
+            p.wait()
+        self.named.kill()
+        self.named.wait()
+        self.a.close()
+        self.g.close()
+        self._dead.close()
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "CI": "true"}
+
+
+def cycles(log: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+    return out

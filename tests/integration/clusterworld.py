@@ -94,7 +94,8 @@ cluster: {json.dumps(cluster)}
     def served(self) -> list[str]:
         return sorted(lab_bind.answers("127.0.0.1", self.bind_port, "www"))
 
-    def cli(self, config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def cli(self, config: Path, *args: str,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "cli.app", "--config", str(config), *args],
                               capture_output=True, text=True, timeout=timeout, env=env(),
                               cwd=self.root)

@@ -14,6 +14,7 @@ import pytest
 
 from failover.config import load_config
 from failover.engine import Engine
+from failover.errors import LockHeld
 from failover.watch import Reconciler
 from lab import etcd as lab_etcd
 from tests.integration.clusterworld import World
@@ -143,10 +144,10 @@ def test_manual_move_is_not_undone_by_a_watcher_until_resume(world: World) -> No
 def test_second_mover_is_told_who_holds_the_cluster_lock(world: World) -> None:
     one, two = engine(world.config("n1", "aws")), engine(world.config("n2", "gcp"))
     try:
-        with one.lock("failover move --off aws"):
-            with pytest.raises(Exception, match=r"held by n1 \(pid \d+, host .*, since .*, "
-                                                r"failover move --off aws\)"), two.lock():
-                pass
+        with one.lock("failover move --off aws"), pytest.raises(
+                LockHeld, match=r"held by n1 \(pid \d+, host .*, since .*, "
+                                r"failover move --off aws\)"), two.lock():
+            pass
         with two.lock():
             pass
     finally:

@@ -165,3 +165,16 @@ def test_without_a_node_the_script_is_the_service_alone(pulumi_mocks: Harness) -
     outputs = pulumi_mocks.run(lambda: build().outputs())
     assert "etcd" not in outputs
     assert _script(pulumi_mocks, "hetzner") == startup_script(SERVICE)
+
+
+def test_the_written_watcher_config_is_a_valid_failover_config(tmp_path: Path) -> None:
+    from failover.config import parse_config
+    from infra.watcher import watcher_config_text
+
+    text = watcher_config_text(WATCH, COORD, "hetzner", "hetzner")
+    config = parse_config(text, str(tmp_path / "watch.yaml"))
+    assert config.cluster is not None
+    assert config.cluster.node == "hetzner" and config.cluster.vendor == "hetzner"
+    assert config.cluster.endpoints == COORD.client_urls()
+    assert config.cluster.tls is not None
+    assert config.cluster.tls.key_file == "/etc/failover/tls/member.key"

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import core, vendors
+from lab import core, resolver, vendors
 from lab.awsproxy import DEFAULT_CODE
 from lab.procs import LabError
 
@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", action="store_true", help="for up: also run five vendors "
                    "(aws, gcp, metal, hetzner, quorum), each with an etcd member and a "
                    "watcher; kill then takes a whole vendor")
+    p.add_argument("--resolver", action="store_true", help="for up: also run Unbound, a "
+                   "recursive resolver, with the DNS servers on port 53 of addresses of their "
+                   "own (127.0.53.N; BIND's is added to lo, so this needs root)")
     p.add_argument("--no-watchers", action="store_true", help="for up --cluster: start the "
                    "etcd members but no watchers")
     p.add_argument("--providers", choices=("default", "all"), default="default",
@@ -81,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             started = time.monotonic()
             lab = core.up(args.dir, args.providers)
-            if args.cluster:
-                _up_cluster(args.dir, watchers=not args.no_watchers)
+            if args.cluster or args.resolver:
+                _up_extras(args.dir, args.cluster, args.resolver, not args.no_watchers)
             for row in core.status(args.dir):
                 print(_line({k: v for k, v in row.items() if k != "alive"}))
             print(f"config     {lab['config']}  (up in {time.monotonic() - started:.1f}s)")
@@ -118,10 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _up_cluster(dir: Path, watchers: bool) -> None:
-    """Add the vendors' etcd members and watchers; on failure take the whole lab down."""
+def _up_extras(dir: Path, cluster: bool, with_resolver: bool, watchers: bool) -> None:
+    """Add the vendors' etcd members and watchers, and the resolver; on failure take the
+    whole lab down."""
     try:
-        vendors.start(dir.resolve(), watchers=watchers)
+        if cluster:
+            vendors.start(dir.resolve(), watchers=watchers)
+        if with_resolver:
+            resolver.start(dir.resolve())
     except BaseException:
         core.down(dir)
         raise

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind, knot, vendors
+from lab import aws, bind, knot, resolver, vendors
 from lab import providers as extra_providers
 from lab.awsproxy import CODE, DEFAULT_CODE
 from lab.files import (
@@ -343,6 +343,7 @@ def _processes(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
                      "pid": data["knot"].get("pid"),
                      "marker": str(root / "knot" / "knot.conf")})
     rows.extend(vendors.processes(data))  # a clustered lab's etcd members and watchers
+    rows.extend(resolver.processes(data))  # and Unbound, with --resolver
     return rows + extra_providers.processes(data, root)
 
 
@@ -456,6 +457,7 @@ def down(dir: Path | str) -> None:
     with locked(root):
         data = load(root)
         vendors.down(data)
+        resolver.stop(data)
         stop_many([(row["pid"], row["marker"]) for row in _processes(data, root)])
         knot.cleanup(root)
         for h in data["origins"]["hostings"].values():

@@ -10,8 +10,9 @@ managed records' TTL to 5 s, and starts the watchers. What each vendor runs:
   AWS's storage outlives an account's API access); etcd member; watcher;
 - gcp: origin gcp-euw1; etcd member; watcher;
 - metal: origin metal-fra; BIND (the primary) and Knot (its secondary); etcd; watcher;
-- hetzner and quorum: an etcd member and a watcher each (the third and fourth vendors a
-  quorum of five needs besides the hostings' own).
+- hetzner: PowerDNS (a DNS provider at a vendor that hosts nothing, written through its
+  HTTP API); etcd member; watcher;
+- quorum: an etcd member and a watcher (the fifth vote).
 
 The parent zone's server (the registry) and moto (AWS's storage) belong to no vendor that
 the lab kills. ``kill`` SIGKILLs every process at a vendor; ``partition`` freezes them
@@ -30,14 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lab import bind, etcd
+from lab import bind, etcd, pdns
 from lab.files import CONFIG, load, locked, save
 from lab.procs import LabError, alive, python_env, spawn, stop_many
 
 VENDORS = ("aws", "gcp", "metal", "hetzner", "quorum")
 # Which of the default lab's processes (names from core's process table) each vendor runs.
 PARTS = {"aws": ("aws-use1", "aws-proxy"), "gcp": ("gcp-euw1",),
-         "metal": ("metal-fra", "bind", "knot"), "hetzner": (), "quorum": ()}
+         "metal": ("metal-fra", "bind", "knot"), "hetzner": ("pdns",), "quorum": ()}
 RECORD_TTL = 5  # seconds: what resolvers may cache a managed answer for
 # The watchers' timing: Patroni's rule loop_wait + 2 * retry_timeout <= ttl holds (1 + 4 <= 5).
 TIMING = {"interval": "1s", "fall": 2, "rise": 2}
@@ -64,8 +65,12 @@ def start(root: Path, *, watchers: bool = True) -> dict[str, Any]:
         data = load(root)
         if "cluster" in data:
             raise LabError(f"the lab in {root} already runs a cluster")
+        if "pdns" in data:
+            raise LabError("--cluster runs its own PowerDNS (at vendor hetzner): leave out "
+                           "--providers all")
         cluster = etcd.start_cluster(root / "etcd", list(VENDORS))
         try:
+            data["pdns"] = _start_pdns(root, data)
             _set_record_ttl(data, RECORD_TTL)
             configs = _write_configs(root, data, cluster.endpoints)
             data["cluster"] = {"etcd": cluster.to_dict(), "vendors": list(VENDORS),
@@ -78,6 +83,8 @@ def start(root: Path, *, watchers: bool = True) -> dict[str, Any]:
         except BaseException:
             _stop_watchers(data)
             cluster.down()
+            if "pdns" in data:
+                stop_many([(data["pdns"]["pid"], pdns.marker(root))])
             raise
         save(root, data)
     return data
@@ -91,6 +98,11 @@ def _write_configs(root: Path, data: dict[str, Any], endpoints: list[str]) -> di
 
     base = yaml.safe_load((root / CONFIG).read_text())
     base["dns"]["route53"]["endpoint_url"] = data["aws_proxy"]["endpoint"]
+    p = data["pdns"]
+    base["dns"]["pdns"] = {"vendor": "hetzner", "kind": "powerdns", "url": p["url"],
+                           "api_key_file": "pdns.key",
+                           "verify_servers": [f"{p['host']}:{p['port']}"],
+                           "ns_names": [pdns.NS_NAME]}
     base.update(TIMING, ttl=RECORD_TTL)
     base["policy"] = {**base.get("policy", {}), "auto_move": True}
     for vendor in VENDORS:
@@ -108,6 +120,29 @@ def _write_configs(root: Path, data: dict[str, Any], endpoints: list[str]) -> di
                for v in VENDORS}
     write(root / CONFIG, OPERATOR, "laptop", "journal.sqlite")
     return configs
+
+
+def _start_pdns(root: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """PowerDNS for hetzner: example.test. with the start address, served over DNS and
+    written through its HTTP API (a DNS provider at a vendor that hosts nothing)."""
+    proc, dns_port, api_port, key = pdns.start(root, avoid=_ports(data))
+    try:
+        pdns.wait_ready(proc, root, api_port, key, etcd.TIMEOUT)
+        pdns.create_zone(api_port, key, bind.ZONE, data["names"],
+                         bind.answers(data["bind"]["host"], int(data["bind"]["port"]), "www")[0],
+                         RECORD_TTL, [bind.NS_NAME, *data["moto"]["name_servers"]])
+    except BaseException:
+        stop_many([(proc.pid, pdns.marker(root))])
+        raise
+    return {"host": pdns.HOST, "port": dns_port, "api_port": api_port, "pid": proc.pid,
+            "url": f"http://{pdns.HOST}:{api_port}", "api_key_file": str(root / "pdns.key"),
+            "ns": pdns.NS_NAME}
+
+
+def _ports(data: dict[str, Any]) -> tuple[int, ...]:
+    """Ports the default lab took (so a new server does not pick one of them)."""
+    servers = ("bind", "knot", "parent", "moto", "aws_proxy")
+    return (*(int(data[k]["port"]) for k in servers if k in data), int(data["origins"]["port"]))
 
 
 def _set_record_ttl(data: dict[str, Any], ttl: int) -> None:
@@ -168,7 +203,7 @@ def processes(data: dict[str, Any]) -> list[dict[str, Any]]:
     watchers, for ``status`` and ``down``."""
     if "cluster" not in data:
         return []
-    rows = []
+    rows = []  # PowerDNS's row comes from lab.providers, which knows data["pdns"]
     cluster = etcd.Cluster.from_dict(data["cluster"]["etcd"])
     for name, m in cluster.members.items():
         rows.append({"name": f"etcd-{name}", "address": f"{m.host}:{m.client_port}",
@@ -272,16 +307,8 @@ def revive(root: Path, vendor: str, timeout: float = etcd.TIMEOUT) -> list[dict[
                     continue  # last, once what it watches is back
                 if row["name"] not in commands:
                     raise LabError(f"no record of how {row['name']} ran; restart the lab")
-                cmd = commands[row["name"]]
-                # knotd refuses to start beside a pid file of a killed knotd
-                stale = PID_FILES.get(row["name"])
-                if stale:
-                    (root / stale).unlink(missing_ok=True)
-                proc = spawn(cmd["argv"], Path(cmd["log"]), env=python_env(),
-                             cwd=Path(cmd["cwd"]))
-                started.append(proc.pid)
-                _set_pid(data, row["name"], proc.pid)
-                _wait_answers(data, row["name"], proc, Path(cmd["log"]), timeout)
+                started.append(_start_again(root, data, row["name"], commands[row["name"]],
+                                            timeout))
             if any(r["name"] == f"watch-{vendor}" for r in rows):
                 _start_watcher(root, data, vendor)
         except BaseException:
@@ -291,6 +318,35 @@ def revive(root: Path, vendor: str, timeout: float = etcd.TIMEOUT) -> list[dict[
         save(root, data)
         names = {r["name"] for r in rows}
         return [r for r in _vendor_rows(data, vendor) if r["name"] in names]  # new pids
+
+
+def respawn(root: Path, data: dict[str, Any], name: str, timeout: float = etcd.TIMEOUT
+            ) -> None:
+    """Restart the lab's server ``name`` (e.g. ``knot``) with its own command line, after
+    its config file changed; return once it answers. The caller holds the lab's lock."""
+    row = next((r for r in _all_rows(data) if r["name"] == name), None)
+    if row is None or not alive(row["pid"], row["marker"]):
+        raise LabError(f"{name} is not running in the lab")
+    cmd = _command(row["pid"])
+    os.kill(row["pid"], signal.SIGKILL)
+    stop_many([(row["pid"], "")])
+    _start_again(root, data, name, cmd, timeout)
+
+
+def _start_again(root: Path, data: dict[str, Any], name: str, cmd: dict[str, Any],
+                 timeout: float) -> int:
+    """Start ``name`` with the command line it had; its pid once it answers."""
+    stale = PID_FILES.get(name)
+    if stale:  # knotd refuses to start beside the pid file of a killed knotd
+        (root / stale).unlink(missing_ok=True)
+    proc = spawn(cmd["argv"], Path(cmd["log"]), env=python_env(), cwd=Path(cmd["cwd"]))
+    try:
+        _wait_answers(data, name, proc, Path(cmd["log"]), timeout)
+    except BaseException:
+        stop_many([(proc.pid, "")])
+        raise
+    _set_pid(data, name, proc.pid)
+    return proc.pid
 
 
 def _command(pid: int) -> dict[str, Any]:

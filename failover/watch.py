@@ -108,9 +108,9 @@ class Reconciler:
             leader = coord.campaign()
             views = coord.views()
             pin = coord.pin()
-            verdicts = cluster_verdicts(views, {h: c.vendor for h, c in
-                                                engine.config.hosting.items()},
-                                        cluster.quorum)
+            verdicts, state = cluster_verdicts(
+                views, {h: c.vendor for h, c in engine.config.hosting.items()}, cluster.quorum,
+                coord.cluster_state(), rise=engine.config.rise, at=at)
             counted = sum(not v.cut_off for v in views)
             cut = sorted(v.node for v in views if v.cut_off)
             head += (f"; cluster ({counted} of {len(views)} live vantage points counted"
@@ -122,7 +122,7 @@ class Reconciler:
                 code = EXIT_OK if all(v.healthy for v in verdicts.values()) else EXIT_WARNING
                 return CycleResult(self.number, at, f"{head}; {leader} leads, so this node "
                                    "moves nothing", code, "follower")
-            coord.save_cluster_state(verdicts, at)
+            coord.save_cluster_state(state)
             for v in verdicts.values():
                 if v.verdict == TERMINATED:
                     coord.mark_terminated(v.vendor, at, v.reason)

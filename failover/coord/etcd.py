@@ -331,17 +331,13 @@ class EtcdCoordinator(Coordinator):
                         json.dumps({"node": self.node, "vendor": self.cluster.vendor, "at": at,
                                     "sentence": sentence}), self.session.ensure())
 
-    def save_cluster_state(self, verdicts: dict[str, Verdict], at: float) -> None:
-        """The cluster's rise/fall view: each hosting's verdict, since when, and its tally."""
+    def cluster_state(self) -> dict[str, Any]:
+        """The cluster's last verdicts with their since and up streaks (the leader's)."""
         kv = self.client.get(self.key("cluster"))
-        old = kv.json() if kv else {}
-        state = {}
-        for h, v in verdicts.items():
-            prev = old.get(h, {})
-            same = prev.get("verdict") == v.verdict
-            state[h] = {"verdict": v.verdict, "since": prev.get("since", at) if same else at,
-                        "streak": int(prev.get("streak", 0)) + 1 if same else 1,
-                        "reason": v.reason}
+        return dict(kv.json()) if kv else {}
+
+    def save_cluster_state(self, state: dict[str, Any]) -> None:
+        """Written by the leader only, fenced on its lead."""
         self.client.txn([Compare.create_revision(self.key("leader"), self._leader_rev or -1)],
                         [Op.put(self.key("cluster"), json.dumps(state))])
 

@@ -28,8 +28,9 @@ def coord_findings(coord: Coordinator, config: Any) -> list[Any]:
     from failover.coord.quorum import cluster_verdicts
 
     views = coord.views()   # type: ignore[attr-defined]
-    verdicts = cluster_verdicts(views, {h: c.vendor for h, c in config.hosting.items()},
-                                config.cluster.quorum)
+    verdicts, _state = cluster_verdicts(
+        views, {h: c.vendor for h, c in config.hosting.items()}, config.cluster.quorum,
+        coord.cluster_state(), rise=config.rise)   # type: ignore[attr-defined]
     for view in views:
         for hosting, (verdict, reason) in sorted(view.verdicts.items()):
             note = " (not counted: it sees nothing up)" if view.cut_off else ""

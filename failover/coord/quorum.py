@@ -59,33 +59,52 @@ def needed(quorum: str | float, counted: int) -> int:
     return max(1, math.ceil(float(quorum) * counted - 1e-9))
 
 
-def cluster_verdicts(views: Sequence[View], vendors: Mapping[str, str],
-                     quorum: str | float) -> dict[str, Verdict]:
-    """The cluster's verdict per hosting (``vendors``: hosting -> vendor)."""
+def cluster_verdicts(views: Sequence[View], vendors: Mapping[str, str], quorum: str | float,
+                     previous: Mapping[str, Mapping[str, Any]] | None = None, *, rise: int = 1,
+                     at: float = 0.0) -> tuple[dict[str, Verdict], dict[str, dict[str, Any]]]:
+    """The cluster's verdict per hosting (``vendors``: hosting -> vendor), and the new
+    shared state (verdict, since, up streak) for the next cycle.
+
+    A quorum is needed both ways: DOWN when the quorum says down, back UP only after
+    ``rise`` cycles in a row in which the quorum says up. Without a quorum either way
+    (a frozen watcher just woke with an older view, say) the last verdict stands, so
+    the cluster does not flap between two plans.
+    """
+    previous = previous or {}
     counted = [v for v in views if not v.cut_off]
-    ignored = [v.node for v in views if v.cut_off]
+    ignored = sorted(v.node for v in views if v.cut_off)
     need = needed(quorum, len(counted))
-    out: dict[str, Verdict] = {}
+    verdicts: dict[str, Verdict] = {}
+    state: dict[str, dict[str, Any]] = {}
     for hosting, vendor in vendors.items():
         said = [v.verdicts[hosting][0] for v in counted if hosting in v.verdicts]
         bad = sum(s in BAD for s in said)
         terminated = sum(s == TERMINATED for s in said)
         good = sum(s in HEALTHY for s in said)
-        tally = f"{bad} of {len(counted)} vantage points say down, {need} needed"
+        tally = f"{bad} of {len(counted)} vantage points say down, {good} up, {need} needed"
         if ignored:
-            tally += f"; not counted (they see nothing up): {', '.join(sorted(ignored))}"
-        if not said:
-            verdict, reason = UNKNOWN, "no live vantage point that sees anything up judged it"
-            if ignored:
-                reason += f" (not counted: {', '.join(sorted(ignored))})"
-        elif bad >= need:
+            tally += f"; not counted (they see nothing up): {', '.join(ignored)}"
+        before = previous.get(hosting, {})
+        last = str(before.get("verdict", UNKNOWN))
+        streak = 0
+        if said and bad >= need:
             verdict = TERMINATED if terminated >= need else DOWN
             reason = f"quorum: {tally}"
-        elif good:
-            verdict = UP if all(s == UP for s in said) else DEGRADED
-            reason = f"served: {tally}"
+        elif said and good >= need:
+            streak = int(before.get("up_streak", 0)) + 1
+            if last in BAD and streak < rise:
+                verdict = last
+                reason = f"{last} until up {rise} times in a row ({streak} so far): {tally}"
+            else:
+                verdict = UP if all(s == UP for s in said) else DEGRADED
+                reason = f"served: {tally}"
+        elif last != UNKNOWN:
+            verdict, reason = last, f"no quorum either way, so still {last}: {tally}"
+        elif not said:
+            verdict, reason = UNKNOWN, "no live vantage point that sees anything up judged it"
         else:
-            verdict, reason = UNKNOWN, f"no quorum either way: {tally}"
-        out[hosting] = Verdict(hosting, vendor, verdict, "cluster", reason,
-                               good, bad)
-    return out
+            verdict, reason = DEGRADED, f"no quorum says down: {tally}"
+        verdicts[hosting] = Verdict(hosting, vendor, verdict, "cluster", reason, good, bad)
+        state[hosting] = {"verdict": verdict, "up_streak": streak, "reason": reason,
+                          "since": before.get("since", at) if verdict == last else at}
+    return verdicts, state

@@ -124,7 +124,7 @@ def test_two_movers_with_different_journals_never_both_write(tmp_path: Path) -> 
     for trial in range(10):
         log = tmp_path / f"log{trial}"
         log.touch()
-        start = time.time() + 1.5    # both are imported and waiting by then
+        start = time.time() + 1.0    # both are imported and waiting by then
         procs = [subprocess.Popen([sys.executable, str(script), str(c), str(log), str(start)],
                                   stdout=subprocess.PIPE, text=True, env=env) for c in configs]
         outs = [p.communicate(timeout=60)[0] for p in procs]

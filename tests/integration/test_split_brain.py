@@ -1,0 +1,115 @@
+"""Split brain: freeze the leading watcher longer than ttl while a move is needed, then wake it.
+
+Per trial, with two watcher processes on a real three-member etcd and a real BIND:
+hosting ``a`` goes down, the leader is frozen (SIGSTOP) at a random moment of the next
+2.5 s (before it notices, while it plans, or half way through its move), stays frozen for
+ttl + 1.5 s, and is woken (SIGCONT). Then:
+
+- no two nodes record a move for this decision (at most one finished failover move, by
+  one node, in the shared history);
+- BIND serves the answers of exactly one plan (only g's address, never a mix);
+- every move either watcher journaled locally is in the shared history.
+
+``make test`` runs FAILOVER_SPLIT_TRIALS (default 3); the issue asks for 100:
+``FAILOVER_SPLIT_TRIALS=100 pytest tests/integration/test_split_brain.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from failover.coord.etcdclient import EtcdClient
+from lab import etcd as lab_etcd
+from tests.integration.clusterworld import World
+
+pytestmark = pytest.mark.integration
+
+TRIALS = int(os.environ.get("FAILOVER_SPLIT_TRIALS", "3"))
+PREFIX = "/failover/example.test./"
+TTL = 3.0
+
+
+@pytest.fixture
+def world(tmp_path: Path, etcd_cluster: lab_etcd.Cluster) -> Iterator[World]:
+    w = World(tmp_path, etcd_cluster)
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+def wait(what: str, ready: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def shared_moves(etcd: EtcdClient) -> list[dict[str, Any]]:
+    return [kv.json() for kv in etcd.get_prefix(PREFIX + "moves/")]
+
+
+def local_moves(journal: Path) -> list[dict[str, Any]]:
+    db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = db.execute("SELECT id, state, args FROM moves").fetchall()
+    finally:
+        db.close()
+    return [{"id": r[0], "state": r[1], "args": json.loads(r[2])} for r in rows]
+
+
+def test_frozen_leader_never_makes_two_moves_of_one_decision(world: World) -> None:
+    etcd = EtcdClient(world.etcd.endpoints, timeout=5)
+    nodes = {"w-aws": "aws", "w-gcp": "gcp"}
+    procs = {n: world.watcher(world.config(n, v), world.root / f"{n}.log")
+             for n, v in nodes.items()}
+    rng = random.Random(9)
+    outcomes = []
+    for trial in range(TRIALS):
+        wait("the healthy state", lambda: world.served() == ["127.0.0.11"]
+             and etcd.get(PREFIX + "lock") is None and etcd.get(PREFIX + "leader") is not None
+             and len(etcd.get_prefix(PREFIX + "views/")) == 2)
+        before = {m["id"] for m in shared_moves(etcd)}
+        leader = etcd.get(PREFIX + "leader")
+        assert leader is not None
+        node = leader.json()["node"]
+        pid = procs[node].pid
+        world.a.close()
+        time.sleep(rng.uniform(0.0, 2.5))
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(TTL + 1.5)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        wait("the move to g", lambda: world.served() == ["127.0.0.12"])
+        time.sleep(1.5)      # the woken node finishes whatever it was doing
+        wait("the lock to be free", lambda: etcd.get(PREFIX + "lock") is None)
+        new = [m for m in shared_moves(etcd) if m["id"] not in before]
+        finished = [m for m in new if m["kind"] == "move" and m["state"] != "interrupted"
+                    and m["state"] != "failed"]
+        assert len(finished) <= 1, f"trial {trial}: two moves for one decision: {new}"
+        assert len({m["node"] for m in finished}) <= 1
+        assert world.served() == ["127.0.0.12"], f"trial {trial}: answers from two plans"
+        shared_ids = {m["id"] for m in shared_moves(etcd)}
+        for n in nodes:
+            for m in local_moves(world.root / n / "journal.sqlite"):
+                assert m["args"].get("shared_id") in shared_ids, \
+                    f"trial {trial}: {n}'s move {m} is not in the shared history"
+        outcomes.append((node, [(m["node"], m["state"]) for m in new]))
+        world.a.reopen()
+        wait("the failback to a", lambda: world.served() == ["127.0.0.11"])
+    for p in procs.values():
+        assert p.poll() is None, "a watcher died"
+    print(f"{TRIALS} trials: " + "; ".join(f"{leader} frozen -> {moves}"
+                                           for leader, moves in outcomes))

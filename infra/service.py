@@ -45,6 +45,9 @@ class Service(_Model):
 
     name: str
     image: str | None = None
+    # Registries holding the same image (``quay.io/example``): each instance pulls from the
+    # first that answers, so losing the image's own registry blocks no deploy.
+    image_mirrors: list[str] = Field(default_factory=list)
     command: str | None = None
     port: int = Field(default=80, ge=1, le=65535)
     health_path: str = "/healthz"
@@ -65,6 +68,15 @@ class Service(_Model):
         if image is not None and not _IMAGE.match(image):
             raise ValueError(f"'{image}' is not a container image reference")
         return image
+
+    @field_validator("image_mirrors")
+    @classmethod
+    def _mirrors(cls, mirrors: list[str]) -> list[str]:
+        for mirror in mirrors:
+            if not _IMAGE.match(mirror) or ":" in mirror.split("/")[-1] or "@" in mirror:
+                raise ValueError(f"image mirror '{mirror}' must be a registry and repository "
+                                 "path without tag, such as quay.io/example")
+        return [m.rstrip("/") for m in mirrors]
 
     @field_validator("command")
     @classmethod
@@ -94,9 +106,23 @@ class Service(_Model):
     def _one_way_to_run(self) -> Service:
         if (self.image is None) == (self.command is None):
             raise ValueError("give exactly one of image (a container) or command (a process)")
+        if self.image_mirrors and self.image is None:
+            raise ValueError("image_mirrors needs an image")
         if self.port == 22:
             raise ValueError("port 22 is SSH, which is only open to admin_cidrs; use another port")
         return self
+
+    def images(self) -> list[str]:
+        """The image and its copies in the mirrors, in the order an instance tries them."""
+        if self.image is None:
+            return []
+        last = self.image.split("/")[-1]
+        return [self.image, *(f"{mirror}/{last}" for mirror in self.image_mirrors)]
+
+    @property
+    def local_image(self) -> str:
+        """The tag the pulled image gets on the host, whichever registry it came from."""
+        return f"failover/{self.name}:current"
 
     @property
     def unit(self) -> str:
@@ -167,9 +193,12 @@ def startup_script(service: Service) -> str:
                    " || { apt-get update -q; apt-get install -y -q docker.io; }")
         run = (f"/usr/bin/docker run --rm --name {service.name}"
                f" --env-file /etc/failover/{service.name}.env"
-               f" -p {service.port}:{service.port} {service.image}")
+               f" -p {service.port}:{service.port} {service.local_image}")
         unit_extra = (f"ExecStartPre=-/usr/bin/docker rm -f {service.name}\n"
-                      f"ExecStop=/usr/bin/docker stop {service.name}\n")
+                      f"ExecStartPre=/etc/failover/{service.name}.pull\n"
+                      f"ExecStop=/usr/bin/docker stop {service.name}\n"
+                      # A slow registry must not make systemd give up on the pull.
+                      "TimeoutStartSec=900\n")
         needs = "After=docker.service\nRequires=docker.service\n"
     else:
         install = ":"
@@ -191,6 +220,7 @@ def startup_script(service: Service) -> str:
         "[Install]\nWantedBy=multi-user.target\n"
     )
     runner = f"#!/bin/sh\nexec {service.command}\n" if service.command is not None else ""
+    puller = pull_script(service) if service.image is not None else ""
     return "\n".join([
         "#!/bin/bash",
         f"# {service.name}: installed by failover infra; safe to run again.",
@@ -205,6 +235,7 @@ def startup_script(service: Service) -> str:
         install,
         _heredoc(f"/etc/failover/{service.name}.env", "0600", env_lines),
         _heredoc(f"/etc/failover/{service.name}.run", "0755", runner) if runner else ":",
+        _heredoc(f"/etc/failover/{service.name}.pull", "0755", puller) if puller else ":",
         _heredoc(f"/etc/systemd/system/{service.unit}", "0644", unit),
         "systemctl daemon-reload",
         f"systemctl enable {service.unit} >/dev/null",
@@ -212,6 +243,24 @@ def startup_script(service: Service) -> str:
         f" else systemctl start {service.unit}; fi",
         "",
     ])
+
+
+def pull_script(service: Service) -> str:
+    """sh that pulls the image from the first registry that answers and tags it locally.
+
+    When none answers, the copy pulled before is kept and used: a registry outage
+    must not stop a restart of a machine that already has the image.
+    """
+    lines = ["#!/bin/sh", f"# {service.name}: pull from the first registry that answers."]
+    for ref in service.images():
+        lines.append(f"if timeout 600 /usr/bin/docker pull -q {shlex.quote(ref)} >/dev/null; then"
+                     f" exec /usr/bin/docker tag {shlex.quote(ref)} {service.local_image}; fi")
+        lines.append(f"echo \"failover: cannot pull {ref}\" >&2")
+    lines.append(f"if /usr/bin/docker image inspect {service.local_image} >/dev/null 2>&1; then"
+                 " echo \"failover: no registry answered; starting the copy pulled before\" >&2;"
+                 " exit 0; fi")
+    lines.append("exit 1")
+    return "\n".join(lines) + "\n"
 
 
 def _heredoc(dest: str, mode: str, content: str) -> str:

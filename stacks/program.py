@@ -57,6 +57,20 @@ class ZoneDescription(BaseModel):
         return self
 
 
+class Recovery(BaseModel):
+    """What recovery depends on beyond the stacks: read by ``failover audit``, not by Pulumi."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    registrar: str | None = None
+    # How admins sign in to the vendors' consoles and APIs (an IdP, or each vendor's own).
+    admin_sign_in: list[str] = Field(default_factory=list)
+    # Accounts at each vendor that do not go through the IdP.
+    break_glass: bool = False
+    # Where 'pulumi stack export' copies of the state are kept (backend URLs).
+    state_backups: list[str] = Field(default_factory=list)
+
+
 class Description(BaseModel):
     """``service.yaml``: the service and its zone."""
 
@@ -66,6 +80,7 @@ class Description(BaseModel):
     dns: ZoneDescription
     # The watchers' etcd cluster; each hosting stack names its member (failover:etcdMember).
     coordination: Coordination | None = None
+    recovery: Recovery = Field(default_factory=Recovery)
 
 
 def load_description(path: Path = SERVICE_FILE) -> Description:

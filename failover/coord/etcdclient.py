@@ -144,7 +144,8 @@ class EtcdClient:
             self._first = index
             return result
         raise EtcdUnavailable("etcd did not answer (" + "; ".join(errors[-3:] or ["timed out"])
-                              + "): no quorum, or every member is unreachable")
+                              + "): no quorum, or every member is unreachable; to move "
+                              "anyway, without the cluster lock: 'failover move --break-glass'")
 
     def _post(self, endpoint: str, path: str, body: dict[str, Any],
               timeout: float) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,28 @@ class Listener:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.address, self.port))
         sock.listen(64)
+        sock.settimeout(0.2)
         self.port = sock.getsockname()[1]
         self.sock = sock
+        # Accept and drop each probe's connection: a full backlog would drop new ones.
+        self._thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
+        self._thread.start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        while self.sock is sock:
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.close()
 
     def close(self) -> None:
         if self.sock is not None:
-            self.sock.close()
-            self.sock = None
+            sock, self.sock = self.sock, None
+            sock.close()
+            self._thread.join()
 
 
 class World:

@@ -236,6 +236,8 @@ def _markup(line: PlanLine) -> str:
             return f"[bold]Plan for {line.zone}[/]: {escape(line.text)}"
         case "warning":
             return f"[yellow]warning[/]: {escape(line.text)}"
+        case "refusal":
+            return f"[red]needs --force[/]: {escape(line.text)}"
         case "provider":
             return head
         case "unreachable":

@@ -27,9 +27,10 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
 
     Also shows the journal's path and the last move; for a move that was
     interrupted, what each provider now serves compared with its before-image
-    and the plan: written, not written, or partly written. Exit 0 when all
-    agree, 1 when a provider is unreachable or they disagree, 2 when a move
-    was interrupted.
+    and the plan: written, not written, or partly written. AGREE is
+    "unknown" while a provider cannot be read. Exit 0 when all agree, 1 when
+    a provider is unreachable or they disagree, 2 when a move was interrupted
+    or no provider can be read.
     """
     from failover.engine import Engine
     from failover.records import by_record, relative_name
@@ -48,7 +49,8 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     code = 0
     if not report.all_agree or any(p.rrsets is None for p in report.providers):
         code = 1
-    if report.last_move and report.last_move.shown_state == "interrupted":
+    if (report.last_move and report.last_move.shown_state == "interrupted") \
+            or not report.readable:
         code = 2
     if format is Format.json:
         print_json({
@@ -67,6 +69,7 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
                            for s in report.unfinished]})
         return code
 
+    from rich.markup import escape
     from rich.table import Table
 
     o = out()
@@ -89,12 +92,15 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
             row.append(" ".join(",".join(rr.values) + (f" w{rr.weight}" if rr.weight else "")
                                 for rr in sets) or "[dim](none)[/]")
         ok = report.agree[(name, rtype)]
-        row.append("[green]yes[/]" if ok else "[red]NO[/]")
+        row.append("[green]yes[/]" if ok else "[red]NO[/]" if ok is False
+                   else "[yellow]unknown[/]")
         table.add_row(*row)
     o.print(table)
     for p in report.providers:
-        if p.error:
-            o.print(f"[red]{p.provider}[/]: {p.error}")
+        if p.error:   # the error names its provider
+            o.print(f"[red]unreachable[/]: {escape(p.error)}")
+    if not report.readable:
+        o.print("[red]CRITICAL[/]: no DNS provider reachable, so what is served is unknown")
     m = report.last_move
     if m is None:
         o.print("No moves yet.")

@@ -24,8 +24,15 @@ from failover.errors import FailoverError, JournalError
 from failover.health import TERMINATED, Control, Verdict, exit_code, judge_all
 from failover.journal import Journal, MoveRow, StepRow
 from failover.move import EventSink, MoveResult, execute
-from failover.plan import Plan, ProviderPlan, check_safety, provider_plan
-from failover.policy import Decision, decide, desired_rrsets
+from failover.plan import (
+    Plan,
+    ProviderPlan,
+    check_safety,
+    provider_plan,
+    require_readable,
+    rollback_provider_plan,
+)
+from failover.policy import Decision, decide, desired_rrsets, judge_target
 from failover.probes.base import ProbeResult
 from failover.records import RRKey, RRSet, Snapshot, absolute_name, by_record
 
@@ -86,13 +93,17 @@ class StatusReport:
     journal: str
     managed: list[tuple[str, str]]
     providers: list[ProviderStatus]
-    agree: dict[tuple[str, str], bool]
+    agree: dict[tuple[str, str], bool | None]     # None: unknown (a provider is unreadable)
     last_move: MoveRow | None
     unfinished: list[StepStatus] = field(default_factory=list)
 
     @property
     def all_agree(self) -> bool:
-        return all(self.agree.values())
+        return all(a is True for a in self.agree.values())
+
+    @property
+    def readable(self) -> int:
+        return sum(p.rrsets is not None for p in self.providers)
 
 
 class Engine:
@@ -364,6 +375,7 @@ class Engine:
             cur, err = current[name]
             providers.append(provider_plan(name, spec.vendor, cur, desired, self.managed,
                                            error=err, tolerated=spec.vendor in decision.off))
+        require_readable(providers)
         return Plan(self.config.zone, decision, providers, self.managed)
 
     def check_safety(self, plan: Plan, *, force: bool) -> None:
@@ -399,22 +411,106 @@ class Engine:
                 return row
         raise JournalError(f"nothing to roll back in {where}; see 'failover history'")
 
-    def rollback_plan(self, target: MoveRow) -> Plan:
-        """The plan that brings every provider the move touched back to its before-image."""
+    def rollback_plan(self, target: MoveRow, *,
+                      verdicts: Mapping[str, Verdict] | None = None) -> Plan:
+        """The plan that brings every provider the move touched back to its before-image.
+
+        It carries refusals (applied only with --force) when the before-images no longer
+        match the managed records, or when it would send traffic to a hosting that is
+        DOWN or TERMINATED, judged from fresh checks (or ``verdicts``) as ``move --to``
+        judges its target.
+        """
         steps = {s.provider: s for s in self.store.steps(target.id)}
         current = self.read_all()
         providers: list[ProviderPlan] = []
+        warnings: list[str] = []
         for name, step in steps.items():
             if step.state in ("unreachable", "planned") or name not in self.config.dns:
                 continue
-            before = by_record(Snapshot.from_json(name, step.before).rrsets)
-            desired = {record: before.get(record, {}) for record in self.managed}
+            before = Snapshot.from_json(name, step.before).rrsets
             cur, err = current[name]
-            pp = provider_plan(name, step.vendor, cur, desired, self.managed, error=err,
-                               tolerated=step.tolerated)
-            providers.append(pp)
-        decision = Decision((), f"roll back move {target.id} ({target.reason})")
-        return Plan(self.config.zone, decision, providers, self.managed)
+            providers.append(rollback_provider_plan(name, step.vendor, before, cur,
+                                                    self.managed, error=err,
+                                                    tolerated=step.tolerated))
+            if cur is None:
+                continue
+            had, has = by_record(before), by_record(cur)
+            for record in self.managed:
+                if record not in had and has.get(record) and _wrote(step, record):
+                    warnings.append(f"{name}: {record[0]} {record[1]} had no answer before "
+                                    f"move {target.id}; it keeps what it serves (no plan "
+                                    "takes away a record's last answer)")
+        require_readable(providers)
+        refusals = self._mismatched_records(target, list(steps.values()))
+        dead, unsure = self._rollback_targets(providers, verdicts)
+        warnings += unsure
+        refusals += [f"rolling back move {target.id} would serve {hosting} again, but "
+                     f"{problem}; run 'failover move' to serve the best healthy hosting, or "
+                     "'failover move --to HOSTING'; --force rolls back anyway"
+                     for hosting, problem in dead]
+        decision = Decision((), f"roll back move {target.id} ({target.reason})",
+                            warnings=tuple(warnings))
+        return Plan(self.config.zone, decision, providers, self.managed, tuple(refusals))
+
+    def _mismatched_records(self, target: MoveRow, steps: list[StepRow]) -> list[str]:
+        """Why the move's before-images do not fit the managed records of today's config."""
+        moved = {(rr["name"], rr["type"]) for s in steps for rr in s.before + s.desired}
+        if not moved:
+            return []
+        added = [f"{n} {t}" for n, t in self.managed if (n, t) not in moved]
+        dropped = [f"{n} {t}" for n, t in sorted(moved - set(self.managed))]
+        parts = []
+        if added:
+            parts.append(f"the config now manages {', '.join(added)}, which move {target.id} "
+                         "did not (no before-image: kept as served)")
+        if dropped:
+            parts.append(f"move {target.id} wrote {', '.join(dropped)}, which the config no "
+                         "longer manages (not restored)")
+        if not parts:
+            return []
+        return [f"the before-images of move {target.id} do not match the managed records: "
+                + "; ".join(parts) + f"; roll back with the config move {target.id} ran with, "
+                "or pass --force"]
+
+    def _rollback_targets(self, providers: list[ProviderPlan],
+                          verdicts: Mapping[str, Verdict] | None
+                          ) -> tuple[list[tuple[str, str]], list[str]]:
+        """The hostings a rollback would start serving, judged: the fatal problems (with
+        their hosting), and the other problems."""
+        owners: dict[str, set[str]] = {}
+        for hosting, by_type in self.endpoints().items():
+            for values in by_type.values():
+                for value in values:
+                    owners.setdefault(value.lower().rstrip("."), set()).add(hosting)
+        targets: set[str] = set()
+        strangers: set[str] = set()
+        for pp in providers:
+            if pp.current is None:
+                continue
+            served = {v for rr in pp.current.values() for v in rr.values}
+            for rr in pp.desired.values():
+                for value in set(rr.values) - served:
+                    found = owners.get(value.lower().rstrip("."))
+                    if found:
+                        targets |= found
+                    else:
+                        strangers.add(value)
+        unsure = [f"the rollback serves {v}, which is no configured hosting's endpoint"
+                  for v in sorted(strangers)]
+        if not targets:
+            return [], unsure
+        if verdicts is None:
+            verdicts = {v.hosting: v for v in self.check(sorted(targets)).verdicts}
+        terminated = sorted(self.coord.terminated_vendors())
+        dead: list[tuple[str, str]] = []
+        for hosting in sorted(targets):
+            problems = judge_target(self.config, hosting, verdicts, terminated)
+            if any(fatal for _problem, fatal in problems):
+                dead.append((hosting, " and ".join(problem for problem, _ in problems)))
+            elif problems:
+                unsure.append(f"the rollback serves {hosting} again, but "
+                              + " and ".join(problem for problem, _ in problems))
+        return dead, unsure
 
     # -- status ------------------------------------------------------------------------
 
@@ -422,12 +518,14 @@ class Engine:
         current = self.read_all()
         providers = [ProviderStatus(n, self.config.dns[n].vendor, cur, err)
                      for n, (cur, err) in current.items()]
-        agree: dict[tuple[str, str], bool] = {}
+        agree: dict[tuple[str, str], bool | None] = {}
         grouped = [by_record(p.rrsets) for p in providers if p.rrsets is not None]
+        unread = len(grouped) < len(providers)
         for record in self.managed:
             seen = {tuple(sorted(v for rr in g.get(record, {}).values() for v in rr.values))
                     for g in grouped}
-            agree[record] = len(seen) <= 1
+            # An unreadable provider may serve anything: agreement is unknown, not yes.
+            agree[record] = False if len(seen) > 1 else None if unread else True
         moves = self.store.moves(limit=1)
         last = moves[0] if moves else None
         unfinished: list[StepStatus] = []
@@ -437,6 +535,11 @@ class Engine:
                 unfinished.append(StepStatus(step, _written(step, cur, self.managed)))
         return StatusReport(self.coord.where, self.managed, providers, agree, last,
                             unfinished)
+
+
+def _wrote(step: StepRow, record: tuple[str, str]) -> bool:
+    """Whether the step's plan gave ``record`` an answer."""
+    return any((rr["name"], rr["type"]) == record for rr in step.desired)
 
 
 def _written(step: StepRow, live: dict[RRKey, RRSet] | None,

@@ -65,8 +65,19 @@ class ProviderConflict(ProviderError):
     """The provider's state is not the one the plan was made against."""
 
 
+class NoProviderReachable(FailoverError):
+    """Not one DNS provider could be read, so nothing is known about what is served."""
+
+    exit_code = EXIT_CRITICAL
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("no DNS provider reachable, so what is served is unknown and nothing "
+                         "can be planned: " + "; ".join(errors))
+
+
 class UnsafePlanError(FailoverError):
-    """The plan touches more than the policy allows without --force."""
+    """The plan touches more than the policy allows, or needs an operator's --force."""
 
 
 class ChecksumMismatch(FailoverError):

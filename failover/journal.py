@@ -204,10 +204,10 @@ class Journal:
             move_id = int(cur.lastrowid or 0)
             db.executemany(
                 "INSERT INTO move_steps (move_id, provider, vendor, before, desired, changes,"
-                " state, tolerated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " state, tolerated, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(move_id, s["provider"], s["vendor"], json.dumps(s["before"]),
                   json.dumps(s["desired"]), json.dumps(s["changes"]), s["state"],
-                  int(s.get("tolerated", False))) for s in steps])
+                  int(s.get("tolerated", False)), s.get("error")) for s in steps])
         return move_id
 
     def step_state(self, move_id: int, provider: str, state: str, *, at: float,

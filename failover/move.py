@@ -107,7 +107,8 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
     steps = [{"provider": p.provider, "vendor": p.vendor,
               "before": _json(p.current) if p.current is not None else [],
               "desired": _json(p.desired), "changes": [c.to_json() for c in p.changes],
-              "state": "planned" if p.reachable else "unreachable", "tolerated": p.tolerated}
+              "state": "planned" if p.reachable else "unreachable", "tolerated": p.tolerated,
+              "error": p.error}
              for p in plan.providers]
     move_id = journal.begin_move(kind=kind, at=clock.now(), reason=reason, args=args,
                                  checksum=plan.checksum, steps=steps, rollback_of=rollback_of)

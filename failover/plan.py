@@ -7,6 +7,12 @@ more than ``policy.max_change_fraction`` of the managed records at any
 provider unless forced (octoDNS's ``raise_if_unsafe``, per provider).
 ``plan_lines`` lays a plan out for people, line by line and unstyled; the CLI
 and the drill report render those lines.
+
+Two promises hold for every plan, whoever made it (move, reconcile, rollback):
+a provider that could not be read is never taken to serve anything (a plan
+with no readable provider is refused by :func:`require_readable`), and no plan
+takes away a managed record's last answer (:func:`provider_plan` keeps what is
+served where the desired answer is empty).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from failover.errors import UnsafePlanError
+from failover.errors import NoProviderReachable, UnsafePlanError
 from failover.policy import Decision
 from failover.records import Change, ChangeAction, RRKey, RRSet, by_record, diff
 
@@ -57,6 +63,9 @@ class Plan:
     decision: Decision
     providers: list[ProviderPlan]
     managed: list[tuple[str, str]]
+    # Why this plan must not be applied without the operator's --force (a rollback to
+    # a dead hosting, before-images that no longer match the managed records).
+    refusals: tuple[str, ...] = ()
 
     @property
     def checksum(self) -> str:
@@ -85,6 +94,7 @@ class Plan:
                 "decision": {"serve": list(self.decision.serve), "reason": self.decision.reason,
                              "keep": self.decision.keep, "off": list(self.decision.off),
                              "to": self.decision.to, "warnings": list(self.decision.warnings)},
+                "refusals": list(self.refusals),
                 "totals": {**self.counts(), "providers": len(self.providers),
                            "unreachable": sum(not p.reachable for p in self.providers)},
                 "providers": [p.to_json() for p in self.providers]}
@@ -98,15 +108,37 @@ def provider_plan(provider: str, vendor: str, current: dict[RRKey, RRSet] | None
                   desired_by_record: Mapping[tuple[str, str], dict[RRKey, RRSet]],
                   managed: list[tuple[str, str]], *, error: str | None = None,
                   tolerated: bool = False) -> ProviderPlan:
-    """Diff one provider. Records the policy leaves out keep their current RRsets."""
+    """Diff one provider. Records the policy leaves out keep their current RRsets, and so
+    does a record whose desired answer is empty: no plan takes away a record's last
+    answer (an empty answer is an outage of its own)."""
     if current is None:
         return ProviderPlan(provider, vendor, None, {}, [], error, tolerated)
     desired: dict[RRKey, RRSet] = {}
     served = by_record(current)
     for record in managed:
-        desired.update(desired_by_record.get(record, served.get(record, {})))
+        desired.update(desired_by_record.get(record) or served.get(record, {}))
     return ProviderPlan(provider, vendor, current, desired, diff(current, desired), None,
                         tolerated)
+
+
+def rollback_provider_plan(provider: str, vendor: str, before: Mapping[RRKey, RRSet],
+                           current: dict[RRKey, RRSet] | None,
+                           managed: list[tuple[str, str]], *, error: str | None = None,
+                           tolerated: bool = False) -> ProviderPlan:
+    """One provider's rollback: every managed record back to its before-image. A record
+    the before-image has no answer for is kept as served, like any plan's."""
+    held = by_record(dict(before))
+    desired = {record: held[record] for record in managed if record in held}
+    return provider_plan(provider, vendor, current, desired, managed, error=error,
+                         tolerated=tolerated)
+
+
+def require_readable(providers: list[ProviderPlan]) -> None:
+    """Refuse to plan when not one provider could be read: nothing is known about what
+    is served, so "no changes" would be a false all-clear."""
+    if providers and not any(p.reachable for p in providers):
+        raise NoProviderReachable([p.error or f"{p.provider}: could not be read"
+                                   for p in providers])
 
 
 # As octoDNS's Plan.MIN_EXISTING_RECORDS: with only a few managed records, a
@@ -116,8 +148,13 @@ SAFETY_MIN_RECORDS = 10
 
 def check_safety(plan: Plan, max_fraction: float, *, force: bool) -> None:
     """Refuse a plan that touches more than ``max_fraction`` of the managed records
-    (when there are more than :data:`SAFETY_MIN_RECORDS` of them) unless forced."""
-    if force or len(plan.managed) <= SAFETY_MIN_RECORDS:
+    (when there are more than :data:`SAFETY_MIN_RECORDS` of them), or that carries a
+    refusal, unless forced."""
+    if force:
+        return
+    if plan.refusals:
+        raise UnsafePlanError("; ".join(plan.refusals))
+    if len(plan.managed) <= SAFETY_MIN_RECORDS:
         return
     for p in plan.providers:
         fraction = len(p.touched_records()) / len(plan.managed)
@@ -130,8 +167,8 @@ def check_safety(plan: Plan, max_fraction: float, *, force: bool) -> None:
 
 # -- the plan for people -----------------------------------------------------------------
 
-PlanLineKind = Literal["header", "warning", "provider", "unreachable", "no-changes", "change",
-                       "totals", "checksum"]
+PlanLineKind = Literal["header", "warning", "refusal", "provider", "unreachable",
+                       "no-changes", "change", "totals", "checksum"]
 
 _MARKS: dict[ChangeAction, str] = {"create": "+", "update": "~", "delete": "-"}
 
@@ -144,6 +181,7 @@ class PlanLine:
 
     - ``header``: ``zone`` and ``text``, the decision's reason;
     - ``warning``: ``text``, one of the decision's warnings;
+    - ``refusal``: ``text``, why the plan needs --force;
     - ``provider`` (changes follow), ``no-changes``: ``provider`` and ``vendor``;
     - ``unreachable``: those, ``text`` (why) and ``note`` (what becomes of it);
     - ``change``: ``mark`` (``+`` create, ``~`` update, ``-`` delete), ``key`` (the
@@ -172,6 +210,7 @@ def plan_lines(plan: Plan) -> list[PlanLine]:
     (or why there are none), the totals, the checksum."""
     lines = [PlanLine("header", plan.decision.reason, zone=plan.zone)]
     lines += [PlanLine("warning", w) for w in plan.decision.warnings]
+    lines += [PlanLine("refusal", r) for r in plan.refusals]
     width = max((len(str(c.key)) for pp in plan.providers for c in pp.changes), default=0)
     for pp in plan.providers:
         if not pp.reachable:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from failover.config import Config
 from failover.errors import ConfigError
-from failover.health import Verdict
+from failover.health import DOWN, TERMINATED, Verdict
 from failover.records import RRKey, RRSet, absolute_name
 
 Endpoints = Mapping[str, Mapping[str, Sequence[str]]]
@@ -56,13 +56,8 @@ def decide(config: Config, verdicts: Mapping[str, Verdict], *, off: Sequence[str
         if config.hosting[to].vendor in off_set:
             raise ConfigError(f"--to {to} is at vendor '{config.hosting[to].vendor}', "
                               "which --off evacuates; pick another hosting")
-        warnings: tuple[str, ...] = ()
-        v = verdicts.get(to)
-        if v is not None and not v.healthy:
-            warnings = (f"{to} is {v.verdict} ({v.reason}); moving there because --to says so",)
-        if config.hosting[to].vendor in terminated:
-            warnings += (f"vendor '{config.hosting[to].vendor}' was marked TERMINATED; "
-                         "moving there because --to says so",)
+        warnings = tuple(f"{problem}; moving there because --to says so"
+                         for problem, _fatal in judge_target(config, to, verdicts, terminated))
         return Decision((to,), f"operator asked for --to {to}", off_set, to, warnings)
     gone = tuple(sorted(set(terminated) - set(off_set)))
     off_set = tuple(sorted(set(off_set) | set(terminated)))
@@ -87,6 +82,22 @@ def decide(config: Config, verdicts: Mapping[str, Verdict], *, off: Sequence[str
     if gone:
         reason = f"vendor {', '.join(gone)} TERMINATED; " + reason
     return Decision(chosen, reason, off_set)
+
+
+def judge_target(config: Config, hosting: str, verdicts: Mapping[str, Verdict],
+                 terminated: Sequence[str]) -> list[tuple[str, bool]]:
+    """Why sending traffic to ``hosting`` is unsafe, each with whether it is fatal: a
+    DOWN or TERMINATED verdict, or a vendor the journal remembers as terminated, is;
+    any other unhealthy verdict is not. The one judgement behind ``--to`` (which warns
+    and obeys) and rollback (which refuses without --force)."""
+    out: list[tuple[str, bool]] = []
+    v = verdicts.get(hosting)
+    if v is not None and not v.healthy:
+        out.append((f"{hosting} is {v.verdict} ({v.reason})", v.verdict in (DOWN, TERMINATED)))
+    vendor = config.hosting[hosting].vendor
+    if vendor in terminated:
+        out.append((f"vendor '{vendor}' was marked TERMINATED", True))
+    return out
 
 
 def desired_rrsets(config: Config, decision: Decision, endpoints: Endpoints, *,

@@ -9,6 +9,7 @@ resolver would see the same answer.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,13 +50,24 @@ def normalize_value(rtype: str, value: str) -> str:
     return value
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True)
 class RRKey:
     """Which RRset: the name, the type and, for weighted sets, the set identifier."""
 
     name: str
     rtype: str
     set_id: str | None = None
+
+    def _order(self) -> tuple[str, str, bool, str]:
+        # A plain RRset sorts before the weighted sets of its name: a provider moving
+        # between the two holds both kinds at once (dataclass order compared None < str).
+        return (self.name, self.rtype, self.set_id is not None, self.set_id or "")
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, RRKey):
+            return NotImplemented
+        return self._order() < other._order()
 
     def __str__(self) -> str:
         base = f"{self.name} {self.rtype}"

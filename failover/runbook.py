@@ -463,7 +463,9 @@ class _Book:
                "```sh", self.cmd("rollback", "--yes"), "```", "",
                "Expect exit **0** and `rollback N done`: every provider serves again what it "
                "served before the newest move not yet rolled back (name one with "
-               f"`{self.cmd('rollback')} MOVE_ID --yes`; ids in `failover history`). Then run "
+               f"`{self.cmd('rollback')} MOVE_ID --yes`; ids in `failover history`). If it "
+               "exits **3** saying a hosting it would serve again is DOWN or TERMINATED, do "
+               f"not force it: {v} is not back, so stay where you are (step 7). Then run "
                f"step 3 again: the answers from before the move should be back ({v}'s own "
                f"addresses, {self.addresses(v)}, if {v} was serving then).", ""]
         return out

@@ -153,9 +153,14 @@ class Reconciler:
         standby = any(verdicts[h].verdict not in HEALTHY for h in engine.config.hosting
                       if h in verdicts)
         if plan.empty:
-            code = EXIT_WARNING if standby or suspected or check_code else EXIT_OK
-            return CycleResult(self.number, at,
-                               f"{head}; no action: every DNS provider serves {serving} "
+            unread = [p.provider for p in plan.providers if not p.reachable]
+            code = (EXIT_WARNING if standby or suspected or check_code or unread
+                    else EXIT_OK)
+            # A provider that cannot be read is never counted as serving anything.
+            which = (f"every readable DNS provider serves {serving} (unreadable: "
+                     f"{', '.join(unread)})" if unread
+                     else f"every DNS provider serves {serving}")
+            return CycleResult(self.number, at, f"{head}; no action: {which} "
                                f"({decision.reason})", code, "none", checksum=plan.checksum)
         if pin is not None:
             return CycleResult(self.number, at,

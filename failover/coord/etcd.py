@@ -429,7 +429,7 @@ class SharedStore:
                   "reason": reason, "args": args, "checksum": checksum, "pid": os.getpid(),
                   "host": socket.gethostname(), "node": c.node, "vendor": c.cluster.vendor,
                   "rollback_of": rollback_of, "summary": None,
-                  "steps": [{**s, "error": None, "started": None, "applied": None}
+                  "steps": [{**s, "error": s.get("error"), "started": None, "applied": None}
                             for s in steps], "verifications": []}
         # Shared first: if etcd or the lock is gone, nothing is written anywhere.
         number = self._allocate(record, c._fence())

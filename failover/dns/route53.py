@@ -259,7 +259,8 @@ class Route53(Provider):
                     botocore.exceptions.ReadTimeoutError,
                     botocore.exceptions.ConnectionClosedError) as exc:
                 raise ProviderUnreachable(self.name, f"{what}: no answer from Route 53 at "
-                                                     f"{self._endpoint()}: {exc}") from None
+                                                     f"{self._endpoint()}: "
+                                                     f"{self._why(exc)}") from None
             except botocore.exceptions.NoCredentialsError:
                 raise ProviderAuthError(self.name, f"{what}: no AWS credentials found in "
                                                    f"{self.credentials.source}; set "
@@ -288,6 +289,18 @@ class Route53(Provider):
             return ProviderConflict(self.name, f"Route 53 refused the batch, so the records "
                                                f"changed since the plan: {message}")
         return ProviderError(self.name, f"{what}: {code}: {message}")
+
+    def _why(self, exc: Exception) -> str:
+        """Botocore's connection errors in a few words (its own text repeats the URL)."""
+        import botocore.exceptions
+
+        if isinstance(exc, botocore.exceptions.ReadTimeoutError):
+            return f"timed out after {self.settings.timeout:g}s waiting for the answer"
+        if isinstance(exc, botocore.exceptions.ConnectTimeoutError):
+            return f"could not connect within {self.settings.timeout:g}s"
+        if isinstance(exc, botocore.exceptions.ConnectionClosedError):
+            return "the connection was closed before the answer"
+        return "could not connect"
 
     def _endpoint(self) -> str:
         return self.settings.endpoint_url or f"route53 ({self.settings.region})"

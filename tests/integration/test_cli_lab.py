@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from lab.core import bind_answers, kill, route53_answers
+from lab.core import bind_answers, kill, revive, route53_answers
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +62,11 @@ def test_move_off_aws_then_rollback(lab: dict[str, Any]) -> None:
     status = failover(config, "status", "--format", "json")
     assert status.returncode == 0, status.stdout
 
+    refused = failover(config, "rollback", "--yes")         # aws-use1 is DOWN
+    assert refused.returncode == 3 and "aws-use1 is DOWN" in refused.stderr
+    revive(lab["dir"], "aws")
+    failover(config, "check")
+    failover(config, "check")                               # rise: 2
     back = failover(config, "rollback", "--yes")
     assert back.returncode == 0, back.stdout + back.stderr
     assert all_answers(lab) == {(AWS,)}

@@ -217,6 +217,8 @@ def test_the_runbook_commands_work_as_written(lab: dict[str, Any], tmp_path: Pat
     verify_all(runbook, lab, GCP)
 
     revive(lab["dir"], "aws")                     # aws is back: return to it
+    for _ in range(2):                            # step 7: check `rise` (2) times until UP
+        failover(lab["config"], "check")
     for line in commands(runbook, "Roll back"):
         proc = run(line)
         assert proc.returncode == 0, (line, proc.stdout, proc.stderr)

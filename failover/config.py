@@ -12,13 +12,17 @@ that validate but would not survive the loss of one vendor.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
+import stat
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,6 +35,7 @@ from pydantic import (
 )
 
 from failover.errors import ConfigError
+from failover.records import absolute_name
 from failover.yamlsrc import Located, load_yaml
 
 DEFAULT_CONFIG = "failover.yaml"
@@ -38,14 +43,26 @@ CONFIG_ENV = "FAILOVER_CONFIG"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+DAY = 86400.0
+# DNS TTLs are 32-bit with the top bit clear (RFC 2181 section 8).
+MAX_TTL = 2**31 - 1
 
 
-def parse_duration(value: Any) -> float:
-    """``"2s"``, ``"500ms"``, ``"1m"``, ``"1h"`` or a number of seconds -> seconds."""
+def parse_duration(value: Any, most: float = DAY) -> float:
+    """``"2s"``, ``"500ms"``, ``"1m"``, ``"1h"`` or a number of seconds -> seconds.
+
+    Finite, more than zero and at most ``most``: an infinite timeout hangs on a
+    silent server, and a NaN interval makes a loop spin.
+    """
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 2s, 500ms or 1m")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = math.inf
+        if not math.isfinite(seconds):
+            raise ValueError(f"a duration must be a finite number such as 2s, not {value}")
     else:
         match = _DURATION.match(str(value))
         if not match:
@@ -53,16 +70,97 @@ def parse_duration(value: Any) -> float:
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds <= 0:
         raise ValueError("a duration must be more than zero")
+    if seconds > most:
+        raise ValueError(f"a duration here must be at most {most / 3600:g}h")
     return seconds
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+# Backup ages: weekly backups need more than a day.
+LongDuration = Annotated[float, BeforeValidator(lambda v: parse_duration(v, most=366 * DAY))]
+
+
+def dns_name(text: str) -> str:
+    """A domain name as DNS carries it: lower case, IDN labels in their xn-- form.
+
+    Raises ValueError naming the fault. ``@`` (the apex) and relative names pass
+    through relative; a trailing dot is kept.
+    """
+    name = text.strip()
+    if name == "@":
+        return name
+    absolute = name.endswith(".")
+    labels = name[:-1].split(".") if absolute else name.split(".")
+    out = []
+    for label in labels:
+        if not label:
+            raise ValueError(f"'{text}' has an empty label (two dots in a row, or a "
+                             "leading dot)")
+        if not label.isascii():
+            import idna  # IDNA 2008 with UTS 46 mapping, as browsers and registries use
+
+            try:
+                label = idna.encode(label, uts46=True).decode("ascii")
+            except (idna.IDNAError, UnicodeError) as exc:
+                raise ValueError(f"'{text}': label '{label}' is not a valid "
+                                 f"internationalised name ({exc})") from None
+        label = label.lower()
+        if len(label) > 63:
+            raise ValueError(f"'{text}': label '{label[:20]}...' is longer than 63 characters")
+        if not _LABEL.match(label):
+            raise ValueError(f"'{text}': label '{label}' may hold only letters, digits, "
+                             "'-' and '_' (or be '*')")
+        out.append(label)
+    result = ".".join(out) + ("." if absolute else "")
+    if len(result.rstrip(".")) > 253:
+        raise ValueError(f"'{text[:40]}...' is longer than 253 characters")
+    return result
+
+
+_LABEL = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)$")
+
+
+def _no_control(value: str) -> str:
+    """Text that goes into a request line or header: no CR, LF or other control characters."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError(f"{value!r} holds a control character (a line break would inject a "
+                         "header); remove it")
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(_no_control)]
+
+
+def _server(text: str) -> str:
+    """``host``, ``host:port`` or ``[v6]:port``; a bare IPv6 address with a port is ambiguous."""
+    entry = text.strip()
+    if entry.startswith("["):
+        host, close, rest = entry[1:].partition("]")
+        if not close or (rest and not rest.startswith(":")):
+            raise ValueError(f"'{text}' is not [address]:port")
+        port = rest[1:]
+    elif entry.count(":") > 1:
+        raise ValueError(f"'{text}' is ambiguous: is the last part a port? write "
+                         f"'[{entry}]' for the address alone, or '[address]:port' "
+                         "such as '[::1]:53'")
+    else:
+        host, _, port = entry.partition(":")
+    if not host:
+        raise ValueError(f"'{text}' has no host")
+    _no_control(host)
+    if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(f"'{text}': the port must be a number from 1 to 65535")
+    return entry
+
+
+ServerList = list[Annotated[str, AfterValidator(_server)]]
+HttpStatus = Annotated[int, Field(ge=100, le=599)]
 
 
 class Strict(BaseModel):
     """Base of every config model: unknown keys are errors, values are not coerced loosely."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 # -- AWS credentials: shared by the control probe, Route 53 and S3 backups --------
@@ -81,6 +179,9 @@ class AwsCredentialSettings(Strict):
 
     @model_validator(mode="after")
     def _key_pair(self) -> Self:
+        if self.access_key_id_env and (self.credentials_file or self.profile):
+            raise ValueError("give the keys one way: access_key_id_env and "
+                             "secret_access_key_env, or credentials_file/profile, not both")
         if bool(self.access_key_id_env) != bool(self.secret_access_key_env):
             raise ValueError("give access_key_id_env and secret_access_key_env together")
         if self.session_token_env and not self.access_key_id_env:
@@ -145,14 +246,14 @@ class HttpControl(Strict):
     """Any vendor API described here: what 'alive' and 'terminated' look like."""
 
     kind: Literal["http"]
-    url: str
     method: Literal["GET", "HEAD", "POST"] = "GET"
     token_env: str | None = None
     token_file: str | None = None
-    header: str = "Authorization"
-    scheme: str = "Bearer"
-    alive_status: list[int] = Field(default_factory=lambda: [200])
-    terminated_status: list[int] = Field(default_factory=lambda: [401, 403])
+    url: HeaderText
+    header: HeaderText = "Authorization"
+    scheme: HeaderText = "Bearer"
+    alive_status: list[HttpStatus] = Field(default_factory=lambda: [200], min_length=1)
+    terminated_status: list[HttpStatus] = Field(default_factory=lambda: [401, 403])
     alive_body: str | None = None
     terminated_body: list[str] = Field(default_factory=list)
     verify_tls: bool = True
@@ -191,7 +292,7 @@ class S3Backup(AwsCredentialSettings):
     prefix: str = ""
     region: str = "us-east-1"
     endpoint_url: str | None = None
-    rpo: Duration
+    rpo: LongDuration
     timeout: Duration = 10.0
 
 
@@ -202,7 +303,7 @@ class PathBackup(Strict):
     vendor: str
     path: str
     pattern: str = "*"
-    rpo: Duration
+    rpo: LongDuration
 
 
 Backup = Annotated[S3Backup | PathBackup, Field(discriminator="kind")]
@@ -283,7 +384,7 @@ class Hosting(Strict):
     """One place where the service runs, owned by one vendor."""
 
     vendor: str
-    priority: int = Field(default=100, ge=0)
+    priority: int = Field(default=100, ge=0, le=1_000_000)
     weight: int = Field(default=1, ge=0, le=255)
     endpoints: Annotated[
         Annotated[StaticEndpoints, Tag("static")] | Annotated[StackEndpoints, Tag("stack")],
@@ -319,7 +420,7 @@ class Rfc2136Provider(Strict):
     tsig: Tsig | None = None
     timeout: Duration = 5.0
     # Servers to verify against besides the primary (secondaries), as host or host:port.
-    verify_servers: list[str] = Field(default_factory=list)
+    verify_servers: ServerList = Field(default_factory=list)
     # Largest UPDATE message we send, in bytes; bigger plans are split.
     max_update_bytes: int = Field(default=32000, ge=512, le=65535)
     # This provider's names in the zone's NS set (ns1.example.org.), so that the delegation
@@ -365,7 +466,7 @@ class PowerDnsProvider(Strict):
     api_key_env: str | None = None
     api_key_file: str | None = None
     # DNS servers to verify at (host or host:port); none: read back through the API.
-    verify_servers: list[str] = Field(default_factory=list)
+    verify_servers: ServerList = Field(default_factory=list)
     ns_names: list[str] = Field(default_factory=list)
     # RRsets per PATCH; PowerDNS documents no limit, so this bounds one request's size.
     max_rrsets: int = Field(default=1000, ge=1, le=100000)
@@ -415,7 +516,7 @@ class CloudDnsProvider(Strict):
     url: str = "https://dns.googleapis.com"
     # Record sets added or deleted per change (Cloud DNS's documented quota is 1,000 each).
     max_rrsets: int = Field(default=1000, ge=1, le=1000)
-    verify_servers: list[str] = Field(default_factory=list)
+    verify_servers: ServerList = Field(default_factory=list)
     ns_names: list[str] = Field(default_factory=list)
     # How long one change may stay pending before we stop waiting.
     change_timeout: Duration = 120.0
@@ -437,10 +538,12 @@ DnsProvider = Annotated[Rfc2136Provider | Route53Provider | PowerDnsProvider
 
 class HttpCheck(Strict):
     kind: Literal["http", "https"]
+    # The probe percent-encodes the path, so any text is safe there; the Host
+    # header is sent as written.
     path: str = "/"
     port: int | None = Field(default=None, ge=1, le=65535)
-    host: str | None = None
-    expect_status: list[int] = Field(default_factory=lambda: [200])
+    host: HeaderText | None = None
+    expect_status: list[HttpStatus] = Field(default_factory=lambda: [200], min_length=1)
     body_contains: str | None = None
     verify_tls: bool = True
     timeout: Duration = 2.0
@@ -455,8 +558,8 @@ class TcpCheck(Strict):
 class TlsCheck(Strict):
     kind: Literal["tls"]
     port: int = Field(default=443, ge=1, le=65535)
-    server_name: str | None = None
-    min_days_left: int = Field(default=14, ge=0)
+    server_name: HeaderText | None = None
+    min_days_left: int = Field(default=14, ge=0, le=3650)
     verify_tls: bool = True
     timeout: Duration = 2.0
 
@@ -471,6 +574,19 @@ class DnsCheck(Strict):
     expect: list[str] = Field(default_factory=list)
     timeout: Duration = 2.0
 
+    _qname = field_validator("qname")(classmethod(lambda cls, v: dns_name(v)))
+
+    @field_validator("rdtype")
+    @classmethod
+    def _rdtype(cls, rdtype: str) -> str:
+        import dns.rdatatype
+
+        try:
+            return dns.rdatatype.to_text(dns.rdatatype.from_text(rdtype.strip().upper()))
+        except (dns.rdatatype.UnknownRdatatype, ValueError):
+            raise ValueError(f"'{rdtype}' is not a DNS record type; use A, AAAA, CNAME, "
+                             "TXT, SOA...") from None
+
 
 Check = Annotated[HttpCheck | TcpCheck | TlsCheck | DnsCheck, Field(discriminator="kind")]
 
@@ -478,14 +594,18 @@ Check = Annotated[HttpCheck | TcpCheck | TlsCheck | DnsCheck, Field(discriminato
 # -- the rest ------------------------------------------------------------------
 
 class ManagedRecord(Strict):
+    # Relative to the zone (www, @) or absolute under it; IDN labels are kept in
+    # their xn-- form, the form providers store and servers answer with.
     name: str
     type: Literal["A", "AAAA", "CNAME"] = "A"
-    ttl: int | None = Field(default=None, ge=1, le=86400)
+    ttl: int | None = Field(default=None, ge=0, le=MAX_TTL)
+
+    _name = field_validator("name")(classmethod(lambda cls, v: dns_name(v)))
 
 
 class Policy(Strict):
     mode: Literal["active-passive", "active-active"] = "active-passive"
-    min_healthy: int = Field(default=1, ge=1)
+    min_healthy: int = Field(default=1, ge=1, le=10000)
     auto_move: bool = False
     max_change_fraction: float = Field(default=0.5, gt=0, le=1)
 
@@ -499,7 +619,7 @@ class Delegation(Strict):
     """Where the zone is delegated from: servers of the parent zone, asked for its NS set."""
 
     # host or host:port (a TLD's servers, or the registrar's); asked without recursion.
-    parent_servers: list[str] = Field(min_length=1)
+    parent_servers: ServerList = Field(min_length=1)
     timeout: Duration = 5.0
 
 
@@ -634,22 +754,22 @@ class Cluster(Strict):
 class Config(Strict):
     service: str
     zone: str
-    ttl: int = Field(default=60, ge=1, le=86400)
+    ttl: int = Field(default=60, ge=0, le=MAX_TTL)
     records: list[ManagedRecord] = Field(min_length=1)
     vendors: dict[str, Vendor] = Field(min_length=1)
     hosting: dict[str, Hosting] = Field(min_length=1)
     dns: dict[str, DnsProvider] = Field(min_length=1)
     checks: list[Check] = Field(default_factory=list)
     interval: Duration = 10.0
-    fall: int = Field(default=3, ge=1)
-    rise: int = Field(default=2, ge=1)
+    fall: int = Field(default=3, ge=1, le=1000)
+    rise: int = Field(default=2, ge=1, le=1000)
     concurrency: int = Field(default=200, ge=1, le=10000)
     policy: Policy = Field(default_factory=Policy)
     verify: Verify = Field(default_factory=Verify)
     journal: str | None = None
     backups: dict[str, Backup] = Field(default_factory=dict)
     # The highest TTL a managed record may have before 'check' warns.
-    max_ttl: int = Field(default=300, ge=1)
+    max_ttl: int = Field(default=300, ge=0, le=MAX_TTL)
     inventory: InventorySettings = Field(default_factory=InventorySettings)
     # Check that the parent zone delegates to name servers of at least two vendors.
     delegation: Delegation | None = None
@@ -663,10 +783,9 @@ class Config(Strict):
     @field_validator("zone")
     @classmethod
     def _zone(cls, zone: str) -> str:
-        zone = zone.strip().lower()
-        if not zone or zone == ".":
+        if not zone.strip().rstrip(".") or zone.strip() == "@":
             raise ValueError("zone must be a domain name such as example.org.")
-        return zone.rstrip(".") + "."
+        return dns_name(zone.strip().rstrip(".") + ".")
 
     @property
     def base_dir(self) -> Path:
@@ -683,7 +802,7 @@ class Config(Strict):
         return self.base_dir / ".failover" / "journal.sqlite"
 
     def record_ttl(self, record: ManagedRecord) -> int:
-        return record.ttl or self.ttl
+        return self.ttl if record.ttl is None else record.ttl
 
     def hostings_of(self, vendor: str) -> list[str]:
         return [name for name, h in self.hosting.items() if h.vendor == vendor]
@@ -696,17 +815,47 @@ def config_path(explicit: str | None) -> Path:
     return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
+# A config names vendors, hostings and records: 370,000 records are 10 MB.
+MAX_CONFIG_BYTES = 32 * 1024 * 1024
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file; every problem is a :class:`ConfigError`."""
-    path = Path(path)
+    return parse_config(read_config_text(Path(path)), str(path))
+
+
+def read_config_text(path: Path) -> str:
+    """The file's text: a regular file of at most ``MAX_CONFIG_BYTES``, in UTF-8.
+
+    Opened without blocking and checked before reading, so a FIFO does not
+    hang and /dev/zero does not fill the memory.
+    """
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ConfigError(f"no such file; pass -c FILE or set {CONFIG_ENV}", file=shown) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=shown) from None
-    return parse_config(text, shown)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", file=shown) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CONFIG_BYTES:
+        os.close(fd)
+        if info.st_size > MAX_CONFIG_BYTES and stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MB; "
+                              "is this the config file?", file=shown)
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ConfigError(f"{what}; pass -c with the config file itself", file=shown)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MB; "
+                          "is this the config file?", file=shown)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError("not UTF-8 text; save the file as UTF-8", file=shown,
+                          line=line) from None
 
 
 def parse_config(text: str, file: str = "<memory>") -> Config:
@@ -718,6 +867,7 @@ def parse_config(text: str, file: str = "<memory>") -> Config:
         config = Config.model_validate({**located.data, "source": file})
     except ValidationError as exc:
         raise _first_error(exc, located) from None
+    located.data = None   # the models hold it all now; a large file need not be kept twice
     _check_references(config, located)
     return config
 
@@ -851,24 +1001,37 @@ def _check_references(config: Config, located: Located) -> None:
             fail(("backups", name, "vendor"),
                  f"unknown vendor '{backup.vendor}'; declared vendors: {', '.join(vendors)}")
     _check_notify_references(config, fail)
+    if config.policy.min_healthy > len(config.hosting):
+        fail(("policy", "min_healthy"),
+             f"min_healthy is {config.policy.min_healthy} but there are only "
+             f"{len(config.hosting)} hostings; it can never be met: lower it or add hostings")
     seen: set[tuple[str, str]] = set()
     for i, record in enumerate(config.records):
-        key = (record.name.lower().rstrip("."), record.type)
+        name = absolute_name(record.name, config.zone)
+        if name != config.zone and not name.endswith("." + config.zone):
+            fail(("records", i, "name"),
+                 f"'{record.name}' is outside zone {config.zone}; write it relative to the "
+                 f"zone ('www', '@') or end it in .{config.zone}")
+        key = (name, record.type)
         if key in seen:
             fail(("records", i), f"managed record '{record.name} {record.type}' is listed twice")
         seen.add(key)
+    types = {r.type: i for i, r in reversed(list(enumerate(config.records)))}
+    for rtype, i in types.items():
+        record = config.records[i]
         for hname, hosting in config.hosting.items():
             eps = hosting.endpoints
-            if isinstance(eps, StaticEndpoints) and not eps.values(record.type):
+            if isinstance(eps, StaticEndpoints) and not eps.values(rtype):
                 fail(("hosting", hname, "endpoints"),
-                     f"managed record '{record.name} {record.type}' needs {record.type} "
+                     f"managed record '{record.name} {rtype}' needs {rtype} "
                      f"endpoints, and hosting '{hname}' has none; add them or stop "
                      "managing that type")
+    names = Counter(absolute_name(r.name, config.zone) for r in config.records)
     for i, record in enumerate(config.records):
-        if record.type == "CNAME" and record.name.lower() in ("@", "", config.zone):
+        name = absolute_name(record.name, config.zone)
+        if record.type == "CNAME" and name == config.zone:
             fail(("records", i), "a CNAME cannot stand at the zone apex; manage A/AAAA there")
-        if record.type == "CNAME" and sum(1 for r in config.records
-                                           if r.name.lower() == record.name.lower()) > 1:
+        if record.type == "CNAME" and names[name] > 1:
             fail(("records", i), f"'{record.name}' cannot have a CNAME beside other types")
 
 

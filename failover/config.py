@@ -536,6 +536,10 @@ DnsProvider = Annotated[Rfc2136Provider | Route53Provider | PowerDnsProvider
 
 # -- checks ------------------------------------------------------------------
 
+# A check's port at particular hostings, where it differs from ``port``: {hosting: port}.
+HostingPorts = dict[str, Annotated[int, Field(ge=1, le=65535)]]
+
+
 class HttpCheck(Strict):
     kind: Literal["http", "https"]
     # The probe percent-encodes the path, so any text is safe there; the Host
@@ -546,12 +550,22 @@ class HttpCheck(Strict):
     expect_status: list[HttpStatus] = Field(default_factory=lambda: [200], min_length=1)
     body_contains: str | None = None
     verify_tls: bool = True
+    # A private CA (PEM) to trust instead of the system's, for https.
+    ca_file: str | None = None
+    ports: HostingPorts = Field(default_factory=dict)
     timeout: Duration = 2.0
+
+    @model_validator(mode="after")
+    def _ca_for_https(self) -> HttpCheck:
+        if self.ca_file and self.kind != "https":
+            raise ValueError("ca_file goes with kind: https")
+        return self
 
 
 class TcpCheck(Strict):
     kind: Literal["tcp"]
     port: int = Field(ge=1, le=65535)
+    ports: HostingPorts = Field(default_factory=dict)
     timeout: Duration = 2.0
 
 
@@ -561,6 +575,8 @@ class TlsCheck(Strict):
     server_name: HeaderText | None = None
     min_days_left: int = Field(default=14, ge=0, le=3650)
     verify_tls: bool = True
+    ca_file: str | None = None
+    ports: HostingPorts = Field(default_factory=dict)
     timeout: Duration = 2.0
 
 
@@ -571,6 +587,7 @@ class DnsCheck(Strict):
     qname: str
     rdtype: str = "A"
     port: int = Field(default=53, ge=1, le=65535)
+    ports: HostingPorts = Field(default_factory=dict)
     expect: list[str] = Field(default_factory=list)
     timeout: Duration = 2.0
 
@@ -1001,6 +1018,7 @@ def _check_references(config: Config, located: Located) -> None:
             fail(("backups", name, "vendor"),
                  f"unknown vendor '{backup.vendor}'; declared vendors: {', '.join(vendors)}")
     _check_notify_references(config, fail)
+    _check_check_references(config, fail)
     if config.policy.min_healthy > len(config.hosting):
         fail(("policy", "min_healthy"),
              f"min_healthy is {config.policy.min_healthy} but there are only "
@@ -1033,6 +1051,19 @@ def _check_references(config: Config, located: Located) -> None:
             fail(("records", i), "a CNAME cannot stand at the zone apex; manage A/AAAA there")
         if record.type == "CNAME" and names[name] > 1:
             fail(("records", i), f"'{record.name}' cannot have a CNAME beside other types")
+
+
+def _check_check_references(config: Config,
+                            fail: Callable[[tuple[str | int, ...], str], None]) -> None:
+    hostings = ", ".join(sorted(config.hosting))
+    for i, check in enumerate(config.checks):
+        for name in check.ports:
+            if name not in config.hosting:
+                fail(("checks", i, "ports", name),
+                     f"unknown hosting '{name}'; declared hostings: {hostings}")
+        ca_file = getattr(check, "ca_file", None)
+        if ca_file and not config.resolve_path(ca_file).is_file():
+            fail(("checks", i, "ca_file"), f"no such file: {config.resolve_path(ca_file)}")
 
 
 def _check_notify_references(config: Config,

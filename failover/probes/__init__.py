@@ -70,9 +70,22 @@ def targets_for(config: Any,
                 if value and value not in values:
                     values.append(value)
         for check in config.checks:
+            check = _for_hosting(config, check, hosting)
             targets.extend(Target(hosting=hosting, address=value, check=check, zone_host=host)
                            for value in values)
     return targets
+
+
+def _for_hosting(config: Any, check: Any, hosting: str) -> Any:
+    """The check as probed at ``hosting``: its port for that hosting, its CA file's full path."""
+    update: dict[str, Any] = {}
+    port = (getattr(check, "ports", None) or {}).get(hosting)
+    if port is not None:
+        update["port"] = port
+    ca_file = getattr(check, "ca_file", None)
+    if ca_file:
+        update["ca_file"] = str(config.resolve_path(ca_file))
+    return check.model_copy(update=update) if update else check
 
 
 async def probe_one(target: Target, clock: Clock) -> ProbeResult:

@@ -134,8 +134,11 @@ def describe_error(exc: BaseException) -> str:
 
 
 @functools.cache
-def ssl_context(verify: bool, http: bool = False) -> ssl.SSLContext:
+def ssl_context(verify: bool, http: bool = False, ca_file: str | None = None) -> ssl.SSLContext:
     """A client TLS context, verifying (system CAs, host name) or not; one per process.
+
+    ``ca_file`` (a check's private CA, PEM) replaces the system CAs, as curl's
+    ``--cacert`` does.
 
     ``http`` offers ALPN ``http/1.1`` (for HTTPS probes; a plain TLS check offers none,
     so that servers of other protocols are not put off).
@@ -143,7 +146,7 @@ def ssl_context(verify: bool, http: bool = False) -> ssl.SSLContext:
     ``SSL_CERT_FILE``/``SSL_CERT_DIR`` are honoured, as OpenSSL reads them when
     the context is made (tests call ``ssl_context.cache_clear()`` after setting them).
     """
-    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
     if not verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE

@@ -143,7 +143,7 @@ async def _exchange(target: Target, port: int, state: _Exchange) -> None:
     tls = None
     server_hostname = None
     if check.kind == "https":
-        tls = ssl_context(check.verify_tls, http=True)
+        tls = ssl_context(check.verify_tls, http=True, ca_file=check.ca_file)
         server_hostname = check.host or target.zone_host or target.address
         state.phase = "connecting or TLS handshake"
     reader, writer = await asyncio.open_connection(

@@ -104,9 +104,9 @@ async def probe_tls(target: Target, clock: Clock) -> ProbeResult:
     transport: Any = None
     try:
         async with asyncio.timeout(check.timeout):
+            tls = ssl_context(check.verify_tls, ca_file=check.ca_file)
             _, writer = await asyncio.open_connection(
-                target.address, check.port, ssl=ssl_context(check.verify_tls),
-                server_hostname=server_name)
+                target.address, check.port, ssl=tls, server_hostname=server_name)
         transport = writer.transport
         ssl_object = writer.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object else None

@@ -132,7 +132,14 @@ def test_manual_move_is_not_undone_by_a_watcher_until_resume(world: World) -> No
             assert "pinned by laptop" in result.sentence
         assert world.served() == ["127.0.0.12"]
         check = json.loads(world.cli(laptop, "check", "--format", "json").stdout)
-        assert any(f["kind"] == "pin" for f in check["findings"])
+        kinds = {(f["kind"], f["name"]): f for f in check["findings"]}
+        assert ("pin", "laptop") in kinds
+        # Each vantage point's view beside the cluster's verdict.
+        assert kinds[("vantage", "w-gcp/a")]["status"] == "UP"
+        assert kinds[("cluster", "a")]["status"] == "UP"
+        prom = world.cli(laptop, "check", "--format", "prometheus").stdout
+        assert 'failover_vantage_hosting_up{service="s",node="w-gcp",hosting="a"' in prom
+        assert 'failover_cluster_hosting_up{service="s",hosting="a"' in prom
         paused = world.cli(laptop, "resume")
         assert paused.returncode == 0, paused.stderr
         assert r.cycle().action == "moved"
@@ -190,3 +197,47 @@ def test_two_movers_with_different_journals_never_both_write(world: World) -> No
         assert all("held by laptop (pid" in o for o in held), outs
         contended += bool(held)
     assert contended, "the movers never met: the test proved nothing"
+
+
+DIES_MID_MOVE = """
+import os, sys
+from failover.config import load_config
+from failover.engine import Engine
+
+engine = Engine(load_config(sys.argv[1]))
+with engine.lock("failover move --to g"):
+    plan = engine.plan(to="g")
+    engine.store.begin_move(kind="move", at=0.0, reason="to g", args={}, checksum=plan.checksum,
+                            steps=[{"provider": "bind", "vendor": "metal", "before": [],
+                                    "desired": [], "changes": [], "state": "planned"}])
+    os._exit(9)     # dies half way: its lease still holds the lock until ttl
+"""
+
+
+def test_next_leader_finds_a_move_its_mover_left_half_done(world: World) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.integration.clusterworld import env
+
+    script = world.root / "dies.py"
+    script.write_text(DIES_MID_MOVE)
+    laptop = world.config("laptop", "metal", auto=False)
+    died = subprocess.run([sys.executable, str(script), str(laptop)], env=env(),
+                          capture_output=True, text=True, timeout=60)
+    assert died.returncode == 9, died.stderr
+    e = engine(world.config("w-gcp", "gcp"))
+    try:
+        r = Reconciler(e, auto_move=True)
+        sentences = []
+        for _ in range(6):          # its lease, and so its lock, outlives it by up to ttl
+            sentences.append(r.cycle().sentence)
+            time.sleep(1)
+        found = [s for s in sentences if "left half done" in s]
+        assert len(found) == 1, sentences    # reported once, never forgotten, never repeated
+    finally:
+        e.close()
+    history = json.loads(world.cli(laptop, "history", "--format", "json").stdout)
+    assert history[0]["state"] == "interrupted"
+    assert "left half done by laptop" in history[0]["summary"]

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional, get_type_hints
 
 import typer
 
-from cli import audit, check, cluster, drill, inventory, moves, notify, status, watch
+from cli import audit, check, cluster, drill, inventory, moves, notify, page, status, watch
 
 app = typer.Typer(
     name="failover",
@@ -103,6 +103,7 @@ drill.register(app)
 notify.register(app)
 cluster.register(app)
 audit.register(app)
+page.register(app)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _accept_config(_info.callback)

@@ -142,13 +142,18 @@ class Engine:
 
     def close(self) -> None:
         if self._outbox is not None:
-            self._outbox.drain()     # notices under way, bounded
+            self._outbox.drain()     # notices and the page under way, bounded
         for p in self._providers.values():
             p.close()
         if self._coord is not None:
             self._coord.close()
         if self._journal is not None:
             self._journal.close()
+
+    def fork(self) -> Engine:
+        """An engine on the same config, clock and provider factory with its own providers
+        and journal connection: for background work beside this engine's next step."""
+        return Engine(self.config, clock=self.clock, provider_factory=self._factory)
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
@@ -181,7 +186,7 @@ class Engine:
 
     @property
     def outbox(self) -> Any:
-        """Notices, sent in the background (failover/notify/outbox.py)."""
+        """Notices and the status page, sent in the background (failover/notify/outbox.py)."""
         if self._outbox is None:
             from failover.notify.outbox import Outbox
 
@@ -389,11 +394,12 @@ class Engine:
                          verify_timeout=self.config.verify.timeout,
                          verify_interval=self.config.verify.interval, rollback_of=rollback_of,
                          on_event=on_event, guard=self.coord.guard)
-        # Journaled above; the notice goes out in the background.
+        # Journaled above; the notice and the page go out in the background.
         if self.config.notify is not None:
             from failover.notify.notices import move_notice
 
             self.outbox.notify(move_notice(self.config.service, plan, result))
+        self.outbox.publish(move_id=result.move_id)
         return result
 
     # -- rollback ----------------------------------------------------------------------

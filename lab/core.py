@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind, knot, resolver, vendors
+from lab import aws, bind, extras, knot, resolver, vendors
 from lab import providers as extra_providers
 from lab.awsproxy import CODE, DEFAULT_CODE
 from lab.files import (
@@ -89,6 +89,7 @@ def up(dir: Path | str, providers: str = "default") -> dict[str, Any]:
             data = _start(root, started)
             if providers == "all":
                 _start_providers(root, data, started)
+            data.update(extras.start(root, data, started))
         except BaseException:
             with contextlib.suppress(LabError):  # the first failure is the one to report
                 stop_many([(p.pid, "") for p in started])
@@ -344,6 +345,7 @@ def _processes(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
                      "marker": str(root / "knot" / "knot.conf")})
     rows.extend(vendors.processes(data))  # a clustered lab's etcd members and watchers
     rows.extend(resolver.processes(data))  # and Unbound, with --resolver
+    rows.extend(extras.processes(data))   # notice channels and status page hosts
     return rows + extra_providers.processes(data, root)
 
 

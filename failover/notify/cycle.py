@@ -1,5 +1,5 @@
 """After each watch or reconcile cycle: the heartbeat, a notice when a move is needed but
-was not made. In the background (see :mod:`.outbox`).
+was not made, and the status page. In the background (see :mod:`.outbox`).
 
 A blocked cycle repeats every interval until someone acts; its notice is sent once per
 situation (the action and the plan's checksum), remembered in the journal (events of
@@ -21,7 +21,7 @@ BLOCKED = ("would-move", "refused", "keep")
 
 
 def after_cycle(engine: Engine, result: CycleResult) -> None:
-    """Ping heartbeats, notify a new blocked situation."""
+    """Ping heartbeats, notify a new blocked situation, publish the page."""
     config = engine.config
     if config.notify is not None and config.notify.heartbeat:
         from failover.notify.heartbeat import ping_all
@@ -35,6 +35,8 @@ def after_cycle(engine: Engine, result: CycleResult) -> None:
             from failover.notify.notices import blocked_notice
 
             engine.outbox.notify(blocked_notice(config.service, result.sentence))
+    if result.action != "moved":     # a move publishes the page itself
+        engine.outbox.publish()
 
 
 
@@ -53,11 +55,12 @@ def coordination_back(engine: Engine, *, at: float | None = None) -> None:
 
 
 def after_drill(engine: Engine, report: DrillReport) -> None:
-    """A drill ended: a notice if it failed."""
+    """A drill ended: a notice if it failed, and the page (it shows the last drill)."""
     if report.outcome == "failed" and engine.config.notify is not None:
         from failover.notify.notices import drill_notice
 
         engine.outbox.notify(drill_notice(engine.config.service, report))
+    engine.outbox.publish()
 
 
 def _remember(engine: Engine, kind: str, key: str, sentence: str, at: float | None) -> bool:

@@ -1,6 +1,6 @@
-"""What goes out after the engine acts: notices, in the background.
+"""What goes out after the engine acts: notices and the status page, in the background.
 
-A move returns as soon as it is verified and journaled; its notice is
+A move returns as soon as it is verified and journaled; its notice and the page are
 sent from here on their own threads, so it cannot delay the next step (a rollback,
 the next watch cycle). :meth:`Outbox.drain` waits for them, bounded, before the
 process ends (the engine's ``close`` calls it), so a one-shot ``failover move``
@@ -51,12 +51,23 @@ class Outbox:
                             clock=self.engine.clock)
         self.run(f"notice-{notice.kind}", lambda: notifier.send(notice))
 
+    def publish(self, *, move_id: int | None = None) -> None:
+        """Publish the status page to every target in the background (nothing without
+        ``page:`` targets)."""
+        page = self.engine.config.page
+        if page is None or not page.targets:
+            return
+        from failover.reports.publish import publish_page
+
+        self.run("status-page", lambda: publish_page(self.engine, move_id=move_id))
+
     def drain(self, timeout: float | None = None) -> None:
         """Wait for everything under way, at most ``timeout`` seconds in all (default:
-        two notify deadlines and a second)."""
+        two notify deadlines, the page's reads and upload, and a second)."""
         cfg = self.engine.config
         if timeout is None:
-            timeout = 2 * (cfg.notify.deadline if cfg.notify else 0.0) + 1.0
+            timeout = (2 * (cfg.notify.deadline if cfg.notify else 0.0)
+                       + (cfg.page.timeout + cfg.verify.timeout if cfg.page else 0.0) + 1.0)
         end = time.monotonic() + timeout
         with self._lock:
             threads = list(self._threads)

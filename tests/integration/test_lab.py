@@ -458,7 +458,8 @@ def test_two_labs_at_once_through_the_cli(lab: dict[str, Any], tmp_path: Path) -
         assert status.returncode == 0
         assert [ln.split()[0] + " " + ln.split()[-1] for ln in status.stdout.splitlines()] == [
             "aws-use1 dead", "gcp-euw1 alive", "metal-fra alive", "moto alive",
-            "aws-proxy alive", "bind alive", "parent alive", "knot alive"]
+            "aws-proxy alive", "bind alive", "parent alive", "knot alive", "smtp alive",
+            "webhook alive"]
 
         bad = cli("kill", "nope")
         assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1

@@ -48,7 +48,8 @@ class GcpHosting(HostingComponent):
 
         self.network = gcp.compute.Network(
             f"{name}-net", project=project, auto_create_subnetworks=False,
-            description=f"{service.name}: failover hosting {placement.hosting}", opts=child)
+            # A network's description cannot change: nothing renamable goes in it.
+            description="failover hosting network", opts=child)
         self.subnetwork = gcp.compute.Subnetwork(
             f"{name}-subnet", project=project, region=placement.region,
             network=self.network.id, ip_cidr_range=placement.subnet_cidr, opts=child)

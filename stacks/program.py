@@ -183,8 +183,7 @@ def build_s3_backup(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
 
     region = cfg.get("region") or pulumi.Config("aws").require("region")
     return S3Backup(BACKUP_NAME, desc.service.name, region,
-                    keep_days=cfg.get_int("keepDays") or 30,
-                    opts=_renamed(f"{desc.service.name}-backup")).outputs()
+                    keep_days=cfg.get_int("keepDays") or 30).outputs()
 
 
 def build_gcs_backup(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
@@ -192,8 +191,7 @@ def build_gcs_backup(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
 
     location = cfg.get("location") or pulumi.Config("gcp").require("region")
     return GcsBackup(BACKUP_NAME, desc.service.name, location,
-                     keep_days=cfg.get_int("keepDays") or 30, project=cfg.get("project"),
-                     opts=_renamed(f"{desc.service.name}-backup")).outputs()
+                     keep_days=cfg.get_int("keepDays") or 30, project=cfg.get("project")).outputs()
 
 
 def _refuse_seeding(cfg: pulumi.Config) -> None:

@@ -16,7 +16,19 @@ from typing import Annotated, Any, Optional, get_type_hints
 
 import typer
 
-from cli import audit, check, cluster, drill, inventory, moves, notify, page, status, watch
+from cli import (
+    audit,
+    check,
+    cluster,
+    delegation,
+    drill,
+    inventory,
+    moves,
+    notify,
+    page,
+    status,
+    watch,
+)
 
 app = typer.Typer(
     name="failover",
@@ -104,6 +116,7 @@ notify.register(app)
 cluster.register(app)
 audit.register(app)
 page.register(app)
+delegation.register(app)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _accept_config(_info.callback)

@@ -86,6 +86,11 @@ class Reconciler:
             saw += f"; control plane of {', '.join(sorted(set(suspected)))} refuses us " \
                    "while serving (termination in progress?)"
         head = f"cycle {self.number}: saw {saw}"
+        from failover.delegation import advice
+
+        moved_off = advice(engine.config, sorted(engine.coord.terminated_vendors()))
+        if moved_off:
+            head += f"; {moved_off}"
         pin = engine.coord.pin()
         if pin is not None:
             head += f"; {pin.sentence()}"

@@ -28,11 +28,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind, extras, knot, resolver, vendors
+from lab import aws, bind, extras, knot, motodomains, resolver, vendors
 from lab import providers as extra_providers
 from lab.awsproxy import CODE, DEFAULT_CODE
 from lab.files import (
     CONFIG,
+    add_registrars,
     add_to_config,
     load,
     locked,
@@ -270,6 +271,20 @@ def _start_providers(root: Path, data: dict[str, Any],
     bind.delegate(data["bind"]["port"], data["parent"]["port"], secret, names)
     data["parent"]["ns"] = sorted({*data["parent"]["ns"], *names})
     data.update(extra)
+    _register_domain(root, data)
+
+
+def _register_domain(root: Path, data: dict[str, Any]) -> None:
+    """example.test at moto's Route 53 Domains, with the parent's NS set, as a second
+    registrar for `failover delegation`."""
+    glue = {bind.NS_NAME: bind.HOST, data["pdns"]["ns"]: data["pdns"]["host"]}
+    try:
+        motodomains.register(aws.service_client("route53domains", data["moto"]["endpoint"]),
+                             ZONE.rstrip("."), data["parent"]["ns"], glue)
+    except Exception as exc:  # botocore's errors: one line
+        raise LabError(f"moto: cannot register {ZONE.rstrip('.')} at Route 53 Domains: "
+                       f"{exc}") from None
+    add_registrars(root, data["parent"]["port"], data["moto"]["endpoint"])
 
 
 def _ready(first: tuple[Procs, int], wait: Callable[[Procs, int], None],

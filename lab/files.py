@@ -74,6 +74,22 @@ def add_to_config(root: Path, dns_lines: str, vendor_lines: str) -> None:
     path.write_text(text)
 
 
+def add_registrars(root: Path, parent_port: int, moto_endpoint: str) -> None:
+    """Add the registrars of `failover delegation` to DIR/failover.yaml's delegation line:
+    the parent test. over RFC 2136, and Route 53 Domains in moto."""
+    path = root / CONFIG
+    lines = path.read_text().splitlines(keepends=True)
+    registrars = (f"registrars: {{parent: {{kind: rfc2136, server: 127.0.0.1, "
+                  f"port: {parent_port}, zone: test., tsig: {{name: failover-lab., "
+                  f"algorithm: hmac-sha256, secret_file: tsig.secret}}}}, "
+                  f"route53domains: {{kind: route53domains, endpoint_url: "
+                  f"\"{moto_endpoint}\", credentials_file: aws-credentials}}}}")
+    for i, line in enumerate(lines):
+        if line.startswith("delegation: {") and line.rstrip().endswith("}"):
+            lines[i] = line.rstrip()[:-1] + ", " + registrars + "}\n"
+    path.write_text("".join(lines))
+
+
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by the owner only (0600, even if it existed)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

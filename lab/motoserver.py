@@ -25,9 +25,10 @@ def _warm() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from lab import motofix
+    from lab import motodomains, motofix
 
     motofix.apply()
+    motodomains.allow_lab_tld()
     threading.Thread(target=_warm, name="warm", daemon=True).start()
     from moto.server import main as serve
 

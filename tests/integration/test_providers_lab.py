@@ -9,14 +9,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from failover.dns.query import DnsAuthority
-from lab import core as lab_core
 from lab.core import bind_answers
 
 pytestmark = pytest.mark.integration
@@ -24,19 +22,6 @@ pytestmark = pytest.mark.integration
 AWS, GCP = "127.0.0.11", "127.0.0.12"
 FIVE = ["route53", "bind", "powerdns", "cloudflare", "clouddns"]
 SECRETS = {"powerdns": "pdns.key", "cloudflare": "cloudflare.token", "clouddns": "gcp.token"}
-
-
-@pytest.fixture
-def lab_all(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    root = tmp_path / "lab"
-    try:
-        data = lab_core.up(root, providers="all")
-    except lab_core.LabError as exc:
-        pytest.fail(f"the lab did not start: {exc}", pytrace=False)
-    try:
-        yield {**data, "dir": root.resolve()}
-    finally:
-        lab_core.down(root)
 
 
 def failover(lab: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:

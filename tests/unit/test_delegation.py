@@ -1,0 +1,123 @@
+"""The delegation engine with a registrar loaded through the plugin point: planning without a
+vendor's name servers, the refusals, journal and rollback, and reconcile's advice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from failover import delegation
+from failover.clock import FakeClock
+from failover.config import Config, parse_config
+from failover.errors import ConfigError, ProviderConflict, UnsafePlanError
+from failover.journal import Journal
+from failover.registrars import make_registrar
+from failover.registrars.base import Registrar
+
+
+class MemoryRegistrar(Registrar):
+    """A registrar in memory, as a third-party plugin would be written."""
+
+    def __init__(self, name: str, settings: dict[str, Any], config: Config) -> None:
+        super().__init__(name, config.zone)
+        self.names = sorted(settings["names"])
+
+    def read(self) -> list[str]:
+        return list(self.names)
+
+    def write(self, before: Sequence[str], after: Sequence[str]) -> None:
+        if self.names != sorted(before):
+            raise ProviderConflict(self.name, "changed since the plan")
+        self.names = sorted(after)
+
+
+TEXT = """\
+service: s
+zone: example.org.
+records: [{name: www}]
+vendors: {aws: {}, metal: {}, gcp: {}}
+hosting: {h: {vendor: metal, endpoints: {A: [192.0.2.1]}}}
+dns:
+  a: {vendor: aws, kind: rfc2136, server: 192.0.2.53, ns_names: [ns1.aws.test, ns2.aws.test]}
+  m: {vendor: metal, kind: rfc2136, server: 192.0.2.54, ns_names: [ns1.metal.test]}
+  g: {vendor: gcp, kind: rfc2136, server: 192.0.2.55, ns_names: [ns1.gcp.test]}
+delegation:
+  parent_servers: ["127.0.0.1:9"]
+  timeout: 0.2s
+  registrars:
+    mem: {kind: plugin, class: "tests.unit.test_delegation:MemoryRegistrar",
+          settings: {names: [ns1.aws.test., ns2.aws.test., ns1.metal.test., ns1.gcp.test.]}}
+"""
+
+
+def setup(tmp_path: Path) -> tuple[Config, dict[str, Registrar]]:
+    config = parse_config(TEXT, str(tmp_path / "failover.yaml"))
+    return config, {"mem": make_registrar("mem", config)}
+
+
+def held(registrars: dict[str, Registrar]) -> list[str]:
+    return registrars["mem"].read()
+
+
+def test_plan_drops_the_vendors_names_and_apply_journals_then_rollback_restores(
+        tmp_path: Path) -> None:
+    config, registrars = setup(tmp_path)
+    p = delegation.plan(config, {}, registrars, ["aws"])
+    assert p.registrars[0].after == ["ns1.gcp.test.", "ns1.metal.test."]
+    assert p.owners["ns1.aws.test."] == "aws" and not p.refusals and not p.blockers
+    journal, clock = Journal(tmp_path / "j.sqlite"), FakeClock()
+    result = delegation.apply(p, registrars, journal, clock, config, args={},
+                              verify_timeout=1, verify_interval=0.1)
+    assert result.state == "done" and held(registrars) == ["ns1.gcp.test.", "ns1.metal.test."]
+    target = delegation.rollback_target(journal, None)
+    back = delegation.rollback_plan(config, journal, target, registrars)
+    assert back.registrars[0].after == sorted(["ns1.aws.test.", "ns2.aws.test.",
+                                               "ns1.metal.test.", "ns1.gcp.test."])
+    again = delegation.apply(back, registrars, journal, clock, config, args={},
+                             kind="delegation-rollback", rollback_of=target.id,
+                             verify_timeout=1, verify_interval=0.1)
+    assert again.state == "done" and len(held(registrars)) == 4
+    with pytest.raises(Exception, match="no delegation move to roll back"):
+        delegation.rollback_target(journal, None)
+
+
+def test_one_vendor_left_needs_force_and_empty_never_goes(tmp_path: Path) -> None:
+    config, registrars = setup(tmp_path)
+    p = delegation.plan(config, {}, registrars, ["aws", "gcp"])
+    assert p.refusals and "only 1 name server" in p.refusals[0]
+    with pytest.raises(UnsafePlanError, match="--force"):
+        delegation.check_safety(p, force=False)
+    delegation.check_safety(p, force=True)
+    empty = delegation.plan(config, {}, registrars, ["aws", "gcp", "metal"])
+    with pytest.raises(UnsafePlanError, match=r"empty.*not even with --force"):
+        delegation.check_safety(empty, force=True)
+
+
+def test_a_changed_ns_set_fails_the_registrar_and_the_move_says_so(tmp_path: Path) -> None:
+    config, registrars = setup(tmp_path)
+    p = delegation.plan(config, {}, registrars, ["aws"])
+    registrars["mem"].names.append("ns9.someone.test.")  # type: ignore[attr-defined]
+    result = delegation.apply(p, registrars, Journal(tmp_path / "j.sqlite"), FakeClock(),
+                              config, args={}, verify_timeout=0.1, verify_interval=0.1)
+    assert result.state == "failed" and "changed since the plan" in str(result.steps[0].error)
+
+
+def test_a_plugin_that_is_not_there_is_one_config_line(tmp_path: Path) -> None:
+    text = TEXT.replace("tests.unit.test_delegation:MemoryRegistrar", "nope.nothing:Here")
+    config = parse_config(text, str(tmp_path / "failover.yaml"))
+    with pytest.raises(ConfigError, match=r"delegation\.registrars\.mem\.class: cannot "
+                                          r"import nope\.nothing"):
+        make_registrar("mem", config)
+
+
+def test_reconcile_advises_the_delegation_move_for_a_terminated_dns_vendor(
+        tmp_path: Path) -> None:
+    config, _ = setup(tmp_path)
+    assert delegation.advice(config, []) is None
+    assert delegation.advice(config, ["hetzner"]) is None
+    said = delegation.advice(config, ["aws"])
+    assert said is not None and "DNS vendor aws is TERMINATED" in said
+    assert "failover delegation move --off aws" in said

@@ -199,6 +199,8 @@ def _progress(kind: str, data: dict[str, Any]) -> None:
         e.print(f"  writing {data['provider']}: {data['changes']} changes...")
     elif kind == "apply-done":
         e.print(f"  [green]written[/] {data['provider']} in {fmt_seconds(data['seconds'])}")
+    elif kind == "apply-failed" and data.get("unknown"):
+        e.print(f"  [yellow]outcome unknown[/] {data['provider']}: {data['error']}")
     elif kind == "apply-failed":
         style = "yellow" if data.get("tolerated") else "red"
         e.print(f"  [{style}]not written[/] {data['provider']}: {data['error']}")
@@ -255,6 +257,7 @@ def _markup(line: PlanLine) -> str:
 
 
 def _show_result(r: MoveResult) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     o = out()
@@ -263,7 +266,7 @@ def _show_result(r: MoveResult) -> None:
         table.add_column(col)
     for s in r.steps:
         style = {"applied": "green", "unchanged": "dim", "failed": "red",
-                 "unreachable": "red"}[s.state]
+                 "unreachable": "red", "unknown": "yellow"}[s.state]
         if s.tolerated and not s.written:
             style = "yellow"
         write = f"[{style}]{s.state}{' (tolerated)' if s.tolerated and not s.written else ''}[/]"
@@ -277,6 +280,9 @@ def _show_result(r: MoveResult) -> None:
             else:
                 table.add_row("", "", "", "", v.authority, conv)
     o.print(table)
+    for s in r.steps:
+        if s.state == "unknown" and s.verifications:   # the table shows the verification
+            o.print(f"[yellow]{s.provider}[/]: {escape(s.error or '')}")
     colour = "green" if r.exit_code == 0 else "yellow" if r.exit_code == 1 else "red"
     # The summary opens with "<kind> <state> in <seconds>" (for the journal); said once here.
     details = r.summary.split("; ", 1)[1] if "; " in r.summary else ""

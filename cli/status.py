@@ -50,7 +50,8 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     if not report.all_agree or any(p.rrsets is None for p in report.providers):
         code = 1
     if (report.last_move and report.last_move.shown_state == "interrupted") \
-            or not report.readable:
+            or not report.readable \
+            or any(not s.now.startswith("written") for s in report.unknown):
         code = 2
     if format is Format.json:
         print_json({
@@ -66,7 +67,9 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
                 "state": report.last_move.shown_state, "started": report.last_move.started,
                 "summary": report.last_move.summary},
             "unfinished": [{"provider": s.step.provider, "step": s.step.state, "now": s.now}
-                           for s in report.unfinished]})
+                           for s in report.unfinished],
+            "unknown": [{"provider": s.step.provider, "error": s.step.error, "now": s.now}
+                        for s in report.unknown]})
         return code
 
     from rich.markup import escape
@@ -114,6 +117,10 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
             o.print(f"  {s.step.provider}: step '{s.step.state}', now [bold]{s.now}[/]")
         o.print("Finish it with 'failover move' or undo it with "
                 f"'failover rollback {m.id if m else ''}'.")
+    for s in report.unknown:
+        o.print(f"{s.step.provider}: its write in {m.kind if m else 'move'} "
+                f"{m.id if m else '?'} had no answer ({escape(s.step.error or '')}); "
+                f"read again now: [bold]{s.now}[/]")
     return code
 
 

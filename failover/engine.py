@@ -10,6 +10,7 @@ did and did not write). Rendering is the caller's business.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -96,6 +97,8 @@ class StatusReport:
     agree: dict[tuple[str, str], bool | None]     # None: unknown (a provider is unreadable)
     last_move: MoveRow | None
     unfinished: list[StepStatus] = field(default_factory=list)
+    # The last move's writes that had no answer ("unknown"), read again now.
+    unknown: list[StepStatus] = field(default_factory=list)
 
     @property
     def all_agree(self) -> bool:
@@ -539,8 +542,32 @@ class Engine:
             for step in self.store.steps(last.id):
                 cur = current.get(step.provider, (None, None))[0]
                 unfinished.append(StepStatus(step, _written(step, cur, self.managed)))
+        elif last is not None:
+            unknown = self._settle(last, current)
+            return StatusReport(self.coord.where, self.managed, providers, agree, last,
+                                unfinished, unknown)
         return StatusReport(self.coord.where, self.managed, providers, agree, last,
                             unfinished)
+
+    def _settle(self, move: MoveRow,
+                current: Mapping[str, tuple[dict[RRKey, RRSet] | None, str | None]]
+                ) -> list[StepStatus]:
+        """The move's writes whose answer never came, judged by what is served now. One
+        found written is settled in the journal as applied; any other reading is only
+        shown, since the server may still apply it."""
+        out = []
+        for step in self.store.steps(move.id):
+            if step.state != "unknown":
+                continue
+            now = _written(step, current.get(step.provider, (None, None))[0], self.managed)
+            if now == "written":
+                stamp = time.strftime("%H:%M:%S", time.localtime(self.clock.now()))
+                self.store.step_state(move.id, step.provider, "applied", at=self.clock.now(),
+                                      error=f"{step.error}; 'failover status' found it "
+                                            f"written at {stamp}")
+                now = "written (settled: the journal now says applied)"
+            out.append(StepStatus(step, now))
+        return out
 
 
 def _wrote(step: StepRow, record: tuple[str, str]) -> bool:

@@ -57,6 +57,10 @@ class ProviderUnreachable(ProviderError):
     """The provider did not answer (connection refused, timeout, DNS failure)."""
 
 
+class ProviderOutcomeUnknown(ProviderError):
+    """A write was sent but its answer never came: it may have been applied, now or later."""
+
+
 class ProviderAuthError(ProviderError):
     """The provider refused our credentials (TSIG key, cloud keys)."""
 

@@ -3,8 +3,11 @@
 Every provider is written concurrently in its own thread, so one failing or
 slow provider stops no other; the result says exactly which succeeded. The
 plan and every before-image are committed to the journal before the first
-write. Verification asks each authoritative source directly until it serves
-the new answers or the timeout passes, and records how long each took.
+write. Each provider is verified as soon as its own write returns: its
+authoritative sources are asked directly until they serve the new answers or
+the timeout passes, and how long each took is recorded. A write whose answer
+never came (a timeout after sending) is "unknown", never "not written": it is
+verified like a written one, and ``status`` re-reads it later.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from typing import Any
 from failover.clock import Clock
 from failover.coord.base import MoveStore
 from failover.dns.base import Authority, Provider
-from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError
+from failover.errors import (
+    EXIT_CRITICAL,
+    EXIT_OK,
+    EXIT_WARNING,
+    FailoverError,
+    ProviderOutcomeUnknown,
+)
 from failover.plan import Plan, ProviderPlan
 from failover.records import RRKey, RRSet
 
@@ -45,7 +54,7 @@ class StepResult:
 
     provider: str
     vendor: str
-    state: str            # applied | unchanged | failed | unreachable
+    state: str            # applied | unchanged | failed | unreachable | unknown (no answer)
     changes: int
     tolerated: bool
     error: str | None = None
@@ -115,10 +124,11 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
     emit("begin", {"move_id": move_id, "checksum": plan.checksum})
 
     results: dict[str, StepResult] = {}
-    applied_at: dict[str, float] = {}
     lock = threading.Lock()
+    writing = [len(plan.providers)]      # providers whose write has not returned yet
+    keys = plan.managed
 
-    def write(pp: ProviderPlan) -> None:
+    def write(pp: ProviderPlan) -> StepResult:
         step = StepResult(pp.provider, pp.vendor, "unchanged", len(pp.changes), pp.tolerated)
         if not pp.reachable:
             step.state, step.error = "unreachable", pp.error
@@ -132,6 +142,9 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
                 if guard is not None:
                     guard()
                 providers[pp.provider].apply(pp.changes)
+            except ProviderOutcomeUnknown as exc:
+                # Sent, but no answer: it may be applied now or later. Never "not written".
+                step.state, step.error = "unknown", str(exc)
             except FailoverError as exc:
                 step.state, step.error = "failed", str(exc)
             except Exception as exc:  # an SDK's own error: keep the move going elsewhere
@@ -143,45 +156,54 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
                                error=step.error)
             emit("apply-done" if step.state == "applied" else "apply-failed",
                  {"provider": pp.provider, "seconds": step.apply_seconds, "error": step.error,
-                  "tolerated": pp.tolerated})
+                  "tolerated": pp.tolerated, "unknown": step.state == "unknown"})
         else:
             journal.step_state(move_id, pp.provider, "unchanged", at=clock.now())
-        with lock:
-            results[pp.provider] = step
-            applied_at[pp.provider] = clock.monotonic()
+        return step
 
-    with ThreadPoolExecutor(max_workers=max(1, len(plan.providers))) as pool:
-        list(pool.map(write, plan.providers))
-
-    journal.move_state(move_id, "verifying")
-    keys = plan.managed
-    jobs: list[tuple[ProviderPlan, Authority]] = []
-    for pp in plan.providers:
-        step = results[pp.provider]
-        if not step.written:
-            continue
+    def verify(pp: ProviderPlan, step: StepResult, since: float) -> None:
         try:
             authorities = providers[pp.provider].authorities()
         except FailoverError as exc:
             step.verifications.append(Verification(pp.provider, "(authorities)", False, 0.0,
                                                    str(exc)))
-            continue
-        jobs.extend((pp, a) for a in authorities)
+            return
 
-    def check(job: tuple[ProviderPlan, Authority]) -> Verification:
-        pp, authority = job
-        v = verify_one(pp.provider, authority, keys, pp.desired, clock,
-                       since=applied_at[pp.provider], timeout=verify_timeout,
-                       interval=verify_interval)
-        journal.record_verification(move_id, pp.provider, authority.label, v.ok, v.seconds,
-                                    v.detail, clock.now())
-        emit("verified" if v.ok else "verify-failed", v.to_json())
-        return v
+        def check(authority: Authority) -> Verification:
+            v = verify_one(pp.provider, authority, keys, pp.desired, clock, since=since,
+                           timeout=verify_timeout, interval=verify_interval)
+            journal.record_verification(move_id, pp.provider, authority.label, v.ok,
+                                        v.seconds, v.detail, clock.now())
+            emit("verified" if v.ok else "verify-failed", v.to_json())
+            return v
 
-    if jobs:
-        with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
-            for v in pool.map(check, jobs):
-                results[v.provider].verifications.append(v)
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(authorities)))) as pool:
+            step.verifications.extend(pool.map(check, authorities))
+        if step.state == "unknown" and step.verified:
+            # Every authority serves the plan: the write took effect after all.
+            step.state = "applied"
+            step.error = f"{step.error}; yet every authority serves the new answers"
+            journal.step_state(move_id, pp.provider, "applied", at=clock.now(),
+                               error=step.error)
+
+    def run(pp: ProviderPlan) -> StepResult:
+        """One provider's write, then at once its own verification: a slow or hung
+        provider delays no other's, nor inflates its convergence time."""
+        try:
+            step = write(pp)
+        finally:
+            with lock:
+                writing[0] -= 1
+                if not writing[0]:
+                    journal.move_state(move_id, "verifying")
+        if step.written or step.state == "unknown":
+            verify(pp, step, since=clock.monotonic())
+        with lock:
+            results[pp.provider] = step
+        return step
+
+    with ThreadPoolExecutor(max_workers=max(1, len(plan.providers))) as pool:
+        list(pool.map(run, plan.providers))
 
     ordered = [results[p.provider] for p in plan.providers]
     state = _outcome(ordered)
@@ -245,7 +267,8 @@ def _summary(kind: str, state: str, steps: Sequence[StepResult], seconds: float)
     applied = [s.provider for s in steps if s.state == "applied"]
     same = [s.provider for s in steps if s.state == "unchanged"]
     failed = [f"{s.provider}{' (tolerated)' if s.tolerated else ''}" for s in steps
-              if not s.written]
+              if not s.written and s.state != "unknown"]
+    unknown = [s.provider for s in steps if s.state == "unknown"]
     parts = [f"{kind} {state} in {seconds:.2f}s"]
     if applied:
         parts.append("written: " + ", ".join(applied))
@@ -253,6 +276,9 @@ def _summary(kind: str, state: str, steps: Sequence[StepResult], seconds: float)
         parts.append("already right: " + ", ".join(same))
     if failed:
         parts.append("not written: " + ", ".join(failed))
+    if unknown:
+        parts.append("outcome unknown (no answer; 'failover status' re-reads it): "
+                     + ", ".join(unknown))
     unverified = [s.provider for s in steps if s.written and not s.verified]
     if unverified:
         parts.append("not verified: " + ", ".join(unverified))

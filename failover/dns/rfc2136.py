@@ -61,6 +61,7 @@ from failover.errors import (
     ProviderAuthError,
     ProviderConflict,
     ProviderError,
+    ProviderOutcomeUnknown,
     ProviderUnreachable,
 )
 from failover.records import Change, RRKey, RRSet
@@ -383,6 +384,12 @@ class Rfc2136(Provider):
         deadline = time.monotonic() + self.timeout
         try:
             send_tcp(sock, wire, deadline)
+        except (TimeoutError, OSError) as exc:
+            # A message cut short is not parsed, so not applied: this one is not written.
+            raise ProviderUnreachable(self.name, f"could not send an UPDATE to {self.server} "
+                                                 f"({exc or 'timed out'})"
+                                                 f"{self._progress(report, total)}") from None
+        try:
             while True:
                 answer = receive_tcp(sock, deadline)
                 if answer[:2] == wire[:2]:
@@ -392,13 +399,17 @@ class Rfc2136(Provider):
         except dns.tsig.PeerError as exc:
             raise self._tsig_refused(exc) from None
         except TimeoutError:
-            raise ProviderUnreachable(self.name, f"no answer from {self.server} within "
-                                                 f"{self.timeout:g}s to an UPDATE"
-                                                 f"{self._progress(report, total)}") from None
+            # The UPDATE was sent: the server may apply it now or later (a paused server
+            # applies it when it resumes). Only reading the records again can tell.
+            raise ProviderOutcomeUnknown(
+                self.name, f"unknown: timed out after {self.timeout:g} s waiting for "
+                           f"{self.server} to answer an UPDATE it was sent; it may apply it "
+                           f"yet{self._progress(report, total)}") from None
         except (EOFError, OSError) as exc:
-            raise ProviderUnreachable(self.name, f"{self.server} dropped the connection during "
-                                                 f"an UPDATE ({exc})"
-                                                 f"{self._progress(report, total)}") from None
+            raise ProviderOutcomeUnknown(
+                self.name, f"unknown: {self.server} dropped the connection before answering "
+                           f"an UPDATE it was sent ({exc}); it may have applied it"
+                           f"{self._progress(report, total)}") from None
         except dns.exception.DNSException as exc:
             raise ProviderError(self.name, f"{self.server} sent a bad answer to an UPDATE: "
                                            f"{exc}{self._progress(report, total)}") from None

@@ -38,6 +38,7 @@ from failover.errors import (
     ProviderAuthError,
     ProviderConflict,
     ProviderError,
+    ProviderOutcomeUnknown,
     ProviderUnreachable,
 )
 from failover.records import Change, RRKey, RRSet
@@ -63,6 +64,9 @@ AUTH_CODES = frozenset({"InvalidClientTokenId", "SignatureDoesNotMatch", "Access
                         "AccountSuspended", "ExpiredToken", "ExpiredTokenException",
                         "InvalidAccessKeyId", "MissingAuthenticationToken",
                         "OptInRequired"})
+
+# Calls that change the zone: without their answer, their outcome is unknown.
+WRITES = frozenset({"ChangeResourceRecordSets"})
 
 _ESCAPE = re.compile(r"\\(\d{3})")
 T = TypeVar("T")
@@ -254,10 +258,18 @@ class Route53(Provider):
                     self.clock.sleep(self.backoff.delay(attempt, self.rng))
                     continue
                 raise self._client_error(what, code, message, status, attempt + 1) from None
-            except (botocore.exceptions.EndpointConnectionError,
-                    botocore.exceptions.ConnectTimeoutError,
-                    botocore.exceptions.ReadTimeoutError,
+            except (botocore.exceptions.ReadTimeoutError,
                     botocore.exceptions.ConnectionClosedError) as exc:
+                if what in WRITES:
+                    # The request was sent: Route 53 may have applied the batch.
+                    raise ProviderOutcomeUnknown(
+                        self.name, f"unknown: {what} sent to Route 53 at {self._endpoint()}, "
+                                   f"but {self._why(exc)}; it may have been applied") from None
+                raise ProviderUnreachable(self.name, f"{what}: no answer from Route 53 at "
+                                                     f"{self._endpoint()}: "
+                                                     f"{self._why(exc)}") from None
+            except (botocore.exceptions.EndpointConnectionError,
+                    botocore.exceptions.ConnectTimeoutError) as exc:
                 raise ProviderUnreachable(self.name, f"{what}: no answer from Route 53 at "
                                                      f"{self._endpoint()}: "
                                                      f"{self._why(exc)}") from None

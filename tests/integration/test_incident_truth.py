@@ -6,12 +6,17 @@ the lab's real BIND and moto server, and reads the answers back from them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import signal
 import sqlite3
+import struct
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +160,131 @@ def test_rollback_refuses_to_send_traffic_back_to_a_dead_or_terminated_vendor(
     forced = failover(config, "rollback", "--yes", "--force")
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert answers(lab, "www") == ((AWS,), (AWS,))
+
+
+# -- defects 6 and 7: a write with no answer, a provider that hangs ---------------------------
+
+class UpdateProxy:
+    """A TCP proxy to BIND that forwards every message, and first awaits ``on_update()``
+    for each UPDATE (opcode 5): hold it, or pause BIND, for as long as the test wants."""
+
+    def __init__(self, port: int, on_update: Any) -> None:
+        self.target = port
+        self.on_update = on_update
+        self.updates = 0
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        assert ready.wait(10)
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(
+            asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target)
+        try:
+            while True:
+                head = await reader.readexactly(2)
+                msg = await reader.readexactly(struct.unpack("!H", head)[0])
+                if (msg[2] >> 3) & 0xF == 5:
+                    self.updates += 1
+                    await self.on_update()
+                up_w.write(head + msg)
+                await up_w.drain()
+                rhead = await up_r.readexactly(2)
+                writer.write(rhead + await up_r.readexactly(struct.unpack("!H", rhead)[0]))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            up_w.close()
+
+    def close(self) -> None:
+        async def shutdown() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def through(lab: dict[str, Any], proxy: UpdateProxy, name: str, bind_timeout: str,
+            verify_timeout: str) -> Path:
+    return variant(lab, name, (r"port: \d+, tsig", f"port: {proxy.port}, timeout: "
+                               f"{bind_timeout}, tsig"),
+                   (r"verify: \{timeout: [^,]+,", f"verify: {{timeout: {verify_timeout},"))
+
+
+def test_a_write_with_no_answer_is_unknown_and_status_settles_it(lab: dict[str, Any]) -> None:
+    pid = lab["bind"]["pid"]
+
+    async def pause_bind() -> None:          # BIND stops with the UPDATE about to arrive
+        os.kill(pid, signal.SIGSTOP)
+
+    proxy = UpdateProxy(lab["bind"]["port"], pause_bind)
+    try:
+        cfg = through(lab, proxy, "paused.yaml", "2s", "1s")
+        moved = failover(cfg, "move", "--off", "aws", "--yes", "--format", "json")
+        assert proxy.updates == 1, moved.stdout + moved.stderr
+        result = json.loads(moved.stdout)["result"]
+        steps = {s["provider"]: s for s in result["steps"]}
+        assert steps["route53"]["state"] == "applied"
+        assert steps["bind"]["state"] == "unknown", steps["bind"]
+        assert "unknown: timed out after 2 s" in steps["bind"]["error"]
+        assert "not written: bind" not in result["summary"], result["summary"]
+        assert "outcome unknown" in result["summary"] and moved.returncode == 2
+        held = failover(cfg, "status")
+        assert held.returncode == 2 and "read again now" in held.stdout, held.stdout
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and bind_answers(lab, "www") != [GCP]:
+        time.sleep(0.2)
+    assert bind_answers(lab, "www") == [GCP]           # BIND applied it when resumed
+    try:
+        status = failover(cfg, "status")
+    finally:
+        proxy.close()
+    assert re.search(r"bind: its write in move 1 had no answer \(bind: unknown: timed out "
+                     r"after 2 s.*read again now: written \(settled", " ".join(
+                         status.stdout.split())), status.stdout
+    assert status.returncode == 0, status.stdout
+    with sqlite3.connect(lab["dir"] / "journal.sqlite") as db:
+        state = db.execute("SELECT state FROM move_steps WHERE provider='bind'").fetchone()[0]
+    assert state == "applied"
+
+
+def test_each_provider_is_verified_as_soon_as_its_own_write_returns(
+        lab: dict[str, Any]) -> None:
+    async def hold() -> None:                # BIND's UPDATE hangs until the write times out
+        await asyncio.sleep(3600)
+
+    proxy = UpdateProxy(lab["bind"]["port"], hold)
+    try:
+        cfg = through(lab, proxy, "held.yaml", "8s", "1s")
+        moved = failover(cfg, "move", "--off", "aws", "--yes", "--format", "json")
+    finally:
+        proxy.close()
+    result = json.loads(moved.stdout)["result"]
+    steps = {s["provider"]: s for s in result["steps"]}
+    assert steps["bind"]["apply_seconds"] >= 7, steps["bind"]       # it did hang
+    route53 = steps["route53"]
+    assert route53["state"] == "applied" and route53["verified"], route53
+    # Route 53 converged while BIND was still hung: its time is its own, not BIND's
+    # (before, it was BIND's whole hang).
+    assert route53["verifications"][0]["seconds"] < steps["bind"]["apply_seconds"] / 2
+    with sqlite3.connect(lab["dir"] / "journal.sqlite") as db:
+        verified_at = db.execute("SELECT at FROM verifications WHERE provider='route53'"
+                                 ).fetchone()[0]
+        bind_done = db.execute("SELECT applied FROM move_steps WHERE provider='bind'"
+                               ).fetchone()[0]
+    assert verified_at < bind_done

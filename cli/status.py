@@ -144,7 +144,8 @@ def history(ctx: typer.Context,
     if format is Format.json:
         print_json([{"id": m.id, "kind": m.kind, "state": m.shown_state, "started": m.started,
                      "finished": m.finished, "reason": m.reason, "checksum": m.checksum,
-                     "rollback_of": m.rollback_of, "summary": m.summary} for m in moves])
+                     "rollback_of": m.rollback_of, "summary": m.summary,
+                     "node": m.args.get("node", m.host)} for m in moves])
         return 0
     from rich.table import Table
 

@@ -563,6 +563,8 @@ def _events(journal: Journal, kind: str) -> list[dict[str, Any]]:
 def _row(r: dict[str, Any]) -> MoveRow:
     return MoveRow(id=int(r["id"]), kind=str(r["kind"]), started=float(r["started"]),
                    finished=r.get("finished"), state=str(r["state"]), reason=str(r["reason"]),
-                   args=dict(r.get("args") or {}), checksum=str(r["checksum"]),
+                   # Which node moved, for readers of the shared history.
+                   args={**dict(r.get("args") or {}), "node": r.get("node")},
+                   checksum=str(r["checksum"]),
                    pid=int(r.get("pid", 0)), host=str(r.get("host", "?")),
                    rollback_of=r.get("rollback_of"), summary=r.get("summary"))

@@ -107,6 +107,7 @@ def test_laptop_sees_a_watchers_move_and_rolls_it_back(world: World) -> None:
     moved_id = status["last_move"]["id"]
     history = json.loads(world.cli(laptop, "history", "--format", "json").stdout)
     assert history[0]["id"] == moved_id and history[0]["reason"]
+    assert history[0]["node"] == "w-gcp"
     one = json.loads(world.cli(laptop, "history", str(moved_id), "--format", "json").stdout)
     assert one["steps"][0]["before"], "the watcher's before-image is shared"
     world.a.reopen()

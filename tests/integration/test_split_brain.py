@@ -69,6 +69,7 @@ def local_moves(journal: Path) -> list[dict[str, Any]]:
     return [{"id": r[0], "state": r[1], "args": json.loads(r[2])} for r in rows]
 
 
+@pytest.mark.timeout(120 + 30 * TRIALS)     # about 10 s a trial on an idle machine
 def test_frozen_leader_never_makes_two_moves_of_one_decision(world: World) -> None:
     etcd = EtcdClient(world.etcd.endpoints, timeout=5)
     nodes = {"w-aws": "aws", "w-gcp": "gcp"}

@@ -163,6 +163,9 @@ class EtcdClient:
                 if "invalid auth token" in text and attempt == 1:
                     self._token = None
                     continue
+                if "user name is empty" in text:
+                    raise EtcdAuthError("etcd requires a user: set cluster.username and "
+                                        "password_env or password_file") from None
                 if "authentication failed" in text or "permission denied" in text:
                     raise EtcdAuthError(f"etcd refused us: {_message(text)}; check "
                                         "cluster.username and its password") from None

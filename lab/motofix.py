@@ -1,4 +1,4 @@
-"""Three fixes to moto, so that the lab's Route 53 behaves like the real one.
+"""Four fixes to moto, so that the lab's Route 53 behaves like the real one.
 
 moto 5.2 refuses a CREATE that is identical to any CREATE in its change
 journal, even when the same batch first DELETEs that record set: the check
@@ -25,6 +25,13 @@ deleting ``www``'s member ``aws`` also deletes ``api``'s member ``aws``.
 failover names weighted members after their hostings, so every managed name
 shares them. A DELETE with a SetIdentifier now removes only the record set of
 that name and type.
+
+moto 5.2 applies a batch change by change and checks some changes (a name
+outside the zone, an unknown action) only when it reaches them, so a refused
+batch leaves the changes before the bad one applied: a batch with an
+out-of-zone name left ``@`` and ``www`` with no record at all. Real Route 53
+applies a batch entirely or not at all. The zone's record sets and change
+journal are now restored when moto refuses a batch part way.
 """
 
 from __future__ import annotations
@@ -73,8 +80,14 @@ def apply() -> None:
                   if c["Action"] == "CREATE" and _key(c["ResourceRecordSet"]) in deleted else c
                   for c in change_list]
         zone.delete_rrset_by_id = delete_rrset_by_id  # this batch only
+        # Record sets are replaced, never changed in place, so shallow copies restore them.
+        rrsets, journal = list(zone.rrsets), list(zone.rr_changes)
         try:
             original(self, zoneid, marked)
+        except BaseException:
+            zone.rrsets = rrsets
+            list.__init__(zone.rr_changes, journal)   # moto's ChangeList, emptied and refilled
+            raise
         finally:
             del zone.delete_rrset_by_id
 

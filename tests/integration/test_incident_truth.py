@@ -288,3 +288,38 @@ def test_each_provider_is_verified_as_soon_as_its_own_write_returns(
         bind_done = db.execute("SELECT applied FROM move_steps WHERE provider='bind'"
                                ).fetchone()[0]
     assert verified_at < bind_done
+
+
+# -- defect 9: the lab's moto applies a batch entirely or not at all ----------------------
+
+def test_lab_route53_refuses_a_batch_with_one_bad_change_and_changes_nothing(
+        lab: dict[str, Any]) -> None:
+    import botocore.exceptions
+
+    from lab import aws
+
+    r53 = aws.client(lab["moto"]["endpoint"])
+    zone_id = lab["moto"]["hosted_zone_id"]
+
+    def replace(name: str) -> list[dict[str, Any]]:
+        return [{"Action": action, "ResourceRecordSet": {
+                    "Name": name, "Type": "A", "TTL": 60,
+                    "ResourceRecords": [{"Value": value}]}}
+                for action, value in (("DELETE", AWS), ("CREATE", GCP))]
+
+    for bad in ({"Action": "CREATE", "ResourceRecordSet": {
+                    "Name": "api.other.org.", "Type": "A", "TTL": 60,
+                    "ResourceRecords": [{"Value": GCP}]}},
+                {"Action": "DELETE", "ResourceRecordSet": {
+                    "Name": "api.example.test.", "Type": "A", "TTL": 60,
+                    "ResourceRecords": [{"Value": METAL}]}}):
+        batch = replace("example.test.") + replace("www.example.test.") + [bad]
+        with pytest.raises(botocore.exceptions.ClientError):
+            r53.change_resource_record_sets(HostedZoneId=zone_id,
+                                            ChangeBatch={"Changes": batch})
+        for name in lab["names"]:
+            assert route53_answers(lab, name) == [AWS], (bad, name)
+    # The zone still takes the same changes as a good batch, once.
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+        "Changes": replace("example.test.") + replace("www.example.test.")})
+    assert [route53_answers(lab, n) for n in ("@", "www", "api")] == [[GCP], [GCP], [AWS]]

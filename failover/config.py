@@ -530,8 +530,30 @@ class CloudDnsProvider(Strict):
     _absolute = field_validator("ns_names")(classmethod(lambda cls, v: _ns_names(v)))
 
 
+class OctodnsProvider(Strict):
+    """Any octoDNS provider, used only to read and apply (failover plans, verifies, rolls back).
+
+    ``settings`` go to the provider's constructor; a string ``env/NAME`` is the value of
+    the environment variable NAME (octoDNS's own convention), ``file/PATH`` the content
+    of PATH (relative to the config file): secrets stay out of the config.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["octodns"]
+    vendor: str
+    class_: str = Field(alias="class", pattern=r"^[\w.]+\.\w+$")
+    settings: dict[str, Any] = Field(default_factory=dict)
+    verify_servers: list[str] = Field(default_factory=list)
+    ns_names: list[str] = Field(default_factory=list)
+    timeout: Duration = 10.0
+
+    _absolute = field_validator("ns_names")(classmethod(lambda cls, v: _ns_names(v)))
+
+
 DnsProvider = Annotated[Rfc2136Provider | Route53Provider | PowerDnsProvider
-                        | CloudflareProvider | CloudDnsProvider, Field(discriminator="kind")]
+                        | CloudflareProvider | CloudDnsProvider | OctodnsProvider,
+                        Field(discriminator="kind")]
 
 
 # -- checks ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from failover.config import (
     CloudDnsProvider,
     CloudflareProvider,
     Config,
+    OctodnsProvider,
     PowerDnsProvider,
     Rfc2136Provider,
     Route53Provider,
@@ -40,4 +41,8 @@ def make_provider(name: str, config: Config) -> Provider:
         from failover.dns.clouddns import CloudDns
 
         return CloudDns(name, settings, config)
+    if isinstance(settings, OctodnsProvider):
+        from failover.dns.octodns import Octodns
+
+        return Octodns(name, settings, config)
     raise AssertionError(f"no provider for {type(settings).__name__}")

@@ -1,8 +1,8 @@
 """What a person types to look at an HTTP-API DNS provider by hand (for the runbook).
 
 One function per question, for the kinds whose module lives beside this one (PowerDNS,
-Cloudflare, Cloud DNS): where the provider is, and the shell lines that show what it
-serves with what each should print. Secrets are referenced as the config names them
+Cloudflare, Cloud DNS, and octoDNS providers through their verify_servers): where the
+provider is, and the shell lines that show what it serves with what each should print. Secrets are referenced as the config names them
 (``$VAR`` or ``$(cat FILE)``), never written out.
 """
 
@@ -25,6 +25,8 @@ def where(p: Any) -> str:
                                                  not in p.url else "")
     if p.kind == "clouddns":
         return f"Cloud DNS zone {p.managed_zone} in project {p.project}"
+    if p.kind == "octodns":
+        return f"octoDNS {p.class_}"
     return str(p.kind)
 
 

@@ -94,3 +94,17 @@ def test_the_runbook_reads_cloudflare_with_the_token_from_its_file(tmp_path: Pat
     assert "Cloudflare zone abc123" in text
     assert f"Bearer $(cat {tmp_path / 'cf.token'})" in text
     assert "/zones/abc123/dns_records?name=www.example.test&type=A" in text
+
+
+def test_octodns_takes_class_and_settings_and_the_runbook_names_the_class(
+        tmp_path: Path) -> None:
+    text = BASE + ("  o: {vendor: metal, kind: octodns, class: octodns_bind.Rfc2136Provider, "
+                   "settings: {host: 192.0.2.53, key_secret: env/TSIG}, "
+                   "verify_servers: ['192.0.2.53']}\n")
+    cfg = parse_config(text, str(tmp_path / "failover.yaml"))
+    assert cfg.dns["o"].class_ == "octodns_bind.Rfc2136Provider"  # type: ignore[union-attr]
+    book = render(cfg, tmp_path / "failover.yaml", now=0.0)
+    assert "octoDNS octodns_bind.Rfc2136Provider" in book
+    assert "dig @192.0.2.53 www.example.test. A +short" in book
+    with pytest.raises(ConfigError, match="class"):
+        parse_config(text.replace("octodns_bind.Rfc2136Provider", "'not a class'"))

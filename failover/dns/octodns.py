@@ -1,0 +1,232 @@
+"""Any octoDNS provider, used only to read and to apply (``kind: octodns``).
+
+failover keeps its own plan, checksum, journal, verification and rollback; the
+octoDNS provider (``class: octodns_powerdns.PowerDnsProvider``, ``octodns_bind.
+Rfc2136Provider``, or any of octoDNS's ~45) is asked only to ``populate`` a zone
+and to ``apply`` a plan that failover builds itself. That plan holds exactly the
+managed records that change (Create, Update, Delete), never the rest of the zone,
+so octoDNS's "make the zone match the config" never deletes what failover does
+not own, and octoDNS's own safety thresholds do not apply (failover's do).
+
+Precondition: octoDNS providers have no conditional write, so the zone is read
+again (``populate``) immediately before ``apply`` and compared with the plan's
+before-images; any difference refuses the apply. The window that remains is one
+read; the provider's own batching and retries apply inside ``apply``.
+
+Settings go to the provider's constructor as they are, except strings
+``env/NAME`` (octoDNS's convention: the environment variable) and ``file/PATH``
+(the file's content, relative to the config file): secrets stay out of the config
+and are never shown; they are scrubbed from any error the provider raises.
+octoDNS is an optional extra (``pip install 'failover[octodns]'`` plus the
+provider's package).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from failover.config import Config, OctodnsProvider
+from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.query import DnsAuthority, parse_server, where
+from failover.errors import (
+    ConfigError,
+    ProviderAuthError,
+    ProviderConflict,
+    ProviderError,
+    ProviderUnreachable,
+)
+from failover.records import Change, RRKey, RRSet, relative_name
+
+
+class Octodns(Provider):
+    """The zone through an octoDNS provider's ``populate`` and ``apply``."""
+
+    kind = "octodns"
+    supports_weights = False
+
+    def __init__(self, name: str, settings: OctodnsProvider, config: Config) -> None:
+        super().__init__(name, settings.vendor, config.zone)
+        self.settings = settings
+        self.secrets: list[tuple[str, str]] = []  # (value, where it came from)
+        kwargs = {k: self._resolve(k, v, config) for k, v in settings.settings.items()}
+        self.target = self._build(kwargs, config)
+        self.applies = 0
+
+    def __repr__(self) -> str:
+        return f"Octodns({self.name!r}, {self.settings.class_})"
+
+    def _resolve(self, key: str, value: Any, config: Config) -> Any:
+        where_key = f"dns.{self.name}.settings.{key}"
+        if not isinstance(value, str):
+            return value
+        if value.startswith("env/"):
+            var = value[4:]
+            found = os.environ.get(var)
+            if not found:
+                raise ConfigError(f"environment variable {var} is not set; export it",
+                                  file=config.source, key=where_key)
+            self.secrets.append((found, f"${var}"))
+            return found
+        if value.startswith("file/"):
+            path = config.resolve_path(value[5:])
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read {path}: {exc.strerror}", file=config.source,
+                                  key=where_key) from None
+            self.secrets.append((text, str(path)))
+            return text
+        return value
+
+    def _build(self, kwargs: dict[str, Any], config: Config) -> Any:
+        module_name, _, class_name = self.settings.class_.rpartition(".")
+        key = f"dns.{self.name}.class"
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ConfigError(f"cannot import {module_name} ({exc}); install octoDNS and the "
+                              f"provider's package: pip install 'failover[octodns]' "
+                              f"{module_name.replace('_', '-')}", file=config.source,
+                              key=key) from None
+        cls = getattr(module, class_name, None)
+        if cls is None:
+            raise ConfigError(f"{module_name} has no {class_name}", file=config.source, key=key)
+        try:
+            return cls(self.name, **kwargs)
+        except Exception as exc:  # the provider's own validation: one line, scrubbed
+            raise ConfigError(f"{self.settings.class_} refused its settings: "
+                              f"{self._scrub(str(exc))}", file=config.source,
+                              key=f"dns.{self.name}.settings") from None
+
+    # -- errors --------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        for value, source in self.secrets:
+            if value:
+                text = text.replace(value, f"<secret from {source}>")
+        return " ".join(text.split())[:300]
+
+    def _error(self, what: str, exc: Exception) -> ProviderError:
+        text = self._scrub(f"{type(exc).__name__}: {exc}")
+        name = type(exc).__name__.lower()
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        said = text.lower()
+        if "auth" in name or status in (401, 403) or "tsig" in name or any(
+                w in said for w in ("unauthorized", "forbidden", "badkey", "badsig")):
+            sources = ", ".join(s for _, s in self.secrets) or "its settings"
+            return ProviderAuthError(self.name, f"{what}: the provider refused the credential "
+                                                f"from {sources} ({text})")
+        if isinstance(exc, (ConnectionError, OSError, TimeoutError)) or "connect" in name or \
+                "timeout" in name:
+            return ProviderUnreachable(self.name, f"{what}: {text}")
+        return ProviderError(self.name, f"{what}: {text}")
+
+    # -- reading -------------------------------------------------------------------
+
+    def _zone(self) -> Any:
+        from octodns.zone import Zone
+
+        zone = Zone(self.zone, [])
+        try:
+            self.target.populate(zone, target=True, lenient=True)
+        except Exception as exc:  # any provider's error, mapped and scrubbed
+            raise self._error("populate", exc) from None
+        return zone
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        wanted = {(n.lower(), t.upper()) for n, t in keys}
+        if not wanted:
+            return {}
+        return {k: rr for k, (rr, _) in self._records(self._zone(), wanted).items()}
+
+    def _records(self, zone: Any, wanted: set[tuple[str, str]]
+                 ) -> dict[RRKey, tuple[RRSet, Any]]:
+        out: dict[RRKey, tuple[RRSet, Any]] = {}
+        for record in zone.records:
+            key = (record.fqdn.lower(), record._type)
+            if key not in wanted:
+                continue
+            values = record.values if hasattr(record, "values") else [record.value]
+            try:
+                rr = RRSet.of(key[0], key[1], record.ttl, [str(v) for v in values])
+            except ValueError:
+                continue
+            out[rr.key] = (rr, record)
+        return out
+
+    # -- writing -------------------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        if not changes:
+            return
+        from octodns.provider.plan import Plan
+        from octodns.record import Create, Delete, Record, Update
+
+        for c in changes:
+            if c.key.set_id is not None:
+                raise ProviderError(self.name, f"{c.key}: weighted record sets are not "
+                                               f"written through octoDNS; use one per name")
+        existing = self._zone()
+        held = self._records(existing, {(c.key.name, c.key.rtype) for c in changes})
+        stale = [c for c in changes
+                 if (held[c.key][0] if c.key in held else None) != c.before]
+        if stale:
+            shown = "; ".join(f"{c.key} (plan expected "
+                              f"{','.join(c.before.values) if c.before else 'nothing'}, "
+                              f"the provider has "
+                              f"{','.join(held[c.key][0].values) if c.key in held else 'nothing'})"
+                              for c in stale[:5])
+            raise ProviderConflict(self.name, f"the zone's records changed since the plan: "
+                                              f"{shown} (nothing was sent)")
+        desired = existing.copy()
+        octo_changes: list[Any] = []
+        for c in changes:
+            old = held[c.key][1] if c.key in held else None
+            new = None
+            if c.after is not None:
+                data: dict[str, Any] = {"type": c.after.rtype, "ttl": c.after.ttl}
+                if c.after.rtype == "CNAME":
+                    data["value"] = c.after.values[0]
+                else:
+                    data["values"] = list(c.after.values)
+                name = relative_name(c.after.name, self.zone)
+                new = Record.new(desired, "" if name == "@" else name, data, lenient=True)
+            if old is not None and new is not None:
+                octo_changes.append(Update(old, new))
+                desired.add_record(new, replace=True, lenient=True)
+            elif new is not None:
+                octo_changes.append(Create(new))
+                desired.add_record(new, lenient=True)
+            elif old is not None:
+                octo_changes.append(Delete(old))
+                desired.remove_record(old)
+        plan = Plan(existing, desired, octo_changes, True)
+        try:
+            self.target.apply(plan)
+        except Exception as exc:  # any provider's error, mapped and scrubbed
+            raise self._error("apply", exc) from None
+        self.applies += 1
+
+    # -- verifying -----------------------------------------------------------------
+
+    def authorities(self) -> list[Authority]:
+        if not self.settings.verify_servers:
+            return [_PopulateAuthority(f"{self.name} (octoDNS populate)", self)]
+        out: list[Authority] = []
+        for entry in self.settings.verify_servers:
+            host, port = parse_server(entry)
+            out.append(DnsAuthority(f"{self.name} {where(host, port)}", host, port, self.zone,
+                                    self.settings.timeout))
+        return out
+
+
+class _PopulateAuthority:
+    def __init__(self, label: str, provider: Octodns) -> None:
+        self.label = label
+        self.provider = provider
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        return self.provider.read(keys)

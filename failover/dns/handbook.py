@@ -2,8 +2,9 @@
 
 One function per question, for the kinds whose module lives beside this one (PowerDNS,
 Cloudflare, Cloud DNS, and octoDNS providers through their verify_servers): where the
-provider is, and the shell lines that show what it serves with what each should print. Secrets are referenced as the config names them
-(``$VAR`` or ``$(cat FILE)``), never written out.
+provider is, and the shell lines that show what it serves with what each should print.
+Secrets are referenced as the config names them (``$VAR`` or ``$(cat FILE)``), never
+written out.
 """
 
 from __future__ import annotations

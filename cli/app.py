@@ -29,6 +29,7 @@ from cli import (
     status,
     watch,
 )
+from cli.examples import epilog
 
 app = typer.Typer(
     name="failover",
@@ -36,8 +37,10 @@ app = typer.Typer(
          "rewrite DNS at every DNS provider that still serves the zone, verify, roll back.\n\n"
          "Start with 'failover validate', then 'failover check' and 'failover plan'. "
          "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN or bad input.",
+    epilog=epilog("failover"),
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion (bash, zsh, fish, PowerShell).
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -117,9 +120,24 @@ cluster.register(app)
 audit.register(app)
 page.register(app)
 delegation.register(app)
-for _info in app.registered_commands:
-    if _info.callback is not None:
-        _info.callback = _accept_config(_info.callback)
+
+
+def _finish(typer_app: typer.Typer, prefix: str = "") -> None:
+    """Every command: -c after its name too, and its examples at the end of its help."""
+    for info in typer_app.registered_commands:
+        if info.callback is None:
+            continue
+        name = prefix + (info.name or info.callback.__name__.replace("_", "-"))
+        info.callback = _accept_config(info.callback)
+        info.epilog = info.epilog or epilog(name)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            group_name = prefix + (group.name or "")
+            group.epilog = group.epilog or epilog(group_name)
+            _finish(group.typer_instance, group_name + " ")
+
+
+_finish(app)
 
 
 def _click_errors() -> tuple[type[Exception], ...]:

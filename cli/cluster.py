@@ -21,7 +21,8 @@ def register(app: typer.Typer) -> None:
 
 
 def pause(ctx: typer.Context,
-          reason: Annotated[str, typer.Option(help="Why, for whoever reads 'status'.")]
+          reason: Annotated[str, typer.Option(metavar="TEXT",
+                                                 help="Why, for whoever reads 'status'.")]
           = "paused") -> int:
     """Pin what is served now: watchers move nothing until 'failover resume'."""
     from failover.coord.base import Holder, Pin

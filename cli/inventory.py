@@ -30,7 +30,7 @@ def inventory(
     ctx: typer.Context,
     format: FormatOpt = Format.table,
     write: Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
-        "--write", "-w", metavar="FILE",
+        "--output", "-o", metavar="FILE",
         help="Also write the config with from_stack endpoints replaced by the resolved "
              "addresses, for machines without Pulumi access (only if all resolved).")] = None,
 ) -> int:

@@ -38,6 +38,10 @@ GlassOpt = Annotated[bool, typer.Option(
 SumOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--checksum", metavar="SUM", help="Apply only if the plan's checksum is SUM (from a "
     "reviewed 'failover plan'); refuse if anything changed since.")]
+RollbackSumOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--checksum", metavar="SUM", help="Apply only if the rollback plan's checksum is SUM: "
+    "the 'Checksum:' line of a reviewed 'failover rollback --dry-run' (with the same ID); "
+    "refuse if anything changed since.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -95,9 +99,10 @@ def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, yes: YesOpt =
 
 def rollback(ctx: typer.Context,
              move_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
-                 help="The move to undo; default: the newest move not yet rolled back.")] = None,
+                 metavar="ID", help="The move to undo (see 'failover history'); default: the "
+                 "newest move not yet rolled back.")] = None,
              yes: YesOpt = False, dry_run: DryOpt = False, force: ForceOpt = False,
-             checksum: SumOpt = None, format: FormatOpt = Format.table) -> int:
+             checksum: RollbackSumOpt = None, format: FormatOpt = Format.table) -> int:
     """Restore the answers every DNS provider served before a move (its journaled before-images)."""
     from failover.engine import Engine
 

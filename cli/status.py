@@ -126,8 +126,8 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
 
 def history(ctx: typer.Context,
             move_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
-                help="Show one move in full: its steps and verifications.")] = None,
-            limit: Annotated[int, typer.Option(help="How many moves to list.")] = 20,
+                metavar="ID", help="Show one move in full: its steps and verifications.")] = None,
+            limit: Annotated[int, typer.Option(metavar="N", help="How many moves to list.")] = 20,
             format: FormatOpt = Format.table) -> int:
     """List moves and rollbacks with their outcomes, newest first."""
     from failover.engine import Engine

@@ -44,9 +44,11 @@ def reconcile(ctx: typer.Context, auto_move: AutoOpt = None,
 
 def watch(ctx: typer.Context,
           interval: Annotated[Optional[str], typer.Option(  # noqa: UP045
+              metavar="DURATION",
               help="Time between cycles (2s, 1m); default: the config's interval.")] = None,
           auto_move: AutoOpt = None,
           cycles: Annotated[Optional[int], typer.Option(  # noqa: UP045
+              metavar="N",
               help="Stop after this many cycles (default: run until stopped).")] = None,
           format: FormatOpt = Format.table) -> int:
     """Run the reconcile cycle in a loop, one sentence per cycle, to the journal and stdout.
@@ -98,7 +100,8 @@ def watch(ctx: typer.Context,
 
 
 def reinstate(ctx: typer.Context,
-              vendor: Annotated[str, typer.Argument(help="The vendor to trust again.")]) -> int:
+              vendor: Annotated[str, typer.Argument(
+                  metavar="VENDOR", help="The vendor to trust again.")]) -> int:
     """Forget that VENDOR terminated us, so the policy may serve its hostings again."""
     from failover.engine import Engine
 

@@ -480,7 +480,7 @@ def resolved_config_text(inventory: Inventory) -> str:
             static["CNAME"] = hosting.endpoints["CNAME"][0]
         data["hosting"][hosting.name]["endpoints"] = static
         stacks.append(f"{hosting.name} <- {hosting.stack} ({hosting.origin})")
-    header = [f"# Resolved by 'failover inventory --write' from {config.source}",
+    header = [f"# Resolved by 'failover inventory --output' from {config.source}",
               f"# at {time.strftime('%Y-%m-%d %H:%M:%S %z')}; from_stack endpoints written out:"]
     header += [f"#   {line}" for line in stacks]
     cluster = cluster_section(inventory, data.get("cluster"))

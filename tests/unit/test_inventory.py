@@ -300,7 +300,7 @@ def test_bad_outputs(value: Any, message: str) -> None:
 def test_resolved_config_validates_and_has_no_stacks(tmp_path: Path, fake_pulumi: Path) -> None:
     config = load_config(_config(tmp_path, PULUMI_CWD))
     text = resolved_config_text(resolve_inventory(config))
-    assert text.startswith(f"# Resolved by 'failover inventory --write' from {config.source}")
+    assert text.startswith(f"# Resolved by 'failover inventory --output' from {config.source}")
     assert "aws-use1 <- aws-prod (pulumi)" in text
     resolved = parse_config(text, "resolved.yaml")
     assert not any(isinstance(h.endpoints, StackEndpoints) for h in resolved.hosting.values())
@@ -360,7 +360,7 @@ def test_command_shows_a_table(tmp_path: Path, fake_pulumi: Path) -> None:
 def test_command_json_and_write(tmp_path: Path, fake_pulumi: Path) -> None:
     target = tmp_path / "resolved.yaml"
     result = _invoke("-c", str(_config(tmp_path, PULUMI_CWD)), "inventory",
-                     "--format", "json", "--write", str(target))
+                     "--format", "json", "--output", str(target))
     assert result.return_value == 0, result.output
     data = json.loads(result.stdout)
     assert data["ok"] is True
@@ -379,7 +379,7 @@ def test_command_fails_with_one_line_per_unresolved_hosting(tmp_path: Path,
                                                            no_pulumi: None) -> None:
     target = tmp_path / "resolved.yaml"
     result = _invoke("-c", str(_config(tmp_path, PULUMI_CWD)), "inventory",
-                     "--write", str(target))
+                     "--output", str(target))
     assert result.return_value == 3
     errors = [line for line in result.stderr.splitlines() if line.startswith("failover: ")]
     assert len(errors) == 3  # two hostings, and the file not written

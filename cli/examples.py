@@ -1,0 +1,135 @@
+"""The "Examples" block at the end of every command's --help, as kubectl has.
+
+One place for all of them, so that they read alike and a test can check that
+no command lacks one. Each is a few lines a user can paste; ``#`` says what
+the line does. Commands that write DNS also list their exit codes here.
+"""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, list[str]] = {
+    "failover": [
+        "failover validate -c failover.yaml   # is the config sound?",
+        "failover check                       # probe every hosting",
+        "failover plan --off aws              # what moving off aws would change",
+        "failover move --off aws --yes        # do it: write, verify, journal",
+        "failover rollback --yes              # undo the last move",
+    ],
+    "validate": [
+        "failover validate",
+        "failover validate -c prod.yaml --format json",
+    ],
+    "check": [
+        "failover check",
+        "failover check --format json > report.json",
+        "failover check --format prometheus > /var/lib/node_exporter/failover.prom",
+    ],
+    "plan": [
+        "failover plan                        # what the policy would serve now",
+        "failover plan --off aws              # every hosting at vendor aws out",
+        "failover plan --to gcp-euw1          # exactly this hosting",
+    ],
+    "move": [
+        "failover move --off aws              # shows the plan, asks, writes",
+        "failover move --off aws --dry-run    # the plan only",
+        "failover plan --off aws              # review it; then apply exactly it:",
+        "failover move --off aws --yes --checksum 3f9a0c2d1b7e",
+    ],
+    "rollback": [
+        "failover history                     # find the move's ID",
+        "failover rollback --dry-run          # what undoing the newest move writes",
+        "failover rollback 12 --dry-run       # review it; then apply exactly it:",
+        "failover rollback 12 --yes --checksum 9b1e4f0a7c2d",
+    ],
+    "status": [
+        "failover status",
+        "failover status --format json",
+    ],
+    "history": [
+        "failover history --limit 5",
+        "failover history 12                  # one move: its steps, verifications",
+    ],
+    "reconcile": [
+        "failover reconcile                   # check, decide; move if auto_move",
+        "failover reconcile --no-auto-move    # say what it would do, move nothing",
+    ],
+    "watch": [
+        "failover watch                       # every 'interval' until Ctrl-C",
+        "failover watch --interval 30s --format json",
+    ],
+    "reinstate": [
+        "failover reinstate aws               # trust vendor aws again",
+    ],
+    "inventory": [
+        "failover inventory",
+        "failover inventory --output failover.resolved.yaml",
+    ],
+    "drill": [
+        "failover drill --vendor aws --simulate               # touches nothing",
+        "failover drill --vendor aws --simulate --apply --yes # move, roll back",
+        "failover drill --vendor aws --lab /tmp/lab           # really stop aws",
+    ],
+    "runbook": [
+        "failover runbook --output RUNBOOK.md",
+        "failover runbook --vendor aws",
+    ],
+    "pause": [
+        "failover pause --reason 'DB migration until 14:00'",
+    ],
+    "resume": [
+        "failover resume",
+    ],
+    "cluster": [
+        "failover cluster",
+        "failover cluster --format json",
+    ],
+    "audit": [
+        "failover audit",
+        "failover audit --stacks infra/ --format json",
+    ],
+    "page": [
+        "failover page --out /var/www/status             # public: no addresses",
+        "failover page --out site --audience internal    # everything, with the drill",
+        "failover page --publish                         # and to the config's targets",
+    ],
+    "notify": [
+        "failover notify test",
+    ],
+    "notify test": [
+        "failover notify test",
+    ],
+}
+
+# Exit codes of the commands that write DNS, for the end of their help.
+EXIT_CODES: dict[str, list[str]] = {
+    "move": [
+        "0  written and verified at every DNS provider; a dry run; nothing to change",
+        "1  written, but a provider failed or was unreachable and was tolerated",
+        "2  partly written, not verified or failed (see 'failover status'); no DNS",
+        "   provider reachable; or nowhere healthy to move to",
+        "3  bad config or usage; declined at the prompt; --checksum does not match;",
+        "   the plan changes too much without --force; another move holds the lock",
+    ],
+    "rollback": [
+        "0  the before-images are served again at every DNS provider; or a dry run",
+        "1  restored, but a provider failed or was unreachable and was tolerated",
+        "2  partly restored, not verified or failed (see 'failover status'); no DNS",
+        "   provider reachable",
+        "3  bad config or usage; nothing to roll back; declined at the prompt;",
+        "   refused without --force (a DOWN or TERMINATED hosting, changed records)",
+    ],
+}
+
+
+def epilog(command: str) -> str | None:
+    """The help's closing block for ``command``: its examples, and its exit codes if any.
+
+    Each block starts with click's no-rewrap marker (a line holding only \\b), so the
+    lines stay as written.
+    """
+    blocks = []
+    if command in EXAMPLES:
+        blocks.append("\b\nExamples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[command]))
+    if command in EXIT_CODES:
+        blocks.append("\b\nExit codes:\n" + "\n".join(f"  {line}" for line in EXIT_CODES[command]))
+    return "\n\n".join(blocks) or None

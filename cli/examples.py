@@ -88,9 +88,9 @@ EXAMPLES: dict[str, list[str]] = {
         "failover audit --stacks infra/ --format json",
     ],
     "page": [
-        "failover page --out /var/www/status             # public: no addresses",
-        "failover page --out site --audience internal    # everything, with the drill",
-        "failover page --publish                         # and to the config's targets",
+        "failover page --out /var/www/status            # public: no addresses",
+        "failover page --out site --audience internal   # all, with the drill",
+        "failover page --publish                        # to the page: targets too",
     ],
     "notify": [
         "failover notify test",

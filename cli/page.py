@@ -18,7 +18,8 @@ def page(ctx: typer.Context,
          out_dir: Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
              "--out", metavar="DIR", help="Write DIR/index.html.")] = None,
          audience: Annotated[str, typer.Option(
-             metavar="public|internal", help="public (no addresses, no reasons; names hidden with page.hide_names) or "
+             metavar="public|internal",
+             help="public (no addresses, no reasons; names hidden with page.hide_names) or "
                   "internal (everything, with the last drill's timeline).")] = "public",
          publish: Annotated[bool, typer.Option(
              "--publish", help="Also publish to every target in the config's page: "

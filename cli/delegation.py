@@ -94,6 +94,7 @@ def move(ctx: typer.Context, off: OffOpt, yes: YesOpt = False, dry_run: DryOpt =
 @delegation_app.command("rollback")
 def rollback(ctx: typer.Context,
              move_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
+                 metavar="ID",
                  help="The delegation move to undo; default: the newest not yet undone.")
              ] = None,
              yes: YesOpt = False, dry_run: DryOpt = False, checksum: SumOpt = None,

@@ -92,6 +92,22 @@ EXAMPLES: dict[str, list[str]] = {
         "failover page --out site --audience internal   # all, with the drill",
         "failover page --publish                        # to the page: targets too",
     ],
+    "delegation": [
+        "failover delegation plan --off aws",
+        "failover delegation move --off aws",
+        "failover delegation rollback --dry-run",
+    ],
+    "delegation plan": [
+        "failover delegation plan --off aws   # NS sets without aws's servers",
+    ],
+    "delegation move": [
+        "failover delegation move --off aws --dry-run",
+        "failover delegation move --off aws --yes --checksum 5d2c8e1f0a9b",
+    ],
+    "delegation rollback": [
+        "failover delegation rollback --dry-run",
+        "failover delegation rollback --yes",
+    ],
     "notify": [
         "failover notify test",
     ],

@@ -151,6 +151,9 @@ class DrillReport:
     verify_timeout: float
     hostings: list[str]
     started: float
+    # The highest TTL of the managed records: how long a resolver may still hand out the
+    # dead vendor's answer after every authority serves the new one.
+    ttl: int = 0
     finished: float = 0.0
     phases: list[Phase] = field(default_factory=list)
     checks: list[CheckRow] = field(default_factory=list)
@@ -195,7 +198,10 @@ class DrillReport:
         failback = span(("restore", "recover", "rollback-write", "rollback-verify"))
         return {"detect": slowest("detect"), "decide": span(("decide", "plan")),
                 "write": slowest("write"), "verify": slowest("verify"),
-                "evacuate": evacuate, "failback": failback,
+                "evacuate": evacuate,
+                # What users see at worst: resolvers keep the old answer up to its TTL.
+                "users_off": evacuate + self.ttl if evacuate is not None else None,
+                "failback": failback,
                 "total": span(tuple({p.name for p in self.phases}))}
 
     def summary_json(self) -> dict[str, Any]:
@@ -213,10 +219,11 @@ class DrillReport:
         ``{"version", "service", "zone", "vendor", "mode" ("lab"|"simulate"), "applied",
         "outcome" ("passed"|"failed"|"planned"|"declined"), "exit_code", "sentence",
         "started", "finished" (epoch seconds),
-        "config": {"path", "interval", "fall", "rise", "verify_timeout"},
+        "config": {"path", "interval", "fall", "rise", "verify_timeout", "ttl"},
         "hostings": [the vendor's hostings],
-        "totals": {"detect", "decide", "write", "verify", "evacuate", "failback", "total"}
-        (seconds or null),
+        "totals": {"detect", "decide", "write", "verify", "evacuate", "users_off",
+        "failback", "total"} (seconds or null; users_off is evacuate plus the records' TTL,
+        when the last resolver cache lets go of the vendor at worst),
         "phases": [{"name", "label", "provider", "authority", "start", "seconds", "end",
         "ok", "detail"}] (start/end in seconds from the fault),
         "providers": [{"provider", "vendor", "changes", "write", "write_ok", "rollback_write"}],
@@ -232,7 +239,8 @@ class DrillReport:
             "outcome": self.outcome, "exit_code": self.exit_code, "sentence": self.sentence,
             "started": self.started, "finished": self.finished,
             "config": {"path": self.config_path, "interval": self.interval, "fall": self.fall,
-                       "rise": self.rise, "verify_timeout": self.verify_timeout},
+                       "rise": self.rise, "verify_timeout": self.verify_timeout,
+                       "ttl": self.ttl},
             "hostings": list(self.hostings),
             "totals": _rounded(self.totals),
             "phases": [p.to_json() for p in self.phases],
@@ -309,7 +317,8 @@ class Drill:
             else config.source,
             interval=config.interval, fall=config.fall, rise=config.rise,
             verify_timeout=config.verify.timeout, hostings=list(self.hostings),
-            started=self.clock.now())
+            started=self.clock.now(),
+            ttl=max(config.record_ttl(r) for r in config.records))
 
     # -- the whole drill ---------------------------------------------------------------
 
@@ -714,9 +723,14 @@ def timeline_rows(report: DrillReport) -> list[str]:
             if p.authority and p.authority not in auths:
                 auths.append(p.authority)
         rows.extend(f"{prov}: verify at {a}" for a in auths)
+    if report.moved_cleanly and report.ttl and report.totals["evacuate"] is not None:
+        rows.append(_TTL_ROW)
     if names & {"restore", "recover"}:
         rows += [_row_name(report, "restore"), _row_name(report, "recover")]
     return rows
+
+
+_TTL_ROW = "resolver caches (TTL)"
 
 
 def _row_name(report: DrillReport, name: str, p: Phase | None = None) -> str:
@@ -755,17 +769,26 @@ def timeline_svg(report: DrillReport) -> str:
     if report.phase("stop"):
         marks.append(Mark(0.0, f"{report.vendor} stopped"))
     if t["evacuate"] is not None:
-        marks.append(Mark(t["evacuate"], f"off {report.vendor}: {_seconds(t['evacuate'])}"
+        marks.append(Mark(t["evacuate"], f"authorities off {report.vendor}: "
+                          f"{_seconds(t['evacuate'])}"
                           if report.moved_cleanly else "move ended (not everywhere)"))
+    if t["users_off"] is not None and report.moved_cleanly and report.ttl:
+        # The outage users see ends here at worst, not at the authorities' mark.
+        bars.append(Bar(_TTL_ROW, t["evacuate"] or 0.0, float(report.ttl), "ttl",
+                        text=f"TTL {report.ttl}s: users off {report.vendor} by "
+                             f"{_seconds(t['users_off'])}",
+                        title=f"resolvers may answer {report.vendor}'s address from cache for "
+                              f"up to {report.ttl}s after every authority serves the standby"))
     restore = report.phase("restore")
     if restore:
-        marks.append(Mark(restore[0].start, f"{report.vendor} restored"))
+        # The drill ends the fault itself, to fail back; the vendor did not recover.
+        marks.append(Mark(restore[0].start, f"drill restores {report.vendor}"))
     title = (f"failover drill: vendor {report.vendor} ({report.mode}) {report.outcome}"
              + (f", off {report.vendor} in {_seconds(t['evacuate'])}"
                 if t["evacuate"] is not None and report.moved_cleanly else ""))
     subtitle = (f"{report.service} ({report.zone})   interval {report.interval:g}s, "
                 f"fall {report.fall}, rise {report.rise}   "
-                f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(report.started))}")
+                f"{_stamp(report.started)}")
     rows = timeline_rows(report)
     zoom = None
     moving = [p for p in report.phases if p.name in ("decide", "plan", "write", "verify")]
@@ -774,7 +797,8 @@ def timeline_svg(report: DrillReport) -> str:
         hi = max(p.end for p in moving)
         if hi - lo < 0.25 * t["total"]:
             pad = max(0.002, 0.04 * (hi - lo))
-            zrows = tuple(r for r in rows if not r.startswith(("detect", "failback")))
+            zrows = tuple(r for r in rows
+                          if not r.startswith(("detect", "failback")) and r != _TTL_ROW)
             zoom = Zoom(lo - pad, hi + pad, zrows,
                         f"The move, magnified: {lo:.2f} s to {hi:.2f} s after "
                         f"{'the fault' if report.mode == 'lab' else 'the start'}")
@@ -815,6 +839,8 @@ def markdown(report: DrillReport) -> str:
     names = {"detect": "detect (fault to DOWN)", "decide": "decide and plan",
              "write": "write (slowest DNS provider)", "verify": "verify (slowest authority)",
              "evacuate": "evacuate (fault to every authority verified)",
+             "users_off": f"users off {r.vendor} at worst (evacuate + TTL {r.ttl}s: "
+                          "resolver caches)",
              "failback": "failback (restore to rollback verified)", "total": "total"}
     for key, text in names.items():
         if t[key] is not None:
@@ -840,7 +866,9 @@ def markdown(report: DrillReport) -> str:
     auths = r.authorities()
     if auths:
         lines += ["", "## Per authoritative server", "",
-                  "Seconds from the provider's write to this server serving the new answers.",
+                  "verify: seconds from the provider's write until this server served the "
+                  "move's answers; rollback verify: until it served the answers from before "
+                  "the move again.",
                   "", "| provider | authority | verify (s) | rollback verify (s) | result |",
                   "| --- | --- | ---: | ---: | --- |"]
         for row in auths:
@@ -944,7 +972,12 @@ def _cell(text: str) -> str:
 
 
 def _stamp(at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at)) if at else "-"
+    """Local time with its UTC offset, so a postmortem can line it up with other logs."""
+    if not at:
+        return "-"
+    from datetime import datetime
+
+    return datetime.fromtimestamp(at).astimezone().isoformat(sep=" ", timespec="seconds")
 
 
 def _rounded(values: Mapping[str, float | None]) -> dict[str, float | None]:

@@ -33,6 +33,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "recover": ("#999999", "wait for rise good checks"),
     "rollback-write": ("#56B4E9", "failback: write (rollback)"),
     "rollback-verify": ("#8FD9B6", "failback: verify (rollback)"),
+    "ttl": ("#CC79A7", "resolvers may still answer from cache (TTL)"),
 }
 FAILED = "#C00000"
 

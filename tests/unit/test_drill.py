@@ -341,9 +341,9 @@ def test_report_files_and_json_shape(lab, tmp_path: Path) -> None:
                          "totals", "phases", "providers", "authorities", "checks", "plan",
                          "move", "rollback", "restored", "errors"}
     assert data["version"] == 1 and data["mode"] == "lab" and data["outcome"] == "passed"
-    assert set(data["config"]) == {"path", "interval", "fall", "rise", "verify_timeout"}
+    assert set(data["config"]) == {"path", "interval", "fall", "rise", "verify_timeout", "ttl"}
     assert set(data["totals"]) == {"detect", "decide", "write", "verify", "evacuate",
-                                   "failback", "total"}
+                                   "users_off", "failback", "total"}
     for phase in data["phases"]:
         assert set(phase) == {"name", "label", "provider", "authority", "start", "seconds",
                               "end", "ok", "detail"}

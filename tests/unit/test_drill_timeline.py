@@ -3,11 +3,12 @@ ticks, a legend, and a magnified panel when the move is a sliver beside detectio
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from failover.drill import CheckRow, DrillReport, Phase, timeline_rows, timeline_svg
+from failover.drill import CheckRow, DrillReport, Phase, markdown, timeline_rows, timeline_svg
 from failover.timeline import Bar, Dot, Mark, Zoom, duration, nice_step, render
 
 NS = {"s": "http://www.w3.org/2000/svg"}
@@ -81,7 +82,8 @@ def test_svg_is_well_formed_with_bars_and_labels_per_provider() -> None:
     failed = [b for b in bars if b.get("stroke") == "#C00000"]
     assert len(failed) == 1 and failed[0].get("data-row") == "bind: write"
     assert any(w.startswith("failover drill: vendor aws (lab) passed, off aws in") for w in words)
-    assert "aws stopped" in words and "aws restored" in words
+    assert "aws stopped" in words and "drill restores aws" in words
+    assert "aws restored" not in words     # read as if the outage had ended there
     assert any(w.startswith("The move, magnified") for w in words)
     # Ticks on both axes, a legend naming what is drawn, dots for the checks.
     assert {"0", "2", "4", "6", "8", "10"} <= set(words)
@@ -121,3 +123,32 @@ def test_nice_steps(span: float, step: float) -> None:
 
 def test_duration_text() -> None:
     assert duration(0.0123) == "12 ms" and duration(4.016) == "4.02 s"
+
+
+def test_the_ttl_window_shows_when_users_are_off_the_vendor() -> None:
+    # "authorities off aws" is not when users stop reaching aws: resolvers keep the old
+    # answer up to the records' TTL. The picture and the totals say so.
+    r = report()
+    r.ttl = 5
+    evacuate = r.totals["evacuate"]
+    assert evacuate is not None and r.totals["users_off"] == evacuate + 5
+    assert "resolver caches (TTL)" in timeline_rows(r)
+    root = parse(timeline_svg(r))
+    ttl = [b for b in root.findall(".//s:rect[@class='bar']", NS) if b.get("data-kind") == "ttl"]
+    assert len(ttl) == 1 and ttl[0].get("data-row") == "resolver caches (TTL)"
+    words = texts(root)
+    assert f"TTL 5s: users off aws by {evacuate + 5:.2f} s" in words
+    assert f"authorities off aws: {evacuate:.2f} s" in words
+    assert "resolvers may still answer from cache (TTL)" in words     # the legend
+    md = markdown(r)
+    assert f"| users off aws at worst (evacuate + TTL 5s: resolver caches) | " \
+           f"{evacuate + 5:.3f} |" in md
+    assert "served the answers from before the move again" in md
+    assert "serving the new answers" not in md
+
+
+def test_times_carry_their_utc_offset() -> None:
+    r = report()
+    stamp = re.compile(r"2023-11-1[45] \d\d:\d\d:20[+-]\d\d:\d\d")
+    assert any(stamp.search(w) for w in texts(parse(timeline_svg(r))))
+    assert stamp.search(markdown(r))

@@ -26,6 +26,9 @@ OffOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 - typer nee
     "does not fail the move.")]
 ToOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--to", metavar="HOSTING", help="Serve exactly this hosting, whatever the probes say.")]
+SaasOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--saas", metavar="DEPENDENCY", help="Switch this SaaS dependency to the provider --to "
+    "names (hostings are kept as served). Dependencies at an --off vendor switch anyway.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; apply the plan shown.")]
 DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan and stop.")]
 ForceOpt = Annotated[bool, typer.Option(
@@ -50,7 +53,7 @@ def register(app: typer.Typer) -> None:
     app.command()(rollback)
 
 
-def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None,
+def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt = None,
          format: FormatOpt = Format.table) -> int:
     """Show what a move would change at every DNS provider, and its checksum. Writes nothing.
 
@@ -61,14 +64,15 @@ def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None,
 
     engine = Engine(load(ctx))
     try:
-        p = _make_plan(engine, off or [], to)
+        p = _make_plan(engine, off or [], *_saas_request(saas, to))
     finally:
         engine.close()
     _show_plan(p, format)
     return _plan_exit(p)
 
 
-def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, yes: YesOpt = False,
+def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt = None,
+         yes: YesOpt = False,
          dry_run: DryOpt = False, force: ForceOpt = False, checksum: SumOpt = None,
          break_glass: GlassOpt = False, format: FormatOpt = Format.table) -> int:
     """Plan, confirm, write every live DNS provider at once, verify at each authoritative server.
@@ -87,9 +91,9 @@ def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, yes: YesOpt =
                         "and other operators are not stopped; make sure nobody else moves. "
                         "This move is journaled here and copied to etcd when it answers.")
         with engine.lock(break_glass=break_glass):
-            p = _make_plan(engine, off or [], to)
+            p = _make_plan(engine, off or [], *_saas_request(saas, to))
             args = {"off": sorted(off or []), "to": to, "force": force,
-                    "break_glass": break_glass}
+                    "break_glass": break_glass, **({"saas": saas} if saas else {})}
             return _apply(engine, p, kind="move", format=format, yes=yes, dry_run=dry_run,
                           force=force, checksum=checksum, reason=p.decision.reason,
                           args=args, after=lambda r: _pin(engine, r))
@@ -121,11 +125,23 @@ def rollback(ctx: typer.Context,
 
 # -- the shared path -------------------------------------------------------------------
 
-def _make_plan(engine: Engine, off: list[str], to: str | None) -> Plan:
+def _saas_request(saas: str | None, to: str | None) -> tuple[str | None, dict[str, str] | None]:
+    """(--to as a hosting, the SaaS switch asked for): with --saas, --to names its provider."""
+    if saas is None:
+        return to, None
+    if to is None:
+        from failover.errors import ConfigError
+
+        raise ConfigError(f"--saas {saas} needs --to PROVIDER: the provider to switch to")
+    return None, {saas: to}
+
+
+def _make_plan(engine: Engine, off: list[str], to: str | None,
+               saas: dict[str, str] | None = None) -> Plan:
     if quiet():
-        return engine.plan(off=off, to=to)
+        return engine.plan(off=off, to=to, saas=saas)
     with err().status("checking hostings and reading every DNS provider..."):
-        return engine.plan(off=off, to=to)
+        return engine.plan(off=off, to=to, saas=saas)
 
 
 def _pin(engine: Engine, result: MoveResult) -> None:
@@ -151,7 +167,7 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
     if checksum is not None and checksum != p.checksum:
         raise ChecksumMismatch(f"the plan is now {p.checksum}, not the reviewed {checksum}: "
                                "something changed since; run 'failover plan' and review again")
-    if p.decision.keep and kind == "move":
+    if p.decision.keep and kind == "move" and not args.get("saas"):
         if as_json:
             print_json({"plan": p.to_json(), "result": None})
         err().print(f"[red]CRITICAL[/]: {p.decision.reason}; nothing written")
@@ -193,7 +209,9 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
 
 
 def _plan_exit(p: Plan) -> int:
-    if p.decision.keep and not p.decision.reason.startswith("roll back"):
+    from failover.engine import HOSTINGS_KEPT
+
+    if p.decision.keep and not p.decision.reason.startswith(("roll back", HOSTINGS_KEPT)):
         return 2
     return 1 if any(not pp.reachable and not pp.tolerated for pp in p.providers) else 0
 

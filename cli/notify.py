@@ -50,7 +50,7 @@ def test(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
 
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col in ("KIND", "NAME", "TARGET", "RESULT", "TOOK", "DETAIL"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col != "DETAIL")
     for kind, name, target, good, seconds, detail in rows:
         table.add_row(kind, name, target, "[green]ok[/]" if good else "[red]FAILED[/]",
                       fmt_seconds(seconds), escape(detail))

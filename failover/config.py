@@ -870,6 +870,76 @@ class PageSettings(Strict):
     timeout: Duration = 5.0
 
 
+# -- the SaaS register (see failover/saas) ---------------------------------------------
+
+class SaasDataProbe(Strict):
+    """Does the provider's service itself answer (its API's health or status endpoint)?"""
+
+    url: str
+    method: Literal["GET", "HEAD"] = "GET"
+    expect_status: list[int] = Field(default_factory=lambda: [200])
+    verify_tls: bool = True
+    timeout: Duration = 5.0
+
+
+class SaasProvider(Strict):
+    """One provider of a SaaS dependency, at one vendor."""
+
+    vendor: str
+    # Is *our* account alive? The same kinds as a vendor's control plane.
+    control: ControlPlane | None = None
+    data: SaasDataProbe | None = None
+    # What the switch says for this provider: a TXT record's text (default
+    # "provider=NAME"), a CNAME's target (required), a webhook's "provider" value
+    # (default NAME).
+    value: str | None = None
+
+
+class DnsSwitch(Strict):
+    """The application reads its provider from a DNS record, written at every DNS provider."""
+
+    kind: Literal["dns"]
+    name: str
+    type: Literal["TXT", "CNAME"] = "TXT"
+    ttl: int | None = Field(default=None, ge=1, le=86400)
+
+
+class WebhookSwitch(SecretUrl):
+    """The application's own config endpoint: {"dependency", "provider", "value"} as JSON."""
+
+    kind: Literal["webhook"]
+    method: Literal["POST", "PUT"] = "POST"
+    expect_status: list[int] = Field(default_factory=lambda: [200, 204])
+    body_contains: str | None = None
+    timeout: Duration = 5.0
+
+
+class SaasDependency(Strict):
+    """A service bought from a vendor (sms, auth, support, ...): providers in order of
+    preference (the first is the primary), and how the application is switched."""
+
+    providers: dict[str, SaasProvider] = Field(min_length=1)
+    switch: Annotated[DnsSwitch | WebhookSwitch, Field(discriminator="kind")] | None = None
+
+    @model_validator(mode="after")
+    def _cname_targets(self) -> Self:
+        if isinstance(self.switch, DnsSwitch) and self.switch.type == "CNAME":
+            missing = [n for n, p in self.providers.items() if not p.value]
+            if missing:
+                raise ValueError(f"a CNAME switch needs each provider's target as 'value'; "
+                                 f"'{missing[0]}' has none")
+        return self
+
+    def value_of(self, provider: str) -> str:
+        """What the switch says when ``provider`` is selected."""
+        spec = self.providers[provider]
+        if spec.value:
+            return spec.value
+        if isinstance(self.switch, DnsSwitch):
+            return f"provider={provider}"
+        return provider
+
+
 class Config(Strict):
     service: str
     zone: str
@@ -896,6 +966,7 @@ class Config(Strict):
     # Watchers on several vendors sharing state through etcd (see Cluster); absent: one machine.
     cluster: Cluster | None = None
     page: PageSettings | None = None
+    saas: dict[str, SaasDependency] = Field(default_factory=dict)
 
     # Where the file was read from; relative paths inside it are taken from its folder.
     source: str = Field(default="<memory>", exclude=True)
@@ -1122,6 +1193,7 @@ def _check_references(config: Config, located: Located) -> None:
                  f"unknown vendor '{backup.vendor}'; declared vendors: {', '.join(vendors)}")
     _check_notify_references(config, fail)
     _check_check_references(config, fail)
+    _check_saas_references(config, fail)
     if config.policy.min_healthy > len(config.hosting):
         fail(("policy", "min_healthy"),
              f"min_healthy is {config.policy.min_healthy} but there are only "
@@ -1182,6 +1254,49 @@ def _check_notify_references(config: Config,
                  f"unknown vendor '{vendor}'; declared vendors: {vendors}")
 
 
+def _check_saas_references(config: Config,
+                           fail: Callable[[tuple[str | int, ...], str], None]) -> None:
+    vendors = ", ".join(sorted(config.vendors))
+    managed = {(r.name.lower().rstrip("."), r.type) for r in config.records}
+    names: dict[str, str] = {}
+    for dep, spec in config.saas.items():
+        for prov, p in spec.providers.items():
+            if p.vendor not in config.vendors:
+                fail(("saas", dep, "providers", prov, "vendor"),
+                     f"unknown vendor '{p.vendor}'; declared vendors: {vendors}")
+        if isinstance(spec.switch, DnsSwitch):
+            name = spec.switch.name.lower().rstrip(".")
+            clash = [t for (n, t) in managed if n == name]
+            if clash and (spec.switch.type == "CNAME" or "CNAME" in clash):
+                fail(("saas", dep, "switch", "name"),
+                     f"'{spec.switch.name}' is also a managed record; a CNAME cannot stand "
+                     "beside other types: give the switch its own name")
+            if (name, spec.switch.type) in managed or name in names:
+                fail(("saas", dep, "switch", "name"),
+                     f"'{spec.switch.name} {spec.switch.type}' is already managed"
+                     + (f" by saas '{names[name]}'" if name in names else "")
+                     + "; give each switch its own name")
+            names[name] = dep
+
+
+def saas_warnings(config: Config) -> list[str]:
+    """Dependencies that one vendor's loss would stop."""
+    out = []
+    for dep, spec in config.saas.items():
+        first, p = next(iter(spec.providers.items()))
+        if len(spec.providers) == 1:
+            out.append(f"{dep} has no fallback; losing {first} stops it "
+                       f"(vendor {p.vendor}): add a second provider at another vendor")
+        elif len({q.vendor for q in spec.providers.values()}) == 1:
+            out.append(f"every provider of {dep} is at vendor '{p.vendor}'; losing it stops "
+                       f"{dep}: add one at another vendor")
+        if spec.switch is None and len(spec.providers) > 1:
+            out.append(f"{dep} has no switch: failover can watch its providers but not move "
+                       "the application to the fallback; add switch: {kind: dns} or "
+                       "{kind: webhook}")
+    return out
+
+
 def notice_warnings(config: Config) -> list[str]:
     """Notices that one vendor could silence."""
     if config.notify is None:
@@ -1229,4 +1344,4 @@ def fragility_warnings(config: Config) -> list[str]:
                         "add at least an http or tcp check")
     if config.notify is not None:
         warnings += notice_warnings(config)
-    return warnings
+    return warnings + saas_warnings(config)

@@ -38,6 +38,8 @@ from failover.probes.base import ProbeResult
 from failover.records import RRKey, RRSet, Snapshot, absolute_name, by_record
 
 ProviderFactory = Callable[[str, Config], Provider]
+# The reason of a plan that switches SaaS dependencies only (move --saas DEP --to P).
+HOSTINGS_KEPT = "hostings kept as served"
 
 
 @dataclass
@@ -49,6 +51,8 @@ class CheckReport:
     seconds: float
     controls: dict[str, Any] = field(default_factory=dict)       # vendor -> ControlResult
     terminated: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # (dependency, provider) -> failover.saas.probe.ProviderState, when saas: is configured
+    saas: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at, "exit_code": self.exit_code, "seconds": round(self.seconds, 3),
@@ -120,6 +124,8 @@ class Engine:
         self._coord: Coordinator | None = None
         self._endpoints: dict[str, dict[str, list[str]]] | None = None
         self._outbox: Any = None
+        self._saas_states: dict[tuple[str, str], Any] = {}
+        self._saas_choices: list[Any] = []
 
     # -- plumbing --------------------------------------------------------------
 
@@ -198,7 +204,22 @@ class Engine:
 
     @property
     def managed(self) -> list[tuple[str, str]]:
-        return [(absolute_name(r.name, self.config.zone), r.type) for r in self.config.records]
+        """The records failover owns: the hosting records, then the SaaS dns switches."""
+        records: list[tuple[str, str]] = [(absolute_name(r.name, self.config.zone), r.type)
+                                          for r in self.config.records]
+        if self.config.saas:
+            from failover.saas.switch import switch_keys
+
+            records += switch_keys(self.config)
+        return records
+
+    def saas_selected(self, current: Mapping[str, tuple[dict[RRKey, RRSet] | None, str | None]]
+                      | None = None) -> dict[str, str | None]:
+        """Each SaaS dependency's provider in use now (from DNS, or the journal)."""
+        from failover.saas.switch import selected
+
+        return selected(self.config, self.read_all() if current is None else current,
+                        self.journal.events(limit=500, kind="saas-switch"))
 
     # -- check -----------------------------------------------------------------
 
@@ -215,6 +236,7 @@ class Engine:
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Control planes are asked while the data-plane probes run.
             pending = pool.submit(self.control_planes, vendors)
+            saas = self._probe_saas()
             results = probe_all(targets, concurrency=cfg.concurrency, clock=self.clock)
             controls = pending.result()
         previous = self.journal.hosting_states()
@@ -232,9 +254,46 @@ class Engine:
             if v.verdict == TERMINATED:
                 self.journal.mark_terminated(v.vendor, at, v.reason)
         self._notify_terminated(verdicts, known)
+        saas_states = self._judge_saas(saas, at, known)
         return CheckReport(at, verdicts, results, exit_code(verdicts, cfg.policy.min_healthy),
                            self.clock.monotonic() - t0, controls,
-                           self.journal.terminated_vendors())
+                           self.journal.terminated_vendors(), saas_states)
+
+    def _probe_saas(self) -> Any:
+        """SaaS providers' accounts, probed on their own threads beside the hostings."""
+        if not self.config.saas:
+            return None
+        from failover.saas.probe import probe_providers
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="saas")
+        future = pool.submit(probe_providers, self.config, clock=self.clock)
+        pool.shutdown(wait=False)
+        return future
+
+    def _judge_saas(self, pending: Any, at: float, known: set[str]
+                    ) -> dict[tuple[str, str], Any]:
+        """A TERMINATED SaaS provider marks its vendor terminated, as a hosting does."""
+        if pending is None:
+            return {}
+        states: dict[tuple[str, str], Any] = pending.result()
+        gone = sorted({s.vendor for s in states.values() if s.verdict == TERMINATED}
+                      - set(self.journal.terminated_vendors()))
+        for vendor in gone:
+            why = next(s for s in states.values() if s.vendor == vendor
+                       and s.verdict == TERMINATED)
+            self.journal.mark_terminated(vendor, at, f"saas {why.dependency}/{why.provider}: "
+                                                     f"account {why.account}: "
+                                                     f"{why.account_reason}")
+        if gone and self.config.notify is not None:
+            from failover.notify.notices import terminated_notice
+
+            for vendor in gone:
+                if vendor not in known:
+                    self.outbox.notify(terminated_notice(
+                        self.config.service, vendor, self.config.hostings_of(vendor),
+                        self.journal.terminated_vendors()[vendor][1]))
+        self._saas_states = states
+        return states
 
     def _notify_terminated(self, verdicts: list[Verdict], known: set[str]) -> None:
         """One notice per vendor newly marked TERMINATED."""
@@ -270,6 +329,7 @@ class Engine:
             dns = pool.submit(check_dns, cfg, providers, clock=self.clock)
             report = self.check()
             findings = hosting_findings(report.verdicts) + self.vendor_findings(report)
+            findings += self.saas_findings(report)
             findings += dns.result()
             if backups is not None:
                 findings += backups.result()
@@ -277,6 +337,15 @@ class Engine:
 
         findings += coord_findings(self.coord, cfg)
         return FullCheck(report, findings, overall_exit_code(report.exit_code, findings))
+
+    def saas_findings(self, report: CheckReport) -> list[Any]:
+        """One finding per SaaS dependency: provider in use, its account, the fallback."""
+        if not self.config.saas:
+            return []
+        from failover.saas.report import findings, rows
+
+        return findings(rows(self.config, self.saas_selected(), report.saas,
+                             set(report.terminated)))
 
     def vendor_findings(self, report: CheckReport) -> list[Any]:
         """One finding per vendor with a control plane or a termination mark."""
@@ -361,11 +430,18 @@ class Engine:
     # -- plan and move -------------------------------------------------------------
 
     def plan(self, *, off: Sequence[str] = (), to: str | None = None,
-             verdicts: Mapping[str, Verdict] | None = None) -> Plan:
-        """Decide from fresh verdicts (or the given ones) and diff every provider."""
+             verdicts: Mapping[str, Verdict] | None = None,
+             saas: Mapping[str, str] | None = None) -> Plan:
+        """Decide from fresh verdicts (or the given ones) and diff every provider.
+
+        ``saas`` (dependency -> provider) switches those dependencies; given alone (no
+        ``off``/``to``), the hostings are kept as they are served.
+        """
+        if saas and not off and to is None:
+            return self.plan_for(Decision((), HOSTINGS_KEPT), saas=saas)
         if verdicts is None:
             verdicts = {v.hosting: v for v in self.check().verdicts}
-        return self.plan_for(self.decide(verdicts, off=off, to=to))
+        return self.plan_for(self.decide(verdicts, off=off, to=to), saas=saas)
 
     def decide(self, verdicts: Mapping[str, Verdict], *, off: Sequence[str] = (),
                to: str | None = None) -> Decision:
@@ -373,18 +449,40 @@ class Engine:
         terminated = sorted(self.coord.terminated_vendors())
         return decide(self.config, verdicts, off=off, to=to, terminated=terminated)
 
-    def plan_for(self, decision: Decision) -> Plan:
+    def plan_for(self, decision: Decision, *, saas: Mapping[str, str] | None = None) -> Plan:
         endpoints = self.endpoints() if not decision.keep else {}
         current = self.read_all()
+        switches: dict[tuple[str, str], dict[RRKey, RRSet]] = {}
+        if self.config.saas:
+            decision, switches = self._saas_switches(decision, current, saas)
         providers = []
         for name, spec in self.config.dns.items():
             desired = desired_rrsets(self.config, decision, endpoints,
                                      weighted=type(self.provider(name)).supports_weights)
+            desired = {**desired, **switches}
             cur, err = current[name]
             providers.append(provider_plan(name, spec.vendor, cur, desired, self.managed,
                                            error=err, tolerated=spec.vendor in decision.off))
         require_readable(providers)
         return Plan(self.config.zone, decision, providers, self.managed)
+
+    def _saas_switches(self, decision: Decision, current: Any, saas: Mapping[str, str] | None
+                       ) -> tuple[Decision, dict[tuple[str, str], dict[RRKey, RRSet]]]:
+        """SaaS dependencies whose provider is at an evacuated vendor (or that the operator
+        names) switch with the move; their records join the plan, the reason says so."""
+        import dataclasses
+
+        from failover.saas.switch import choose, desired
+
+        verdicts = {k: s.verdict for k, s in self._saas_states.items()}
+        choices = choose(self.config, self.saas_selected(current), off=decision.off,
+                         requested=saas, verdicts=verdicts)
+        if not choices:
+            return decision, {}
+        self._saas_choices = [c for c in choices if c.kind == "webhook"]
+        said = "; ".join(c.sentence() for c in choices)
+        reason = f"{decision.reason}; saas {said}" if decision.reason else f"saas {said}"
+        return dataclasses.replace(decision, reason=reason), desired(self.config, choices)
 
     def check_safety(self, plan: Plan, *, force: bool) -> None:
         check_safety(plan, self.config.policy.max_change_fraction, force=force)
@@ -397,6 +495,7 @@ class Engine:
                          verify_timeout=self.config.verify.timeout,
                          verify_interval=self.config.verify.interval, rollback_of=rollback_of,
                          on_event=on_event, guard=self.coord.guard)
+        self._saas_webhooks(result)
         # Journaled above; the notice and the page go out in the background.
         if self.config.notify is not None:
             from failover.notify.notices import move_notice
@@ -404,6 +503,21 @@ class Engine:
             self.outbox.notify(move_notice(self.config.service, plan, result))
         self.outbox.publish(move_id=result.move_id)
         return result
+
+    def _saas_webhooks(self, result: MoveResult) -> None:
+        """Webhook switches chosen with this plan: called once the DNS part is done,
+        each journaled (events of kind saas-switch) with its answer."""
+        choices, self._saas_choices = self._saas_choices, []
+        if not choices or result.state == "failed":
+            return
+        from failover.saas.switch import call_webhook
+
+        for c in choices:
+            ok, said = call_webhook(self.config, c)
+            self.journal.event(self.clock.now(), "saas-switch",
+                               f"saas {c.sentence()}: {'switched' if ok else 'NOT switched'}: "
+                               f"{said}", {**c.to_json(), "ok": ok, "answer": said,
+                                           "move_id": result.move_id})
 
     # -- rollback ----------------------------------------------------------------------
 

@@ -47,6 +47,9 @@ def normalize_value(rtype: str, value: str) -> str:
         return str(ipaddress.ip_address(value))
     if rtype == "CNAME":
         return value.lower().rstrip(".") + "."
+    if rtype == "TXT" and not value.startswith('"'):
+        # As DNS servers and Route 53 spell it: one quoted string.
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return value
 
 

@@ -408,6 +408,9 @@ class _Book:
                        f"hand): {', '.join(services)}.")
         else:
             out.append(f"- Other services at {v} (`vendors.{v}.services`): none listed.")
+        from failover.saas.report import runbook_lines
+
+        out += runbook_lines(cfg, v)
         out.append("")
         return out
 

@@ -71,12 +71,13 @@ ATTEMPTS = 3  # a free port can be taken between choosing it and the server bind
 Procs = dict[str, subprocess.Popen[bytes]]
 
 
-def up(dir: Path | str, providers: str = "default") -> dict[str, Any]:
+def up(dir: Path | str, providers: str = "default", saas: bool = False) -> dict[str, Any]:
     """Start the lab in ``dir``; the lab.json dict once every server answers.
 
     ``providers="all"`` also starts PowerDNS and the Cloudflare and Cloud DNS stand-ins
-    (lab.providers). On any failure, whatever was started is stopped and LabError says
-    what failed.
+    (lab.providers); ``saas`` the SaaS stand-ins with their switch records and a
+    ``saas:`` section (lab.extras.start_saas). On any failure, whatever was started is
+    stopped and LabError says what failed.
     """
     if providers not in extra_providers.CHOICES:
         raise LabError(f"--providers {providers}: use one of "
@@ -91,6 +92,8 @@ def up(dir: Path | str, providers: str = "default") -> dict[str, Any]:
             if providers == "all":
                 _start_providers(root, data, started)
             data.update(extras.start(root, data, started))
+            if saas:
+                data.update(extras.start_saas(root, data, started))
         except BaseException:
             with contextlib.suppress(LabError):  # the first failure is the one to report
                 stop_many([(p.pid, "") for p in started])

@@ -127,6 +127,58 @@ page:
     }
 
 
+# dependency -> (its switch, provider -> (vendor, CNAME target)); the first is the primary
+SAAS: dict[str, tuple[str, dict[str, tuple[str, str | None]]]] = {
+    "sms": ("{kind: dns, name: _sms, type: TXT}",
+            {"twilio": ("aws", None), "vonage": ("gcp", None)}),
+    "auth": ("{kind: dns, name: login, type: CNAME}",
+             {"okta": ("aws", "lab.okta.test."), "auth0": ("metal", "lab.auth0.test.")}),
+}
+
+
+def start_saas(root: Path, data: dict[str, Any], started: list[subprocess.Popen[bytes]]
+               ) -> dict[str, Any]:
+    """Start the SaaS stand-ins (lab.saas), write each provider's API token (0600), seed
+    the switch records at BIND and Route 53 (the primaries: twilio, okta), and append a
+    ``saas:`` section to DIR/failover.yaml."""
+    from lab import bind, saas
+
+    (root / "saas").mkdir(exist_ok=True)
+    for provider in saas.ROUTES:
+        write_private(root / "saas" / f"{provider}.token", secrets.token_hex(16) + "\n")
+    port = free_port([HOST])
+    proc = spawn([sys.executable, "-m", "lab.saas", "--port", str(port), "--dir", str(root)],
+                 root / "saas.log", env=python_env(), cwd=root)
+    started.append(proc)
+    wait_until("saas stand-ins", lambda: aws.http_answers(HOST, port, "/"), proc,
+               root / "saas.log", TIMEOUT)
+    zone = data["zone"]
+    records = [(f"_sms.{zone}", "TXT", '"provider=twilio"'),
+               (f"login.{zone}", "CNAME", "lab.okta.test.")]
+    secret = Path(data["bind"]["tsig"]["secret_file"]).read_text().strip()
+    bind.update(data["bind"]["host"], int(data["bind"]["port"]), zone, secret, records,
+                ttl=60)
+    r53 = aws.client(data["moto"]["endpoint"])
+    r53.change_resource_record_sets(HostedZoneId=data["moto"]["hosted_zone_id"],
+                                    ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": name, "Type": rtype, "TTL": 60,
+                                                    "ResourceRecords": [{"Value": value}]}}
+        for name, rtype, value in records]})
+    lines = ["saas:"]
+    for dep, (switch, providers) in SAAS.items():
+        lines += [f"  {dep}:", f"    switch: {switch}", "    providers:"]
+        for name, (vendor, target) in providers.items():
+            url = f"http://{HOST}:{port}{saas.ROUTES[name][0]}"
+            value = f"value: {target}, " if target else ""
+            lines.append(f"      {name}: {{vendor: {vendor}, {value}control: {{kind: http, "
+                         f"url: \"{url}\", token_file: saas/{name}.token, "
+                         "terminated_body: [suspended, closed], timeout: 2s}}")
+    with open(root / CONFIG, "a") as f:
+        f.write("\n".join(lines) + "\n")
+    return {"saas": {"host": HOST, "port": port, "pid": proc.pid,
+                     "records": [list(r) for r in records]}}
+
+
 def processes(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The processes :func:`start` started, as ``lab.core`` lists them."""
     rows = []
@@ -134,6 +186,10 @@ def processes(data: dict[str, Any]) -> list[dict[str, Any]]:
         s = data["smtp"]
         rows.append({"name": "smtp", "address": f"{s['host']}:{s['port']}", "pid": s["pid"],
                      "marker": smtp_marker(s["port"])})
+    if "saas" in data:
+        s = data["saas"]
+        rows.append({"name": "saas", "address": f"{s['host']}:{s['port']}", "pid": s["pid"],
+                     "marker": f"lab.saas --port {s['port']}"})
     if "webhook" in data:
         w = data["webhook"]
         rows.append({"name": "webhook", "address": f"{w['host']}:{w['port']}",

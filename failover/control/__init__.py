@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 from failover.clock import Clock, SystemClock
-from failover.config import Config
+from failover.config import Config, ControlPlane
 from failover.control.base import (
     ALIVE,
     REFUSED,
@@ -34,8 +34,8 @@ from failover.control.base import (
     shorten,
 )
 
-__all__ = ["ALIVE", "REFUSED", "STATES", "UNKNOWN", "ControlResult", "probe_vendor",
-           "probe_vendors"]
+__all__ = ["ALIVE", "REFUSED", "STATES", "UNKNOWN", "ControlResult", "probe_control",
+           "probe_vendor", "probe_vendors"]
 
 _MODULES = {"aws": "failover.control.aws", "gcp": "failover.control.gcp",
             "ssh": "failover.control.ssh", "http": "failover.control.http_api"}
@@ -53,7 +53,13 @@ def probe_vendor(name: str, config: Config, *, clock: Clock | None = None) -> Co
     vendor = config.vendors.get(name)
     if vendor is None or vendor.control is None:
         return None
-    control = vendor.control
+    return probe_control(name, vendor.control, config, clock=clock)
+
+
+def probe_control(name: str, control: ControlPlane, config: Config, *,
+                  clock: Clock | None = None) -> ControlResult:
+    """Ask one control plane (a vendor's, or a SaaS provider's account) whether our account
+    is alive; ``name`` labels the result."""
     clock = clock or SystemClock()
     at, t0 = clock.now(), clock.monotonic()
     outcome: Outcome | None

@@ -158,6 +158,14 @@ class Notifier:
                 results[c.name] = Delivery(c.name, "(no URL)", notice.kind, False, 0.0,
                                            exc.detail, notice.move_id)
         _guard_apprise_logs(list(urls.values()))
+        if urls and self.sender is apprise_send:
+            # apprise and its plugins are loaded here, once: the import and the first
+            # add() scan every plugin (~1 s on a busy machine), which racing on every
+            # channel's thread would eat the channels' deadline.
+            import apprise
+
+            for url in urls.values():
+                apprise.Apprise().add(url)
         secrets = list(urls.values())
         lock = threading.Lock()
         done = threading.Event()

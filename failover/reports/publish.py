@@ -61,21 +61,25 @@ def publish_page(engine: Engine, *, move_id: int | None = None) -> list[Publishe
     for r in results:
         if not r.ok:
             log.warning("status page not published to %s: %s", r.target, r.error)
-            try:
-                engine.journal.event(engine.clock.now(), "page",
-                                     f"status page not published to {r.target}: {r.error}",
-                                     r.to_json())
-            except Exception as exc:  # the journal failing must not fail the caller
-                log.warning("could not journal a page failure: %s", exc)
+        # Failures always; successes after a move only (when the page showed it), not
+        # every cycle's.
+        if r.ok and move_id is None:
+            continue
+        said = (f"status page published to {r.target} in {r.seconds:.2f}s" if r.ok else
+                f"status page not published to {r.target}: {r.error}")
+        try:
+            engine.journal.event(engine.clock.now(), "page", said,
+                                 {**r.to_json(), "move_id": move_id})
+        except Exception as exc:  # the journal failing must not fail the caller
+            log.warning("could not journal a page publish: %s", exc)
     return results
 
 
 def saas_rows_hook() -> Any:
-    try:
-        from failover.saas.page import saas_rows
-    except ImportError:
-        return None
-    return saas_rows
+    """The SaaS register's rows for the page (empty without ``saas:``)."""
+    from failover.saas.report import page_rows
+
+    return page_rows
 
 
 def publish(config: Config, pages: dict[str, str], *,

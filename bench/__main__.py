@@ -1,4 +1,4 @@
-"""``python -m bench [all|sweep|dns|startup] [--quick]``: measure failover against its peers.
+"""``python -m bench [all|sweep|dns|startup|providers] [--quick]``: failover against peers.
 
 ``all`` (the default, what ``make bench`` runs) installs the peers if missing,
 runs the three measurements in one go and writes ``bench/RESULTS.md``. A single
@@ -24,6 +24,7 @@ from pathlib import Path
 from bench import machine, peers, report
 from bench.dnsbench import DnsSwitch
 from bench.procs import BenchError
+from bench.providersbench import ProvidersSwitch
 from bench.results import Section
 from bench.startup import Startup
 from bench.sweep import Sweep
@@ -42,10 +43,11 @@ class Plan:
     dns: tuple[int, ...]
     repeats: int
     startup_runs: int
+    providers: tuple[int, ...] = (1000,)
 
 
 FULL = Plan(sweep=(1000, 10000), dns=(10, 1000, 10000), repeats=3, startup_runs=20)
-QUICK = Plan(sweep=(200, 1000), dns=(10, 100), repeats=1, startup_runs=5)
+QUICK = Plan(sweep=(200, 1000), dns=(10, 100), repeats=1, startup_runs=5, providers=(100,))
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -55,7 +57,7 @@ def _terminated(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("what", nargs="?", default="all",
-                        choices=("all", "sweep", "dns", "startup"))
+                        choices=("all", "sweep", "dns", "startup", "providers"))
     parser.add_argument("--quick", action="store_true", help="small N, one run each")
     parser.add_argument("--repeats", type=int, help="runs per measurement (default 3, quick 1)")
     parser.add_argument("--concurrency", type=int, default=200,
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     at_start = machine.describe()
     say(f"machine: {at_start['nproc']} cores, load average {at_start['loadavg'][0]:.2f}")
-    pieces = ("sweep", "dns", "startup") if args.what == "all" else (args.what,)
+    pieces = ("sweep", "dns", "startup", "providers") if args.what == "all" else (args.what,)
     sections: list[Section] = []
     for piece in pieces:
         folder = WORK / piece
@@ -137,8 +139,14 @@ def _startup(folder: Path, plan: Plan, repeats: int, args: argparse.Namespace) -
     return startup.section(force_profile=args.profile)
 
 
+def _providers(folder: Path, plan: Plan, repeats: int, args: argparse.Namespace) -> Section:
+    switch = ProvidersSwitch(folder, plan.providers, repeats)
+    switch.run(say)
+    return switch.section()
+
+
 PIECES: dict[str, Callable[[Path, Plan, int, argparse.Namespace], Section]] = {
-    "sweep": _sweep, "dns": _dns, "startup": _startup}
+    "sweep": _sweep, "dns": _dns, "startup": _startup, "providers": _providers}
 
 
 if __name__ == "__main__":

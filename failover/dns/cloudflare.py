@@ -1,10 +1,11 @@
-"""Cloudflare DNS, through the v4 API with httpx.
+"""Cloudflare DNS, through the v4 API on the standard library's HTTP client.
 
 Why not the official ``cloudflare`` SDK: importing it costs 250-300 ms and ~400
 modules on every move that builds this provider, it would add a dependency for
-three endpoints, and its own retry loop sleeps on the wall clock. httpx is
-already a dependency; :class:`~failover.dns.rest.RestApi` gives the same bounded,
-jittered backoff (with an injected clock) as the other HTTP providers.
+three endpoints, and its own retry loop sleeps on the wall clock. Nor httpx: its
+import pulls its command-line tool in (about 400 ms here; see failover.dns.http).
+:class:`~failover.dns.rest.RestApi` gives the same bounded, jittered backoff
+(with an injected clock) as the other HTTP providers.
 
 Cloudflare stores records, not RRsets: an RRset of two addresses is two records,
 each with an id. Reads list ``dns_records`` (``name`` and ``type`` per managed

@@ -1,8 +1,8 @@
 """What the HTTP-API DNS providers share: their secret, and one call with backoff.
 
-PowerDNS, Cloudflare and Cloud DNS are each a handful of JSON calls, so they use
-httpx directly (imported when a provider is built, not when ``failover`` starts)
-rather than a vendor SDK: one client, our own bounded retries, our own errors.
+PowerDNS, Cloudflare and Cloud DNS are each a handful of JSON calls, so they use a
+small standard-library client (:mod:`failover.dns.http`) rather than a vendor SDK
+or httpx: one connection, our own bounded retries, our own errors.
 
 :func:`load_api_secret` reads an API key or token from an environment variable
 or a file named in the config; :class:`Secret` remembers where it came from and
@@ -19,15 +19,13 @@ import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from failover.clock import Clock, SystemClock
 from failover.config import Config
+from failover.dns.http import Client, Response, Timeout, TransportError
 from failover.dns.route53 import Backoff
 from failover.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnreachable
-
-if TYPE_CHECKING:
-    import httpx
 
 
 @dataclass(frozen=True)
@@ -77,18 +75,16 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class RestApi:
-    """One vendor's JSON API over one httpx client, with backoff and error mapping.
+    """One vendor's JSON API over one connection, with backoff and error mapping.
 
     ``describe(response)`` turns a vendor's error body into one phrase; ``vendor`` names
     the service in messages ("PowerDNS", "Cloudflare", "Cloud DNS").
     """
 
     def __init__(self, provider: str, vendor: str, base_url: str, headers: Mapping[str, str],
-                 secret: Secret, timeout: float, *, describe: Callable[[httpx.Response], str],
+                 secret: Secret, timeout: float, *, describe: Callable[[Response], str],
                  clock: Clock | None = None, rng: random.Random | None = None,
                  backoff: Backoff | None = None) -> None:
-        import httpx
-
         self.provider = provider
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -99,26 +95,26 @@ class RestApi:
         self.backoff = backoff or Backoff()
         self.calls = 0       # requests sent, retries included (for tests and the bench)
         self.retries = 0     # of which were retries after 429 or 5xx
-        self._client = httpx.Client(base_url=self.base_url, headers=dict(headers),
-                                    timeout=timeout, follow_redirects=False, trust_env=False)
+        try:
+            self._client = Client(self.base_url, headers, timeout)
+        except ValueError as exc:
+            raise ConfigError(f"url: {exc}", key=f"dns.{provider}.url") from None
 
     def call(self, what: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-             json: Any = None) -> httpx.Response:
+             json: Any = None) -> Response:
         """The answer to one request, after retrying 429 and 5xx; raises on 401/403.
 
         Other statuses are returned for the provider to judge (404, 409, 412, 422...).
         """
-        import httpx
-
         for attempt in range(self.backoff.tries):
             self.calls += 1
             try:
                 resp = self._client.request(method, path, params=params, json=json)
-            except httpx.TimeoutException:
+            except Timeout:
                 raise ProviderUnreachable(self.provider, f"{what}: no answer from "
                                                          f"{self.vendor} at {self.base_url} "
                                                          f"in time") from None
-            except httpx.TransportError as exc:
+            except TransportError as exc:
                 raise ProviderUnreachable(self.provider, f"{what}: cannot reach {self.vendor} "
                                                          f"at {self.base_url}: {exc}") from None
             if resp.status_code in (401, 403):
@@ -148,14 +144,14 @@ class RestApi:
                                       f"({self._said(resp)})")
         raise AssertionError("unreachable: the last try raises")
 
-    def _said(self, resp: httpx.Response) -> str:
+    def _said(self, resp: Response) -> str:
         try:
             text = self.describe(resp)
         except Exception:  # a body that is not what the vendor documents
             text = ""
         return (text or resp.reason_phrase or str(resp.status_code))[:300]
 
-    def fail(self, what: str, resp: httpx.Response) -> ProviderError:
+    def fail(self, what: str, resp: Response) -> ProviderError:
         """The error for an answer the provider did not expect."""
         return ProviderError(self.provider, f"{what}: {self.vendor} answered "
                                             f"{resp.status_code} ({self._said(resp)})")
@@ -164,7 +160,7 @@ class RestApi:
         self._client.close()
 
 
-def _retry_after(resp: httpx.Response) -> float | None:
+def _retry_after(resp: Response) -> float | None:
     """Seconds from a Retry-After header given in seconds (dates are not used by these APIs)."""
     try:
         return max(0.0, float(resp.headers.get("Retry-After", "")))
@@ -172,7 +168,7 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return None
 
 
-def json_of(provider: str, what: str, resp: httpx.Response) -> Any:
+def json_of(provider: str, what: str, resp: Response) -> Any:
     """The JSON body of an answer; a body that is not JSON is a ProviderError."""
     try:
         return resp.json()

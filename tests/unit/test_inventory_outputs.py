@@ -142,3 +142,18 @@ def test_an_etcd_output_without_an_https_client_url_is_refused(tmp_path: Path,
     inventory = resolve_inventory(load_config(_config(
         tmp_path, "inventory: {export_file: exports}\n")))
     assert any("no https client_url" in e for e in inventory.errors)
+
+
+def test_resolved_config_fills_the_cluster_endpoints_from_the_stacks(tmp_path: Path,
+                                                                     no_pulumi: None) -> None:
+    from failover.config import parse_config
+    from failover.inventory import resolved_config_text
+
+    path = _etcd_exports(tmp_path)
+    path.write_text(path.read_text() + "cluster: {endpoints: ['https://old.example:2379'], "
+                    "node: laptop, vendor: home, ttl: 30s, tls: {ca_file: ca.crt}}\n")
+    text = resolved_config_text(resolve_inventory(load_config(path)))
+    cluster = parse_config(text, str(path)).cluster
+    assert cluster is not None
+    assert cluster.endpoints == ["https://192.0.2.30:2379", "https://203.0.113.10:2379"]
+    assert cluster.node == "laptop" and cluster.vendor == "home"

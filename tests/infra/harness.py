@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import count
 from typing import Any
 
 import pulumi
@@ -83,14 +83,15 @@ class Mocks(pulumi.runtime.Mocks):
     def __init__(self, stack_outputs: dict[str, dict[str, Any]]) -> None:
         self.stack_outputs = stack_outputs
         self.calls: list[MockCallArgs] = []
-        self._ids = count(1001)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
         rid = f"{args.name}-id"
         typ = args.typ
         if typ.startswith("hcloud:"):
-            rid = str(next(self._ids))  # Hetzner ids are numbers
+            # Hetzner ids are numbers; derived from the name, so that they do not depend
+            # on the order in which the engine happened to register resources.
+            rid = str(1000 + zlib.crc32(args.name.encode()) % 1_000_000)
         if typ == "aws:ec2/eip:Eip":
             outputs["publicIp"] = AWS_EIP
         elif typ == "aws:ec2/keyPair:KeyPair":

@@ -443,16 +443,31 @@ class SharedStore:
 
     def _update(self, move_id: int, change: Any) -> None:
         with self._mutex:
-            record = self._records[move_id]
+            record = self._records.get(move_id)
+            if record is None:
+                # A move another process made ('status' settling a step): change it only
+                # if nobody wrote it since we read it.
+                kv, found = self.record(move_id)
+                if found is None:
+                    return
+                change(found)
+                self.coord.client.txn([Compare.mod_revision(kv.key, kv.mod_revision)],
+                                      [Op.put(kv.key, json.dumps(found))])
+                return
             change(record)
             # If this fails it is recorded locally; the guard stops further provider
             # writes, and the next leader finds this move unfinished in the shared history.
             with contextlib.suppress(LockLost, EtcdUnavailable):
                 self.coord.fenced([Op.put(self._key(move_id), json.dumps(record))])
 
+    def _local_id(self, move_id: int) -> int | None:
+        return self._local.get(move_id)
+
     def step_state(self, move_id: int, provider: str, state: str, *, at: float,
                    error: str | None = None) -> None:
-        self.journal.step_state(self._local[move_id], provider, state, at=at, error=error)
+        local = self._local_id(move_id)
+        if local is not None:
+            self.journal.step_state(local, provider, state, at=at, error=error)
 
         def change(rec: dict[str, Any]) -> None:
             for s in rec["steps"]:
@@ -463,7 +478,9 @@ class SharedStore:
 
     def move_state(self, move_id: int, state: str, *, at: float | None = None,
                    summary: str | None = None) -> None:
-        self.journal.move_state(self._local[move_id], state, at=at, summary=summary)
+        local = self._local_id(move_id)
+        if local is not None:
+            self.journal.move_state(local, state, at=at, summary=summary)
 
         def change(rec: dict[str, Any]) -> None:
             rec["state"] = state
@@ -473,8 +490,10 @@ class SharedStore:
 
     def record_verification(self, move_id: int, provider: str, authority: str, ok: bool,
                             seconds: float, detail: str, at: float) -> None:
-        self.journal.record_verification(self._local[move_id], provider, authority, ok,
-                                         seconds, detail, at)
+        local = self._local_id(move_id)
+        if local is not None:
+            self.journal.record_verification(local, provider, authority, ok, seconds, detail,
+                                             at)
         row = {"provider": provider, "authority": authority, "ok": ok, "seconds": seconds,
                "detail": detail, "at": at}
         self._update(move_id, lambda rec: rec["verifications"].append(row))

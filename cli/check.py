@@ -58,9 +58,11 @@ def check(ctx: typer.Context,
     Verdicts use rise/fall hysteresis kept in the journal, so repeated runs
     (cron, CI) accumulate like a daemon. A hosting whose data plane is down
     while its vendor refuses our account is TERMINATED; one that serves while
-    the vendor refuses is a WARNING (termination in progress?). Exit 0 all
-    well, 1 a warning, 2 a hosting DOWN/TERMINATED, too few healthy or a
-    missing backup, 3 nothing could be judged.
+    the vendor refuses is a WARNING (termination in progress?). It reads what
+    each DNS provider serves (one SERVING line each), and the exit code follows
+    what users are sent to: 2 while a DOWN/TERMINATED hosting is still served,
+    too few are healthy or a backup is missing; 1 while healthy standbys serve
+    with a primary down, or another warning; 0 all well; 3 nothing judged.
     """
     from failover.engine import Engine
 
@@ -86,8 +88,11 @@ def check(ctx: typer.Context,
     if format is CheckFormat.prometheus:
         from failover.report import to_prometheus
 
-        sys.stdout.write(to_prometheus(config.service, report.at, full.exit_code, full.findings))
+        sys.stdout.write(to_prometheus(config.service, report.at, full.exit_code, full.findings,
+                                       seconds=full.seconds, moves=full.moves,
+                                       last_move=full.last_move))
         return full.exit_code
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -101,7 +106,7 @@ def check(ctx: typer.Context,
                       fmt_seconds(latency) if latency is not None else "-", v.reason)
     o = out()
     o.print(table)
-    others = [f for f in full.findings if f.kind != "hosting"]
+    others = [f for f in full.findings if f.kind not in ("hosting", "serving")]
     if others:
         more = Table(box=None, pad_edge=False, show_edge=False)
         for col in ("CHECK", "NAME", "STATUS", "EVIDENCE"):
@@ -111,6 +116,12 @@ def check(ctx: typer.Context,
             more.add_row(f.kind, f.name, f"[{style}]{f.status}[/]", f.reason)
         o.print()
         o.print(more)
+    serving = [f for f in full.findings if f.kind == "serving"]
+    if serving:
+        o.print()
+    for f in serving:       # what users are sent to: the exit code follows these
+        style = ["green", "yellow", "red", "magenta"][f.severity]
+        o.print(f"SERVING {f.name} ({f.vendor}): [{style}]{f.status}[/]: {escape(f.reason)}")
     label = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][full.exit_code]
     up = sum(v.verdict == "UP" for v in report.verdicts)
     degraded = sum(v.verdict == "DEGRADED" for v in report.verdicts)

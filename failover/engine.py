@@ -69,6 +69,9 @@ class FullCheck:
     report: CheckReport
     findings: list[Any]          # failover.report.Finding, hostings first
     exit_code: int
+    seconds: float = 0.0         # the whole check, DNS providers and backups included
+    moves: dict[str, int] = field(default_factory=dict)     # kind -> how many journaled
+    last_move: float | None = None                          # when the newest one started
 
     def to_json(self, service: str) -> dict[str, Any]:
         from failover.report import to_json
@@ -320,23 +323,41 @@ class Engine:
                 providers[name] = self.provider(name)
             except FailoverError:
                 continue   # check_dns reports a provider it was not given as UNKNOWN
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        from failover.serving import (
+            exposure_exit_code,
+            relax_vendor_findings,
+            serving_findings,
+        )
+
+        t0 = self.clock.monotonic()
+        with ThreadPoolExecutor(max_workers=3) as pool:
             backups = None
             if cfg.backups:
                 from failover.backups import check_backups
 
                 backups = pool.submit(check_backups, cfg, clock=self.clock)
             dns = pool.submit(check_dns, cfg, providers, clock=self.clock)
+            # What each provider serves: the exit code follows what users are sent to.
+            current = pool.submit(self.read_all)
             report = self.check()
             findings = hosting_findings(report.verdicts) + self.vendor_findings(report)
             findings += self.saas_findings(report)
             findings += dns.result()
             if backups is not None:
                 findings += backups.result()
+            serving = serving_findings(cfg, {v.hosting: v for v in report.verdicts},
+                                       report.terminated, current.result(), self.endpoints())
+        findings = relax_vendor_findings(findings, serving, cfg) + serving
         from failover.coord.findings import coord_findings
 
         findings += coord_findings(self.coord, cfg)
-        return FullCheck(report, findings, overall_exit_code(report.exit_code, findings))
+        hostings = exposure_exit_code(report.verdicts, serving, cfg.policy.min_healthy,
+                                      report.exit_code)
+        history = self.store.moves(limit=100_000)
+        moves = {kind: sum(m.kind == kind for m in history) for kind in ("move", "rollback")}
+        return FullCheck(report, findings, overall_exit_code(hostings, findings),
+                         self.clock.monotonic() - t0, moves,
+                         max((m.started for m in history), default=None))
 
     def saas_findings(self, report: CheckReport) -> list[Any]:
         """One finding per SaaS dependency: provider in use, its account, the fallback."""

@@ -50,6 +50,9 @@ labelled with ``service``:
 - ``failover_dns_provider_up{provider,vendor}``; ``failover_dns_soa_serial`` when known
 - ``failover_backup_age_seconds{backup,vendor}`` (absent when no backup was found),
   ``failover_backup_fresh{backup,vendor}``
+- ``failover_served{provider,hosting}`` 1 while the provider's answers point at the hosting
+- ``failover_moves_total{kind}`` moves and rollbacks journaled;
+  ``failover_last_move_timestamp_seconds``; ``failover_check_duration_seconds``
 
 For vendors and DNS providers "up" is the finding's ``metrics["up"]`` when its
 producer sets one, else 1 for OK or WARNING and 0 for CRITICAL or UNKNOWN.
@@ -71,7 +74,7 @@ from failover.health import DEGRADED, DOWN, TERMINATED, UNKNOWN, UP, VERDICTS, V
 
 OK, WARNING, CRITICAL = "OK", "WARNING", "CRITICAL"
 STATUSES = (OK, WARNING, CRITICAL, UNKNOWN)          # indexed by severity and exit code
-KINDS = ("hosting", "vendor", "dns", "backup")
+KINDS = ("hosting", "vendor", "dns", "serving", "backup")
 
 _VERDICT_SEVERITY = {UP: EXIT_OK, DEGRADED: EXIT_WARNING, DOWN: EXIT_CRITICAL,
                      TERMINATED: EXIT_CRITICAL, UNKNOWN: EXIT_UNKNOWN}
@@ -81,7 +84,7 @@ _VERDICT_SEVERITY = {UP: EXIT_OK, DEGRADED: EXIT_WARNING, DOWN: EXIT_CRITICAL,
 class Finding:
     """One checked thing and what the check found."""
 
-    kind: str          # "hosting" | "vendor" | "dns" | "backup"
+    kind: str          # "hosting" | "vendor" | "dns" | "serving" | "backup" | ...
     name: str          # hosting, vendor, DNS provider or backup name
     status: str        # a hosting's verdict; else OK | WARNING | CRITICAL | UNKNOWN
     severity: int      # 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
@@ -282,13 +285,24 @@ def _up(f: Finding) -> float:
     return 1.0 if f.severity in (EXIT_OK, EXIT_WARNING) else 0.0
 
 
-def to_prometheus(service: str, at: float, exit_code: int, findings: Sequence[Finding]) -> str:
+def to_prometheus(service: str, at: float, exit_code: int, findings: Sequence[Finding], *,
+                  seconds: float | None = None, moves: dict[str, int] | None = None,
+                  last_move: float | None = None) -> str:
     """Prometheus text exposition format 0.0.4 (see the module docstring for the families)."""
     out = _Exposition(service)
     out.add("failover_check_status", "Exit code of the last check: 0 OK, 1 WARNING, "
             "2 CRITICAL, 3 UNKNOWN.", {}, exit_code)
     out.add("failover_check_timestamp_seconds", "When the last check started, in seconds "
             "since the epoch.", {}, at)
+    if seconds is not None:
+        out.add("failover_check_duration_seconds", "How long the whole check took, in "
+                "seconds.", {}, seconds)
+    for kind, count in sorted((moves or {}).items()):
+        out.add("failover_moves_total", "Moves and rollbacks in the journal, by kind.",
+                {"kind": kind}, count)
+    if last_move is not None:
+        out.add("failover_last_move_timestamp_seconds", "When the newest move or rollback "
+                "started, in seconds since the epoch.", {}, last_move)
     findings = ordered(findings)
     for f in findings:
         out.add("failover_finding_severity", "Severity of each finding: 0 OK, 1 WARNING, "
@@ -296,7 +310,8 @@ def to_prometheus(service: str, at: float, exit_code: int, findings: Sequence[Fi
                 f.severity)
     handlers: dict[str, Callable[[_Exposition, Finding], None]] = {
         "hosting": _hosting_samples, "vendor": _vendor_samples, "dns": _dns_samples,
-        "backup": _backup_samples, "vantage": _vantage_samples, "cluster": _cluster_samples}
+        "backup": _backup_samples, "vantage": _vantage_samples, "cluster": _cluster_samples,
+        "serving": _serving_samples}
     for kind, handler in handlers.items():
         for f in findings:
             if f.kind == kind:
@@ -361,6 +376,14 @@ def _dns_samples(out: _Exposition, f: Finding) -> None:
     if "soa_serial" in f.metrics:
         out.add("failover_dns_soa_serial", "The SOA serial the DNS provider serves.", labels,
                 f.metrics["soa_serial"])
+
+
+def _serving_samples(out: _Exposition, f: Finding) -> None:
+    for key, value in sorted(f.metrics.items()):
+        if key.startswith("served."):
+            out.add("failover_served", "1 while the DNS provider's answers point at the "
+                    "hosting, else 0.", {"provider": f.name, "hosting": key[len("served."):]},
+                    value)
 
 
 def _backup_samples(out: _Exposition, f: Finding) -> None:

@@ -310,7 +310,8 @@ def test_check_reports_every_dependency_in_every_format(lab: dict[str, Any]) -> 
     assert kinds == {("hosting", "aws-use1"): "UP", ("hosting", "gcp-euw1"): "UP",
                      ("hosting", "metal-fra"): "UP", ("vendor", "aws"): "OK",
                      ("dns", "route53"): "OK", ("dns", "bind"): "OK",
-                     ("dns", "delegation"): "OK"}
+                     ("dns", "delegation"): "OK", ("serving", "route53"): "OK",
+                     ("serving", "bind"): "OK"}
     assert data["exit_code"] == 0 and data["status"] == "OK"
 
     junit = failover(config, "check", "--format", "junit")
@@ -319,7 +320,7 @@ def test_check_reports_every_dependency_in_every_format(lab: dict[str, Any]) -> 
     path.write_text(junit.stdout)
     suites = {s.name: s for s in JUnitXml.fromfile(str(path))}
     assert {"failover.hosting", "failover.vendor", "failover.dns"} <= set(suites)
-    assert sum(s.tests for s in suites.values()) == 7
+    assert sum(s.tests for s in suites.values()) == 9
     assert sum(s.failures for s in suites.values()) == 0
 
     kill(lab["dir"], "aws")

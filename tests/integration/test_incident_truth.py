@@ -323,3 +323,46 @@ def test_lab_route53_refuses_a_batch_with_one_bad_change_and_changes_nothing(
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
         "Changes": replace("example.test.") + replace("www.example.test.")})
     assert [route53_answers(lab, n) for n in ("@", "www", "api")] == [[GCP], [GCP], [AWS]]
+
+
+# -- defect 4: check knows what DNS serves, and its exit code follows it ---------------------
+
+def test_check_says_what_each_provider_serves_and_clears_after_the_move(
+        lab: dict[str, Any]) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    config = lab["config"]
+
+    def check() -> tuple[int, list[str]]:
+        proc = failover(config, "check")
+        return proc.returncode, [" ".join(line.split()) for line in proc.stdout.splitlines()
+                                 if line.startswith("SERVING")]
+
+    code, lines = check()
+    assert lines == ["SERVING route53 (aws): OK: serves aws-use1 (UP)",
+                     "SERVING bind (metal): OK: serves aws-use1 (UP)"], lines
+    kill(lab["dir"], "aws")
+    check()
+    code, lines = check()                                   # fall: 2 -> DOWN
+    assert code == 2
+    assert lines == [f"SERVING {p}: CRITICAL: traffic is still on aws-use1 (DOWN); run "
+                     "'failover move'" for p in ("route53 (aws)", "bind (metal)")], lines
+    moved = failover(config, "move", "--off", "aws", "--yes")
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    code, lines = check()
+    assert code == 1, lines                                 # the alert clears to WARNING
+    assert lines == [f"SERVING {p}: WARNING: serves gcp-euw1 (UP), a standby, while "
+                     "aws-use1 is DOWN" for p in ("route53 (aws)", "bind (metal)")], lines
+
+    prom = failover(config, "check", "--format", "prometheus")
+    assert prom.returncode == 1
+    samples = {(s.name, tuple(sorted((k, v) for k, v in s.labels.items() if k != "service"))):
+               s.value for fam in text_string_to_metric_families(prom.stdout)
+               for s in fam.samples}
+    served = {labels: v for (name, labels), v in samples.items() if name == "failover_served"}
+    assert served == {(("hosting", h), ("provider", p)): float(h == "gcp-euw1")
+                      for h in ("aws-use1", "gcp-euw1", "metal-fra")
+                      for p in ("route53", "bind")}
+    assert samples[("failover_moves_total", (("kind", "move"),))] == 1
+    assert samples[("failover_last_move_timestamp_seconds", ())] > 1e9
+    assert samples[("failover_check_duration_seconds", ())] > 0

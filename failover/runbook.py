@@ -384,11 +384,18 @@ class _Book:
         out = [f"### 4. What else goes with {v}", ""]
         dns = [n for n, p in cfg.dns.items() if p.vendor == v]
         if dns:
+            if cfg.delegation is not None and cfg.delegation.registrars:
+                how = (f"Take their name servers out of the delegation of "
+                       f"{cfg.zone.rstrip('.')}: `{self.cmd('delegation', 'plan', '--off', v)}`, "
+                       f"then `{self.cmd('delegation', 'move', '--off', v)}` (undo: "
+                       f"`{self.cmd('delegation', 'rollback')}`), so that resolvers stop "
+                       "asking them.")
+            else:
+                how = (f"Ask the registrar to remove their name servers from the delegation "
+                       f"of {cfg.zone.rstrip('.')}, so that resolvers stop asking them.")
             out.append(f"- **DNS providers at {v}: {', '.join(dns)}.** They may stop answering "
                        f"or lose the zone; every move still writes the others and reports "
-                       f"these as tolerated (exit 1). Ask the registrar to remove their name "
-                       f"servers from the delegation of {cfg.zone.rstrip('.')}, so that "
-                       "resolvers stop asking them.")
+                       f"these as tolerated (exit 1). {how}")
         else:
             out.append(f"- DNS providers at {v}: none; the zone keeps being served.")
         backups = [(n, b) for n, b in cfg.backups.items() if b.vendor == v]

@@ -121,3 +121,13 @@ def test_reconcile_advises_the_delegation_move_for_a_terminated_dns_vendor(
     said = delegation.advice(config, ["aws"])
     assert said is not None and "DNS vendor aws is TERMINATED" in said
     assert "failover delegation move --off aws" in said
+
+
+def test_the_runbook_says_how_to_move_the_delegation_off_a_dns_vendor(tmp_path: Path) -> None:
+    from failover.runbook import render
+
+    config, _ = setup(tmp_path)
+    text = render(config, tmp_path / "failover.yaml", vendor="aws", now=0.0)
+    assert "delegation plan --off aws" in text and "delegation move --off aws" in text
+    bare = parse_config(TEXT.split("delegation:")[0], str(tmp_path / "failover.yaml"))
+    assert "Ask the registrar" in render(bare, tmp_path / "failover.yaml", vendor="aws", now=0.0)

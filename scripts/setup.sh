@@ -15,12 +15,19 @@ DEB_NEEDS=(
   "pdns_server:pdns-server"
   "etcd:etcd-server"
   "chromium:chromium"
+  "unbound:unbound"
+  "openssl:openssl"
+  "ip:iproute2"
+  # not a program: the schema file the lab's PowerDNS (gsqlite3) loads
+  "/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql:pdns-backend-sqlite3"
 )
 
 missing=()
 for need in "${DEB_NEEDS[@]}"; do
   prog=${need%%:*} pkg=${need#*:}
-  if ! command -v "$prog" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$prog" ]; then
+  if [ "${prog#/}" != "$prog" ]; then
+    [ -e "$prog" ] || missing+=("$pkg")
+  elif ! command -v "$prog" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$prog" ]; then
     missing+=("$pkg")
   fi
 done

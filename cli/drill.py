@@ -65,8 +65,9 @@ class LabInjector:
 
 def drill(
     ctx: typer.Context,
-    vendor: Annotated[str, typer.Option("--vendor", metavar="VENDOR",
-                                        help="The vendor to take away.")],
+    vendor: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional
+        "--vendor", metavar="VENDOR", help="The vendor to take away (not with --matrix).")
+    ] = None,
     lab: Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
         "--lab", metavar="DIR", help="The lab to drill in (python -m lab up --dir DIR): its "
         "origins are really stopped. Default: the lab whose lab.json sits beside the config. "
@@ -84,6 +85,15 @@ def drill(
     report: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--report", metavar="DIR", help="Where to write report.md, report.json and "
         "timeline.svg. Default: ./drill-VENDOR-TIMESTAMP/")] = None,
+    matrix: Annotated[bool, typer.Option(
+        "--matrix", help="In a clustered lab (python -m lab up --cluster --resolver): kill "
+        "every vendor alone and every pair that leaves a hosting, a DNS provider and etcd "
+        "quorum; measure authorities and the resolver; write matrix.md/json/svg.")] = False,
+    only: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--only", metavar="KILL", help="With --matrix: run only this row (aws, or a pair "
+        "gcp+metal); repeat for more.")] = None,
+    singles: Annotated[bool, typer.Option(
+        "--singles", help="With --matrix: single vendors only, no pairs.")] = False,
     format: FormatOpt = Format.table,
 ) -> int:
     """A game day: take VENDOR away, measure detect, decide, write and verify per DNS
@@ -98,6 +108,17 @@ def drill(
     from failover.engine import Engine
     from failover.errors import ConfigError, FailoverError
 
+    if matrix:
+        if vendor or simulate or apply or terminate:
+            raise ConfigError("--matrix kills every vendor in turn in a lab: leave out "
+                              "--vendor, --simulate, --apply and --terminate")
+        from cli.matrix import run_matrix
+
+        return run_matrix(ctx, lab, only or [], singles, report, format)
+    if only or singles:
+        raise ConfigError("--only and --singles go with --matrix")
+    if vendor is None:
+        raise ConfigError("drill needs --vendor VENDOR (or --matrix in a clustered lab)")
     if apply and not simulate:
         raise ConfigError("--apply goes with --simulate (a lab drill always moves and rolls "
                           "back)")

@@ -34,6 +34,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "rollback-write": ("#56B4E9", "failback: write (rollback)"),
     "rollback-verify": ("#8FD9B6", "failback: verify (rollback)"),
     "ttl": ("#CC79A7", "resolvers may still answer from cache (TTL)"),
+    "authority": ("#0072B2", "authorities healthy (from the kill)"),
+    "resolver-gap": ("#E69F00", "resolver catches up (the gap)"),
 }
 FAILED = "#C00000"
 

@@ -1,0 +1,72 @@
+"""The clustered lab as ``failover.matrix.MatrixLab``: what ``failover drill --matrix`` kills,
+restores and reads (lab started with ``python -m lab up --cluster --resolver``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from failover.matrix import Authority
+from lab import bind, core, resolver, vendors
+from lab.procs import LabError
+
+
+class VendorLab:
+    """Kills and restores whole vendors of the lab in ``dir``; reads its DNS and resolver."""
+
+    def __init__(self, dir: Path) -> None:
+        self.dir = Path(dir).resolve()
+        data = core.load(self.dir)
+        if "cluster" not in data or "resolver" not in data:
+            raise LabError(f"the lab in {self.dir} runs no cluster and resolver; start it with "
+                           f"`python -m lab up --cluster --resolver --dir {self.dir}`")
+        self.data = data
+
+    def vendors(self) -> list[str]:
+        return list(self.data["cluster"]["vendors"])
+
+    def etcd_vendors(self) -> list[str]:
+        return list(self.data["cluster"]["etcd"]["members"])
+
+    def watchers(self) -> int:
+        return sum(1 for w in self.data["cluster"]["watchers"].values() if w.get("run"))
+
+    def authorities(self) -> list[Authority]:
+        d = self.data
+        out = []
+        for name in ("bind", "knot", "pdns"):
+            host, port = d[name]["host"], int(d[name]["port"])
+            out.append(Authority(f"{name} {host}:{port}", _vendor_of(name), _dns(host, port)))
+        out.append(Authority("route53 (API)", "aws",
+                             lambda name: core.route53_answers(self.data, name)))
+        return out
+
+    def resolver_vendors(self) -> list[str]:
+        """Vendors of the DNS servers on port 53 the parent delegates to (not Route 53)."""
+        return sorted({_vendor_of(n) for n in self.data["resolver"]["addresses"]})
+
+    def resolve(self, name: str) -> list[str]:
+        return resolver.answers(self.data, name)[1]
+
+    def kill(self, which: Sequence[str]) -> None:
+        for vendor in which:
+            vendors.kill(self.dir, vendor)
+
+    def restore(self, which: Sequence[str]) -> None:
+        for vendor in which:
+            vendors.revive(self.dir, vendor)
+        self.data = core.load(self.dir)
+
+    def problems(self) -> list[str]:
+        return [row["name"] for row in core.status(self.dir) if not row["alive"]]
+
+
+def _vendor_of(server: str) -> str:
+    return next(v for v, parts in vendors.PARTS.items() if server in parts)
+
+
+def _dns(host: str, port: int) -> Callable[[str], list[str]]:
+    def read(name: str) -> list[str]:
+        return bind.answers(host, port, name)
+    return read
+

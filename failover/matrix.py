@@ -336,8 +336,9 @@ class Matrix:
         end = seen["t0"] + self.deadline + hold
         since: float | None = None
         while not stop.is_set() and self.clock() < end:
-            now = self.clock()
-            if ok():
+            good = ok()
+            now = self.clock()  # when the answers arrived, as a client would see them
+            if good:
                 since = now if since is None else since
                 if now - since >= hold:
                     seen[what] = since

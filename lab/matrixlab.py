@@ -46,7 +46,9 @@ class VendorLab:
         return sorted({_vendor_of(n) for n in self.data["resolver"]["addresses"]})
 
     def resolve(self, name: str) -> list[str]:
-        return resolver.answers(self.data, name)[1]
+        # A client waits as long as glibc's stub resolver does (timeout:5) before it
+        # counts the resolver as not answering.
+        return resolver.answers(self.data, name, timeout=5.0)[1]
 
     def kill(self, which: Sequence[str]) -> None:
         for vendor in which:

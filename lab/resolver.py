@@ -238,7 +238,7 @@ def stop(data: dict[str, Any]) -> None:
     release(list(r.get("addresses", {}).values()))
 
 
-def answers(data: dict[str, Any], name: str) -> tuple[str, list[str]]:
+def answers(data: dict[str, Any], name: str, timeout: float = 2.0) -> tuple[str, list[str]]:
     """What the lab's resolver hands a client for ``name`` (rcode, sorted A answers)."""
-    return unbound.resolve(int(data["resolver"]["port"]), bind.fqdn(name), timeout=2.0)
+    return unbound.resolve(int(data["resolver"]["port"]), bind.fqdn(name), timeout=timeout)
 

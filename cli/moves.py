@@ -275,18 +275,19 @@ def _markup(line: PlanLine) -> str:
         case "totals":
             return f"[bold]Totals[/]: {line.text}" + (f" ({line.note})" if line.note else "")
         case "checksum":
-            return (f"Checksum: [bold]{line.text}[/]  (apply exactly this with --checksum "
-                    f"{line.text})")
+            # 78 columns with a 16-digit checksum.
+            return (f"Checksum: [bold]{line.text}[/]; to apply exactly this: --checksum "
+                    f"{line.text}")
 
 
 def _show_result(r: MoveResult) -> None:
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     o = out()
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for col in ("PROVIDER", "VENDOR", "WRITE", "TOOK", "VERIFIED AT", "CONVERGED"):
-        table.add_column(col)
+    rows: list[list[str]] = []
+    problems: list[str] = []
     for s in r.steps:
         style = {"applied": "green", "unchanged": "dim", "failed": "red",
                  "unreachable": "red", "unknown": "yellow"}[s.state]
@@ -295,14 +296,34 @@ def _show_result(r: MoveResult) -> None:
         write = f"[{style}]{s.state}{' (tolerated)' if s.tolerated and not s.written else ''}[/]"
         took = fmt_seconds(s.apply_seconds) if s.state == "applied" else "-"
         if not s.verifications:
-            table.add_row(s.provider, s.vendor, write, took, "-", s.error or "-")
+            rows.append([escape(s.provider), escape(s.vendor), write, took, "-", "-"])
+            if s.error:
+                problems.append(f"[red]{escape(s.provider)}[/]: {escape(s.error)}")
         for i, v in enumerate(s.verifications):
-            conv = (f"[green]{fmt_seconds(v.seconds)}[/]" if v.ok else f"[red]{v.detail}[/]")
-            if i == 0:
-                table.add_row(s.provider, s.vendor, write, took, v.authority, conv)
-            else:
-                table.add_row("", "", "", "", v.authority, conv)
-    o.print(table)
+            conv = (f"[green]{fmt_seconds(v.seconds)}[/]" if v.ok
+                    else f"[red]{escape(v.detail)}[/]")
+            if not v.ok:
+                problems.append(f"[red]{escape(s.provider)}[/] at {escape(v.authority)}: "
+                                f"{escape(v.detail)}")
+            first = [escape(s.provider), escape(s.vendor), write, took] if i == 0 else [""] * 4
+            rows.append([*first, escape(v.authority), conv])
+    heads = ["PROVIDER", "VENDOR", "WRITE", "TOOK", "VERIFIED AT"]
+    widths = [max(len(h), *(Text.from_markup(row[i]).cell_len for row in rows))
+              for i, h in enumerate(heads)]
+    if o.width - sum(widths) - 2 * len(widths) < 12:   # narrow: VENDOR is the one to spare
+        del heads[1], widths[1]
+        rows = [row[:1] + row[2:] for row in rows]
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for head, width in zip(heads, widths, strict=True):
+        table.add_column(head, no_wrap=True, min_width=width)
+    # A failed verification's reason is cut here and said in full below the table.
+    left = max(9, o.width - sum(widths) - 2 * len(widths))
+    table.add_column("CONVERGED", no_wrap=True, overflow="ellipsis", max_width=left)
+    for row in rows:
+        table.add_row(*row)
+    o.print(table, soft_wrap=False)   # fit the terminal (80 columns when piped)
+    for line in problems:
+        o.print(line, soft_wrap=False)
     for s in r.steps:
         if s.state == "unknown" and s.verifications:   # the table shows the verification
             o.print(f"[yellow]{s.provider}[/]: {escape(s.error or '')}")

@@ -152,14 +152,23 @@ def history(ctx: typer.Context,
     if not moves:
         out().print(f"No moves in {where}.")
         return 0
+    # Key columns stay whole; WHY is cut with an ellipsis (the full text is in
+    # 'history ID' and --format json), and below 120 columns CHECKSUM is left out.
+    wide = out().width >= 120
+    rows = [[str(m.id), f"{m.kind} of {m.rollback_of}" if m.rollback_of else m.kind,
+             _when(m.started), fmt_seconds(m.finished - m.started) if m.finished else "-",
+             m.shown_state, *([m.checksum] if wide else []), m.reason] for m in moves]
+    heads = ["ID", "KIND", "STARTED", "TOOK", "STATE", *(["CHECKSUM"] if wide else [])]
+    widths = [max(len(col), *(len(row[i]) for row in rows)) for i, col in enumerate(heads)]
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for col in ("ID", "KIND", "STARTED", "TOOK", "STATE", "CHECKSUM", "WHY"):
-        table.add_column(col, no_wrap=col != "WHY", overflow="fold")
-    for m in moves:
-        took = fmt_seconds(m.finished - m.started) if m.finished else "-"
-        kind = f"{m.kind} of {m.rollback_of}" if m.rollback_of else m.kind
-        table.add_row(str(m.id), kind, _when(m.started), took, m.shown_state, m.checksum, m.reason)
-    out().print(table)
+    for col, width in zip(heads, widths, strict=True):
+        table.add_column(col, no_wrap=True, min_width=width)
+    # What is left of the line, less two spaces between columns.
+    why = max(12, out().width - sum(widths) - 2 * len(widths))
+    table.add_column("WHY", no_wrap=True, overflow="ellipsis", max_width=why)
+    for row in rows:
+        table.add_row(*row)
+    out().print(table, soft_wrap=False)   # fit the terminal (80 columns when piped)
     return 0
 
 

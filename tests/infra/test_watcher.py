@@ -178,3 +178,13 @@ def test_the_written_watcher_config_is_a_valid_failover_config(tmp_path: Path) -
     assert config.cluster.endpoints == COORD.client_urls()
     assert config.cluster.tls is not None
     assert config.cluster.tls.key_file == "/etc/failover/tls/member.key"
+
+
+def test_pip_runs_only_when_the_requirement_changes() -> None:
+    script = _node("aws").script("aws")
+    marker = "put /etc/failover/watch.package 0644 <<'FAILOVER_EOF'\nfailover\nFAILOVER_EOF"
+    assert marker in script
+    after = script.split(marker, 1)[1]
+    assert after.lstrip().startswith(
+        'if [ "$changed" = 1 ] || [ ! -x /opt/failover/bin/failover ]; then')
+    assert script.count("pip install") == 1

@@ -172,7 +172,7 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
             print_json({"plan": p.to_json(), "result": None})
         err().print(f"[red]CRITICAL[/]: {p.decision.reason}; nothing written")
         return 2
-    if p.empty:
+    if p.empty and not engine.saas_webhooks_pending:
         if as_json:
             print_json({"plan": p.to_json(), "result": None})
         else:

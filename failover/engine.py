@@ -525,6 +525,12 @@ class Engine:
         self.outbox.publish(move_id=result.move_id)
         return result
 
+    @property
+    def saas_webhooks_pending(self) -> bool:
+        """Whether the last plan chose webhook switches (a plan with no DNS change still
+        moves then: the switch is the change)."""
+        return bool(self._saas_choices)
+
     def _saas_webhooks(self, result: MoveResult) -> None:
         """Webhook switches chosen with this plan: called once the DNS part is done,
         each journaled (events of kind saas-switch) with its answer."""

@@ -21,7 +21,8 @@ BLOCKED = ("would-move", "refused", "keep")
 
 
 def after_cycle(engine: Engine, result: CycleResult) -> None:
-    """Ping heartbeats, notify a new blocked situation, publish the page."""
+    """Ping heartbeats, notify a new blocked situation and lost coordination (a clustered
+    watcher's fail-static cycle), publish the page."""
     config = engine.config
     if config.notify is not None and config.notify.heartbeat:
         from failover.notify.heartbeat import ping_all
@@ -35,10 +36,12 @@ def after_cycle(engine: Engine, result: CycleResult) -> None:
             from failover.notify.notices import blocked_notice
 
             engine.outbox.notify(blocked_notice(config.service, result.sentence))
+    if result.action == "fail-static":           # a clustered watcher without etcd
+        coordination_lost(engine, result.sentence, at=result.at)
+    elif engine.coord.clustered:
+        coordination_back(engine, at=result.at)
     if result.action != "moved":     # a move publishes the page itself
         engine.outbox.publish()
-
-
 
 def coordination_lost(engine: Engine, detail: str, *, at: float | None = None) -> None:
     """For the watcher: its coordination (etcd quorum) is lost. Notified once, until

@@ -214,3 +214,22 @@ def test_a_blocked_cycle_is_notified_once_and_each_cycle_pings_the_heartbeat(
     assert hb.hits == ["GET /ping"] * 3
     journal_db = (tmp_path / "j.sqlite").read_bytes()
     assert b"heartbeat" not in journal_db                     # pings that work are not kept
+
+
+def test_lost_coordination_is_notified_once_until_it_is_back(
+        tmp_path: Path, channels: dict[str, Any]) -> None:
+    from failover.notify.cycle import coordination_back, coordination_lost
+
+    config = parse_config(config_text(tmp_path), str(tmp_path / "failover.yaml"))
+    engine = Engine(config)
+    try:
+        for _ in range(3):
+            coordination_lost(engine, "etcd cannot be asked: fail-static")
+            engine.outbox.drain()
+        coordination_back(engine)
+        coordination_lost(engine, "etcd cannot be asked again")
+        engine.outbox.drain()
+    finally:
+        engine.close()
+    titles = [json.loads(str(p["body"]))["title"] for p in webhook.received(channels["hook"])]
+    assert titles.count("[lab] watchers lost coordination") == 2

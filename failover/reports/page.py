@@ -185,7 +185,8 @@ def render(data: PageData, *, audience: Audience = "internal", hide_names: bool 
         out += _drill(data.drill, names, internal)
     out += [f'<footer>Generated <time id="generated" datetime="'
             f'{time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(data.generated))}">'
-            f"{_e(stamp(data.generated))}</time> by failover for zone {_e(data.zone)}. "
+            f"{_e(stamp(data.generated))}</time> by failover for zone "
+            f"{_e(data.zone.rstrip('.'))}. "
             "This page is static and published to several hosts, so it stays readable "
             "when one vendor is gone.</footer>", "</main></body></html>"]
     return "\n".join(out) + "\n"

@@ -1,10 +1,11 @@
 """A small clustered world for the coordination tests: real etcd (three members), real BIND.
 
 Two hostings (``a`` at aws, priority 1, 127.0.0.11; ``g`` at gcp, 127.0.0.12) are TCP
-listeners in the test process; BIND serves ``www.example.test.`` and takes signed
-updates. Each node (a watcher or a laptop) gets its own config file and journal, all with
-the same ``cluster:`` section but their own node name. A node whose network is "cut"
-probes a port nobody listens on, so it sees every hosting down.
+listeners in the test process; two BIND servers (two DNS providers) serve
+``www.example.test.`` and take signed updates. Each node (a watcher or a laptop) gets its
+own config file and journal, all with the same ``cluster:`` section but their own node
+name. A node whose network is "cut" probes a port nobody listens on, so it sees every
+hosting down.
 """
 
 from __future__ import annotations
@@ -69,8 +70,12 @@ class World:
         self.etcd = etcd
         self.secret_file = root / "tsig.secret"
         secret = lab_bind.write_secret(self.secret_file)
+        # Two DNS providers, each its own named: a plan is written to both.
         self.named, self.bind_port = lab_bind.start(root, secret)
+        self.named2, self.bind2_port = lab_bind.start(root / "second", secret,
+                                                      avoid=(self.bind_port,))
         lab_bind.wait_ready(self.named, root, self.bind_port, timeout=30)
+        lab_bind.wait_ready(self.named2, root / "second", self.bind2_port, timeout=30)
         self.a = Listener("127.0.0.11")
         self.g = Listener("127.0.0.12", self.a.port)
         dead = socket.socket()
@@ -96,6 +101,8 @@ hosting:
 dns:
   bind: {{vendor: metal, kind: rfc2136, server: 127.0.0.1, port: {self.bind_port},
           tsig: {{name: {lab_bind.KEY_NAME}, secret_file: {self.secret_file}}}}}
+  bind2: {{vendor: gcp, kind: rfc2136, server: 127.0.0.1, port: {self.bind2_port},
+           tsig: {{name: {lab_bind.KEY_NAME}, secret_file: {self.secret_file}}}}}
 checks: [{{kind: tcp, port: {port}, timeout: 300ms}}]
 interval: 1s
 fall: 2
@@ -107,8 +114,15 @@ cluster: {json.dumps(cluster)}
 {extra}""")
         return path
 
+    def served_each(self) -> dict[str, list[str]]:
+        return {name: sorted(lab_bind.answers("127.0.0.1", port, "www"))
+                for name, port in (("bind", self.bind_port), ("bind2", self.bind2_port))}
+
     def served(self) -> list[str]:
-        return sorted(lab_bind.answers("127.0.0.1", self.bind_port, "www"))
+        """What both providers serve when they agree; both answers when they do not."""
+        each = self.served_each()
+        return sorted({a for answers in each.values() for a in answers}) \
+            if each["bind"] != each["bind2"] else each["bind"]
 
     def cli(self, config: Path, *args: str,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -133,8 +147,9 @@ cluster: {json.dumps(cluster)}
                 os.kill(p.pid, signal.SIGCONT)
                 p.kill()
             p.wait()
-        self.named.kill()
-        self.named.wait()
+        for named in (self.named, self.named2):
+            named.kill()
+            named.wait()
         self.a.close()
         self.g.close()
         self._dead.close()

@@ -57,8 +57,10 @@ def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt
          format: FormatOpt = Format.table) -> int:
     """Show what a move would change at every DNS provider, and its checksum. Writes nothing.
 
-    Exit 0 when every provider could be planned, 1 when one could not be read,
-    2 when nothing is healthy (the plan keeps what is served).
+    Every provider with changes first proves our write credentials (a write
+    that changes nothing). Exit 0 when every provider could be planned, 1 when
+    one could not be read, 2 when nothing is healthy (the plan keeps what is
+    served) or the plan needs --force (a provider refuses our credentials).
     """
     from failover.engine import Engine
 
@@ -211,7 +213,8 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
 def _plan_exit(p: Plan) -> int:
     from failover.engine import HOSTINGS_KEPT
 
-    if p.decision.keep and not p.decision.reason.startswith(("roll back", HOSTINGS_KEPT)):
+    if (p.decision.keep and not p.decision.reason.startswith(("roll back", HOSTINGS_KEPT))) \
+            or p.refusals:
         return 2
     return 1 if any(not pp.reachable and not pp.tolerated for pp in p.providers) else 0
 

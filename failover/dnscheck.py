@@ -550,12 +550,14 @@ def _ask_parent(server: str, zone: str, timeout: float, clock: Clock) -> ParentV
 
 
 def check_dns(config: Config, providers: Mapping[str, Provider], *,
-              clock: Clock | None = None) -> list[Finding]:
+              clock: Clock | None = None,
+              setup_errors: Mapping[str, str] | None = None) -> list[Finding]:
     """One ``dns`` finding per DNS provider in ``config`` (in its order), then one named
-    ``delegation`` when ``config.delegation`` is set. Never raises."""
+    ``delegation`` when ``config.delegation`` is set. A provider missing from
+    ``providers`` is reported with its ``setup_errors`` entry. Never raises."""
     clock = clock or SystemClock()
     try:
-        return _check_dns(config, providers, clock)
+        return _check_dns(config, providers, clock, setup_errors or {})
     except Exception as exc:  # a bug here must not take the whole check down
         return [Finding("dns", name, STATUSES[EXIT_UNKNOWN], EXIT_UNKNOWN,
                         _one_line(f"DNS check failed: {_error(exc)}"), vendor=spec.vendor)
@@ -563,7 +565,7 @@ def check_dns(config: Config, providers: Mapping[str, Provider], *,
 
 
 def _check_dns(config: Config, providers: Mapping[str, Provider],
-               clock: Clock) -> list[Finding]:
+               clock: Clock, setup_errors: Mapping[str, str]) -> list[Finding]:
     managed = [(absolute_name(r.name, config.zone), r.type) for r in config.records]
     want_names = config.delegation is not None
     checks: _Batch[ProviderView] = _Batch()
@@ -588,8 +590,8 @@ def _check_dns(config: Config, providers: Mapping[str, Provider],
     views: list[ProviderView] = []
     for name, settings in config.dns.items():
         if name not in budgets:
-            views.append(ProviderView(name, settings.vendor,
-                                      error="not checked: the provider could not be set up"))
+            why = setup_errors.get(name, "the provider could not be set up")
+            views.append(ProviderView(name, settings.vendor, error=f"not checked: {why}"))
             continue
         view = done.get(name)
         if view is None:

@@ -21,7 +21,7 @@ from failover.clock import Clock, SystemClock
 from failover.config import Config, StackEndpoints, StaticEndpoints
 from failover.coord.base import Coordinator, MoveStore
 from failover.dns.base import Provider
-from failover.errors import FailoverError, JournalError
+from failover.errors import FailoverError, JournalError, ProviderAuthError
 from failover.health import TERMINATED, Control, Verdict, exit_code, judge_all
 from failover.journal import Journal, MoveRow, StepRow
 from failover.move import EventSink, MoveResult, execute
@@ -318,11 +318,12 @@ class Engine:
 
         cfg = self.config
         providers = {}
+        setup_errors: dict[str, str] = {}
         for name in cfg.dns:
             try:
                 providers[name] = self.provider(name)
-            except FailoverError:
-                continue   # check_dns reports a provider it was not given as UNKNOWN
+            except FailoverError as exc:
+                setup_errors[name] = str(exc)   # check_dns reports it as UNKNOWN, with why
         from failover.serving import (
             exposure_exit_code,
             relax_vendor_findings,
@@ -330,19 +331,21 @@ class Engine:
         )
 
         t0 = self.clock.monotonic()
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        with ThreadPoolExecutor(max_workers=4) as pool:
             backups = None
             if cfg.backups:
                 from failover.backups import check_backups
 
                 backups = pool.submit(check_backups, cfg, clock=self.clock)
-            dns = pool.submit(check_dns, cfg, providers, clock=self.clock)
+            dns = pool.submit(check_dns, cfg, providers, clock=self.clock,
+                              setup_errors=setup_errors)
+            writes = pool.submit(self.prove_writes, list(providers))
             # What each provider serves: the exit code follows what users are sent to.
             current = pool.submit(self.read_all)
             report = self.check()
             findings = hosting_findings(report.verdicts) + self.vendor_findings(report)
             findings += self.saas_findings(report)
-            findings += dns.result()
+            findings += _with_write_proofs(dns.result(), writes.result())
             if backups is not None:
                 findings += backups.result()
             serving = serving_findings(cfg, {v.hosting: v for v in report.verdicts},
@@ -429,6 +432,30 @@ class Engine:
                               f"{', '.join(sorted(self.config.vendors))}")
         return self.coord.reinstate(vendor)
 
+    # -- proving write credentials -------------------------------------------------
+
+    def prove_writes(self, names: Sequence[str]) -> dict[str, tuple[bool | None, str]]:
+        """Per provider, whether it accepts our write credentials, proved without
+        changing the zone (see :meth:`Provider.check_write`): (True, how it was proved),
+        (False, why it refused) or (None, why it could not be told)."""
+        def prove(name: str) -> tuple[str, tuple[bool | None, str]]:
+            try:
+                how = self.provider(name).check_write()
+            except ProviderAuthError as exc:
+                return name, (False, str(exc))
+            except FailoverError as exc:
+                return name, (None, str(exc))
+            except Exception as exc:  # an SDK error we did not map: still one line
+                return name, (None, f"{name}: {type(exc).__name__}: {exc}")
+            if how is None:
+                return name, (None, f"{name}: cannot prove write credentials without writing")
+            return name, (True, how)
+
+        if not names:
+            return {}
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            return dict(pool.map(prove, names))
+
     # -- reading providers -------------------------------------------------------
 
     def read_all(self) -> dict[str, tuple[dict[RRKey, RRSet] | None, str | None]]:
@@ -485,7 +512,18 @@ class Engine:
             providers.append(provider_plan(name, spec.vendor, cur, desired, self.managed,
                                            error=err, tolerated=spec.vendor in decision.off))
         require_readable(providers)
-        return Plan(self.config.zone, decision, providers, self.managed)
+        # A provider that refuses our key fails mid-move and leaves DNS split: say so now.
+        proofs = self.prove_writes([p.provider for p in providers if p.changes])
+        refusals = []
+        for pp in providers:
+            ok, text = proofs.get(pp.provider, (True, ""))
+            if ok is False:
+                pp.write_error = text
+                if not pp.tolerated:
+                    refusals.append(f"{text}; the other providers would be written and DNS "
+                                    "left split: fix the credentials, or pass --force to "
+                                    "write the others")
+        return Plan(self.config.zone, decision, providers, self.managed, tuple(refusals))
 
     def _saas_switches(self, decision: Decision, current: Any, saas: Mapping[str, str] | None
                        ) -> tuple[Decision, dict[tuple[str, str], dict[RRKey, RRSet]]]:
@@ -709,6 +747,26 @@ class Engine:
                 now = "written (settled: the journal now says applied)"
             out.append(StepStatus(step, now))
         return out
+
+
+def _with_write_proofs(findings: list[Any], proofs: Mapping[str, tuple[bool | None, str]]
+                       ) -> list[Any]:
+    """Each provider's ``dns`` finding with what its write credentials proved: a refusal
+    is CRITICAL (a move would fail there), an unproven key is said, not judged."""
+    from dataclasses import replace
+
+    from failover.errors import EXIT_CRITICAL
+
+    out = []
+    for f in findings:
+        ok, text = proofs.get(f.name, (None, "")) if f.kind == "dns" else (None, "")
+        if ok is False:
+            f = replace(f, status="CRITICAL", severity=EXIT_CRITICAL,
+                        reason=f"write credentials refused: {text}; {f.reason}")
+        elif ok is True:
+            f = replace(f, reason=f"{f.reason}; write credentials accepted ({text})")
+        out.append(f)
+    return out
 
 
 def _wrote(step: StepRow, record: tuple[str, str]) -> bool:

@@ -39,6 +39,7 @@ class ProviderPlan:
     changes: list[Change] = field(default_factory=list)
     error: str | None = None                 # why it could not be read
     tolerated: bool = False                  # its vendor is being evacuated: failure is expected
+    write_error: str | None = None           # it refused our write credentials (a probe)
 
     @property
     def reachable(self) -> bool:
@@ -50,6 +51,7 @@ class ProviderPlan:
     def to_json(self) -> dict[str, Any]:
         return {"provider": self.provider, "vendor": self.vendor, "reachable": self.reachable,
                 "error": self.error, "tolerated": self.tolerated,
+                "write_error": self.write_error,
                 "current": _rrsets_json(self.current) if self.current is not None else None,
                 "desired": _rrsets_json(self.desired),
                 "changes": [c.to_json() for c in self.changes]}

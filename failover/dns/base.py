@@ -52,5 +52,12 @@ class Provider(ABC):
     def authorities(self) -> list[Authority]:
         """The authoritative sources a move verifies against."""
 
+    def check_write(self) -> str | None:
+        """Prove that the provider accepts our write credentials, without changing the
+        zone: return how it was proved, raise ProviderAuthError when refused (other
+        ProviderErrors when it could not tell). None: this provider cannot prove it
+        without writing."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -94,6 +94,10 @@ _RR_FIXED = 10
 # The message header and the zone section's fixed part.
 _HEADER = 12 + 4
 
+# The owner name of the write check's prerequisite: not expected to exist (if it does,
+# the check's UPDATE still changes nothing).
+WRITE_CHECK_LABEL = "_failover-write-check"
+
 _CONFLICT_RCODES = (dns.rcode.NXRRSET, dns.rcode.YXRRSET, dns.rcode.NXDOMAIN,
                     dns.rcode.YXDOMAIN)
 
@@ -480,6 +484,34 @@ class Rfc2136(Provider):
                else f"check the secret in {self.tsig.source} and the key name and algorithm")
         return ProviderAuthError(self.name, f"{self.server} refused TSIG key "
                                             f"'{self.tsig.label}' ({code}); {fix}")
+
+    # -- proving the key ---------------------------------------------------------
+
+    def check_write(self) -> str:
+        """Send a signed UPDATE whose only content is a prerequisite that fails (an RRset
+        that does not exist must exist), so it changes nothing. The server checks TSIG
+        before prerequisites: BADSIG or BADKEY means a wrong key, REFUSED a key that may
+        not update, NXRRSET a key it verified."""
+        name = dns.name.from_text(f"{WRITE_CHECK_LABEL}.{self.zone}")
+        message = self._message([])
+        message.present(name, dns.rdatatype.TXT)
+        wire = self._wire(message)
+        try:
+            with tcp_connection(self.name, self.host, self.port, self.timeout) as sock:
+                response = self._exchange(sock, message, wire, ApplyReport(), 0)
+        except ProviderOutcomeUnknown:
+            raise ProviderUnreachable(self.name, f"no answer from {self.server} within "
+                                                 f"{self.timeout:g}s to a signed UPDATE that "
+                                                 "changes nothing (the write check)") from None
+        rcode = response.rcode()
+        what = (f"TSIG key '{self.tsig.label}' verified" if self.tsig is not None
+                else "unsigned UPDATEs taken")
+        if rcode in _CONFLICT_RCODES or rcode == dns.rcode.NOERROR:
+            return (f"{what} by {self.server}: an UPDATE with a failing prerequisite got "
+                    f"{dns.rcode.to_text(rcode)}, nothing changed")
+        self._check(response, [], ApplyReport(), 0)
+        raise ProviderError(self.name, f"{self.server} answered {dns.rcode.to_text(rcode)} to "
+                                       "the write check")
 
     # -- verifying -------------------------------------------------------------
 

@@ -457,6 +457,32 @@ class Route53(Provider):
             got = self.call("GetChange", self.client.get_change, Id=change_id)
             status = str(got["ChangeInfo"]["Status"])
 
+    # -- proving the credentials -----------------------------------------------------
+
+    def check_write(self) -> str:
+        """Send a ChangeResourceRecordSets batch whose only change is a DELETE of a record
+        set that cannot exist (a random value): Route 53 checks the caller's permission
+        for the call before it validates the batch, so AccessDenied (or another
+        credentials error) means our credentials may not write, and InvalidChangeBatch
+        means they may, with nothing changed (a batch is all or nothing)."""
+        import secrets
+
+        value = f'"failover-write-check-{secrets.token_hex(8)}"'
+        batch = {"Comment": "failover write check: must fail, changes nothing",
+                 "Changes": [{"Action": "DELETE", "ResourceRecordSet": {
+                     "Name": f"_failover-write-check.{self.zone}", "Type": "TXT", "TTL": 1,
+                     "ResourceRecords": [{"Value": value}]}}]}
+        try:
+            self.call("ChangeResourceRecordSets (write check)",
+                      self.client.change_resource_record_sets, HostedZoneId=self.zone_id,
+                      ChangeBatch=batch)
+        except ProviderConflict:
+            return ("Route 53 took a ChangeResourceRecordSets call with our credentials and "
+                    "refused only its DELETE of a record set that does not exist; nothing "
+                    "changed")
+        raise ProviderError(self.name, "the write check's DELETE of a record set that "
+                                       "cannot exist was accepted; is this Route 53?")
+
     # -- verifying ---------------------------------------------------------------
 
     def authorities(self) -> list[Authority]:

@@ -96,9 +96,12 @@ def test_no_yes_without_terminal_refuses(lab: dict[str, Any]) -> None:
 def test_refused_tsig_key_fails_bind_only_and_keeps_secret(lab: dict[str, Any]) -> None:
     wrong = base64.b64encode(b"x" * 32).decode()
     (lab["dir"] / "tsig.secret").write_text(wrong + "\n")
-    proc = failover(lab["config"], "move", "--off", "aws", "--yes")
+    refused = failover(lab["config"], "move", "--off", "aws", "--yes")   # would split DNS
+    assert refused.returncode == 3 and "BADSIG" in refused.stderr, refused.stderr
+    assert all_answers(lab) == {(AWS,)}
+    proc = failover(lab["config"], "move", "--off", "aws", "--yes", "--force")
     assert proc.returncode == 2
-    assert wrong not in proc.stdout + proc.stderr
+    assert wrong not in proc.stdout + proc.stderr + refused.stdout + refused.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert re.search(r"bind.*(TSIG|refused)", proc.stdout, re.I), proc.stdout
     assert {tuple(bind_answers(lab, n)) for n in lab["names"]} == {(AWS,)}

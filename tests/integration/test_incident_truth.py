@@ -366,3 +366,58 @@ def test_check_says_what_each_provider_serves_and_clears_after_the_move(
     assert samples[("failover_moves_total", (("kind", "move"),))] == 1
     assert samples[("failover_last_move_timestamp_seconds", ())] > 1e9
     assert samples[("failover_check_duration_seconds", ())] > 0
+
+
+# -- defect 5: check and plan prove write credentials, without changing the zone -----------
+
+def zone_state(lab: dict[str, Any]) -> tuple[int, list[Any]]:
+    """BIND's SOA serial and every record set Route 53 holds."""
+    import dns.message
+    import dns.query
+
+    from lab import aws
+
+    answer = dns.query.tcp(dns.message.make_query(lab["zone"], "SOA"), "127.0.0.1",
+                           port=lab["bind"]["port"], timeout=5)
+    serial = answer.answer[0][0].serial
+    sets = aws.client(lab["moto"]["endpoint"]).list_resource_record_sets(
+        HostedZoneId=lab["moto"]["hosted_zone_id"])["ResourceRecordSets"]
+    return serial, sets
+
+
+def test_check_and_plan_prove_write_credentials_without_changing_the_zone(
+        lab: dict[str, Any]) -> None:
+    import base64
+
+    config = lab["config"]
+    before = zone_state(lab)
+    good = failover(config, "check", "--format", "json")
+    dns = {f["name"]: f for f in json.loads(good.stdout)["findings"] if f["kind"] == "dns"}
+    assert "write credentials accepted (TSIG key 'failover-lab.' verified" in \
+        dns["bind"]["reason"] and "NXRRSET" in dns["bind"]["reason"]
+    assert "write credentials accepted (Route 53 took" in dns["route53"]["reason"]
+
+    secret = lab["dir"] / "tsig.secret"
+    right = secret.read_text()
+    wrong = base64.b64encode(b"x" * 32).decode()          # well formed, not the key
+    secret.write_text(wrong + "\n")
+    checked = failover(config, "check")
+    said = " ".join(checked.stdout.split())
+    assert checked.returncode == 2
+    assert re.search(r"dns bind CRITICAL write credentials refused: bind: \S+ refused TSIG "
+                     r"key 'failover-lab\.' \(BADSIG\)", said), said
+    planned = failover(config, "plan", "--off", "aws")
+    assert planned.returncode == 2, planned.stdout + planned.stderr
+    assert re.search(r"needs --force: bind: .*\(BADSIG\).*DNS left split",
+                     " ".join(planned.stdout.split())), planned.stdout
+    for proc in (checked, planned):
+        assert wrong not in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+    assert zone_state(lab) == before                      # nothing in the zone changed
+
+    secret.write_text("not base64 at all!\n")
+    bad = failover(config, "check")
+    said = " ".join(bad.stdout.split())
+    assert "tsig.secret is not base64; put the secret that tsig-keygen prints there" in said
+    assert "could not be set up" not in said
+    secret.write_text(right)
+    assert zone_state(lab) == before

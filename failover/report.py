@@ -43,11 +43,18 @@ labelled with ``service``:
 
 - ``failover_check_status`` the exit code; ``failover_check_timestamp_seconds``
 - ``failover_finding_severity{kind,name,vendor}`` for every finding
-- ``failover_hosting_up{hosting,vendor}`` 1 while UP or DEGRADED (serving)
+- ``failover_hosting_up{hosting,vendor}`` 1 while UP or DEGRADED: DEGRADED means some
+  checks failed but fewer than ``fall`` in a row, so the hosting keeps its traffic; 0 for
+  DOWN, TERMINATED and UNKNOWN (``failover_hosting_verdict`` tells them apart)
 - ``failover_hosting_verdict{hosting,vendor,verdict}`` 1 for the current verdict, 0 for others
 - ``failover_probe_success`` / ``failover_probe_latency_seconds{hosting,target,probe}``
 - ``failover_vendor_up{vendor}`` the vendor's control plane accepts our account
 - ``failover_dns_provider_up{provider,vendor}``; ``failover_dns_soa_serial`` when known
+- ``failover_delegation_ok`` and ``failover_delegation_vendors`` for the parent zone's NS
+  set (with ``delegation:`` configured; it is not a DNS provider)
+- every duration is in seconds (probe evidence in JSON: ``latency_seconds``; its older
+  ``latency_ms`` stays for compatibility); values are printed with at most 15
+  significant digits
 - ``failover_backup_age_seconds{backup,vendor}`` (absent when no backup was found),
   ``failover_backup_fresh{backup,vendor}``
 - ``failover_served{provider,hosting}`` 1 while the provider's answers point at the hosting
@@ -245,7 +252,8 @@ def _number(value: float) -> str:
         return "+Inf" if v > 0 else "-Inf"
     if v.is_integer() and abs(v) < 2**53:
         return str(int(v))
-    return repr(v)
+    # 15 significant digits: 0.0051, not repr's 0.0050999999999999995.
+    return f"{v:.15g}"
 
 
 def _label_value(value: str) -> str:
@@ -305,8 +313,9 @@ def to_prometheus(service: str, at: float, exit_code: int, findings: Sequence[Fi
                 "started, in seconds since the epoch.", {}, last_move)
     findings = ordered(findings)
     for f in findings:
+        kind = "delegation" if _is_delegation(f) else f.kind
         out.add("failover_finding_severity", "Severity of each finding: 0 OK, 1 WARNING, "
-                "2 CRITICAL, 3 UNKNOWN.", {"kind": f.kind, "name": f.name, "vendor": f.vendor},
+                "2 CRITICAL, 3 UNKNOWN.", {"kind": kind, "name": f.name, "vendor": f.vendor},
                 f.severity)
     handlers: dict[str, Callable[[_Exposition, Finding], None]] = {
         "hosting": _hosting_samples, "vendor": _vendor_samples, "dns": _dns_samples,
@@ -320,6 +329,19 @@ def to_prometheus(service: str, at: float, exit_code: int, findings: Sequence[Fi
         if f.kind == "hosting":
             _probe_samples(out, f)
     return out.render()
+
+
+def _is_delegation(f: Finding) -> bool:
+    """The parent zone's delegation: a finding among the DNS ones, but no DNS provider."""
+    return f.kind == "dns" and f.name == "delegation" and f.vendor is None
+
+
+def _delegation_samples(out: _Exposition, f: Finding) -> None:
+    out.add("failover_delegation_ok", "1 while the parent zone delegates to name servers "
+            "of at least two vendors, else 0.", {}, f.severity == EXIT_OK)
+    if "vendors" in f.metrics:
+        out.add("failover_delegation_vendors", "Vendors whose name servers the parent zone "
+                "lists.", {}, f.metrics["vendors"])
 
 
 def _vantage_samples(out: _Exposition, f: Finding) -> None:
@@ -343,8 +365,9 @@ def _cluster_samples(out: _Exposition, f: Finding) -> None:
 
 def _hosting_samples(out: _Exposition, f: Finding) -> None:
     labels: dict[str, str | None] = {"hosting": f.name, "vendor": f.vendor}
-    out.add("failover_hosting_up", "1 while the hosting serves (verdict UP or DEGRADED), else 0.",
-            labels, f.status in (UP, DEGRADED))
+    out.add("failover_hosting_up", "1 while the hosting is judged serving: UP, or DEGRADED "
+            "(some checks failed, fewer than fall in a row, so traffic stays); 0 for DOWN, "
+            "TERMINATED and UNKNOWN.", labels, f.status in (UP, DEGRADED))
     for verdict in VERDICTS:
         out.add("failover_hosting_verdict", "The hosting's verdict: 1 for the current one, "
                 "0 for the others.", {**labels, "verdict": verdict}, f.status == verdict)
@@ -358,10 +381,12 @@ def _probe_samples(out: _Exposition, f: Finding) -> None:
                                          "probe": str(e["probe"])}
         out.add("failover_probe_success", "1 if the probe passed, else 0.", labels,
                 bool(e.get("ok")))
-        if "latency_ms" in e:
+        seconds = e.get("latency_seconds")
+        if seconds is None and "latency_ms" in e:
+            seconds = float(e["latency_ms"]) / 1000
+        if seconds is not None:
             out.add("failover_probe_latency_seconds", "How long the probe took, in seconds "
-                    "(until it failed, for a failed probe).", labels,
-                    float(e["latency_ms"]) / 1000)
+                    "(until it failed, for a failed probe).", labels, seconds)
 
 
 def _vendor_samples(out: _Exposition, f: Finding) -> None:
@@ -370,6 +395,9 @@ def _vendor_samples(out: _Exposition, f: Finding) -> None:
 
 
 def _dns_samples(out: _Exposition, f: Finding) -> None:
+    if _is_delegation(f):
+        _delegation_samples(out, f)
+        return
     labels: dict[str, str | None] = {"provider": f.name, "vendor": f.vendor}
     out.add("failover_dns_provider_up", "1 while the DNS provider answers for the zone.",
             labels, _up(f))

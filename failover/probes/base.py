@@ -58,6 +58,8 @@ class ProbeResult:
     def to_json(self) -> dict[str, Any]:
         return {"hosting": self.hosting, "probe": self.probe, "target": self.target,
                 "ok": self.ok, "latency_ms": round(self.latency * 1000, 1),
+                # Seconds, the unit of every other duration and of the Prometheus output.
+                "latency_seconds": round(self.latency, 6),
                 "reason": self.reason, "at": self.at, "detail": self.detail}
 
 

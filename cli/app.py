@@ -69,7 +69,7 @@ def _root(
         "--version", is_eager=True, callback=_print_version,
         help="Print the version and exit.")] = False,
 ) -> None:
-    from failover.config import config_path
+    from failover.configpath import config_path
 
     ctx.obj = {"config_path": config_path(str(config) if config else None)}
 
@@ -97,7 +97,7 @@ def _accept_config(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, failover_config__: Path | None = None, **kwargs: Any) -> Any:
         ctx = kwargs[ctx_name] if ctx_name else kwargs.pop("failover_ctx__")
         if failover_config__ is not None:
-            from failover.config import config_path
+            from failover.configpath import config_path
 
             ctx.ensure_object(dict)["config_path"] = config_path(str(failover_config__))
         return command(*args, **kwargs)

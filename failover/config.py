@@ -34,12 +34,10 @@ from pydantic import (
     model_validator,
 )
 
+from failover.configpath import CONFIG_ENV
 from failover.errors import ConfigError
 from failover.records import absolute_name
 from failover.yamlsrc import Located, load_yaml
-
-DEFAULT_CONFIG = "failover.yaml"
-CONFIG_ENV = "FAILOVER_CONFIG"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -1000,11 +998,6 @@ class Config(Strict):
 
 
 # -- loading -------------------------------------------------------------------
-
-def config_path(explicit: str | None) -> Path:
-    """``-c`` wins, then ``$FAILOVER_CONFIG``, then ``./failover.yaml``."""
-    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-
 
 # A config names vendors, hostings and records: 370,000 records are 10 MB.
 MAX_CONFIG_BYTES = 32 * 1024 * 1024

@@ -170,7 +170,7 @@ def check_safety(plan: Plan, max_fraction: float, *, force: bool) -> None:
 # -- the plan for people -----------------------------------------------------------------
 
 PlanLineKind = Literal["header", "warning", "refusal", "provider", "unreachable",
-                       "no-changes", "change", "totals", "checksum"]
+                       "no-changes", "change", "more", "totals", "checksum"]
 
 _MARKS: dict[ChangeAction, str] = {"create": "+", "update": "~", "delete": "-"}
 
@@ -188,7 +188,9 @@ class PlanLine:
     - ``unreachable``: those, ``text`` (why) and ``note`` (what becomes of it);
     - ``change``: ``mark`` (``+`` create, ``~`` update, ``-`` delete), ``key`` (the
       RRset), ``values`` (``old -> new`` for an update), ``ttl`` and ``width``, the
-      widest key in the plan, to align the values;
+      widest key shown, to align the values;
+    - ``more``: ``provider``, ``vendor`` and ``text``, how many of its changes were
+      left out by the limit (a count, "1,234");
     - ``totals``: ``text`` (the counts) and ``note`` (how many providers are
       unreachable, empty when none);
     - ``checksum``: ``text``, the plan's checksum.
@@ -207,13 +209,19 @@ class PlanLine:
     width: int = 0
 
 
-def plan_lines(plan: Plan) -> list[PlanLine]:
+def plan_lines(plan: Plan, limit: int | None = None) -> list[PlanLine]:
     """The plan line by line: the decision and its warnings, per provider its changes
-    (or why there are none), the totals, the checksum."""
+    (or why there are none), the totals, the checksum.
+
+    With ``limit``, each provider shows its first ``limit`` changes and a ``more`` line
+    counting the rest: a bulk move of 10,000 records reads as a screen, not a scroll
+    (and rendering every row cost more than a second of a 10,000-record move).
+    """
     lines = [PlanLine("header", plan.decision.reason, zone=plan.zone)]
     lines += [PlanLine("warning", w) for w in plan.decision.warnings]
     lines += [PlanLine("refusal", r) for r in plan.refusals]
-    width = max((len(str(c.key)) for pp in plan.providers for c in pp.changes), default=0)
+    width = max((len(str(c.key)) for pp in plan.providers for c in pp.changes[:limit]),
+                default=0)
     for pp in plan.providers:
         if not pp.reachable:
             note = ("tolerated: its vendor is being evacuated" if pp.tolerated
@@ -224,7 +232,11 @@ def plan_lines(plan: Plan) -> list[PlanLine]:
             lines.append(PlanLine("no-changes", provider=pp.provider, vendor=pp.vendor))
         else:
             lines.append(PlanLine("provider", provider=pp.provider, vendor=pp.vendor))
-            lines += [_change_line(c, width) for c in pp.changes]
+            lines += [_change_line(c, width) for c in pp.changes[:limit]]
+            left = len(pp.changes) - len(pp.changes[:limit])
+            if left:
+                lines.append(PlanLine("more", f"{left:,}", provider=pp.provider,
+                                      vendor=pp.vendor))
     n = plan.counts()
     unreachable = sum(not pp.reachable for pp in plan.providers)
     lines.append(PlanLine("totals", f"{n['update']} to update, {n['create']} to create, "

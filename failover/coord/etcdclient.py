@@ -34,6 +34,12 @@ class EtcdUnavailable(FailoverError):
     exit_code = 2
 
 
+class EtcdRequestTooLarge(FailoverError):
+    """etcd refused a request above its size limit; no other member would take it."""
+
+    exit_code = 2
+
+
 class EtcdAuthError(FailoverError):
     """etcd refused our user name or password, or our client certificate."""
 
@@ -163,6 +169,12 @@ class EtcdClient:
                 if "invalid auth token" in text and attempt == 1:
                     self._token = None
                     continue
+                if "request is too large" in text:
+                    raise EtcdRequestTooLarge(
+                        f"etcd refused a request of {len(data)} bytes as too large (its "
+                        "--max-request-bytes, 1.5 MiB by default): a move this big cannot be "
+                        "shared; raise the limit on every member, or 'failover move "
+                        "--break-glass'") from None
                 if "user name is empty" in text:
                     raise EtcdAuthError("etcd requires a user: set cluster.username and "
                                         "password_env or password_file") from None

@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from failover.coord.etcdclient import Compare, EtcdAuthError, EtcdClient, EtcdUnavailable, Op
+from failover.coord.etcdclient import (
+    Compare,
+    EtcdAuthError,
+    EtcdClient,
+    EtcdRequestTooLarge,
+    EtcdUnavailable,
+    Op,
+)
 from lab import etcd as lab_etcd
 
 pytestmark = pytest.mark.integration
@@ -26,6 +33,12 @@ def test_skips_dead_members_and_leases_expire(etcd_cluster: lab_etcd.Cluster) ->
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert client.keepalive(lease) == 0
+
+
+def test_a_request_above_etcds_limit_says_so(etcd_cluster: lab_etcd.Cluster) -> None:
+    client = EtcdClient(etcd_cluster.endpoints, timeout=5)
+    with pytest.raises(EtcdRequestTooLarge, match="too large"):
+        client.put("/big", "x" * 2_000_000)
 
 
 def test_no_quorum_is_one_line(etcd_cluster: lab_etcd.Cluster) -> None:

@@ -30,11 +30,13 @@ def failover(lab: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str
                           env={**os.environ, "CI": "true"}, stdin=subprocess.DEVNULL)
 
 
-def served(lab: dict[str, Any]) -> dict[str, set[str]]:
-    """Each provider's answers for the managed names, as `status` reads them."""
-    status = json.loads(failover(lab, "status", "-f", "json").stdout)
+def served(lab: dict[str, Any], exit_code: int = 0) -> dict[str, set[str]]:
+    """Each provider's answers for the managed names, as `status` reads them (and the exit
+    code `status` must give)."""
+    status = failover(lab, "status", "-f", "json")
+    assert status.returncode == exit_code, status.stdout + status.stderr
     return {p["provider"]: {v for rr in p["rrsets"] for v in rr["values"]}
-            for p in status["providers"] if not p["error"]}
+            for p in json.loads(status.stdout)["providers"] if not p["error"]}
 
 
 def pdns_answers(lab: dict[str, Any]) -> set[str]:
@@ -77,9 +79,7 @@ def test_each_new_provider_failing_leaves_the_others_written_and_rollback_restor
         assert good.strip() not in moved.stdout + moved.stderr
         assert all(steps[p]["state"] == "applied" and steps[p]["verified"]
                    for p in FIVE if p != broken)
-        status = failover(lab_all, "status", "-f", "json")
-        assert status.returncode == 1
-        assert served(lab_all) == {p: {GCP} for p in FIVE if p != broken}
+        assert served(lab_all, exit_code=1) == {p: {GCP} for p in FIVE if p != broken}
 
         path.write_text(good)
         back = failover(lab_all, "rollback", "--yes")

@@ -92,7 +92,8 @@ def watch(ctx: typer.Context,
     engine = Engine(config)
     try:
         return run(Reconciler(engine, auto_move=auto_move), interval=every, stop=stop,
-                   on_cycle=show, max_cycles=cycles)
+                   on_cycle=show, max_cycles=cycles,
+                   confirm_interval=config.confirm_every(every))
     finally:
         engine.close()
         for s, handler in previous.items():

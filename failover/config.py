@@ -948,6 +948,11 @@ class Config(Strict):
     dns: dict[str, DnsProvider] = Field(min_length=1)
     checks: list[Check] = Field(default_factory=list)
     interval: Duration = 10.0
+    # HAProxy's fastinter: once a hosting is on its way to another verdict (a failed
+    # check toward fall, a good one toward rise), the watcher looks again this soon, so
+    # fall 3 costs one interval and two confirmations, not three intervals. Default
+    # interval / 5; never more than interval. See ``confirm_every``.
+    confirm_interval: Duration | None = None
     fall: int = Field(default=3, ge=1, le=1000)
     rise: int = Field(default=2, ge=1, le=1000)
     concurrency: int = Field(default=200, ge=1, le=10000)
@@ -975,6 +980,13 @@ class Config(Strict):
         if not zone.strip().rstrip(".") or zone.strip() == "@":
             raise ValueError("zone must be a domain name such as example.org.")
         return dns_name(zone.strip().rstrip(".") + ".")
+
+    def confirm_every(self, interval: float | None = None) -> float:
+        """Seconds to the next look while a hosting is changing verdict, for a watcher
+        that looks every ``interval`` seconds (default: the config's)."""
+        every = self.interval if interval is None else interval
+        confirm = every / 5 if self.confirm_interval is None else self.confirm_interval
+        return min(confirm, every)
 
     @property
     def base_dir(self) -> Path:

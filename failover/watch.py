@@ -22,7 +22,7 @@ from typing import Any
 
 from failover.coord.base import Pin
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError, LockHeld
-from failover.health import HEALTHY, TERMINATED, Verdict
+from failover.health import DEGRADED, DOWN, HEALTHY, TERMINATED, Verdict
 from failover.move import MoveResult
 
 log = logging.getLogger("failover.watch")
@@ -38,6 +38,9 @@ class CycleResult:
     action: str
     move: MoveResult | None = None
     checksum: str | None = None
+    # A hosting is on its way to another verdict (failing toward fall, recovering
+    # toward rise): the watcher confirms at the faster confirm interval.
+    confirming: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"cycle": self.number, "at": self.at, "sentence": self.sentence,
@@ -54,9 +57,15 @@ class Reconciler:
         # Numbered across runs, so that cycles from cron read as one sequence.
         self.number = engine.journal.count_events("cycle")
         self.started = self.number
+        self.confirming = False
+
+    def _saw(self, verdicts: list[Verdict]) -> None:
+        """Note whether this vantage point saw a hosting changing verdict."""
+        self.confirming = any(changing(v) for v in verdicts)
 
     def cycle(self) -> CycleResult:
         self.number += 1
+        self.confirming = False
         engine = self.engine
         at = engine.clock.now()
         try:
@@ -64,6 +73,7 @@ class Reconciler:
         except FailoverError as exc:
             result = CycleResult(self.number, at, f"cycle {self.number}: error: {exc}",
                                  exc.exit_code, "error")
+        result.confirming = self.confirming
         engine.journal.event(at, "cycle", result.sentence, result.to_json())
         if engine.coord.clustered:
             with contextlib.suppress(FailoverError):   # fail-static cycles say so locally
@@ -79,6 +89,7 @@ class Reconciler:
         if engine.coord.clustered:
             return self._cluster_cycle(at)
         report = engine.check()
+        self._saw(report.verdicts)
         verdicts = {v.hosting: v for v in report.verdicts}
         saw = ", ".join(f"{v.hosting} {v.verdict}" for v in report.verdicts)
         suspected = [v.vendor for v in report.verdicts if v.termination_suspected]
@@ -106,6 +117,7 @@ class Reconciler:
         cluster = engine.config.cluster
         assert cluster is not None
         report = engine.check()
+        self._saw(report.verdicts)
         mine = ", ".join(f"{v.hosting} {v.verdict}" for v in report.verdicts)
         head = f"cycle {self.number}: {coord.node} saw {mine}"
         try:
@@ -203,12 +215,20 @@ class Reconciler:
                            f"{moved.summary}", moved.exit_code, "moved", moved, plan.checksum)
 
 
+def changing(v: Verdict) -> bool:
+    """A hosting counting toward DOWN (failed checks, fewer than fall) or back toward UP
+    (good checks after DOWN, fewer than rise): one more look settles it."""
+    if v.verdict == DEGRADED and v.fail_streak > 0:
+        return True
+    return v.verdict in (DOWN, TERMINATED) and v.ok_streak > 0
+
+
 def watch(reconciler: Reconciler, *, interval: float, stop: threading.Event,
           on_cycle: Callable[[CycleResult], None] | None = None,
-          max_cycles: int | None = None) -> int:
-    """Run cycles every ``interval`` seconds until ``stop`` is set (checked between cycles).
-
-    Returns the exit code of the last cycle.
+          max_cycles: int | None = None, confirm_interval: float | None = None) -> int:
+    """Run cycles every ``interval`` seconds until ``stop`` is set (checked between cycles);
+    after a cycle that saw a hosting changing verdict, the next starts ``confirm_interval``
+    seconds after it instead (HAProxy's fastinter). Returns the exit code of the last cycle.
     """
     code = EXIT_OK
     clock = reconciler.engine.clock
@@ -220,5 +240,8 @@ def watch(reconciler: Reconciler, *, interval: float, stop: threading.Event,
             on_cycle(result)
         if max_cycles is not None and reconciler.number - reconciler.started >= max_cycles:
             break
-        stop.wait(max(0.0, interval - (clock.monotonic() - started)))
+        every = interval
+        if result.confirming and confirm_interval is not None:
+            every = min(confirm_interval, interval)
+        stop.wait(max(0.0, every - (clock.monotonic() - started)))
     return code

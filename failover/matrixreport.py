@@ -68,6 +68,12 @@ def picture(report: MatrixReport) -> str:
             bars.append(Bar(r_row, r.authority, max(gap, 0.001), "resolver-gap",
                             ok=_resolver_ok(r),
                             text=f"{r.resolver:.2f} s (gap {gap:.2f} s)"))
+        elif not r.resolver_path:
+            bars.append(Bar(r_row, 0, 0.001, "resolver-gap",
+                            text="n/a: no DNS server it can reach survives"))
+        else:
+            bars.append(Bar(r_row, 0, 0.001, "resolver-gap", ok=False,
+                            text="never healthy for long enough"))
     title = "Vendor-kill matrix: " + ("every row survived within its bounds" if report.passed
                                       else "some rows failed")
     subtitle = (f"interval {report.interval:g} s, fall {report.fall}, lease ttl "

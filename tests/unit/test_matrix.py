@@ -80,4 +80,6 @@ def test_report_reads_at_80_columns_and_the_picture_is_svg() -> None:
     svg = ET.fromstring(picture(report))
     labels = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "hetzner+quorum: resolver" in labels and "2.76 s (bound 9 s)" in labels
+    assert "n/a: no DNS server it can reach survives" in labels
+    assert "never healthy for long enough FAILED" in labels
     assert not report.passed and report.exit_code == 2

@@ -1,4 +1,4 @@
-"""``python -m bench [all|sweep|dns|startup|providers] [--quick]``: failover against peers.
+"""``python -m bench [all|sweep|dns|startup|providers|recovery] [--quick]``: failover against peers.
 
 ``all`` (the default, what ``make bench`` runs) installs the peers if missing,
 runs the three measurements in one go and writes ``bench/RESULTS.md``. A single
@@ -25,6 +25,7 @@ from bench import machine, peers, report
 from bench.dnsbench import DnsSwitch
 from bench.procs import BenchError
 from bench.providersbench import ProvidersSwitch
+from bench.recovery import RecoveryBench
 from bench.results import Section
 from bench.startup import Startup
 from bench.sweep import Sweep
@@ -57,7 +58,7 @@ def _terminated(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("what", nargs="?", default="all",
-                        choices=("all", "sweep", "dns", "startup", "providers"))
+                        choices=("all", "sweep", "dns", "startup", "providers", "recovery"))
     parser.add_argument("--quick", action="store_true", help="small N, one run each")
     parser.add_argument("--repeats", type=int, help="runs per measurement (default 3, quick 1)")
     parser.add_argument("--concurrency", type=int, default=200,
@@ -92,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     at_start = machine.describe()
     say(f"machine: {at_start['nproc']} cores, load average {at_start['loadavg'][0]:.2f}")
-    pieces = ("sweep", "dns", "startup", "providers") if args.what == "all" else (args.what,)
+    pieces = ("sweep", "dns", "startup", "providers", "recovery") if args.what == "all" \
+        else (args.what,)
     sections: list[Section] = []
     for piece in pieces:
         folder = WORK / piece
@@ -145,8 +147,15 @@ def _providers(folder: Path, plan: Plan, repeats: int, args: argparse.Namespace)
     return switch.section()
 
 
+def _recovery(folder: Path, plan: Plan, repeats: int, args: argparse.Namespace) -> Section:
+    bench = RecoveryBench(folder, repeats)
+    bench.run(say)
+    return bench.section()
+
+
 PIECES: dict[str, Callable[[Path, Plan, int, argparse.Namespace], Section]] = {
-    "sweep": _sweep, "dns": _dns, "startup": _startup, "providers": _providers}
+    "sweep": _sweep, "dns": _dns, "startup": _startup, "providers": _providers,
+    "recovery": _recovery}
 
 
 if __name__ == "__main__":

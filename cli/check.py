@@ -143,8 +143,14 @@ def check(ctx: typer.Context,
     up = sum(v.verdict == "UP" for v in report.verdicts)
     degraded = sum(v.verdict == "DEGRADED" for v in report.verdicts)
     still = f", {degraded} degraded (still served)" if degraded else ""
+    # The whole check's wall time (probes, control planes, DNS providers, backups), and
+    # what held it up when one thing took most of it.
+    slow = max(full.findings, key=lambda f: f.seconds, default=None)
+    held = (f"; slowest: {slow.kind} {slow.name} {fmt_seconds(slow.seconds)}"
+            if slow is not None and slow.seconds >= 1 and slow.seconds >= full.seconds / 2
+            else "")
     o.print(f"{label}: {up}/{len(report.verdicts)} hostings up{still}, "
-            f"{len(report.results)} probes in {fmt_seconds(report.seconds)}")
+            f"{len(report.results)} probes; took {fmt_seconds(full.seconds)}{escape(held)}")
     return full.exit_code
 
 

@@ -145,9 +145,9 @@ def test_check_sees_a_killed_vendor(lab: dict[str, Any]) -> None:
     procs = [failover(config, "check") for _ in range(2)]
     assert [p.returncode for p in procs] == [1, 2]           # fall: 2 -> DEGRADED, then DOWN
     # The last line counts a DEGRADED hosting as served, never as up.
-    assert re.search(r"^WARNING: 2/3 hostings up, 1 degraded \(still served\), 3 probes in ",
+    assert re.search(r"^WARNING: 2/3 hostings up, 1 degraded \(still served\), 3 probes; took ",
                      procs[0].stdout, re.M), procs[0].stdout
-    assert re.search(r"^CRITICAL: 2/3 hostings up, 3 probes in ", procs[1].stdout, re.M)
+    assert re.search(r"^CRITICAL: 2/3 hostings up, 3 probes; took ", procs[1].stdout, re.M)
     last = failover(config, "check", "--format", "json")
     import json
 

@@ -1,10 +1,10 @@
-"""``python -m bench [all|sweep|dns|startup|providers|recovery] [--quick]``: failover against peers.
+"""``python -m bench [all|sweep|dns|startup|providers|recovery ...] [--quick]``: against peers.
 
 ``all`` (the default, what ``make bench`` runs) installs the peers if missing,
-runs the three measurements in one go and writes ``bench/RESULTS.md``. A single
-piece, or ``--quick`` (small N, one run each, for trying it out), writes
-``bench/work/RESULTS-<what>.md`` instead, so the committed report is always a
-full run. Exit 0 when the report was written (whether or not targets were met),
+runs every measurement in one go and writes ``bench/RESULTS.md``. Some pieces
+(``python -m bench dns recovery``: one run, one report), or ``--quick`` (small N,
+one run each, for trying it out), write ``bench/work/RESULTS-<pieces>.md``
+instead, so the committed report is always a full run. Exit 0 when the report was written (whether or not targets were met),
 3 with one line on stderr when the bench could not run.
 """
 
@@ -57,8 +57,9 @@ def _terminated(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="?", default="all",
-                        choices=("all", "sweep", "dns", "startup", "providers", "recovery"))
+    parser.add_argument("what", nargs="*", default=["all"],
+                        choices=("all", "sweep", "dns", "startup", "providers", "recovery"),
+                        help="the pieces to run, in one report (default: all)")
     parser.add_argument("--quick", action="store_true", help="small N, one run each")
     parser.add_argument("--repeats", type=int, help="runs per measurement (default 3, quick 1)")
     parser.add_argument("--concurrency", type=int, default=200,
@@ -93,21 +94,23 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     at_start = machine.describe()
     say(f"machine: {at_start['nproc']} cores, load average {at_start['loadavg'][0]:.2f}")
-    pieces = ("sweep", "dns", "startup", "providers", "recovery") if args.what == "all" \
-        else (args.what,)
+    every = "all" in args.what
+    pieces = ("sweep", "dns", "startup", "providers", "recovery") if every \
+        else tuple(dict.fromkeys(args.what))
+    what = "all" if every else "-".join(pieces)
     sections: list[Section] = []
     for piece in pieces:
         folder = WORK / piece
         shutil.rmtree(folder, ignore_errors=True)
         sections.append(PIECES[piece](folder, plan, repeats, args))
     load_end = os.getloadavg()
-    command = "python -m bench" + ("" if args.what == "all" else f" {args.what}") + \
+    command = "python -m bench" + ("" if every else " " + " ".join(pieces)) + \
               (" --quick" if args.quick else "")
     text = report.render(machine=at_start, load_end=load_end, versions=peers.versions(),
                          sections=sections, started=started, elapsed=time.monotonic() - t0,
                          command=command, repeats=repeats, quick=args.quick)
-    out = args.out or (RESULTS if args.what == "all" and not args.quick else
-                       WORK / f"RESULTS-{args.what}{'-quick' if args.quick else ''}.md")
+    out = args.out or (RESULTS if every and not args.quick else
+                       WORK / f"RESULTS-{what}{'-quick' if args.quick else ''}.md")
     out.write_text(text)
     say(f"wrote {out} in {time.monotonic() - t0:.0f} s")
     for sec in sections:

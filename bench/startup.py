@@ -21,7 +21,8 @@ from bench.profiling import ImportTime, import_table, parse_importtime, profile_
 from bench.results import Goal, Section
 from bench.stats import median, ratio, seconds, times
 
-TARGET_HELP = 0.25   # seconds, from the issue
+TARGET_HELP = 0.1       # seconds, from issue 13 (it was 0.25)
+TARGET_VALIDATE = 0.15  # seconds, from issue 13
 VALIDATE_CONFIG = ROOT / "examples" / "failover.yaml"
 
 
@@ -100,9 +101,18 @@ class Startup:
             f"Start-up: `failover --help` takes {seconds(help_.median)} "
             f"({times(ratio(floor.median, help_.median))} a bare `python -c pass`, "
             f"{seconds(floor.median)}); `failover validate` {seconds(validate.median)}.")
-        goal = Goal("start-up: `failover --help`", "< 0.25 s", seconds(help_.median),
-                    help_.median < TARGET_HELP)
+        goal = Goal("start-up: `failover --help`", f"< {TARGET_HELP:g} s",
+                    seconds(help_.median), help_.median < TARGET_HELP)
         sec.goals.append(goal)
+        sec.goals.append(Goal(
+            "start-up: `failover validate`", f"< {TARGET_VALIDATE:g} s",
+            seconds(validate.median), validate.median < TARGET_VALIDATE,
+            "" if validate.median < TARGET_VALIDATE else
+            f"`python -c pass` alone takes {seconds(floor.median)}; typer 0.29 coerces every "
+            "option through pydantic TypeAdapters, so pydantic is imported by any command, "
+            "and the config's ~48 pydantic models are built at import (deferring their "
+            "build saved ~4% of CPU, measured): it would take a config loader without "
+            "pydantic and a CLI parser without it"))
         sec.lines += [
             f"{self.method}; medians, with the fastest and slowest run. `validate` reads "
             f"`{VALIDATE_CONFIG.relative_to(ROOT)}`.",

@@ -205,25 +205,37 @@ def _show(r: DrillReport, paths: list[Path]) -> None:
     from cli.common import fmt_seconds
 
     o = out()
+    # The phase's name and its numbers stay whole; where it ran (provider or authority)
+    # and the detail are cut with an ellipsis to fit: report.md has them in full.
+    rows = [[p.name, f"{p.start:.2f}s", fmt_seconds(p.seconds), "ok" if p.ok else "FAILED",
+             p.authority or p.provider or "-", p.detail]
+            for p in sorted(r.phases, key=lambda p: (round(p.start, 3), p.end))]
+    heads = ["PHASE", "AT", "TOOK", "RESULT"]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(heads)]
+    room = o.width - sum(widths) - 2 * (len(heads) + 1)
+    where = min(max([5, *(len(row[4]) for row in rows)]), max(5, room // 2))
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for col in ("PHASE", "AT", "TOOK", "RESULT", "DETAIL"):
-        table.add_column(col, no_wrap=col != "DETAIL")
-    for p in sorted(r.phases, key=lambda p: (round(p.start, 3), p.end)):
-        result = "[green]ok[/]" if p.ok else "[red]FAILED[/]"
-        table.add_row(escape(p.label), f"{p.start:.2f}s", fmt_seconds(p.seconds), result,
-                      escape(p.detail))
-    o.print(table)
+    for head, width in zip(heads, widths, strict=True):
+        table.add_column(head, no_wrap=True, min_width=width)
+    table.add_column("WHERE", no_wrap=True, overflow="ellipsis", max_width=where)
+    table.add_column("DETAIL", no_wrap=True, overflow="ellipsis",
+                     max_width=max(6, room - where))
+    for name, at, took, ok, at_where, detail in rows:
+        result = "[green]ok[/]" if ok == "ok" else "[red]FAILED[/]"
+        table.add_row(escape(name), at, took, result, escape(at_where), escape(detail))
+    o.print(table, soft_wrap=False)   # fit the terminal (80 columns when piped)
     t = r.totals
     bits = []
     for key, text in (("detect", "detect"), ("decide", "decide+plan"),
-                      ("evacuate", "off the vendor"), ("failback", "failback"),
-                      ("total", "total")):
+                      ("evacuate", "authorities off the vendor"),
+                      ("users_off", f"users off at worst (+TTL {r.ttl}s)"),
+                      ("failback", "failback"), ("total", "total")):
         value = t[key]
         if value is not None:
             bits.append(f"{text} {fmt_seconds(value)}")
     colour = {"passed": "green", "planned": "green", "declined": "yellow"}.get(r.outcome, "red")
     o.print(f"[{colour}]drill {r.outcome}[/] (interval {r.interval:g}s, fall {r.fall}, "
-            f"rise {r.rise}): " + ", ".join(bits))
+            f"rise {r.rise}): " + ", ".join(bits), soft_wrap=False)
     if r.restored:
         o.print(f"left as found: {escape(str(r.restored.get('detail', '-')))}")
     for e in r.errors:

@@ -136,3 +136,26 @@ def test_checksum_line_fits(columns: int) -> None:
     assert width(line) <= 80
     assert line.count("3f9a0c2d1b7e4a55") == 2 and "--checksum" in line
     c.file.close()
+
+
+@pytest.mark.parametrize("console", [80, 160], indirect=True)
+def test_drill_table_fits(console: Console) -> None:
+    from cli import drill
+    from tests.unit.test_drill_timeline import report
+
+    r = report()
+    r.ttl = 5
+    drill._show(r, [])
+    lines = console.export_text().splitlines()
+    assert all(width(line) <= console.width for line in lines), lines
+    assert lines[0].split() == ["PHASE", "AT", "TOOK", "RESULT", "WHERE", "DETAIL"]
+    phases = [line.split()[0] for line in lines[1:14]]
+    assert phases[:4] == ["stop", "detect", "decide", "plan"]
+    assert "rollback-verify" in phases                # the phase's name is never cut
+    assert any("bind 127.0.0.1:5300" in line for line in lines)
+    text = " ".join(lines)
+    assert "users off at worst (+TTL 5s) 9.20 s" in text
+    if console.width == 80:
+        assert any(line.rstrip().endswith("…") for line in lines)   # details cut to fit
+    else:
+        assert "aws-use1 DOWN after 2 checks" in text

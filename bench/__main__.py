@@ -4,8 +4,9 @@
 runs every measurement in one go and writes ``bench/RESULTS.md``. Some pieces
 (``python -m bench dns recovery``: one run, one report), or ``--quick`` (small N,
 one run each, for trying it out), write ``bench/work/RESULTS-<pieces>.md``
-instead, so the committed report is always a full run. Exit 0 when the report was written (whether or not targets were met),
-3 with one line on stderr when the bench could not run.
+instead, so the committed report is always a full run. Exit 0 when the report
+was written (whether or not targets were met), 3 with one line on stderr when
+the bench could not run.
 """
 
 from __future__ import annotations

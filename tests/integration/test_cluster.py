@@ -165,12 +165,8 @@ def test_second_mover_is_told_who_holds_the_cluster_lock(world: World) -> None:
 
 def test_two_movers_with_different_journals_never_both_write(world: World) -> None:
     """10 trials, real processes, one clustered config copied with two journal files."""
-    import subprocess
-    import sys
-    import time
-
     from tests.integration.clusterworld import env
-    from tests.unit.test_coord_local import MOVER
+    from tests.unit.test_coord_local import MOVER, run_movers
 
     script = world.root / "mover.py"
     script.write_text(MOVER)
@@ -180,24 +176,7 @@ def test_two_movers_with_different_journals_never_both_write(world: World) -> No
         path = world.root / f"copy{i}.yaml"
         path.write_text(base.replace("laptop/journal.sqlite", f"copy{i}/journal.sqlite"))
         configs.append(path)
-    contended = 0
-    for trial in range(10):
-        log = world.root / f"log{trial}"
-        log.touch()
-        start = time.time() + 1.0
-        procs = [subprocess.Popen([sys.executable, str(script), str(c), str(log), str(start)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  env=env()) for c in configs]
-        outs = [p.communicate(timeout=60)[0] for p in procs]
-        lines = log.read_text().split()
-        events = list(zip(lines[0::2], lines[1::2], strict=True))
-        for (b, pid1), (e, pid2) in zip(events[0::2], events[1::2], strict=True):
-            assert (b, e) == ("begin", "end") and pid1 == pid2, f"trial {trial}: {lines}"
-        assert sum(o.startswith("moved") for o in outs) >= 1, outs
-        held = [o for o in outs if o.startswith("held")]
-        assert all("held by laptop (pid" in o for o in held), outs
-        contended += bool(held)
-    assert contended, "the movers never met: the test proved nothing"
+    run_movers(script, configs, world.root / "log", env())
 
 
 DIES_MID_MOVE = """

@@ -95,20 +95,49 @@ from failover.errors import LockHeld
 
 engine = Engine(load_config(sys.argv[1]))
 log = Path(sys.argv[2])
-start = float(sys.argv[3])
-while time.time() < start:
-    time.sleep(0.001)
-try:
-    with engine.lock("failover move"):
-        with log.open("a") as f:
-            f.write(f"begin {os.getpid()}\\n")
-        time.sleep(0.3)             # a move's writes take a while
-        with log.open("a") as f:
-            f.write(f"end {os.getpid()}\\n")
-    print("moved")
-except LockHeld as exc:
-    print("held:", exc)
-"""
+start, trials = float(sys.argv[3]), int(sys.argv[4])
+for trial in range(trials):
+    while time.time() < start + trial * PERIOD:
+        time.sleep(0.001)
+    try:
+        with engine.lock("failover move"):
+            with log.open("a") as f:
+                f.write(f"begin {os.getpid()}\\n")
+            time.sleep(0.3)             # a move's writes take a while
+            with log.open("a") as f:
+                f.write(f"end {os.getpid()}\\n")
+        print("moved", trial, flush=True)
+    except LockHeld as exc:
+        print("held", trial, exc, flush=True)
+engine.close()
+""".replace("PERIOD", "0.8")
+
+
+def run_movers(script: Path, configs: list[Path], log: Path, env: dict[str, str],
+               trials: int = 10) -> None:
+    """``trials`` rounds in two long-lived processes, both trying the lock at the same
+    moments; asserts that no two ever held it at once, and that they did meet."""
+    log.touch()
+    start = time.time() + 2.0          # both are imported and waiting by then
+    procs = [subprocess.Popen([sys.executable, str(script), str(c), str(log), str(start),
+                               str(trials)], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=env)
+             for c in configs]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    lines = log.read_text().split()
+    events = list(zip(lines[0::2], lines[1::2], strict=True))
+    # Every 'begin' is followed by its own 'end' before any other 'begin'.
+    for (b, pid1), (e, pid2) in zip(events[0::2], events[1::2], strict=True):
+        assert (b, e) == ("begin", "end") and pid1 == pid2, lines
+    rows = [line.split(" ", 2) for out in outs for line in out.splitlines()
+            if line.startswith(("moved", "held"))]
+    assert len(rows) == 2 * trials, outs
+    for trial in range(trials):
+        assert any(r[0] == "moved" and r[1] == str(trial) for r in rows), (trial, outs)
+    held = [r[2] for r in rows if r[0] == "held"]
+    assert held, "the movers never met: the test proved nothing"
+    assert all("(pid" in h and "failover move" in h for h in held), held
 
 
 def test_two_movers_with_different_journals_never_both_write(tmp_path: Path) -> None:
@@ -120,22 +149,4 @@ def test_two_movers_with_different_journals_never_both_write(tmp_path: Path) -> 
     configs = [write_config(tmp_path / f"c{i}.yaml", tmp_path / f"j{i}" / "j.sqlite")
                for i in (1, 2)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    contended = 0
-    for trial in range(10):
-        log = tmp_path / f"log{trial}"
-        log.touch()
-        start = time.time() + 1.0    # both are imported and waiting by then
-        procs = [subprocess.Popen([sys.executable, str(script), str(c), str(log), str(start)],
-                                  stdout=subprocess.PIPE, text=True, env=env) for c in configs]
-        outs = [p.communicate(timeout=60)[0] for p in procs]
-        lines = log.read_text().split()
-        # Every 'begin' is followed by its own 'end' before any other 'begin'.
-        events = list(zip(lines[0::2], lines[1::2], strict=True))
-        pairs = list(zip(events[0::2], events[1::2], strict=True))
-        for (b, pid1), (e, pid2) in pairs:
-            assert (b, e) == ("begin", "end") and pid1 == pid2, f"trial {trial}: {lines}"
-        assert sum(o.startswith("moved") for o in outs) >= 1, outs
-        held = [o for o in outs if o.startswith("held")]
-        assert all("(pid" in o and "failover move" in o for o in held), outs
-        contended += bool(held)
-    assert contended, "the movers never met: the test proved nothing"
+    run_movers(script, configs, tmp_path / "log", env)

@@ -42,6 +42,7 @@ import botocore.loaders
 import botocore.session
 
 from failover.awscreds import load_credentials
+from failover.awsretry import retry_answers_only
 from failover.config import AwsControl, Config
 from failover.control.base import (
     ALIVE,
@@ -194,6 +195,7 @@ class _Clients:
                                             aws_access_key_id=self.key,
                                             aws_secret_access_key=self.secret,
                                             aws_session_token=self.token)
+        retry_answers_only(client)     # a dead endpoint must not cost a cycle seconds
         with _hooks_lock:
             hooks = list(_hooks)
         for hook in hooks:

@@ -216,7 +216,9 @@ class Route53(Provider):
         config = botocore.config.Config(
             connect_timeout=self.settings.timeout, read_timeout=self.settings.timeout,
             # One attempt: we retry ourselves (Backoff), with a clock tests control.
-            retries={"mode": "standard", "max_attempts": 1})
+            # (botocore's "max_attempts" counts retries: 1 was a second attempt, and it
+            # retried a refused connection after sleeping up to a second.)
+            retries={"mode": "standard", "total_max_attempts": 1})
         try:
             if creds.explicit:
                 # Explicit keys: a stray AWS_PROFILE must not send us to another account.

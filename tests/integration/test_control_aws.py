@@ -362,6 +362,25 @@ def test_connection_refused_is_unknown(tmp_path: Path, monkeypatch: pytest.Monke
     assert all(not e["ok"] for e in result.evidence)
 
 
+def test_a_refused_connection_is_tried_once(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore would try a refused connection three times (retries={"max_attempts": 2}),
+    # sleeping between tries: seconds of a watcher's cycle spent on a dead vendor.
+    monkeypatch.setenv("FO_TEST_AWS_KEY", KEY_ID)
+    monkeypatch.setenv("FO_TEST_AWS_SECRET", SECRET)
+    sent: list[str] = []
+
+    def count(client: Any) -> None:
+        client.meta.events.register("before-send", lambda **kw: sent.append(
+            kw["request"].url) and None)
+
+    url = f"http://127.0.0.1:{_free_port()}"
+    with injected(count):
+        result = probe(make_config(tmp_path, endpoint_url=url, instance_tags={"service": "x"}))
+    assert result.state == "unknown"
+    assert len(sent) == 2       # STS once, EC2 once
+
+
 def test_a_silent_endpoint_is_unknown_within_the_timeout(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FO_TEST_AWS_KEY", KEY_ID)

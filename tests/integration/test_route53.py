@@ -291,6 +291,21 @@ def test_dead_endpoint_is_unreachable(lab: dict[str, Any]) -> None:
     assert time.monotonic() - start < 5
 
 
+def test_dead_endpoint_is_tried_once(lab: dict[str, Any]) -> None:
+    # botocore's "max_attempts": 1 meant one retry of a refused connection, after a sleep
+    # of up to a second, on every read of every watcher's cycle while Route 53 is gone.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    provider = route53(lab, endpoint_url=f"http://127.0.0.1:{port}", timeout=1.0)
+    sent: list[str] = []
+    provider.client.meta.events.register("before-send", lambda **kw: sent.append(
+        kw["request"].url) and None)
+    with pytest.raises(ProviderUnreachable):
+        provider.read(MANAGED)
+    assert len(sent) == 1
+
+
 def test_weighted_record_sets(lab: dict[str, Any]) -> None:
     provider = route53(lab)
     name = f"w.{ZONE}"

@@ -178,28 +178,52 @@ def probe(name: str, control: AwsControl, config: Config, trace: Trace) -> Outco
     return Outcome(ALIVE, f"{counted} (account {account})", running, expected)
 
 
+# Clients made with explicit keys, kept across probes: a watcher asks every second, and
+# under load making a botocore client (its config files, its methods, an SSL context)
+# costs more than the call. Keyed by everything a client is made from, keys included,
+# so a rotated key makes a new client. botocore clients are thread-safe; sessions not.
+_kept: dict[tuple[Any, ...], Any] = {}
+_kept_lock = threading.Lock()
+_KEEP_AT_MOST = 32
+
+
 @dataclass
 class _Clients:
     """Makes the probe's botocore clients: one session, the configured keys, the hooks."""
 
-    session: botocore.session.Session
+    session: botocore.session.Session | None    # None: explicit keys, made when needed
     key: str | None = None         # None: the session's own credentials
     secret: str | None = None
     token: str | None = None
 
     def make(self, service: str, control: AwsControl,
              client_config: botocore.config.Config) -> Any:
-        client = self.session.create_client(service, region_name=control.region,
-                                            endpoint_url=control.endpoint_url,
-                                            config=client_config,
-                                            aws_access_key_id=self.key,
-                                            aws_secret_access_key=self.secret,
-                                            aws_session_token=self.token)
-        retry_answers_only(client)     # a dead endpoint must not cost a cycle seconds
         with _hooks_lock:
             hooks = list(_hooks)
+        # Never keep a client a hook changed (a fault injected for one block), nor one
+        # whose credentials its session looks up (a profile, an instance role).
+        keep = not hooks and self.key is not None
+        kept = (service, control.region, control.endpoint_url, control.timeout, self.key,
+                self.secret, self.token)
+        if keep:
+            with _kept_lock:
+                if kept in _kept:
+                    return _kept[kept]
+        session = self.session or _session()
+        client = session.create_client(service, region_name=control.region,
+                                       endpoint_url=control.endpoint_url,
+                                       config=client_config,
+                                       aws_access_key_id=self.key,
+                                       aws_secret_access_key=self.secret,
+                                       aws_session_token=self.token)
+        retry_answers_only(client)     # a dead endpoint must not cost a cycle seconds
         for hook in hooks:
             hook(client)
+        if keep:
+            with _kept_lock:
+                if len(_kept) >= _KEEP_AT_MOST:
+                    _kept.clear()
+                client = _kept.setdefault(kept, client)
         return client
 
 
@@ -218,7 +242,7 @@ def _clients(name: str, control: AwsControl, config: Config, trace: Trace) -> _C
     for value in (creds.access_key_id, creds.secret_access_key, creds.session_token):
         trace.secret(value)
     if creds.explicit:
-        return _Clients(_session(), creds.access_key_id, creds.secret_access_key,
+        return _Clients(None, creds.access_key_id, creds.secret_access_key,
                         creds.session_token)
     session = _session(creds.profile)
     try:

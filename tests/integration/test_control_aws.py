@@ -29,6 +29,7 @@ from botocore.compat import HTTPHeaders
 
 from failover.config import Config
 from failover.control import ControlResult, probe_vendor, probe_vendors
+from failover.control import aws as aws_probe
 from failover.control.aws import TERMINATION_CODES, customize_clients
 
 pytestmark = pytest.mark.integration
@@ -427,3 +428,22 @@ def test_concurrent_probes_share_one_moto(moto: str, tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert [r.state for r in results] == ["alive"] * 4
+
+
+def test_clients_are_kept_across_probes_but_not_under_a_hook(moto: str, tmp_path: Path) -> None:
+    # A watcher probes every second: making the clients each time cost more than the calls.
+    config = make_config(tmp_path, endpoint_url=moto)
+    seen: list[int] = []
+
+    def note(client: Any) -> None:
+        client.meta.events.register("before-send", lambda **kw: seen.append(id(client)) and None)
+
+    assert probe(config).state == "alive"
+    with injected(note):              # a hooked client is made anew, and not kept
+        assert probe(config).state == "alive"
+        assert probe(config).state == "alive"
+    assert len(set(seen)) == 2
+    kept = dict(aws_probe._kept)
+    assert probe(config).state == "alive"   # the kept client, which the hook never saw
+    assert len(seen) == 2
+    assert kept and all(aws_probe._kept[k] is c for k, c in kept.items())

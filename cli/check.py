@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import VERDICT_STYLE, Format, FormatOpt, err, fmt_seconds, load, out, print_json
+from cli.common import (
+    VERDICT_STYLE,
+    Format,
+    FormatOpt,
+    fmt_seconds,
+    live,
+    load,
+    out,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from failover.health import Verdict
@@ -83,7 +92,8 @@ def check(ctx: typer.Context,
     engine = Engine(config)
     try:
         if format is CheckFormat.table and not _quiet():
-            with err().status(f"probing {len(config.hosting)} hostings..."):
+            with live(engine, f"probing {len(config.hosting)} hostings and every DNS "
+                              "provider..."):
                 full = engine.check_all()
         else:
             full = engine.check_all()

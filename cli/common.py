@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -81,3 +83,27 @@ def fmt_seconds(seconds: float) -> str:
 
 VERDICT_STYLE = {"UP": "green", "DEGRADED": "yellow", "DOWN": "red", "TERMINATED": "bold red",
                  "UNKNOWN": "magenta"}
+
+
+def waiting_line(text: str, data: dict[str, Any]) -> str:
+    """The live line for the engine's "waiting" event: what is slow, and for how long."""
+    return f"{text} waiting for {', '.join(data['providers'])} ({data['seconds']:.0f} s)"
+
+
+@contextmanager
+def live(engine: Engine, text: str) -> Iterator[None]:
+    """A spinner saying ``text`` while the engine works, naming the provider it waits on
+    once a read is slow; nothing in CI or when stderr is not a terminal."""
+    if quiet():
+        yield
+        return
+    with err().status(text) as spinner:
+        def show(kind: str, data: dict[str, Any]) -> None:
+            if kind == "waiting":
+                spinner.update(waiting_line(text, data))
+
+        engine.on_event = show
+        try:
+            yield
+        finally:
+            engine.on_event = None

@@ -8,12 +8,13 @@ applied is what was shown.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, err, fmt_seconds, load, out, print_json, quiet
+from cli.common import Format, FormatOpt, err, fmt_seconds, live, load, out, print_json, quiet
 
 if TYPE_CHECKING:
     from failover.engine import Engine
@@ -100,12 +101,14 @@ def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt
                         "and other operators are not stopped; make sure nobody else moves. "
                         "This move is journaled here and copied to etcd when it answers.")
         with engine.lock(break_glass=break_glass):
+            started = time.monotonic()
             p = _make_plan(engine, off or [], *_saas_request(saas, to))
             args = {"off": sorted(off or []), "to": to, "force": force,
                     "break_glass": break_glass, **({"saas": saas} if saas else {})}
             return _apply(engine, p, kind="move", format=format, yes=yes, dry_run=dry_run,
                           force=force, full=full, checksum=checksum, reason=p.decision.reason,
-                          args=args, after=lambda r: _pin(engine, r))
+                          args=args, after=lambda r: _pin(engine, r),
+                          planning=time.monotonic() - started)
     finally:
         engine.close()
 
@@ -148,9 +151,7 @@ def _saas_request(saas: str | None, to: str | None) -> tuple[str | None, dict[st
 
 def _make_plan(engine: Engine, off: list[str], to: str | None,
                saas: dict[str, str] | None = None) -> Plan:
-    if quiet():
-        return engine.plan(off=off, to=to, saas=saas)
-    with err().status("checking hostings and reading every DNS provider..."):
+    with live(engine, "checking hostings and reading every DNS provider..."):
         return engine.plan(off=off, to=to, saas=saas)
 
 
@@ -168,7 +169,8 @@ def _pin(engine: Engine, result: MoveResult) -> None:
 def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry_run: bool,
            force: bool, checksum: str | None, reason: str, args: dict[str, Any],
            full: bool = False, rollback_of: int | None = None,
-           after: Callable[[MoveResult], None] | None = None) -> int:
+           after: Callable[[MoveResult], None] | None = None,
+           planning: float | None = None) -> int:
     from failover.errors import ChecksumMismatch, ConfigError
 
     as_json = format is Format.json
@@ -214,7 +216,7 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
     if as_json:
         print_json({"plan": p.to_json(), "result": result.to_json()})
     else:
-        _show_result(result)
+        _show_result(result, planning)
     return result.exit_code
 
 
@@ -294,7 +296,9 @@ def _markup(line: PlanLine) -> str:
                     f"{line.text}")
 
 
-def _show_result(r: MoveResult) -> None:
+def _show_result(r: MoveResult, planning: float | None = None) -> None:
+    """``planning``: the seconds spent planning, said beside the move's own so the summary
+    gives the whole command's time (a slow provider is felt there, not in the writes)."""
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
@@ -344,7 +348,9 @@ def _show_result(r: MoveResult) -> None:
     colour = "green" if r.exit_code == 0 else "yellow" if r.exit_code == 1 else "red"
     # The summary opens with "<kind> <state> in <seconds>" (for the journal); said once here.
     details = r.summary.split("; ", 1)[1] if "; " in r.summary else ""
-    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}"
+    whole = ("" if planning is None else
+             f" ({fmt_seconds(planning + r.seconds)} with {fmt_seconds(planning)} of planning)")
+    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}{whole}"
             + (f": {details}" if details else ""))
     if r.kind == "move" and r.state != "failed":
         o.print(f"Undo with: failover rollback {r.move_id}")

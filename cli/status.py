@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     from failover.engine import Engine
 
-from cli.common import Format, FormatOpt, err, fmt_seconds, load, out, print_json, quiet
+from cli.common import Format, FormatOpt, fmt_seconds, live, load, out, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -35,13 +35,14 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     from failover.engine import Engine
     from failover.records import by_record, relative_name
 
+    started = time.monotonic()
     config = load(ctx)
     engine = Engine(config)
     try:
-        if quiet() or format is Format.json:
+        if format is Format.json:
             report = engine.status()
         else:
-            with err().status("reading every DNS provider..."):
+            with live(engine, "reading every DNS provider..."):
                 report = engine.status()
         pin = engine.coord.pin()
     finally:
@@ -121,6 +122,8 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
         o.print(f"{s.step.provider}: its write in {m.kind if m else 'move'} "
                 f"{m.id if m else '?'} had no answer ({escape(s.step.error or '')}); "
                 f"read again now: [bold]{s.now}[/]")
+    o.print(f"Read {len(report.providers)} DNS providers in "
+            f"{fmt_seconds(time.monotonic() - started)}.")
     return code
 
 

@@ -417,6 +417,10 @@ class Rfc2136Provider(Strict):
     port: int = Field(default=53, ge=1, le=65535)
     tsig: Tsig | None = None
     timeout: Duration = 5.0
+    # The whole read of this provider in check, plan and status (every try and page):
+    # past it the provider is reported as not answering and counts as serving nothing.
+    # Unset, it is ``timeout``.
+    deadline: Duration | None = None
     # Servers to verify against besides the primary (secondaries), as host or host:port.
     verify_servers: ServerList = Field(default_factory=list)
     # Largest UPDATE message we send, in bytes; bigger plans are split. UPDATEs go over
@@ -444,6 +448,10 @@ class Route53Provider(AwsCredentialSettings):
     # How to verify: ask the hosted zone's name servers over DNS, or read back through the API.
     verify: Literal["nameservers", "api"] = "nameservers"
     timeout: Duration = 10.0
+    # The whole read of this provider in check, plan and status (every try and page):
+    # past it the provider is reported as not answering and counts as serving nothing.
+    # Unset, it is ``timeout``.
+    deadline: Duration | None = None
 
 
 def _one_secret(env: str | None, file: str | None, prefix: str, what: str) -> None:
@@ -471,6 +479,10 @@ class PowerDnsProvider(Strict):
     # RRsets per PATCH; PowerDNS documents no limit, so this bounds one request's size.
     max_rrsets: int = Field(default=1000, ge=1, le=100000)
     timeout: Duration = 10.0
+    # The whole read of this provider in check, plan and status (every try and page):
+    # past it the provider is reported as not answering and counts as serving nothing.
+    # Unset, it is ``timeout``.
+    deadline: Duration | None = None
 
     @model_validator(mode="after")
     def _secret(self) -> PowerDnsProvider:
@@ -495,6 +507,10 @@ class CloudflareProvider(Strict):
     proxied: bool = False
     ns_names: list[str] = Field(default_factory=list)
     timeout: Duration = 10.0
+    # The whole read of this provider in check, plan and status (every try and page):
+    # past it the provider is reported as not answering and counts as serving nothing.
+    # Unset, it is ``timeout``.
+    deadline: Duration | None = None
 
     @model_validator(mode="after")
     def _secret(self) -> CloudflareProvider:
@@ -521,6 +537,10 @@ class CloudDnsProvider(Strict):
     # How long one change may stay pending before we stop waiting.
     change_timeout: Duration = 120.0
     timeout: Duration = 10.0
+    # The whole read of this provider in check, plan and status (every try and page):
+    # past it the provider is reported as not answering and counts as serving nothing.
+    # Unset, it is ``timeout``.
+    deadline: Duration | None = None
 
     @model_validator(mode="after")
     def _secret(self) -> CloudDnsProvider:
@@ -547,6 +567,10 @@ class OctodnsProvider(Strict):
     verify_servers: list[str] = Field(default_factory=list)
     ns_names: list[str] = Field(default_factory=list)
     timeout: Duration = 10.0
+    # The whole read of this provider in check, plan and status (every try and page):
+    # past it the provider is reported as not answering and counts as serving nothing.
+    # Unset, it is ``timeout``.
+    deadline: Duration | None = None
 
     _absolute = field_validator("ns_names")(classmethod(lambda cls, v: _ns_names(v)))
 
@@ -554,6 +578,12 @@ class OctodnsProvider(Strict):
 DnsProvider = Annotated[Rfc2136Provider | Route53Provider | PowerDnsProvider
                         | CloudflareProvider | CloudDnsProvider | OctodnsProvider,
                         Field(discriminator="kind")]
+
+
+def read_deadline(spec: Any) -> float:
+    """How long one read of a DNS provider may take in all, in seconds."""
+    deadline: float | None = spec.deadline
+    return deadline if deadline is not None else float(spec.timeout)
 
 
 # -- checks ------------------------------------------------------------------

@@ -10,6 +10,7 @@ did and did not write). Rendering is the caller's business.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,10 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from failover.clock import Clock, SystemClock
-from failover.config import Config, StackEndpoints, StaticEndpoints
+from failover.config import Config, StackEndpoints, StaticEndpoints, read_deadline
 from failover.coord.base import Coordinator, MoveStore
 from failover.dns.base import Provider
-from failover.errors import FailoverError, JournalError, ProviderAuthError
+from failover.errors import (
+    FailoverError,
+    JournalError,
+    ProviderAuthError,
+    ProviderUnreachable,
+)
 from failover.health import TERMINATED, Control, Verdict, exit_code, judge_all
 from failover.journal import Journal, MoveRow, StepRow
 from failover.move import EventSink, MoveResult, execute
@@ -129,6 +135,8 @@ class Engine:
         self._outbox: Any = None
         self._saas_states: dict[tuple[str, str], Any] = {}
         self._saas_choices: list[Any] = []
+        # Progress for whoever renders it (the CLI's live line); never required.
+        self.on_event: EventSink | None = None
 
     # -- plumbing --------------------------------------------------------------
 
@@ -459,21 +467,61 @@ class Engine:
     # -- reading providers -------------------------------------------------------
 
     def read_all(self) -> dict[str, tuple[dict[RRKey, RRSet] | None, str | None]]:
-        """Every provider's current RRsets for the managed records, read concurrently."""
+        """Every provider's current RRsets for the managed records, read concurrently.
+
+        Each read has its provider's deadline (``deadline``, else ``timeout``): a provider
+        past it is reported as not answering, so it counts as serving nothing known, and
+        holds up nothing else. While reads are pending, ``on_event("waiting", ...)`` names
+        them about once a second, so a person sees which provider is slow.
+        """
         keys = self.managed
-
-        def read(name: str) -> tuple[str, dict[RRKey, RRSet] | None, str | None]:
-            try:
-                return name, self.provider(name).read(keys), None
-            except FailoverError as exc:
-                return name, None, str(exc)
-            except Exception as exc:  # an SDK error we did not map: still one line
-                return name, None, f"{name}: {type(exc).__name__}: {exc}"
-
         names = list(self.config.dns)
-        with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
-            out = {n: (cur, err) for n, cur, err in pool.map(read, names)}
-        return out
+        answers: dict[str, tuple[dict[RRKey, RRSet] | None, str | None]] = {}
+        arrived = threading.Condition()
+
+        def read(name: str) -> None:
+            answer: tuple[dict[RRKey, RRSet] | None, str | None]
+            try:
+                answer = self.provider(name).read(keys), None
+            except FailoverError as exc:
+                answer = None, str(exc)
+            except Exception as exc:  # an SDK error we did not map: still one line
+                answer = None, f"{name}: {type(exc).__name__}: {exc}"
+            with arrived:
+                answers[name] = answer
+                arrived.notify_all()
+
+        # Daemon threads: a hung provider's read must not hold the process at exit.
+        for name in names:
+            threading.Thread(target=read, args=(name,), name=f"read-{name}", daemon=True).start()
+        # Real time, not self.clock: the threads wait in real time whatever the clock.
+        start = time.monotonic()
+        limits = {n: read_deadline(self.config.dns[n]) for n in names}
+        out: dict[str, tuple[dict[RRKey, RRSet] | None, str | None]] = {}
+        with arrived:
+            while True:
+                now = time.monotonic()
+                for n in names:
+                    if n in out:
+                        continue
+                    if n in answers:
+                        out[n] = answers[n]
+                    elif now - start >= limits[n]:
+                        out[n] = None, str(ProviderUnreachable(
+                            n, f"did not answer within {limits[n]:g} s (its deadline; "
+                               f"dns.{n}.deadline sets it)"))
+                pending = [n for n in names if n not in out]
+                if not pending:
+                    break
+                if now - start >= 1.0:
+                    self._emit("waiting", {"doing": "reading", "providers": pending,
+                                           "seconds": now - start})
+                arrived.wait(min(1.0, min(limits[n] for n in pending) - (now - start)))
+        return {n: out[n] for n in names}
+
+    def _emit(self, kind: str, data: dict[str, Any]) -> None:
+        if self.on_event is not None:
+            self.on_event(kind, data)
 
     # -- plan and move -------------------------------------------------------------
 
@@ -487,9 +535,15 @@ class Engine:
         """
         if saas and not off and to is None:
             return self.plan_for(Decision((), HOSTINGS_KEPT), saas=saas)
+        current = None
         if verdicts is None:
-            verdicts = {v.hosting: v for v in self.check().verdicts}
-        return self.plan_for(self.decide(verdicts, off=off, to=to), saas=saas)
+            # The checks and the reads overlap: a hung vendor (its control plane and its
+            # DNS provider) costs one deadline, not two in a row.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                reading = pool.submit(self.read_all)
+                verdicts = {v.hosting: v for v in self.check().verdicts}
+                current = reading.result()
+        return self.plan_for(self.decide(verdicts, off=off, to=to), saas=saas, current=current)
 
     def decide(self, verdicts: Mapping[str, Verdict], *, off: Sequence[str] = (),
                to: str | None = None) -> Decision:
@@ -497,9 +551,13 @@ class Engine:
         terminated = sorted(self.coord.terminated_vendors())
         return decide(self.config, verdicts, off=off, to=to, terminated=terminated)
 
-    def plan_for(self, decision: Decision, *, saas: Mapping[str, str] | None = None) -> Plan:
+    def plan_for(self, decision: Decision, *, saas: Mapping[str, str] | None = None,
+                 current: Mapping[str, tuple[dict[RRKey, RRSet] | None, str | None]]
+                 | None = None) -> Plan:
+        """``current``: what ``read_all`` returned, when the caller read already."""
         endpoints = self.endpoints() if not decision.keep else {}
-        current = self.read_all()
+        if current is None:
+            current = self.read_all()
         switches: dict[tuple[str, str], dict[RRKey, RRSet]] = {}
         if self.config.saas:
             decision, switches = self._saas_switches(decision, current, saas)

@@ -339,6 +339,7 @@ class Drill:
             self._event(f"drill of vendor {self.vendor} refused: {exc}", "refused")
             raise
         r.finished = self.clock.now()
+        self._name_servers()
         failed = [p for p in r.phases if not p.ok]
         if r.outcome != "declined":
             if failed or r.errors or r.restored.get("answers") is False:
@@ -353,6 +354,36 @@ class Drill:
 
         after_drill(self.engine, r)      # a notice if it failed; the page: in the background
         return r
+
+    def _name_servers(self) -> None:
+        """Each DNS server verified at gets the software that says it answers there
+        ("bind 127.0.0.1:5300 (Knot)": a secondary is not the primary), asked after the
+        drill so that no timing holds the question."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from failover.dns.query import DnsAuthority
+        from failover.dns.software import server_software
+
+        seen = {(p.provider, p.authority) for p in self.report.phases
+                if p.provider and p.authority}
+        servers: dict[tuple[str, str], DnsAuthority] = {}
+        for provider in sorted({prov for prov, _ in seen}):
+            try:
+                authorities = self.engine.provider(provider).authorities()
+            except FailoverError:
+                continue
+            for a in authorities:
+                if isinstance(a, DnsAuthority) and (provider, a.label) in seen:
+                    servers[(provider, a.label)] = a
+        if not servers:
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(servers))) as pool:
+            names = dict(zip(servers, pool.map(lambda a: server_software(a.host, a.port),
+                                               servers.values()), strict=True))
+        for p in self.report.phases:
+            name = names.get((p.provider or "", p.authority or ""))
+            if name is not None:
+                p.authority = f"{p.authority} ({name})"
 
     def _run(self) -> None:
         if self.injector.real:

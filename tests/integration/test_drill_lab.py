@@ -71,9 +71,11 @@ def test_drill_aws_measures_every_phase_and_leaves_the_lab_as_found(lab: dict[st
     assert set(writes) == {"route53", "bind"}
     for row in writes.values():
         assert row["write"] > 0 and row["rollback_write"] > 0 and row["write_ok"]
-    bind_authority = f"bind 127.0.0.1:{lab['bind']['port']}"
+    # Each server named by the software answering there (version.bind CH TXT).
+    bind_authority = f"bind 127.0.0.1:{lab['bind']['port']} (BIND)"
+    knot_authority = f"bind 127.0.0.1:{lab['knot']['port']} (Knot)"
     auths = {r["authority"]: r for r in data["authorities"]}
-    assert {"route53 API", bind_authority} <= set(auths)     # and bind's secondaries, if any
+    assert {"route53 API", bind_authority, knot_authority} <= set(auths), set(auths)
     assert {r["provider"] for r in auths.values()} == {"route53", "bind"}
     for row in auths.values():
         assert row["ok"] and row["verify"] is not None and row["rollback_verify"] is not None
@@ -91,7 +93,7 @@ def test_drill_aws_measures_every_phase_and_leaves_the_lab_as_found(lab: dict[st
     rows = {r.get("data-row") for r in svg.iter("{http://www.w3.org/2000/svg}rect")
             if r.get("class") == "bar"}
     assert {"route53: write", "bind: write", "route53: verify at route53 API",
-            f"bind: verify at {bind_authority}"} <= rows
+            f"bind: verify at {bind_authority}", f"bind: verify at {knot_authority}"} <= rows
 
     # The lab as the drill found it: answers back to aws, every origin alive, the journal
     # holding the drill's timings for the runbook.

@@ -348,10 +348,11 @@ def _show_result(r: MoveResult, planning: float | None = None) -> None:
     colour = "green" if r.exit_code == 0 else "yellow" if r.exit_code == 1 else "red"
     # The summary opens with "<kind> <state> in <seconds>" (for the journal); said once here.
     details = r.summary.split("; ", 1)[1] if "; " in r.summary else ""
-    whole = ("" if planning is None else
-             f" ({fmt_seconds(planning + r.seconds)} with {fmt_seconds(planning)} of planning)")
-    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}{whole}"
+    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}"
             + (f": {details}" if details else ""))
+    if planning is not None:   # its own line: the summary above is already long
+        o.print(f"{fmt_seconds(planning + r.seconds)} in all, {fmt_seconds(planning)} of it "
+                "planning (checks and reads)")
     if r.kind == "move" and r.state != "failed":
         o.print(f"Undo with: failover rollback {r.move_id}")
     if r.state != "failed":

@@ -128,6 +128,16 @@ def test_move_result_keeps_errors_out_of_the_converged_column(console: Console) 
     assert any("knot 127.0.0.2:53002" in line and "4 ms" in line for line in lines)
 
 
+@pytest.mark.parametrize("console", [80, 160], indirect=True)
+def test_move_result_gives_the_whole_time_with_planning(console: Console) -> None:
+    # A hung provider is felt while planning, not in the writes: the wall time says so.
+    moves._show_result(result(), planning=12.5)
+    lines = console.export_text().splitlines()
+    assert all(width(line) <= console.width for line in lines), lines
+    at = next(i for i, line in enumerate(lines) if line.startswith("move 7 unverified in 15.20 s"))
+    assert lines[at + 1] == "27.70 s in all, 12.50 s of it planning (checks and reads)"
+
+
 @pytest.mark.parametrize("columns", [80, 160])
 def test_checksum_line_fits(columns: int) -> None:
     c = Console(width=columns, record=True, highlight=False, file=open(os.devnull, "w"))  # noqa: SIM115

@@ -45,7 +45,7 @@ import dns.rcode
 import dns.rdatatype
 
 from failover.clock import Clock, SystemClock
-from failover.config import Config, Route53Provider
+from failover.config import Config, Route53Provider, read_deadline
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.query import DnsAuthority, parse_server, where
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING, FailoverError
@@ -471,8 +471,12 @@ def _budget(settings: Any) -> float:
     the provider's timeout (Route 53: a few API calls, and its own retries)."""
     timeout = _timeout_of(settings)
     if isinstance(settings, Route53Provider):
-        return 4 * timeout + ROUTE53_RETRIES + SLACK
-    return 2 * timeout + SLACK
+        budget = 4 * timeout + ROUTE53_RETRIES + SLACK
+    else:
+        budget = 2 * timeout + SLACK
+    # Never past the provider's deadline (plus slack), as every other read of it: a hung
+    # provider costs a check about one deadline, not several timeouts and retries.
+    return min(budget, read_deadline(settings) + SLACK)
 
 
 def _error(exc: BaseException) -> str:
@@ -576,7 +580,7 @@ def _check_dns(config: Config, providers: Mapping[str, Provider],
             continue
         # Its sources run in parallel under it: one source's budget, then maybe one API call.
         names = want_names and isinstance(settings, Route53Provider)
-        budgets[name] = _budget(settings) + SLACK + (_timeout_of(settings) if names else 0.0)
+        budgets[name] = _budget(settings) + SLACK + (_budget(settings) if names else 0.0)
         checks.start(name, partial(_check_provider, name, settings, provider, managed,
                                    want_names, clock), budgets[name])
     parents: _Batch[ParentView] = _Batch()

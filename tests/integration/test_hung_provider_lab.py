@@ -59,3 +59,13 @@ def test_status_and_plan_give_up_on_a_hung_provider_at_its_deadline(hung: dict[s
     assert "Traceback" not in plan.stdout + plan.stderr
     named = [line for line in plan.stdout.splitlines() if DEADLINE in line]
     assert len(named) == 1 and named[0].startswith("route53 (aws)"), plan.stdout
+
+
+def test_check_gives_up_on_a_hung_provider_at_its_deadline(hung: dict[str, Any]) -> None:
+    """check's own DNS checks (serials, answers, the hosted zone's names) are held to the
+    same deadline as every other read, and a provider that did not answer is CRITICAL."""
+    check = failover(hung["config"], "check")
+    out = check.stdout + check.stderr
+    assert check.returncode == 2, out
+    assert "Traceback" not in out
+    assert "route53" in out and "did not answer within 2 s" in out, out

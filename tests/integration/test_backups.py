@@ -341,6 +341,7 @@ def test_entries_keep_config_order_and_vendor(servers: Servers, tmp_path: Path) 
 def test_half_a_key_pair_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="together") as err:
         make_config(tmp_path, {"db": s3_entry("http://127.0.0.1:1", "db/",
+                                              credentials_file=None,
                                               access_key_id_env="ONLY_THE_ID")})
     assert err.value.key == "backups.db"
     assert err.value.line is not None

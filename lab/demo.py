@@ -10,6 +10,7 @@ when failover does not do what it shows.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -40,6 +41,21 @@ def run(config: Path, *args: str, expect: tuple[int, ...] = (0,)) -> tuple[int, 
     return code, took
 
 
+def verdict(config: Path, hosting: str) -> str:
+    """One ``failover check`` (it counts toward rise), and the hosting's verdict from it."""
+    print("$ failover check --format json", flush=True)
+    out = subprocess.run([str(BIN), "-c", str(config), "check", "--format", "json"],
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout
+    try:
+        hostings = json.loads(out).get("hostings") or []
+    except ValueError:
+        return "UNKNOWN"
+    seen = next((str(h.get("verdict", "UNKNOWN")) for h in hostings
+                 if h.get("hosting") == hosting), "UNKNOWN")
+    print(f"  {hosting}: {seen}", flush=True)
+    return seen
+
+
 def answers(lab: dict[str, Any]) -> dict[str, tuple[list[str], list[str]]]:
     return {name: (core.bind_answers(lab, name), core.route53_answers(lab, name))
             for name in lab["names"]}
@@ -55,6 +71,9 @@ def show(lab: dict[str, Any]) -> dict[str, tuple[list[str], list[str]]]:
 
 def main() -> int:
     root = Path(os.environ.get("FAILOVER_DEMO_DIR") or tempfile.mkdtemp(prefix="failover-demo-"))
+    # The zone lock and the operator's pin are per machine and per zone; the demo's
+    # manual move pins example.test., which must not outlive the demo.
+    os.environ.setdefault("FAILOVER_LOCK_DIR", str(root / "zone-locks"))
     say(f"Starting the lab in {root}: BIND, moto (Route 53), one origin per hosting")
     t0 = time.monotonic()
     lab = core.up(root)
@@ -103,8 +122,15 @@ def drill(lab: dict[str, Any], config: Path) -> int:
     run(config, "status")
     run(config, "history")
 
-    say("aws comes back; roll the move back")
+    say("aws comes back; once it is UP again, roll the move back")
     core.revive(config.parent, "aws")
+    # rise: 2 in the lab config. Rollback refuses to serve a hosting that is not UP,
+    # so the demo checks until aws-use1 is UP, as an operator would.
+    for attempt in range(1, 6):
+        if verdict(config, "aws-use1") == "UP":
+            break
+        if attempt == 5:
+            raise SystemExit("demo: failover check never reported aws-use1 UP again")
     run(config, "rollback", "--yes")
     back = show(lab)
     if any(bind != [aws] or r53 != [aws] for bind, r53 in back.values()):

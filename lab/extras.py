@@ -22,6 +22,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,16 @@ def start_saas(root: Path, data: dict[str, Any], started: list[subprocess.Popen[
     secret = Path(data["bind"]["tsig"]["secret_file"]).read_text().strip()
     bind.update(data["bind"]["host"], int(data["bind"]["port"]), zone, secret, records,
                 ttl=60)
+    if "knot" in data:
+        # Knot follows BIND by NOTIFY: the lab is up once it serves the switch records too.
+        serial = bind.soa_serial(data["bind"]["host"], int(data["bind"]["port"]), timeout=2.0)
+        knot_at = (data["knot"]["host"], int(data["knot"]["port"]))
+        deadline = time.monotonic() + TIMEOUT
+        while bind.soa_serial(*knot_at, timeout=1.0) != serial:
+            if time.monotonic() > deadline:
+                raise LabError(f"knot did not take BIND's serial {serial} within "
+                               f"{TIMEOUT:g}s after the SaaS switch records were added")
+            time.sleep(0.1)
     r53 = aws.client(data["moto"]["endpoint"])
     r53.change_resource_record_sets(HostedZoneId=data["moto"]["hosted_zone_id"],
                                     ChangeBatch={"Changes": [

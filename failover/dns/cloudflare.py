@@ -44,7 +44,7 @@ from urllib.parse import quote
 from failover.clock import Clock
 from failover.config import CloudflareProvider, Config
 from failover.dns.base import Authority, Provider, RecordKey
-from failover.dns.rest import RestApi, json_of, load_api_secret
+from failover.dns.rest import ApiReadBack, RestApi, json_of, load_api_secret
 from failover.dns.route53 import Backoff
 from failover.errors import ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet, absolute_name
@@ -242,21 +242,11 @@ class Cloudflare(Provider):
     # -- verifying -----------------------------------------------------------------
 
     def authorities(self) -> list[Authority]:
-        return [_ApiAuthority(f"{self.name} API", self)]
+        return [ApiReadBack(f"{self.name} API", self)]
 
     def close(self) -> None:
         self.api.close()
 
-
-class _ApiAuthority:
-    """Cloudflare read back through its API."""
-
-    def __init__(self, label: str, provider: Cloudflare) -> None:
-        self.label = label
-        self.provider = provider
-
-    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
-        return self.provider.read(keys)
 
 
 def _value(rtype: str, record: dict[str, Any]) -> str:

@@ -31,8 +31,7 @@ from urllib.parse import quote
 from failover.clock import Clock
 from failover.config import Config, PowerDnsProvider
 from failover.dns.base import Authority, Provider, RecordKey
-from failover.dns.query import DnsAuthority, parse_server, where
-from failover.dns.rest import RestApi, json_of, load_api_secret
+from failover.dns.rest import RestApi, api_authorities, json_of, load_api_secret
 from failover.dns.route53 import Backoff
 from failover.errors import ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet
@@ -136,28 +135,11 @@ class PowerDns(Provider):
     # -- verifying -----------------------------------------------------------------
 
     def authorities(self) -> list[Authority]:
-        if not self.settings.verify_servers:
-            return [_ApiAuthority(f"{self.name} API", self)]
-        out: list[Authority] = []
-        for entry in self.settings.verify_servers:
-            host, port = parse_server(entry)
-            out.append(DnsAuthority(f"{self.name} {where(host, port)}", host, port, self.zone,
-                                    self.settings.timeout))
-        return out
+        return api_authorities(self, self.settings.verify_servers, self.settings.timeout)
 
     def close(self) -> None:
         self.api.close()
 
-
-class _ApiAuthority:
-    """PowerDNS read back through its API (when no DNS address to verify at is given)."""
-
-    def __init__(self, label: str, provider: PowerDns) -> None:
-        self.label = label
-        self.provider = provider
-
-    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
-        return self.provider.read(keys)
 
 
 def _patch_entry(change: Change) -> dict[str, Any]:

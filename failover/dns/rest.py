@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from failover.clock import Clock, SystemClock
 from failover.config import Config
+from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.http import Client, Response, Timeout, TransportError
+from failover.dns.query import DnsAuthority, parse_server, where
 from failover.dns.route53 import Backoff
 from failover.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnreachable
+from failover.records import RRKey, RRSet
 
 
 @dataclass(frozen=True)
@@ -175,3 +178,29 @@ def json_of(provider: str, what: str, resp: Response) -> Any:
     except ValueError:
         raise ProviderError(provider, f"{what}: the answer ({resp.status_code}) is not "
                                       f"JSON") from None
+
+
+class ApiReadBack:
+    """An authority that reads the provider back through its own API (no DNS address to
+    verify at was given)."""
+
+    def __init__(self, label: str, provider: Provider) -> None:
+        self.label = label
+        self.provider = provider
+
+    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
+        return self.provider.read(keys)
+
+
+def api_authorities(provider: Provider, verify_servers: Sequence[str],
+                    timeout: float) -> list[Authority]:
+    """Where an HTTP-API provider is verified: each of ``verify_servers`` over DNS, or,
+    with none given, read back through the API."""
+    if not verify_servers:
+        return [ApiReadBack(f"{provider.name} API", provider)]
+    out: list[Authority] = []
+    for entry in verify_servers:
+        host, port = parse_server(entry)
+        out.append(DnsAuthority(f"{provider.name} {where(host, port)}", host, port,
+                                provider.zone, timeout))
+    return out

@@ -91,6 +91,19 @@ class Member:
         """Whether the member answers ``/health`` with true (so the cluster has a leader)."""
         return health(self.endpoint, timeout)
 
+    def becomes_healthy(self, within: float = TIMEOUT) -> bool:
+        """Whether the member turns healthy within ``within`` seconds.
+
+        After a member that led dies, ``/health`` says false until the rest elect a
+        new leader: one election timeout at least, more on a loaded machine.
+        """
+        deadline = time.monotonic() + within
+        while not self.healthy(timeout=min(2.0, within)):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
 
 @dataclass
 class Cluster:

@@ -56,7 +56,7 @@ def test_one_member_lost_keeps_quorum_two_lose_it(etcd_cluster: etcd.Cluster) ->
 
     etcd_cluster.cont("metal")
     etcd_cluster.restart("aws")
-    assert all(m.healthy(timeout=5) for m in etcd_cluster.members.values())
+    assert all(m.becomes_healthy(within=60) for m in etcd_cluster.members.values())
     assert _client(etcd_cluster.members["aws"]).get("/lab/k") == [b"after-kill"]
 
 

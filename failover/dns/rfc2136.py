@@ -44,14 +44,14 @@ import dns.xfr
 from failover.config import Config, Rfc2136Provider, Tsig
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.query import (
+    AXFR_ABOVE,
     DnsAuthority,
     collect,
     make_query,
     parse_server,
     pipeline,
+    read_transfer,
     receive_tcp,
-    resolve_host,
-    rrset_of,
     send_tcp,
     tcp_connection,
     where,
@@ -65,17 +65,6 @@ from failover.errors import (
     ProviderUnreachable,
 )
 from failover.records import Change, RRKey, RRSet
-
-# Above this many records a read is one zone transfer instead of a query per
-# record. A transfer costs the whole zone, a query per record costs round trips:
-# on the lab's BIND 9.18 (one worker thread, busy 2-CPU machine), 1,000 pipelined
-# queries took ~1 s and the transfer of a 10,000-record zone ~2 s; 10,000
-# queries took ~8 s: about 0.8 ms a query against 0.2 ms a transferred record.
-# So a transfer wins once the managed records are more than about a quarter of
-# the zone; with a few hundred managed records in zones of a few thousand, 250
-# is where the two cost about the same. Failover usually manages a handful of
-# records, so per-record queries are the rule and transfers are for bulk moves.
-AXFR_ABOVE = 250
 
 _ALGORITHMS: dict[str, dns.name.Name] = {
     "hmac-md5": dns.tsig.HMAC_MD5,
@@ -229,40 +218,12 @@ class Rfc2136(Provider):
 
     def read_axfr(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet] | None:
         """The records among ``keys`` from one signed zone transfer; None if it is refused."""
-        wanted = set(keys)
-        found: dict[RRKey, RRSet] = {}
-        address = resolve_host(self.name, self.host, self.port)
         assert self.tsig is not None
         try:
-            for message in dns.query.xfr(address, self.zone, port=self.port,
-                                         timeout=self.timeout, keyring=self.tsig.keyring,
-                                         keyname=self.tsig.name,
-                                         keyalgorithm=self.tsig.algorithm, relativize=False):
-                for rrset in message.answer:
-                    rr = rrset_of(rrset)
-                    if (rr.name, rr.rtype) not in wanted:
-                        continue
-                    if rr.key in found:  # an RRset split across messages
-                        old = found[rr.key]
-                        rr = RRSet.of(rr.name, rr.rtype, old.ttl, old.values + rr.values)
-                    found[rr.key] = rr
-        except dns.xfr.TransferError as exc:
-            if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH):
-                return None  # transfers not allowed for this key: ask per record
-            raise ProviderError(self.name, f"zone transfer of {self.zone} from {self.server} "
-                                           f"failed: {dns.rcode.to_text(exc.rcode)}") from None
+            return read_transfer(self.name, self.host, self.port, self.zone, self.timeout,
+                                 self.tsig, keys)
         except dns.tsig.PeerError as exc:
             raise self._tsig_refused(exc) from None
-        except dns.exception.Timeout:
-            raise ProviderUnreachable(self.name, f"no answer from {self.server} within "
-                                                 f"{self.timeout:g}s (zone transfer)") from None
-        except OSError as exc:
-            raise ProviderUnreachable(self.name, f"cannot connect to {self.server}: "
-                                                 f"{exc.strerror or exc}") from None
-        except dns.exception.FormError as exc:
-            raise ProviderError(self.name, f"{self.server} sent a malformed zone transfer: "
-                                           f"{exc}") from None
-        return found
 
     # -- writing ---------------------------------------------------------------
 
@@ -521,7 +482,10 @@ class Rfc2136(Provider):
             server = parse_server(entry)
             if server not in servers:
                 servers.append(server)
-        return [DnsAuthority(f"{self.name} {where(h, p)}", h, p, self.zone, self.timeout)
+        # Verified by zone transfer where the key may transfer (one transfer per poll
+        # instead of a query per record), per record where a server refuses.
+        return [DnsAuthority(f"{self.name} {where(h, p)}", h, p, self.zone, self.timeout,
+                             transfer_key=self.tsig)
                 for h, p in servers]
 
 

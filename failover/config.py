@@ -9,8 +9,8 @@ files, credential files, the journal) are taken relative to the file.
 that validate but would not survive the loss of one vendor.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: pydantic would have to evaluate
+# every field's annotation from a string, 10% of building these models (issue 13).
 import ipaddress
 import math
 import os
@@ -156,9 +156,15 @@ HttpStatus = Annotated[int, Field(ge=100, le=599)]
 
 
 class Strict(BaseModel):
-    """Base of every config model: unknown keys are errors, values are not coerced loosely."""
+    """Base of every config model: unknown keys are errors, values are not coerced loosely.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    ``defer_build``: a model's validator is made when first used, so loading a
+    config builds one validator (Config's) instead of one per model at import;
+    ``failover --help`` and commands that read no config never pay for them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False,
+                              defer_build=True)
 
 
 # -- AWS credentials: shared by the control probe, Route 53 and S3 backups --------
@@ -221,7 +227,7 @@ class GcpControl(Strict):
     timeout: Duration = 10.0
 
     @model_validator(mode="after")
-    def _token_and_zone(self) -> GcpControl:
+    def _token_and_zone(self) -> Self:
         # Without a token every API answers 401, which would read as a revoked credential.
         if bool(self.token_env) == bool(self.token_file):
             raise ValueError("give exactly one of token_env or token_file for the OAuth2 "
@@ -258,7 +264,7 @@ class HttpControl(Strict):
     timeout: Duration = 10.0
 
     @model_validator(mode="after")
-    def _one_token(self) -> HttpControl:
+    def _one_token(self) -> Self:
         if self.token_env and self.token_file:
             raise ValueError("give at most one of token_env or token_file")
         if not self.url.lower().startswith(("http://", "https://")):
@@ -333,7 +339,7 @@ class StaticEndpoints(Strict):
         return values
 
     @model_validator(mode="after")
-    def _some(self) -> StaticEndpoints:
+    def _some(self) -> Self:
         if not (self.A or self.AAAA or self.CNAME):
             raise ValueError("a hosting needs at least one endpoint: A, AAAA or CNAME")
         if self.CNAME and (self.A or self.AAAA):
@@ -402,7 +408,7 @@ class Tsig(Strict):
     secret_file: str | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> Tsig:
+    def _one_source(self) -> Self:
         if bool(self.secret_env) == bool(self.secret_file):
             raise ValueError("give exactly one of secret_env or secret_file for the TSIG secret")
         return self
@@ -485,7 +491,7 @@ class PowerDnsProvider(Strict):
     deadline: Duration | None = None
 
     @model_validator(mode="after")
-    def _secret(self) -> PowerDnsProvider:
+    def _secret(self) -> Self:
         _one_secret(self.api_key_env, self.api_key_file, "api_key", "PowerDNS API key")
         return self
 
@@ -513,7 +519,7 @@ class CloudflareProvider(Strict):
     deadline: Duration | None = None
 
     @model_validator(mode="after")
-    def _secret(self) -> CloudflareProvider:
+    def _secret(self) -> Self:
         _one_secret(self.token_env, self.token_file, "token", "Cloudflare API token")
         return self
 
@@ -543,7 +549,7 @@ class CloudDnsProvider(Strict):
     deadline: Duration | None = None
 
     @model_validator(mode="after")
-    def _secret(self) -> CloudDnsProvider:
+    def _secret(self) -> Self:
         _one_secret(self.token_env, self.token_file, "token", "GCP access token")
         return self
 
@@ -558,7 +564,8 @@ class OctodnsProvider(Strict):
     of PATH (relative to the config file): secrets stay out of the config.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)
 
     kind: Literal["octodns"]
     vendor: str
@@ -608,7 +615,7 @@ class HttpCheck(Strict):
     timeout: Duration = 2.0
 
     @model_validator(mode="after")
-    def _ca_for_https(self) -> HttpCheck:
+    def _ca_for_https(self) -> Self:
         if self.ca_file and self.kind != "https":
             raise ValueError("ca_file goes with kind: https")
         return self
@@ -708,7 +715,8 @@ class Route53DomainsRegistrar(AwsCredentialSettings):
 class PluginRegistrar(Strict):
     """Any registrar: a class ``module:Class`` taking ``settings`` (see failover/registrars)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)
 
     kind: Literal["plugin"]
     class_: str = Field(alias="class", pattern=r"^[\w.]+:\w+$")
@@ -791,7 +799,7 @@ class ClusterTls(Strict):
     key_file: str | None = None
 
     @model_validator(mode="after")
-    def _pair(self) -> ClusterTls:
+    def _pair(self) -> Self:
         if bool(self.cert_file) != bool(self.key_file):
             raise ValueError("give cert_file and key_file together")
         return self
@@ -840,7 +848,7 @@ class Cluster(Strict):
         return quorum
 
     @model_validator(mode="after")
-    def _timing(self) -> Cluster:
+    def _timing(self) -> Self:
         if self.loop_wait + 2 * self.retry_timeout > self.ttl:
             raise ValueError(
                 f"loop_wait + 2 * retry_timeout ({self.loop_wait:g}s + 2 * "

@@ -13,6 +13,7 @@ from cli.common import (
     VERDICT_STYLE,
     Format,
     FormatOpt,
+    coloured,
     fmt_seconds,
     live,
     load,
@@ -51,12 +52,13 @@ def validate(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
                     "vendors": sorted(config.vendors), "hostings": sorted(config.hosting),
                     "dns": sorted(config.dns)})
     else:
-        o = out()
-        o.print(f"[green]valid[/]: {config.source}: service {config.service}, zone "
-                f"{config.zone}, {len(config.vendors)} vendors, {len(config.hosting)} hostings, "
-                f"{len(config.dns)} DNS providers, {len(config.records)} managed records")
-        for w in warnings:
-            o.print(f"[yellow]warning[/]: {w}")
+        # Plain lines, not rich: validate is run in editors and pre-commit hooks, on every save.
+        lines = [f"{coloured('valid', 'green')}: {config.source}: service {config.service}, "
+                 f"zone {config.zone}, {len(config.vendors)} vendors, {len(config.hosting)} "
+                 f"hostings, {len(config.dns)} DNS providers, {len(config.records)} managed "
+                 "records"]
+        lines += [f"{coloured('warning', 'yellow')}: {w}" for w in warnings]
+        sys.stdout.write("".join(line + "\n" for line in lines))
     return 1 if warnings else 0
 
 

@@ -56,6 +56,20 @@ def err() -> Console:
     return _err
 
 
+_ANSI = {"green": "32", "yellow": "33", "red": "31"}
+
+
+def coloured(text: str, colour: str) -> str:
+    """TEXT in COLOUR (green, yellow, red) when stdout is a terminal, as rich would
+    decide (NO_COLOR, FORCE_COLOR, TERM=dumb); else as is. For one-line outputs, where
+    importing rich costs more than the rest of the command (issue 13)."""
+    if os.environ.get("NO_COLOR") or not (
+            os.environ.get("FORCE_COLOR") or (sys.stdout.isatty()
+                                              and os.environ.get("TERM") != "dumb")):
+        return text
+    return f"\x1b[{_ANSI[colour]}m{text}\x1b[0m"
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -59,6 +59,11 @@ class Reconciler:
         self.started = self.number
         self.confirming = False
 
+    def pause(self, stop: threading.Event, seconds: float) -> None:
+        """Between cycles: until ``stop``, ``seconds``, or (a clustered follower) the
+        leader's going, whichever comes first."""
+        self.engine.coord.wait(stop, seconds)
+
     def _saw(self, verdicts: list[Verdict]) -> None:
         """Note whether this vantage point saw a hosting changing verdict."""
         self.confirming = any(changing(v) for v in verdicts)
@@ -149,8 +154,11 @@ class Reconciler:
                     f"move {m.id} left half done by a node that lost the lock (recorded as "
                     "interrupted; planning again from what every provider serves)"
                     for m in found)
-            return self._act(at, head + "; this node leads", verdicts, report.exit_code,
-                             False, pin, auto=True)
+            if coord.took_over_from is not None:
+                head += f"; this node leads (took over from {coord.took_over_from})"
+            else:
+                head += "; this node leads"
+            return self._act(at, head, verdicts, report.exit_code, False, pin, auto=True)
         except EtcdUnavailable as exc:
             return CycleResult(self.number, at,
                                f"{head}; etcd cannot be asked ({exc}): fail-static, no "
@@ -243,5 +251,5 @@ def watch(reconciler: Reconciler, *, interval: float, stop: threading.Event,
         every = interval
         if result.confirming and confirm_interval is not None:
             every = min(confirm_interval, interval)
-        stop.wait(max(0.0, every - (clock.monotonic() - started)))
+        reconciler.pause(stop, every - (clock.monotonic() - started))
     return code

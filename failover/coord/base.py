@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -164,6 +165,11 @@ class Coordinator(ABC):
 
     @abstractmethod
     def clear_pin(self) -> Pin | None: ...
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        """The watch loop's pause between cycles: until ``stop`` is set or ``seconds`` pass
+        (the etcd backend also wakes a follower when the leader goes)."""
+        stop.wait(max(0.0, seconds))
 
     def describe(self) -> dict[str, Any]:
         """For 'failover cluster': backend, leader, lock holder, pin, each node's sentence."""

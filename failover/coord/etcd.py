@@ -140,6 +140,9 @@ class EtcdCoordinator(Coordinator):
         self._break_glass = False
         self._store = SharedStore(self)
         self._synced = False
+        self._vacancy_from: int | None = None   # the revision a follower watches from
+        self.followed: str | None = None          # the leader seen by the last campaign
+        self.took_over_from: str | None = None    # set by the campaign that took the lead
 
     def _password(self) -> str | None:
         c = self.cluster
@@ -309,20 +312,54 @@ class EtcdCoordinator(Coordinator):
 
     def campaign(self) -> str:
         """Try to lead; the leader's node name (ours when we lead)."""
+        self._vacancy_from = None
         lease = self.session.ensure()
         me = Holder.me(self.node, "failover watch").to_json()
         ok, answer = self.client.txn([Compare.create_revision(self.key("leader"), 0)],
                                      [Op.put(self.key("leader"), json.dumps(me), lease)],
                                      [Op.get(self.key("leader"))])
+        followed, self.followed = self.followed, None
         if ok:
             self._leader_rev = int(answer["header"]["revision"])
+            self.took_over_from = followed
             return self.node
+        self.took_over_from = None
         kv = _txn_kv(answer)
         if kv is not None and kv.lease == lease:
             self._leader_rev = kv.create_revision
             return self.node
         self._leader_rev = None
-        return str(kv.json().get("node", "?")) if kv else "?"
+        # A follower wakes when the leader key goes: any deletion after this read.
+        self._vacancy_from = int(answer["header"]["revision"]) + 1
+        self.followed = str(kv.json().get("node", "?")) if kv else "?"
+        return self.followed
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        """As a follower, also wake when the leader key is deleted (its holder's lease
+        ended, or it let go), streamed from etcd (``/v3/watch``), so a takeover costs the
+        dead leader's lease and one check, not up to a whole interval more. When the
+        stream cannot be opened the wait is the plain one."""
+        since = self._vacancy_from
+        if since is None or seconds <= 0:
+            stop.wait(max(0.0, seconds))
+            return
+        vacant = threading.Event()
+
+        def follow() -> None:
+            with contextlib.suppress(EtcdUnavailable):
+                for _event in self.client.watch(self.key("leader"), start_revision=since,
+                                                seconds=seconds, deletes_only=True):
+                    vacant.set()
+                    return
+
+        threading.Thread(target=follow, daemon=True, name="etcd-watch-leader").start()
+        deadline = time.monotonic() + seconds
+        # Short slices, so a stop signal is seen as soon as without the watch.
+        while not stop.is_set() and not vacant.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            vacant.wait(min(left, 0.05))
 
     def publish_sentence(self, sentence: str, at: float) -> None:
         if not self.session.valid():

@@ -1,4 +1,5 @@
-"""A small client for etcd's v3 JSON gateway (``/v3/kv/...``, ``/v3/lease/...``), as Patroni has.
+"""A small client for etcd's v3 JSON gateway (``/v3/kv/...``, ``/v3/lease/...``,
+``/v3/watch``), as Patroni has.
 
 Standard library only (urllib), so no grpc and no extra package: keys and values
 are base64 in the JSON, revisions are strings. Every request tries the
@@ -21,7 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,15 @@ class KV:
 def parse_kv(d: dict[str, Any]) -> KV:
     return KV(_unb64(d["key"]), _unb64(d.get("value", "")), int(d.get("create_revision", 0)),
               int(d.get("mod_revision", 0)), int(d.get("lease", 0)))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change a watch saw: ``PUT`` or ``DELETE`` of ``key`` at ``revision``."""
+
+    type: str
+    key: str
+    revision: int
 
 
 class Compare:
@@ -155,6 +165,17 @@ class EtcdClient:
 
     def _post(self, endpoint: str, path: str, body: dict[str, Any],
               timeout: float) -> dict[str, Any]:
+        with self._open(endpoint, path, body, timeout) as resp:
+            try:
+                answer: dict[str, Any] = json.loads(resp.read() or b"{}")
+            except (OSError, ValueError) as exc:
+                raise _Retry(str(exc)) from None
+        if "error" in answer and "result" not in answer and "header" not in answer:
+            raise _Retry(_message(json.dumps(answer)))
+        return answer
+
+    def _open(self, endpoint: str, path: str, body: dict[str, Any], timeout: float) -> Any:
+        """The HTTP response to POST ``body``, unread (a watch streams it)."""
         data = json.dumps(body).encode()
         for attempt in (1, 2):
             headers = {"Content-Type": "application/json"}
@@ -162,8 +183,7 @@ class EtcdClient:
                 headers["Authorization"] = self._auth_token(endpoint, timeout)
             req = urllib.request.Request(f"{endpoint}/v3/{path}", data=data, headers=headers)
             try:
-                with urllib.request.urlopen(req, timeout=timeout, context=self._ssl) as resp:
-                    answer: dict[str, Any] = json.loads(resp.read() or b"{}")
+                return urllib.request.urlopen(req, timeout=timeout, context=self._ssl)
             except urllib.error.HTTPError as exc:
                 text = exc.read().decode(errors="replace")
                 if "invalid auth token" in text and attempt == 1:
@@ -184,9 +204,6 @@ class EtcdClient:
                 raise _Retry(f"HTTP {exc.code}: {_message(text)}") from None
             except (OSError, ValueError) as exc:
                 raise _Retry(str(getattr(exc, "reason", exc))) from None
-            if "error" in answer and "result" not in answer and "header" not in answer:
-                raise _Retry(_message(json.dumps(answer)))
-            return answer
         raise _Retry("auth token refused twice")
 
     def _auth_token(self, endpoint: str, timeout: float) -> str:
@@ -223,6 +240,58 @@ class EtcdClient:
         answer = self.call("kv/txn", {"compare": compare, "success": success,
                                       "failure": failure or []})
         return bool(answer.get("succeeded", False)), answer
+
+    # -- watch -------------------------------------------------------------------
+
+    def watch(self, key: str, *, start_revision: int, seconds: float,
+              deletes_only: bool = False) -> Iterator[Event]:
+        """The changes of ``key`` from ``start_revision`` on, as etcd streams them, for up
+        to ``seconds``; then the iterator ends. Raises EtcdUnavailable when no member
+        opens the stream. A member that dies or freezes mid-stream ends it early or at
+        the time limit: callers look again with a plain read, so a lost stream costs
+        time, never a change."""
+        body: dict[str, Any] = {"create_request": {"key": _b64(key),
+                                                   "start_revision": str(start_revision)}}
+        if deletes_only:
+            body["create_request"]["filters"] = ["NOPUT"]
+        deadline = time.monotonic() + seconds
+        resp, errors = None, []
+        for i in range(len(self.endpoints)):
+            index = (self._first + i) % len(self.endpoints)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                # The socket's timeout bounds every read, so the stream ends by the deadline
+                # even when etcd sends nothing.
+                resp = self._open(self.endpoints[index], "watch", body, left)
+                break
+            except _Retry as exc:
+                errors.append(f"{self.endpoints[index]}: {exc}")
+        if resp is None:
+            if not errors:
+                return
+            raise EtcdUnavailable("etcd did not open a watch (" + "; ".join(errors[-3:])
+                                  + "): no quorum, or every member is unreachable")
+        with resp:
+            while time.monotonic() < deadline:
+                try:
+                    line = resp.readline()
+                except (OSError, ValueError):   # the time limit, or the member went away
+                    return
+                if not line:
+                    return
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    return
+                result = message.get("result") if isinstance(message, dict) else None
+                if not isinstance(result, dict) or result.get("canceled"):
+                    return   # compacted past start_revision, or refused: read instead
+                for e in result.get("events", []):
+                    kv = e.get("kv", {})
+                    yield Event(e.get("type", "PUT"), _unb64(kv.get("key", "")),
+                                int(kv.get("mod_revision", 0)))
 
     # -- leases ------------------------------------------------------------------
 

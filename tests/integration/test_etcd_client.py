@@ -70,3 +70,29 @@ def test_user_and_password(etcd_cluster: lab_etcd.Cluster) -> None:
     anonymous = EtcdClient(etcd_cluster.endpoints, timeout=2)
     with pytest.raises(EtcdAuthError, match=r"cluster\.username"):
         anonymous.get("/a")
+
+
+def test_watch_streams_changes_from_a_revision_and_ends_by_its_time_limit(
+        etcd_cluster: lab_etcd.Cluster) -> None:
+    client = EtcdClient(["http://127.0.0.1:9", *etcd_cluster.endpoints], timeout=5)
+    first = client.put("/w", "1")
+    client.put("/w", "2")
+    client.delete("/w")
+    client.put("/other", "x")
+    seen = []
+    for event in client.watch("/w", start_revision=first, seconds=2):
+        seen.append((event.type, event.key))
+        if len(seen) == 3:
+            break
+    assert seen == [("PUT", "/w"), ("PUT", "/w"), ("DELETE", "/w")]
+    deletes = [e.type for e in client.watch("/w", start_revision=first, seconds=1,
+                                             deletes_only=True)]
+    assert deletes == ["DELETE"]                  # and it ended by itself: nothing came after
+
+
+def test_watch_with_every_member_down_says_so(etcd_cluster: lab_etcd.Cluster) -> None:
+    client = EtcdClient(etcd_cluster.endpoints, timeout=2)
+    for name in ("aws", "gcp", "metal"):
+        etcd_cluster.kill(name)
+    with pytest.raises(EtcdUnavailable, match="did not open a watch"):
+        list(client.watch("/w", start_revision=1, seconds=2))

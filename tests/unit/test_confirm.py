@@ -61,6 +61,9 @@ class OneHosting:
     moved_at: float | None = None
     verdicts: list[str] = field(default_factory=list)
 
+    def pause(self, stop: ClockStop, seconds: float) -> None:
+        stop.wait(max(0.0, seconds))
+
     def cycle(self) -> CycleResult:
         self.number += 1
         t = self.engine.clock.monotonic()

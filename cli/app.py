@@ -16,20 +16,8 @@ from typing import Annotated, Any, Optional, get_type_hints
 
 import typer
 
-from cli import (
-    audit,
-    check,
-    cluster,
-    delegation,
-    drill,
-    inventory,
-    moves,
-    notify,
-    page,
-    status,
-    watch,
-)
 from cli.examples import epilog
+from cli.lazy import LazyGroup
 
 app = typer.Typer(
     name="failover",
@@ -44,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
+    # The commands live in cli/*.py; only the one being run is imported (cli/lazy.py).
+    cls=LazyGroup,
 )
 
 
@@ -109,19 +99,6 @@ def _accept_config(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-check.register(app)
-moves.register(app)
-status.register(app)
-watch.register(app)
-inventory.register(app)
-drill.register(app)
-notify.register(app)
-cluster.register(app)
-audit.register(app)
-page.register(app)
-delegation.register(app)
-
-
 def _finish(typer_app: typer.Typer, prefix: str = "") -> None:
     """Every command: -c after its name too, and its examples at the end of its help."""
     for info in typer_app.registered_commands:
@@ -137,7 +114,7 @@ def _finish(typer_app: typer.Typer, prefix: str = "") -> None:
             _finish(group.typer_instance, group_name + " ")
 
 
-_finish(app)
+LazyGroup.finish = staticmethod(_finish)
 
 
 def _click_errors() -> tuple[type[Exception], ...]:

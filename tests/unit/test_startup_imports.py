@@ -61,3 +61,7 @@ def test_validate_imports_no_sdk_and_no_renderer() -> None:
     assert "failover.config" in modules  # it did validate, so the check below means something
     # Its one line is written plainly: rich.console alone is ~15 ms of a ~250 ms command.
     assert loaded(modules, (*(n for n in HEAVY if n != "yaml"), "rich")) == []
+    # Only the module of the command being run (cli/lazy.py).
+    assert sorted(m for m in modules if m.startswith("cli.")) == ["cli.app", "cli.check",
+                                                                  "cli.common", "cli.examples",
+                                                                  "cli.lazy"]

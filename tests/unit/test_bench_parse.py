@@ -179,3 +179,25 @@ def test_missing_peers_without_root_is_one_line_and_exit_3(
     err = capsys.readouterr().err
     assert err == ("bench: missing Debian packages: nginx; install them with: "
                    "sudo apt-get install nginx\n")
+
+
+def test_startup_reads_what_check_says_it_took_and_reports_the_check_goal(tmp_path: Path) -> None:
+    from bench.startup import _TOOK, CHECK, Startup, Timing
+
+    line = "OK: 3/3 hostings up, 3 probes; took 2.12 s; slowest: dns route53 1.88 s\n"
+    found = _TOOK.search("HOSTING ...\n" + line)
+    assert found is not None
+    assert found.group(0).removeprefix("; ") == "took 2.12 s; slowest: dns route53 1.88 s"
+    assert _TOOK.search("OK: 3/3 hostings up, 3 probes; took 212 ms\n").group(1) == "212 ms"
+
+    startup = Startup(tmp_path, runs=1)
+    startup.lab_config = "lab/failover.yaml"
+    startup.check_said, startup.check_cpu = "took 2.12 s", 0.9
+    startup.timings = [Timing(name, wall, wall, wall, 1, 0.05) for name, wall in (
+        ("failover --help", 0.05), ("failover validate", 0.1), ("python -c pass", 0.01),
+        (CHECK, 0.5))]
+    goals = {g.name: g for g in startup.section().goals}
+    check = goals["start-up: `failover check` on the 3-hosting lab"]
+    assert (check.met, check.measured) == (False, "500 ms")
+    assert '"took 2.12 s"' in check.limit and "0.90 CPU s" in check.limit
+    assert goals["start-up: `failover validate`"].met

@@ -12,7 +12,9 @@ as any resolver does. Settings that matter (see LAB-NOTES):
   awsdns name servers in the delegation) is asked of the lab's own server, which refuses,
   and never of the internet's root servers;
 - ``serve-expired: no`` (RFC 8767 serve-stale off, Unbound's default): what users of a
-  resolver without serve-stale see.
+  resolver without serve-stale see;
+- ``remote-control`` on a loopback TCP port without certificates (Unbound allows that only
+  on localhost), so that :func:`forget_servers` can empty its infrastructure cache.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ def marker(root: Path) -> str:
     return str(root / "unbound" / "unbound.conf")
 
 
-def configure(root: Path, port: int, parent: str) -> Path:
+def configure(root: Path, port: int, parent: str, control: int) -> Path:
     """Write DIR/unbound/unbound.conf: listen on 127.0.0.1:``port``, ``test.`` (and, to stay
-    on loopback, ``.``) stubbed to ``parent`` (host@port)."""
+    on loopback, ``.``) stubbed to ``parent`` (host@port), unbound-control on ``control``."""
     folder = root / "unbound"
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "unbound.conf"
@@ -73,7 +75,10 @@ server:
     serve-expired: no
     qname-minimisation: no
 remote-control:
-    control-enable: no
+    control-enable: yes
+    control-interface: {HOST}
+    control-port: {control}
+    control-use-cert: no
 stub-zone:
     name: "test."
     stub-addr: {parent}
@@ -89,10 +94,31 @@ def start(root: Path, parent: str, avoid: tuple[int, ...] = ()
     """Configure and start unbound on a free port; (process, port) without waiting."""
     program = binary()
     port = free_port((HOST,), udp=True, avoid=avoid)
-    conf = configure(root, port, parent)
+    control = free_port((HOST,), avoid=(*avoid, port))
+    conf = configure(root, port, parent, control)
     log = root / "unbound" / "unbound.log"
     log.write_text("")
     return spawn([program, "-d", "-c", str(conf)], log, cwd=root / "unbound"), port
+
+
+def forget_servers(root: Path, timeout: float = 10.0) -> None:
+    """Empty Unbound's infrastructure cache (``unbound-control flush_infra all``): what it
+    learned of each server's round trips, timeouts and backoff. Answers stay cached.
+
+    A server that timed out is kept in backoff for ``infra-host-ttl`` (900 s by default),
+    and while a better-looking server is listed Unbound does not probe it again: a server
+    dead in one experiment then costs seconds of retries against the dead ones in the
+    next, although it is alive (measured in the vendor-kill matrix; see README).
+    """
+    program = shutil.which("unbound-control") or "/usr/sbin/unbound-control"
+    try:
+        done = subprocess.run([program, "-c", marker(root), "flush_infra", "all"],
+                              capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LabError(f"unbound-control flush_infra failed: {exc}") from None
+    if done.returncode or not done.stdout.startswith("ok"):
+        raise LabError(f"unbound-control flush_infra failed: "
+                       f"{(done.stderr or done.stdout).strip() or done.returncode}")
 
 
 def resolve(port: int, name: str, timeout: float = 2.0) -> tuple[str, list[str]]:

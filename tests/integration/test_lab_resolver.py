@@ -108,3 +108,23 @@ def test_claims_are_never_shared_and_stale_ones_are_taken_over(
     third = resolver.claim(b, ["knot"])
     assert third["knot"] in first.values()
     resolver.release([*first.values(), *second.values(), *third.values()])
+
+
+def _infra(root: Path) -> str:
+    """Unbound's infrastructure cache (one line per server it has asked)."""
+    return subprocess.run(["unbound-control", "-c", str(root / "unbound" / "unbound.conf"),
+                           "dump_infra"], capture_output=True, text=True, check=True).stdout
+
+
+def test_forget_servers_empties_what_unbound_learned_of_dead_servers(
+        resolver_lab: dict[str, Any]) -> None:
+    root = resolver_lab["dir"]
+    vendors.kill(root, "hetzner")  # PowerDNS times out: Unbound backs off from it
+    time.sleep(vendors.RECORD_TTL + 1)
+    for _ in range(5):
+        resolver.answers(resolver_lab, "api")
+    vendors.revive(root, "hetzner")
+    assert "127.0.53." in _infra(root)  # it remembers the servers it asked
+    resolver.forget_servers(resolver_lab)
+    assert "127.0.53." not in _infra(root)
+    assert resolver.answers(resolver_lab, "www") == ("NOERROR", ["127.0.0.11"])

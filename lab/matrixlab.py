@@ -61,7 +61,7 @@ class VendorLab:
         # the next row starts from healthy at the resolver too: without this, Unbound keeps
         # a server that was dead in this row in backoff for 15 minutes, and the next row
         # measures this one's aftermath (a 5 s timeout per query; README, the matrix)
-        resolver.forget_servers(self.data)
+        resolver.reset_to_healthy(self.data)
 
     def problems(self) -> list[str]:
         return [row["name"] for row in core.status(self.dir) if not row["alive"]]

@@ -238,10 +238,12 @@ def stop(data: dict[str, Any]) -> None:
     release(list(r.get("addresses", {}).values()))
 
 
-def forget_servers(data: dict[str, Any]) -> None:
+def reset_to_healthy(data: dict[str, Any]) -> None:
     """Make the lab's resolver forget what it learned about dead servers (a row of the
     vendor-kill matrix starts from a resolver that has seen every server healthy)."""
-    unbound.forget_servers(Path(data["dir"]))
+    r = data["resolver"]
+    unbound.reset_to_healthy(Path(data["dir"]), int(r["port"]), bind.ZONE,
+                           sorted(r["addresses"].values()))
 
 
 def answers(data: dict[str, Any], name: str, timeout: float = 2.0) -> tuple[str, list[str]]:

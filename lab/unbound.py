@@ -14,7 +14,7 @@ as any resolver does. Settings that matter (see LAB-NOTES):
 - ``serve-expired: no`` (RFC 8767 serve-stale off, Unbound's default): what users of a
   resolver without serve-stale see;
 - ``remote-control`` on a loopback TCP port without certificates (Unbound allows that only
-  on localhost), so that :func:`forget_servers` can empty its infrastructure cache.
+  on localhost), so that :func:`reset_to_healthy` can reset its infrastructure cache.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from pathlib import Path
 from lab.procs import LabError, free_port, spawn, wait_until
 
 HOST = "127.0.0.1"
+UNKNOWN_RTO_MS = 376  # Unbound's timeout for a server it has not measured (its default)
+SETTLED_RTO_MS = 120  # a loopback server's timeout after a few answers (Unbound's floor: 50)
+WARM_QUERIES = 100    # cache misses at most to bring every server there (a loaded machine)
 
 
 def binary() -> str:
@@ -101,24 +104,65 @@ def start(root: Path, parent: str, avoid: tuple[int, ...] = ()
     return spawn([program, "-d", "-c", str(conf)], log, cwd=root / "unbound"), port
 
 
-def forget_servers(root: Path, timeout: float = 10.0) -> None:
-    """Empty Unbound's infrastructure cache (``unbound-control flush_infra all``): what it
-    learned of each server's round trips, timeouts and backoff. Answers stay cached.
-
-    A server that timed out is kept in backoff for ``infra-host-ttl`` (900 s by default),
-    and while a better-looking server is listed Unbound does not probe it again: a server
-    dead in one experiment then costs seconds of retries against the dead ones in the
-    next, although it is alive (measured in the vendor-kill matrix; see README).
-    """
+def control(root: Path, *args: str, timeout: float = 10.0) -> str:
+    """Run ``unbound-control`` against the lab's Unbound; its output, or LabError."""
     program = shutil.which("unbound-control") or "/usr/sbin/unbound-control"
     try:
-        done = subprocess.run([program, "-c", marker(root), "flush_infra", "all"],
+        done = subprocess.run([program, "-c", marker(root), *args],
                               capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise LabError(f"unbound-control flush_infra failed: {exc}") from None
-    if done.returncode or not done.stdout.startswith("ok"):
-        raise LabError(f"unbound-control flush_infra failed: "
+        raise LabError(f"unbound-control {args[0]} failed: {exc}") from None
+    if done.returncode:
+        raise LabError(f"unbound-control {args[0]} failed: "
                        f"{(done.stderr or done.stdout).strip() or done.returncode}")
+    return done.stdout
+
+
+def known_servers(root: Path) -> dict[str, int]:
+    """Per server address, the retransmit timeout (ms) Unbound's infrastructure cache holds
+    (``dump_infra``); a server it has not measured yet is absent."""
+    known: dict[str, int] = {}
+    for line in control(root, "dump_infra").splitlines():
+        words = line.split()
+        if len(words) > 2 and "rto" in words and "ping" in words:
+            rto = int(words[words.index("rto") + 1])
+            address = words[0].split("@")[0]
+            known[address] = min(rto, known.get(address, rto))
+    return known
+
+
+def reset_to_healthy(root: Path, port: int, zone: str, addresses: list[str],
+                   timeout: float = 30.0) -> None:
+    """Make Unbound hold the view of a resolver that has seen every server healthy.
+
+    First ``flush_infra all``: a server that timed out stays in backoff for
+    ``infra-host-ttl`` (900 s by default) and, while a better-looking server is listed, is
+    not probed again; one experiment's dead server would then cost the next experiment
+    seconds although it is alive. Then ask names that exist nowhere (each a fresh cache
+    miss; Unbound picks a server at random among those of similar speed) until it has
+    measured each of ``addresses``, as a resolver with steady traffic has: an unmeasured
+    server gets a 376 ms timeout, a measured one on loopback 50 ms, and Unbound drops a
+    client's query once its recursion takes 1.9 s (``discard-timeout``, its defence
+    against CVE-2024-33655), so the difference is a reply or a client timeout.
+    """
+    import secrets
+    import time
+
+    control(root, "flush_infra", "all")
+    deadline = time.monotonic() + timeout
+    asked = 0
+    while True:
+        known = known_servers(root)
+        missing = [a for a in addresses if known.get(a, UNKNOWN_RTO_MS) >= UNKNOWN_RTO_MS]
+        # a few answers each bring the timeout down to what the server's speed warrants
+        settled = all(known.get(a, UNKNOWN_RTO_MS) <= SETTLED_RTO_MS for a in addresses)
+        if not missing and (settled or asked >= WARM_QUERIES):
+            return
+        if time.monotonic() > deadline:
+            raise LabError(f"unbound did not measure {', '.join(missing)} within "
+                           f"{timeout:.0f}s (are they serving {zone} on port 53?)")
+        resolve(port, f"warm-{secrets.token_hex(4)}.{zone}", timeout=2.0)
+        asked += 1
 
 
 def resolve(port: int, name: str, timeout: float = 2.0) -> tuple[str, list[str]]:

@@ -14,7 +14,7 @@ import dns.message
 import dns.query
 import pytest
 
-from lab import bind, core, resolver, vendors
+from lab import bind, core, resolver, unbound, vendors
 from lab.procs import LabError
 
 pytestmark = pytest.mark.integration
@@ -110,21 +110,18 @@ def test_claims_are_never_shared_and_stale_ones_are_taken_over(
     resolver.release([*first.values(), *second.values(), *third.values()])
 
 
-def _infra(root: Path) -> str:
-    """Unbound's infrastructure cache (one line per server it has asked)."""
-    return subprocess.run(["unbound-control", "-c", str(root / "unbound" / "unbound.conf"),
-                           "dump_infra"], capture_output=True, text=True, check=True).stdout
-
-
-def test_forget_servers_empties_what_unbound_learned_of_dead_servers(
+def test_reset_to_healthy_forgets_dead_servers_and_measures_the_live_ones(
         resolver_lab: dict[str, Any]) -> None:
     root = resolver_lab["dir"]
+    pdns = resolver_lab["resolver"]["addresses"]["pdns"]
     vendors.kill(root, "hetzner")  # PowerDNS times out: Unbound backs off from it
     time.sleep(vendors.RECORD_TTL + 1)
-    for _ in range(5):
-        resolver.answers(resolver_lab, "api")
+    for n in range(8):
+        resolver.answers(resolver_lab, f"gone-{n}")
+    assert unbound.known_servers(root)[pdns] >= unbound.UNKNOWN_RTO_MS  # in backoff
     vendors.revive(root, "hetzner")
-    assert "127.0.53." in _infra(root)  # it remembers the servers it asked
-    resolver.forget_servers(resolver_lab)
-    assert "127.0.53." not in _infra(root)
+    resolver.reset_to_healthy(resolver_lab)
+    known = unbound.known_servers(root)
+    for address in resolver_lab["resolver"]["addresses"].values():
+        assert known[address] < unbound.UNKNOWN_RTO_MS  # measured since, and alive
     assert resolver.answers(resolver_lab, "www") == ("NOERROR", ["127.0.0.11"])

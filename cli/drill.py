@@ -91,7 +91,8 @@ def drill(
         "quorum; measure authorities and the resolver; write matrix.md/json/svg.")] = False,
     only: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--only", metavar="KILL", help="With --matrix: run only this row (aws, or a pair "
-        "gcp+metal); repeat for more.")] = None,
+        "gcp+metal, or 'leader': the vendor of the node leading when the row starts); "
+        "repeat for more.")] = None,
     singles: Annotated[bool, typer.Option(
         "--singles", help="With --matrix: single vendors only, no pairs.")] = False,
     format: FormatOpt = Format.table,

@@ -38,6 +38,7 @@ HOLD = 2.0         # seconds the authorities must stay healthy for the time to c
 POLL = 0.1         # seconds between looks at authorities and the resolver
 DEADLINE = 60.0    # seconds a row may take to converge before it counts as not survived
 CLEAN_DEADLINE = 120.0  # seconds the lab may take to be clean again after a restore
+LEADER = "leader"  # --only leader: kill the vendor of whichever node leads when the row starts
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class MatrixLab(Protocol):
     def vendors(self) -> list[str]: ...
     def etcd_vendors(self) -> list[str]: ...
     def watchers(self) -> int: ...
+    def node_vendor(self, node: str) -> str | None: ...  # the vendor a cluster node runs at
     def authorities(self) -> list[Authority]: ...
     def resolve(self, name: str) -> list[str]: ...  # [] when the resolver gives no address
     def resolver_vendors(self) -> list[str]: ...  # vendors of the servers it can reach
@@ -78,11 +80,12 @@ class Row:
     moved: bool = False
     clean: bool = False
     resolver_path: bool = True         # False: no server the resolver can reach survived
+    chosen: str | None = None          # LEADER: the row kills whoever led when it started
     notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
-        return "+".join(self.kill)
+        return "+".join(self.kill) + (f" ({self.chosen})" if self.chosen else "")
 
     @property
     def within(self) -> bool:
@@ -251,7 +254,9 @@ class Matrix:
         rows, skipped = rows_to_run(self.config, self.lab.vendors(), self.lab.etcd_vendors())
         if singles:
             rows = [r for r in rows if len(r) == 1]
-        if only:
+        leader_rows = sum(1 for o in only if o == LEADER)
+        only = [o for o in only if o != LEADER]
+        if only or leader_rows:
             wanted = {"+".join(sorted(o.split("+"))) for o in only}
             known = {"+".join(sorted(r)) for r in rows}
             unknown = sorted(wanted - known)
@@ -262,18 +267,29 @@ class Matrix:
         report = MatrixReport(self.wall(), self.config.interval, self.config.fall,
                               self.config.cluster.ttl if self.config.cluster else 0,
                               self.config.ttl, [], skipped)
+        for _ in range(leader_rows):
+            report.rows.append(self.row([], chosen=LEADER))
         for kill in rows:
             report.rows.append(self.row(kill))
         return report
 
-    def row(self, kill: list[str]) -> Row:
-        row = Row(kill=kill, authority_bound=self.authority_bound)
-        name = row.name
+    def row(self, kill: list[str], chosen: str | None = None) -> Row:
+        row = Row(kill=kill, authority_bound=self.authority_bound, chosen=chosen)
         problem = self.wait_clean(CLEAN_DEADLINE)
         if problem:
+            row.kill = row.kill or [chosen or "?"]
             row.notes.append(f"not clean before the kill: {problem}")
             return row
         row.leader_before = self.view.leader()
+        if chosen == LEADER:
+            vendor = self.lab.node_vendor(row.leader_before or "")
+            if vendor is None:
+                row.kill = [LEADER]
+                row.notes.append(f"the leader {row.leader_before or '(none)'} is no watcher "
+                                 "of the lab's vendors; nothing killed")
+                return row
+            kill = row.kill = [vendor]
+        name = row.name
         healthy_hostings = [n for n, h in self.config.hosting.items() if h.vendor not in kill]
         healthy = addresses(self.config, healthy_hostings)
         authorities = [a for a in self.lab.authorities() if a.vendor not in kill]

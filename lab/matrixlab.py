@@ -28,6 +28,10 @@ class VendorLab:
     def etcd_vendors(self) -> list[str]:
         return list(self.data["cluster"]["etcd"]["members"])
 
+    def node_vendor(self, node: str) -> str | None:
+        return next((v for v in self.data["cluster"]["watchers"]
+                     if vendors.node_name(v) == node), None)
+
     def watchers(self) -> int:
         return sum(1 for w in self.data["cluster"]["watchers"].values() if w.get("run"))
 

@@ -57,6 +57,11 @@ def watcher_argv(config: Path) -> list[str]:
     return [sys.executable, "-m", "cli.app", "--config", str(config), "watch", "--auto-move"]
 
 
+def node_name(vendor: str) -> str:
+    """The cluster node name of the watcher at ``vendor``."""
+    return f"watcher-{vendor}"
+
+
 def start(root: Path, *, watchers: bool = True) -> dict[str, Any]:
     """Add the etcd cluster, the cluster configs and (``watchers``) the watchers to the lab
     running in ``root``; the updated lab.json dict. On failure what this started is stopped.
@@ -116,7 +121,7 @@ def _write_configs(root: Path, data: dict[str, Any], endpoints: list[str]) -> di
         path.write_text(header.replace("NODE", f"This node: {node} at {vendor}") + text)
         return path
 
-    configs = {v: write(root / f"watch-{v}.yaml", f"watcher-{v}", v, f"journal-{v}.sqlite")
+    configs = {v: write(root / f"watch-{v}.yaml", node_name(v), v, f"journal-{v}.sqlite")
                for v in VENDORS}
     write(root / CONFIG, OPERATOR, "laptop", "journal.sqlite")
     return configs

@@ -29,8 +29,9 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     interrupted, what each provider now serves compared with its before-image
     and the plan: written, not written, or partly written. AGREE is
     "unknown" while a provider cannot be read. Exit 0 when all agree, 1 when
-    a provider is unreachable or they disagree, 2 when a move was interrupted
-    or no provider can be read.
+    a provider is unreachable or they disagree, or the cluster is (then the
+    last move is this node's own journal's, said first), 2 when a move was
+    interrupted or no provider can be read.
     """
     from failover.engine import Engine
     from failover.records import by_record, relative_name
@@ -39,6 +40,7 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     config = load(ctx)
     engine = Engine(config)
     try:
+        degraded = _fall_back(engine)
         if format is Format.json:
             report = engine.status()
         else:
@@ -54,9 +56,11 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
             or not report.readable \
             or any(not s.now.startswith("written") for s in report.unknown):
         code = 2
+    if degraded:
+        code = max(code, 1)
     if format is Format.json:
         print_json({
-            "journal": report.journal, "exit_code": code,
+            "journal": report.journal, "exit_code": code, "degraded": degraded,
             "pin": pin.to_json() if pin else None,
             "providers": [{"provider": p.provider, "vendor": p.vendor, "error": p.error,
                            "rrsets": None if p.rrsets is None else
@@ -132,14 +136,20 @@ def history(ctx: typer.Context,
                 metavar="ID", help="Show one move in full: its steps and verifications.")] = None,
             limit: Annotated[int, typer.Option(metavar="N", help="How many moves to list.")] = 20,
             format: FormatOpt = Format.table) -> int:
-    """List moves and rollbacks with their outcomes, newest first."""
+    """List moves and rollbacks with their outcomes, newest first.
+
+    With a cluster: etcd's shared history; when the cluster cannot be reached,
+    this node's own journal, said first in one line, and exit 1.
+    """
     from failover.engine import Engine
 
     config = load(ctx)
     engine = Engine(config)    # the journal, or etcd's shared history with cluster: set
     try:
+        # A degraded answer (this node's journal only, the cluster unreachable) exits 1.
+        code = 1 if _fall_back(engine) else 0
         if move_id is not None:
-            return _one(engine, move_id, format)
+            return max(code, _one(engine, move_id, format))
         moves = engine.store.moves(limit=limit)
         where = engine.coord.where
     finally:
@@ -149,12 +159,12 @@ def history(ctx: typer.Context,
                      "finished": m.finished, "reason": m.reason, "checksum": m.checksum,
                      "rollback_of": m.rollback_of, "summary": m.summary,
                      "node": m.args.get("node", m.host)} for m in moves])
-        return 0
+        return code
     from rich.table import Table
 
     if not moves:
         out().print(f"No moves in {where}.")
-        return 0
+        return code
     # Key columns stay whole; WHY is cut with an ellipsis (the full text is in
     # 'history ID' and --format json), and below 120 columns CHECKSUM is left out.
     wide = out().width >= 120
@@ -172,7 +182,20 @@ def history(ctx: typer.Context,
     for row in rows:
         table.add_row(*row)
     out().print(table, soft_wrap=False)   # fit the terminal (80 columns when piped)
-    return 0
+    return code
+
+
+def _fall_back(engine: Engine) -> str | None:
+    """With the cluster out of reach, read this node's own journal, saying so in one line
+    on stderr first (stdout stays the answer, parseable with --format json)."""
+    degraded = engine.coord.fall_back()
+    if degraded:
+        from rich.markup import escape
+
+        from cli.common import err
+
+        err().print(f"[yellow]WARNING[/]: {escape(degraded)}")
+    return degraded
 
 
 def _one(engine: Engine, move_id: int, format: Format) -> int:
@@ -189,7 +212,7 @@ def _one(engine: Engine, move_id: int, format: Format) -> int:
     # Notices are journaled by the node that sent them, under its own journal's move id.
     local = next((j.id for j in engine.journal.moves(limit=1000)
                   if j.args.get("shared_id") == move_id), None) \
-        if engine.coord.clustered else move_id
+        if store is not engine.journal else move_id
     notices = deliveries_for(engine.journal, local) if local is not None else []
     if format is Format.json:
         print_json({"id": m.id, "kind": m.kind, "state": m.shown_state, "reason": m.reason,

@@ -166,6 +166,12 @@ class Coordinator(ABC):
     @abstractmethod
     def clear_pin(self) -> Pin | None: ...
 
+    def fall_back(self) -> str | None:
+        """For readers (status, history): when the shared store cannot be asked, read this
+        node's own journal instead. None when the store answers; else the one line that
+        says so, for the reader to show before what it read."""
+        return None
+
     def wait(self, stop: threading.Event, seconds: float) -> None:
         """The watch loop's pause between cycles: until ``stop`` is set or ``seconds`` pass
         (the etcd backend also wakes a follower when the leader goes)."""

@@ -140,6 +140,7 @@ class EtcdCoordinator(Coordinator):
         self._break_glass = False
         self._store = SharedStore(self)
         self._synced = False
+        self._offline = False    # a reader fell back to this node's journal
         self._vacancy_from: int | None = None   # the revision a follower watches from
         self.followed: str | None = None          # the leader seen by the last campaign
         self.took_over_from: str | None = None    # set by the campaign that took the lead
@@ -247,9 +248,20 @@ class EtcdCoordinator(Coordinator):
 
     @property
     def store(self) -> MoveStore:
-        if self._break_glass:
+        if self._break_glass or self._offline:
             return self.journal
         return self._store
+
+    def fall_back(self) -> str | None:
+        try:
+            self.client.get(self.key("seq"))
+            return None
+        except EtcdUnavailable:
+            self._offline = True
+            self.where = str(self.journal.path)
+            return (f"the cluster cannot be reached (etcd {', '.join(self.cluster.endpoints)} "
+                    f"did not answer): what follows is this node's own journal "
+                    f"({self.journal.path}), not the shared history")
 
     def sync(self) -> list[int]:
         """Copy break-glass moves made here into the shared history; best effort."""
@@ -282,6 +294,8 @@ class EtcdCoordinator(Coordinator):
         return self.journal.reinstate(vendor) or gone
 
     def pin(self) -> Pin | None:
+        if self._offline:
+            return None   # the pin lives in etcd only; the reader said etcd is out of reach
         kv = self.client.get(self.key("pin"))
         return Pin.from_json(kv.json()) if kv else None
 

@@ -221,3 +221,38 @@ def test_next_leader_finds_a_move_its_mover_left_half_done(world: World) -> None
     history = json.loads(world.cli(laptop, "history", "--format", "json").stdout)
     assert history[0]["state"] == "interrupted"
     assert "left half done by laptop" in history[0]["summary"]
+
+
+def test_status_and_history_with_etcd_down_read_this_nodes_journal_and_say_so(
+        world: World) -> None:
+    laptop = world.config("laptop", "metal", auto=False)
+    moved = world.cli(laptop, "move", "--to", "g", "--yes")
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    shared = json.loads(world.cli(laptop, "history", "--format", "json").stdout)
+    for member in ("aws", "gcp", "metal"):
+        world.etcd.kill(member)                 # the whole cluster is gone
+    line = "the cluster cannot be reached"
+    journal = str(world.root / "laptop" / "journal.sqlite")
+    status = world.cli(laptop, "status", "--format", "json")
+    assert status.returncode == 1, status.stdout + status.stderr     # degraded, not failed
+    assert line in status.stderr and "this node's own journal" in status.stderr
+    assert len(status.stderr.strip().splitlines()) == 1, status.stderr
+    report = json.loads(status.stdout)
+    assert report["journal"] == journal and line in report["degraded"]
+    assert report["last_move"]["state"] == "done"
+    assert report["last_move"]["summary"] == shared[0]["summary"]
+    table = world.cli(laptop, "history")
+    assert table.returncode == 1 and line in table.stderr, table.stdout + table.stderr
+    assert "Traceback" not in table.stderr
+    assert "done" in table.stdout
+    local = json.loads(world.cli(laptop, "history", "--format", "json").stdout)
+    assert [(m["kind"], m["state"], m["checksum"]) for m in local] == \
+        [(m["kind"], m["state"], m["checksum"]) for m in shared]
+    one = world.cli(laptop, "history", str(local[0]["id"]))
+    assert one.returncode == 1 and line in one.stderr, one.stdout + one.stderr
+    assert "move" in one.stdout and "done" in one.stdout
+    # A node that never moved has an empty journal, and says where it looked.
+    other = world.cli(world.config("w-aws", "aws"), "history")
+    assert other.returncode == 1 and line in other.stderr
+    assert "No moves in" in other.stdout and "w-aws" in other.stdout
+

@@ -438,7 +438,9 @@ class Engine:
 
             raise ConfigError(f"no such vendor '{vendor}'; vendors: "
                               f"{', '.join(sorted(self.config.vendors))}")
-        return self.coord.reinstate(vendor)
+        # It writes shared state: under the zone's lock, fenced on it in a cluster.
+        with self.lock(f"failover reinstate {vendor}"):
+            return self.coord.reinstate(vendor)
 
     # -- proving write credentials -------------------------------------------------
 

@@ -177,10 +177,14 @@ class EtcdCoordinator(Coordinator):
             fence.append(Compare.create_revision(self.key("leader"), self._leader_rev or -1))
         return fence
 
-    def fenced(self, ops: list[dict[str, Any]]) -> None:
+    def fenced(self, ops: list[dict[str, Any]], what: str | None = None) -> None:
         """Write ``ops`` only if we still hold the lock (and the lead, for a watcher)."""
         ok, _ = self.client.txn(self._fence(), ops)
         if not ok:
+            if what is not None:
+                raise LockLost(f"{what} refused: this process lost the cluster lock (its "
+                               "lease ran out; another node may hold it now), so it wrote "
+                               f"nothing; run '{what}' again")
             raise LockLost("lost the cluster lock: another node holds it now "
                            "(our lease ran out); this process records and writes nothing more")
 
@@ -290,7 +294,13 @@ class EtcdCoordinator(Coordinator):
         self.journal.mark_terminated(vendor, at, reason)
 
     def reinstate(self, vendor: str) -> bool:
-        gone = self.client.delete(self.key(f"terminated/{vendor}")) > 0
+        """Fenced on the cluster lock when held (``Engine.reinstate`` takes it), as moves are."""
+        key = self.key(f"terminated/{vendor}")
+        gone = self.client.get(key) is not None
+        if self._lock_rev is not None:
+            self.fenced([Op.delete(key)], f"failover reinstate {vendor}")
+        else:
+            self.client.delete(key)
         return self.journal.reinstate(vendor) or gone
 
     def pin(self) -> Pin | None:
@@ -309,8 +319,12 @@ class EtcdCoordinator(Coordinator):
             self.client.put(self.key("pin"), value)
 
     def clear_pin(self) -> Pin | None:
+        """Fenced on the cluster lock when held ('failover resume' takes it), as moves are."""
         pin = self.pin()
-        self.client.delete(self.key("pin"))
+        if self._lock_rev is not None:
+            self.fenced([Op.delete(self.key("pin"))], "failover resume")
+        else:
+            self.client.delete(self.key("pin"))
         return pin
 
     # -- watchers: views, leadership, sentences -----------------------------------------

@@ -256,3 +256,49 @@ def test_status_and_history_with_etcd_down_read_this_nodes_journal_and_say_so(
     assert other.returncode == 1 and line in other.stderr
     assert "No moves in" in other.stdout and "w-aws" in other.stdout
 
+
+def test_a_stale_resume_or_reinstate_is_refused_and_a_live_one_works(world: World) -> None:
+    """resume and reinstate write shared state: fenced on the cluster lock, as moves are."""
+    from failover.coord.base import Holder, LockLost, Pin
+    from failover.coord.etcdclient import EtcdClient
+
+    etcd = EtcdClient(world.etcd.endpoints, timeout=5)
+    terminated = "/failover/example.test./terminated/aws"
+    stale, other = engine(world.config("n1", "aws")), engine(world.config("n2", "gcp"))
+    try:
+        with other.lock("failover pause"):
+            other.coord.set_pin(Pin(Holder.me("n2", "failover pause"), "paused"))
+        etcd.put(terminated, json.dumps({"since": 1.0, "reason": "suspended", "by": "n2"}))
+        with stale.lock("failover resume"):
+            lease = stale.coord.session.lease       # type: ignore[attr-defined]
+            etcd.revoke(lease)          # its lease ends, as in a freeze longer than ttl
+            with other.lock("failover move --to g"):   # and another node takes the lock
+                with pytest.raises(LockLost, match=r"^failover resume refused: this process "
+                                                   "lost the cluster lock"):
+                    stale.coord.clear_pin()
+                with pytest.raises(LockLost, match=r"^failover reinstate aws refused"):
+                    stale.coord.reinstate("aws")
+        assert other.coord.pin() is not None
+        assert "aws" in other.coord.terminated_vendors()
+    finally:
+        stale.close()
+        other.close()
+    laptop = world.config("laptop", "metal", auto=False)
+    back = world.cli(laptop, "reinstate", "aws")
+    assert back.returncode == 0 and "aws: reinstated" in back.stdout, back.stdout + back.stderr
+    assert etcd.get(terminated) is None
+    resumed = world.cli(laptop, "resume")
+    assert resumed.returncode == 0 and "was pinned by n2" in resumed.stdout, resumed.stdout
+    assert etcd.get("/failover/example.test./pin") is None
+
+
+def test_reinstate_while_a_move_holds_the_lock_names_the_holder(world: World) -> None:
+    mover = engine(world.config("n1", "aws"))
+    laptop = world.config("laptop", "metal", auto=False)
+    try:
+        with mover.lock("failover move --to g"):
+            busy = world.cli(laptop, "reinstate", "aws")
+    finally:
+        mover.close()
+    assert busy.returncode != 0 and "Traceback" not in busy.stderr
+    assert "held by n1" in busy.stderr and "failover move --to g" in busy.stderr, busy.stderr

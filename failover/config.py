@@ -826,6 +826,9 @@ class Cluster(Strict):
     # 'majority' (more than half), or a fraction such as 0.82 (Route 53: healthy while more
     # than 18% of checkers say healthy).
     quorum: Literal["majority"] | float = "majority"
+    # Moves kept in etcd's shared history; older ones are deleted there (each node's own
+    # journal keeps the moves it made), so a leader's read of the history stays bounded.
+    history_keep: int = Field(default=1000, ge=1)
     tls: ClusterTls | None = None
     username: str | None = None
     password_env: str | None = None

@@ -12,7 +12,8 @@ nodes/NODE         a watcher's last cycle sentence                         its o
 pin                the operator's pin                                      none
 terminated/VENDOR  a vendor the cluster judged TERMINATED                  none
 moves/NNNNNNNN     a move: plan checksum, steps with before-images and     none
-                   states, verifications, outcome (the shared history)
+                   states, verifications, outcome (the shared history:
+                   the last ``history_keep`` moves)
 seq                the last move number                                    none
 cluster            the cluster's verdicts with their since/streaks         none
 =================  =====================================================  ==========
@@ -463,16 +464,20 @@ class SharedStore:
         return kv, kv.json()
 
     def _allocate(self, record: dict[str, Any], fence: list[dict[str, Any]]) -> int:
-        """The next move number and its record, in one transaction (retried on a race)."""
+        """The next move number and its record, in one transaction (retried on a race);
+        the same transaction deletes the moves older than the last ``history_keep``."""
         client, seq_key = self.coord.client, self.coord.key("seq")
+        keep = self.coord.cluster.history_keep
         for _ in range(20):
             seq = client.get(seq_key)
             number = int(seq.value) + 1 if seq else 1
             guard = (Compare.mod_revision(seq_key, seq.mod_revision) if seq
                      else Compare.create_revision(seq_key, 0))
             record["id"] = number
-            ok, _ = client.txn([guard, *fence], [Op.put(seq_key, str(number)),
-                                                 Op.put(self._key(number), json.dumps(record))])
+            ops = [Op.put(seq_key, str(number)), Op.put(self._key(number), json.dumps(record))]
+            if number > keep:
+                ops.append(Op.delete(self._key(0), self._key(number - keep + 1)))
+            ok, _ = client.txn([guard, *fence], ops)
             if ok:
                 return number
             if fence:

@@ -113,8 +113,12 @@ class Op:
         return {"request_put": body}
 
     @staticmethod
-    def delete(key: str) -> dict[str, Any]:
-        return {"request_delete_range": {"key": _b64(key)}}
+    def delete(key: str, range_end: str | None = None) -> dict[str, Any]:
+        """Delete ``key``, or every key from ``key`` up to (not including) ``range_end``."""
+        body = {"key": _b64(key)}
+        if range_end is not None:
+            body["range_end"] = _b64(range_end)
+        return {"request_delete_range": body}
 
     @staticmethod
     def get(key: str) -> dict[str, Any]:

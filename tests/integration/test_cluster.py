@@ -302,3 +302,31 @@ def test_reinstate_while_a_move_holds_the_lock_names_the_holder(world: World) ->
         mover.close()
     assert busy.returncode != 0 and "Traceback" not in busy.stderr
     assert "held by n1" in busy.stderr and "failover move --to g" in busy.stderr, busy.stderr
+
+
+def test_etcd_keeps_the_last_history_keep_moves_and_each_journal_keeps_its_own(
+        world: World) -> None:
+    from failover.coord.etcdclient import EtcdClient
+
+    path = world.config("laptop", "metal", auto=False)
+    text = path.read_text()
+    assert '"retry_timeout": "1s"' in text
+    path.write_text(text.replace('"retry_timeout": "1s"', '"retry_timeout": "1s", '
+                                 '"history_keep": 2'))
+    e = engine(path)
+    try:
+        for n in range(3):
+            with e.lock("failover move --to g"):
+                e.store.begin_move(kind="move", at=float(n), reason=f"move {n + 1}", args={},
+                                   checksum=f"c{n}", steps=[])
+        shared = [m.id for m in e.store.moves(limit=10)]
+        local = [m.reason for m in e.journal.moves(limit=10)]
+    finally:
+        e.close()
+    assert shared == [3, 2]
+    assert local == ["move 3", "move 2", "move 1"]
+    etcd = EtcdClient(world.etcd.endpoints, timeout=5)
+    keys = [kv.key.rsplit("/", 1)[1] for kv in etcd.get_prefix("/failover/example.test./moves/")]
+    assert keys == ["00000002", "00000003"]
+    history = json.loads(world.cli(path, "history", "--format", "json").stdout)
+    assert [m["id"] for m in history] == [3, 2]

@@ -27,6 +27,7 @@ def test_defaults_follow_patroni() -> None:
     c = parse_config(BASE, "f.yaml").cluster
     assert c is not None and (c.ttl, c.loop_wait, c.retry_timeout) == (30, 10, 10)
     assert c.quorum == "majority"
+    assert c.history_keep == 1000
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -38,6 +39,7 @@ def test_defaults_follow_patroni() -> None:
     ("  endpoints: [127.0.0.1:2379]\n", r"not an etcd client URL"),
     ("  password_env: P\n", r"a password goes with a username"),
     ("  colour: red\n", r"unknown key 'colour'"),
+    ("  history_keep: 0\n", r"f.yaml:\d+: cluster.history_keep: .*greater than or equal to 1"),
 ])
 def test_bad_cluster_sections_get_one_line(extra: str, message: str) -> None:
     text = BASE.replace("  endpoints: [http://127.0.0.1:2379]\n", "") if "endpoints" in extra \

@@ -137,6 +137,9 @@ class Engine:
         self._saas_choices: list[Any] = []
         # Progress for whoever renders it (the CLI's live line); never required.
         self.on_event: EventSink | None = None
+        # What concurrent waits (provider reads, control planes) are still waiting on.
+        self._waiting: dict[str, list[str]] = {}
+        self._waiting_lock = threading.Lock()
 
     # -- plumbing --------------------------------------------------------------
 
@@ -429,7 +432,14 @@ class Engine:
             return {}
         from failover.control import probe_vendors
 
-        return probe_vendors(self.config, clock=self.clock, vendors=wanted)
+        def waiting(pending: list[str], seconds: float) -> None:
+            self._waiting_for("asking", [f"{v} control plane" for v in pending], seconds)
+
+        try:
+            return probe_vendors(self.config, clock=self.clock, vendors=wanted,
+                                 on_waiting=waiting)
+        finally:
+            self._waiting_for("asking", [], 0.0)
 
     def reinstate(self, vendor: str) -> bool:
         """An operator says a terminated vendor may be served again."""
@@ -516,10 +526,22 @@ class Engine:
                 if not pending:
                     break
                 if now - start >= 1.0:
-                    self._emit("waiting", {"doing": "reading", "providers": pending,
-                                           "seconds": now - start})
+                    self._waiting_for("reading", pending, now - start)
                 arrived.wait(min(1.0, min(limits[n] for n in pending) - (now - start)))
+        self._waiting_for("reading", [], 0.0)
         return {n: out[n] for n in names}
+
+    def _waiting_for(self, doing: str, names: list[str], seconds: float) -> None:
+        """Tell the live line what ``doing`` still waits on; the event names everything
+        pending in every concurrent wait, so a slow control plane is not hidden by the
+        DNS reads going on beside it (``names`` empty: that wait is over, said silently)."""
+        with self._waiting_lock:
+            if not names:
+                self._waiting.pop(doing, None)
+                return
+            self._waiting[doing] = names
+            pending = [n for group in self._waiting.values() for n in group]
+        self._emit("waiting", {"doing": doing, "providers": pending, "seconds": seconds})
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
         if self.on_event is not None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from types import ModuleType
 
 from failover.clock import Clock, SystemClock
@@ -83,8 +84,13 @@ def probe_control(name: str, control: ControlPlane, config: Config, *,
 
 
 def probe_vendors(config: Config, *, clock: Clock | None = None,
-                  vendors: Sequence[str] | None = None) -> dict[str, ControlResult]:
-    """Ask every vendor with a control plane (or those named) at once; vendor -> result."""
+                  vendors: Sequence[str] | None = None,
+                  on_waiting: Callable[[list[str], float], None] | None = None
+                  ) -> dict[str, ControlResult]:
+    """Ask every vendor with a control plane (or those named) at once; vendor -> result.
+
+    From a second on, ``on_waiting(vendors, seconds)`` names those still unanswered about
+    once a second, so a person sees which control plane hangs."""
     names = [n for n in (vendors if vendors is not None else list(config.vendors))
              if n in config.vendors and config.vendors[n].control is not None]
     names = list(dict.fromkeys(names))
@@ -98,8 +104,18 @@ def probe_vendors(config: Config, *, clock: Clock | None = None,
             continue
     with ThreadPoolExecutor(max_workers=min(len(names), MAX_WORKERS),
                             thread_name_prefix="control") as pool:
-        results = list(pool.map(lambda n: probe_vendor(n, config, clock=clock), names))
-    return {n: r for n, r in zip(names, results, strict=True) if r is not None}
+        futures = {n: pool.submit(probe_vendor, n, config, clock=clock) for n in names}
+        # Real time, not the clock: the probes' threads wait in real time.
+        start = time.monotonic()
+        while True:
+            _done, pending = wait(futures.values(), timeout=1.0)
+            if not pending:
+                break
+            if on_waiting is not None:
+                on_waiting([n for n, f in futures.items() if f in pending],
+                           time.monotonic() - start)
+        results = {n: f.result() for n, f in futures.items()}
+    return {n: r for n, r in results.items() if r is not None}
 
 
 def _bounded(run: Callable[[], Outcome], limit: float) -> Outcome | None:

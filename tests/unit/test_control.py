@@ -563,3 +563,37 @@ def test_trace_scrubs_longest_secret_first() -> None:
     trace.add("p", False, "abcd", "key abcdefgh and abcd and xy")
     assert trace.evidence() == [{"probe": "p", "ok": False, "code": "***",
                                  "detail": "key *** and *** and xy"}]
+
+
+def test_probe_vendors_names_a_hung_control_plane_while_it_waits(tmp_path: Path) -> None:
+    with tcp_listener(b"SSH-2.0-x\r\n") as answers, tcp_listener(None, close=False) as silent:
+        config = make_config(tmp_path, {"hung": ssh_control(silent, timeout=2.5),
+                                        "quick": ssh_control(answers)})
+        seen: list[tuple[list[str], float]] = []
+        results = probe_vendors(config, on_waiting=lambda names, s: seen.append((names, s)))
+    assert results["quick"].state == "alive" and results["hung"].state == "unknown"
+    # Named from a second on, about once a second, until its own timeout cut it.
+    assert seen and all(names == ["hung"] for names, _s in seen)
+    assert all(s >= 1.0 for _names, s in seen)
+
+
+def test_check_names_a_hung_control_plane_in_the_live_line(tmp_path: Path) -> None:
+    from cli.common import waiting_line
+    from failover.clock import FakeClock
+    from failover.engine import Engine
+
+    with tcp_listener(None, close=False) as silent:
+        config = make_config(tmp_path, {"aws": ssh_control(silent, timeout=2.5)})
+        engine = Engine(config, clock=FakeClock())
+        events: list[dict[str, Any]] = []
+        engine.on_event = lambda kind, data: events.append(data) if kind == "waiting" else None
+        try:
+            # What check() asks beside its probes (the hosting here is not on loopback).
+            controls = engine.control_planes(["aws"])
+        finally:
+            engine.close()
+    assert controls["aws"].state == "unknown"
+    assert events and all(e["providers"] == ["aws control plane"] for e in events)
+    line = waiting_line("probing 1 hostings and every DNS provider...", events[0])
+    assert line.startswith("probing 1 hostings and every DNS provider... waiting for aws "
+                           "control plane (")

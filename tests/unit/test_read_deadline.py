@@ -87,3 +87,33 @@ def test_the_live_line_names_every_provider_awaited() -> None:
     line = waiting_line("reading every DNS provider...",
                         {"providers": ["route53", "cloudflare"], "seconds": 4.4})
     assert line == "reading every DNS provider... waiting for route53, cloudflare (4 s)"
+
+
+def test_the_live_line_names_a_hung_provider_and_a_hung_control_plane_together(
+        tmp_path: Path) -> None:
+    """check reads the providers and asks the control planes at once: neither hides the
+    other in the waiting event."""
+    from tests.unit.test_control import tcp_listener
+
+    with tcp_listener(None, close=False) as silent:
+        text = CONFIG.replace("deadline: 1500ms", "deadline: 3s").replace(
+            "vendors: {aws: {}, metal: {}}",
+            f"vendors: {{aws: {{control: {{kind: ssh, host: 127.0.0.1, port: {silent}, "
+            "timeout: 3s}}, metal: {}}")
+        config = parse_config(text + f"journal: {tmp_path}/j.sqlite\n", "failover.yaml")
+        rr = RRSet.of("www.example.test.", "A", 60, ["10.0.0.1"])
+        hung = HungProvider("r53", "aws", config.zone, {rr.key: rr})
+        mems = {"r53": hung, "bind": MemProvider("bind", "metal", config.zone, {rr.key: rr})}
+        engine = Engine(config, clock=FakeClock(), provider_factory=lambda n, _c: mems[n])
+        events: list[list[str]] = []
+        engine.on_event = lambda kind, data: events.append(sorted(data["providers"]))
+        reading = threading.Thread(target=engine.read_all)
+        try:
+            reading.start()
+            engine.control_planes(["aws"])
+            reading.join(30)
+        finally:
+            hung.release.set()
+            engine.close()
+    assert ["aws control plane", "r53"] in events, events
+    assert all(set(e) <= {"aws control plane", "r53"} for e in events)

@@ -113,6 +113,7 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
     """
     emit = on_event or (lambda _kind, _data: None)
     t0 = clock.monotonic()
+    checksum = plan.checksum  # a hash over every change: made once
     steps = [{"provider": p.provider, "vendor": p.vendor,
               "before": _json(p.current) if p.current is not None else [],
               "desired": _json(p.desired), "changes": [c.to_json() for c in p.changes],
@@ -120,8 +121,8 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
               "error": p.error}
              for p in plan.providers]
     move_id = journal.begin_move(kind=kind, at=clock.now(), reason=reason, args=args,
-                                 checksum=plan.checksum, steps=steps, rollback_of=rollback_of)
-    emit("begin", {"move_id": move_id, "checksum": plan.checksum})
+                                 checksum=checksum, steps=steps, rollback_of=rollback_of)
+    emit("begin", {"move_id": move_id, "checksum": checksum})
 
     results: dict[str, StepResult] = {}
     lock = threading.Lock()
@@ -211,7 +212,7 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
     summary = _summary(kind, state, ordered, seconds)
     journal.move_state(move_id, state, at=clock.now(), summary=summary)
     emit("end", {"move_id": move_id, "state": state, "seconds": seconds})
-    return MoveResult(move_id, kind, state, plan.checksum, seconds, ordered, summary)
+    return MoveResult(move_id, kind, state, checksum, seconds, ordered, summary)
 
 
 def verify_one(provider: str, authority: Authority, keys: Sequence[tuple[str, str]],

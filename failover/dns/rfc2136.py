@@ -23,23 +23,25 @@ import base64
 import binascii
 import functools
 import os
+import random
 import re
 import socket
+import struct
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import dns.exception
+import dns.flags
 import dns.message
 import dns.name
-import dns.query
+import dns.opcode
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.TSIG
 import dns.tsig
-import dns.update
-import dns.xfr
 
 from failover.config import Config, Rfc2136Provider, Tsig
 from failover.dns.base import Authority, Provider, RecordKey
@@ -78,10 +80,15 @@ _ALGORITHMS: dict[str, dns.name.Name] = {
 # A BIND key file (``key "x" { algorithm ...; secret "..."; };``), as tsig-keygen writes it.
 _BIND_SECRET = re.compile(r'secret\s+"([^"]+)"')
 
-# Wire bytes of one RR beside its owner name: type, class, TTL, rdata length.
-_RR_FIXED = 10
-# The message header and the zone section's fixed part.
-_HEADER = 12 + 4
+# The UPDATE opcode in a message's flags, and TSIG's default time fudge (as dnspython's).
+_UPDATE_FLAGS = dns.opcode.to_flags(dns.opcode.UPDATE)
+_FUDGE = 300
+# The message header: ID, flags and the four section counts.
+_HEADER = struct.Struct("!HHHHHH")
+# One RR after its owner name: type, class, TTL, rdata length.
+_RR = struct.Struct("!HHIH")
+# A compression pointer to the zone name, which is always at offset 12 (the zone section).
+_TO_ZONE = b"\xc0\x0c"
 
 # The owner name of the write check's prerequisite: not expected to exist (if it does,
 # the check's UPDATE still changes nothing).
@@ -106,6 +113,10 @@ class TsigKey:
     @property
     def keyring(self) -> dict[dns.name.Name, dns.tsig.Key]:
         return {self.name: self._key}
+
+    @property
+    def key(self) -> dns.tsig.Key:
+        return self._key
 
     @property
     def label(self) -> str:
@@ -162,15 +173,18 @@ class ApplyReport:
 
 @dataclass
 class _Prepared:
-    """One change turned into dnspython objects, with the wire size it adds to a message."""
+    """One change as the wire bytes it adds to an UPDATE's prerequisite and update
+    sections (owner names compressed to the zone), and how many RRs each holds."""
 
     change: Change
-    name: dns.name.Name
-    rdtype: dns.rdatatype.RdataType
-    before: list[dns.rdata.Rdata]
-    after: list[dns.rdata.Rdata]
-    ttl: int
-    size: int
+    prerequisites: bytes
+    prerequisite_count: int
+    updates: bytes
+    update_count: int
+
+    @property
+    def size(self) -> int:
+        return len(self.prerequisites) + len(self.updates)
 
 
 class Rfc2136(Provider):
@@ -189,6 +203,12 @@ class Rfc2136(Provider):
         self.tsig = load_tsig(name, settings.tsig, config) if settings.tsig else None
         self.last_apply = ApplyReport()
         self._zone_name = dns.name.from_text(self.zone)
+        zone_wire = self._zone_name.to_wire()
+        assert zone_wire is not None
+        self._zone_wire = zone_wire
+        # The zone section: the zone's name, type SOA, class IN.
+        self._zone_section = zone_wire + struct.pack("!HH", dns.rdatatype.SOA,
+                                                     dns.rdataclass.IN)
 
     def __repr__(self) -> str:
         return f"Rfc2136({self.name!r}, {self.server}, tsig={self.tsig!r})"
@@ -232,8 +252,8 @@ class Rfc2136(Provider):
         if not changes:
             return
         with tcp_connection(self.name, self.host, self.port, self.timeout) as sock:
-            for batch, message, wire in self.update_messages(changes):
-                response = self._exchange(sock, message, wire, report, len(changes))
+            for batch, mac, wire in self.update_messages(changes):
+                response = self._exchange(sock, wire, mac, report, len(changes))
                 self._check(response, batch, report, len(changes))
                 report.messages += 1
                 report.changes += len(batch)
@@ -241,110 +261,112 @@ class Rfc2136(Provider):
                 report.largest = max(report.largest, len(wire))
 
     def update_messages(self, changes: Sequence[Change]
-                        ) -> Iterator[tuple[list[Change], dns.update.UpdateMessage, bytes]]:
-        """The UPDATE messages for ``changes`` with their signed wire, each at most
-        ``max_update_bytes`` long.
+                        ) -> Iterator[tuple[list[Change], bytes | None, bytes]]:
+        """The UPDATE messages for ``changes``: each change list with the request MAC
+        (None unsigned) and the signed wire, at most ``max_update_bytes`` long.
 
-        Every change is checked before the first message is made, so a bad value
-        or an oversized RRset stops the apply before anything is sent. Messages are
-        made lazily, so each is signed just before it is sent.
+        The wire is written directly, not through dnspython's message objects: a
+        change's records are the same bytes in whichever message they land (owner
+        names point at the zone name, always at offset 12), so each is encoded once,
+        its size is exact, and messages are packed to the byte. Every change is
+        checked before the first message is made, so a bad value or an oversized
+        RRset stops the apply before anything is sent. Messages are made lazily, so
+        each is signed just before it is sent.
         """
-        budget = self.max_update_bytes - _HEADER - self._zone_size() - self._tsig_bytes()
+        budget = (self.max_update_bytes - _HEADER.size - len(self._zone_section)
+                  - self._tsig_bytes())
         prepared = [self._prepare(c) for c in changes]
         for p in prepared:
             if p.size > budget:
-                size = len(self._wire(self._message([p])))
-                if size > self.max_update_bytes:
-                    raise ProviderError(self.name, f"the change to {p.change.key} needs "
-                                                   f"{size} bytes, more than max_update_bytes "
-                                                   f"({self.max_update_bytes}); raise "
-                                                   f"max_update_bytes")
+                size = p.size + self.max_update_bytes - budget
+                raise ProviderError(self.name, f"the change to {p.change.key} needs "
+                                               f"{size} bytes, more than max_update_bytes "
+                                               f"({self.max_update_bytes}); raise "
+                                               f"max_update_bytes")
         for group in _pack(prepared, budget):
-            yield from self._build(group)
+            mac, wire = self._message(
+                b"".join(p.prerequisites for p in group),
+                sum(p.prerequisite_count for p in group),
+                b"".join(p.updates for p in group), sum(p.update_count for p in group))
+            yield [p.change for p in group], mac, wire
 
-    def _build(self, group: list[_Prepared]
-               ) -> Iterator[tuple[list[Change], dns.update.UpdateMessage, bytes]]:
-        message = self._message(group)
-        wire = self._wire(message)
-        # The sizes are upper bounds, so a group fits; measuring keeps the
-        # promise even if an estimate were ever wrong.
-        if len(wire) <= self.max_update_bytes or len(group) == 1:
-            yield [p.change for p in group], message, wire
-            return
-        half = len(group) // 2
-        yield from self._build(group[:half])
-        yield from self._build(group[half:])
+    def _message(self, prerequisites: bytes, prerequisite_count: int, updates: bytes,
+                 update_count: int) -> tuple[bytes | None, bytes]:
+        """An UPDATE of the zone with these sections, signed if there is a key: its
+        request MAC (None unsigned) and wire."""
+        message_id = random.randrange(0x10000)
+        wire = (_HEADER.pack(message_id, _UPDATE_FLAGS, 1, prerequisite_count, update_count,
+                             0) + self._zone_section + prerequisites + updates)
+        if self.tsig is None:
+            return None, wire
+        return self._sign(wire, message_id)
 
-    @staticmethod
-    def _wire(message: dns.update.UpdateMessage) -> bytes:
-        return message.to_wire()
-
-    def _message(self, group: list[_Prepared]) -> dns.update.UpdateMessage:
-        if self.tsig is not None:
-            message = dns.update.UpdateMessage(self.zone, keyring=self.tsig.keyring,
-                                               keyname=self.tsig.name,
-                                               keyalgorithm=self.tsig.algorithm)
-        else:
-            message = dns.update.UpdateMessage(self.zone)
-        for p in group:
-            if p.change.action == "create":
-                message.absent(p.name, p.rdtype)
-            else:
-                message.present(p.name, *p.before)
-            if p.change.action == "delete":
-                message.delete(p.name, p.rdtype)
-            elif p.change.action == "update":
-                message.replace(p.name, p.ttl, *p.after)
-            else:
-                message.add(p.name, p.ttl, *p.after)
-        return message
+    def _sign(self, wire: bytes, message_id: int) -> tuple[bytes, bytes]:
+        """``wire`` with a TSIG record appended (RFC 8945), and its MAC."""
+        assert self.tsig is not None
+        unsigned = dns.rdtypes.ANY.TSIG.TSIG(dns.rdataclass.ANY, dns.rdatatype.TSIG,
+                                             self.tsig.algorithm, 0, _FUDGE, b"", message_id,
+                                             0, b"")
+        signed, _ = dns.tsig.sign(wire, self.tsig.key, unsigned, int(time.time()))
+        rdata = signed.to_wire()
+        owner = self.tsig.name.to_wire()
+        assert rdata is not None and owner is not None
+        additional = struct.unpack_from("!H", wire, 10)[0] + 1
+        return signed.mac, (wire[:10] + struct.pack("!H", additional) + wire[12:] + owner
+                            + _RR.pack(dns.rdatatype.TSIG, dns.rdataclass.ANY, 0, len(rdata))
+                            + rdata)
 
     def _prepare(self, change: Change) -> _Prepared:
         key = change.key
         if key.set_id is not None:
             raise ProviderError(self.name, f"{key}: weighted record sets are not supported by "
                                            f"RFC 2136 servers; use one RRset per name")
-        name = dns.name.from_text(key.name)
-        rdtype = dns.rdatatype.from_text(key.rtype)
+        rdtype = _rdtype(key.rtype)
         before = self._rdatas(change.before, rdtype)
         after = self._rdatas(change.after, rdtype)
         if change.action in ("update", "delete") and not before:
             raise ProviderError(self.name, f"{key}: an {change.action} needs its before values")
         if change.action in ("update", "create") and not after:
             raise ProviderError(self.name, f"{key}: a {change.action} needs values")
-        # Every owner name in the zone is written as its own labels plus a pointer
-        # to the zone name in the zone section (at most), so this is an upper bound.
-        zone_size = self._zone_size()
-        owner = (_wire_size(name) - zone_size + 2 if name.is_subdomain(self._zone_name)
-                 else _wire_size(name))
-        rr = owner + _RR_FIXED
-        size = (len(before) * rr + sum(_rdata_size(rd) for rd in before)  # present
-                if before else rr)  # absent
-        if change.action in ("update", "delete"):
-            size += rr  # delete the RRset
-        size += len(after) * rr + sum(_rdata_size(rd) for rd in after)
+        owner = self._owner(key.name)
+        if before:  # RFC 2136 2.4.2, "RRset exists (value dependent)": the before values
+            prerequisites = b"".join(owner + _RR.pack(rdtype, dns.rdataclass.IN, 0, len(rd))
+                                     + rd for rd in before)
+        else:  # 2.4.3, "RRset does not exist"
+            prerequisites = owner + _RR.pack(rdtype, dns.rdataclass.NONE, 0, 0)
+        updates = b""
+        if change.action in ("update", "delete"):  # 2.5.2, delete the RRset
+            updates = owner + _RR.pack(rdtype, dns.rdataclass.ANY, 0, 0)
         ttl = change.after.ttl if change.after else 0
-        return _Prepared(change, name, rdtype, before, after, ttl, size)
+        updates += b"".join(owner + _RR.pack(rdtype, dns.rdataclass.IN, ttl, len(rd)) + rd
+                            for rd in after)  # 2.5.1, add to the RRset
+        return _Prepared(change, prerequisites, max(1, len(before)),
+                         updates, len(after) + (change.action != "create"))
 
-    @staticmethod
-    def _rdatas(rrset: RRSet | None, rdtype: dns.rdatatype.RdataType) -> list[dns.rdata.Rdata]:
+    def _owner(self, name: str) -> bytes:
+        """``name`` on the wire, its zone part as a pointer to the zone section."""
+        wire = dns.name.from_text(name).to_wire()
+        assert wire is not None
+        zone = self._zone_wire
+        if wire.lower().endswith(zone.lower()) and (
+                len(wire) == len(zone) or _ends_a_label(wire, len(wire) - len(zone))):
+            return wire[:len(wire) - len(zone)] + _TO_ZONE
+        return wire
+
+    def _rdatas(self, rrset: RRSet | None, rdtype: dns.rdatatype.RdataType) -> list[bytes]:
         if rrset is None:
             return []
-        return [_rdata(rdtype, v) for v in rrset.values]
-
-    def _zone_size(self) -> int:
-        return _wire_size(self._zone_name)
+        return [_rdata_wire(rdtype, v, self._zone_name) for v in rrset.values]
 
     def _tsig_bytes(self) -> int:
-        """What signing adds to a message: measured on an empty one."""
+        """What signing adds to a message: measured on an empty one (HMAC lengths are
+        fixed, so every message gains the same)."""
         if self.tsig is None:
             return 0
-        signed = dns.update.UpdateMessage(self.zone, keyring=self.tsig.keyring,
-                                          keyname=self.tsig.name,
-                                          keyalgorithm=self.tsig.algorithm)
-        return len(signed.to_wire()) - len(dns.update.UpdateMessage(self.zone).to_wire())
+        _, unsigned = self._message(b"", 0, b"", 0)
+        return len(self._sign(unsigned, 0)[1]) - len(unsigned)
 
-    def _exchange(self, sock: socket.socket, message: dns.update.UpdateMessage, wire: bytes,
+    def _exchange(self, sock: socket.socket, wire: bytes, mac: bytes | None,
                   report: ApplyReport, total: int) -> dns.message.Message:
         deadline = time.monotonic() + self.timeout
         try:
@@ -359,8 +381,9 @@ class Rfc2136(Provider):
                 answer = receive_tcp(sock, deadline)
                 if answer[:2] == wire[:2]:
                     break
-            response = dns.message.from_wire(answer, keyring=message.keyring,
-                                             request_mac=message.mac)
+            response = dns.message.from_wire(
+                answer, keyring=self.tsig.keyring if self.tsig is not None else None,
+                request_mac=mac or b"")
         except dns.tsig.PeerError as exc:
             raise self._tsig_refused(exc) from None
         except TimeoutError:
@@ -378,7 +401,8 @@ class Rfc2136(Provider):
         except dns.exception.DNSException as exc:
             raise ProviderError(self.name, f"{self.server} sent a bad answer to an UPDATE: "
                                            f"{exc}{self._progress(report, total)}") from None
-        if not message.is_response(response):
+        if not (response.flags & dns.flags.QR and response.id == int.from_bytes(wire[:2], "big")
+                and dns.opcode.from_flags(response.flags) == dns.opcode.UPDATE):
             raise ProviderError(self.name, f"{self.server} sent an answer that does not match "
                                            f"the UPDATE{self._progress(report, total)}")
         return response
@@ -453,13 +477,13 @@ class Rfc2136(Provider):
         that does not exist must exist), so it changes nothing. The server checks TSIG
         before prerequisites: BADSIG or BADKEY means a wrong key, REFUSED a key that may
         not update, NXRRSET a key it verified."""
-        name = dns.name.from_text(f"{WRITE_CHECK_LABEL}.{self.zone}")
-        message = self._message([])
-        message.present(name, dns.rdatatype.TXT)
-        wire = self._wire(message)
+        # RFC 2136 2.4.1, "RRset exists (value independent)".
+        exists = (self._owner(f"{WRITE_CHECK_LABEL}.{self.zone}")
+                  + _RR.pack(dns.rdatatype.TXT, dns.rdataclass.ANY, 0, 0))
+        mac, wire = self._message(exists, 1, b"", 0)
         try:
             with tcp_connection(self.name, self.host, self.port, self.timeout) as sock:
-                response = self._exchange(sock, message, wire, ApplyReport(), 0)
+                response = self._exchange(sock, wire, mac, ApplyReport(), 0)
         except ProviderOutcomeUnknown:
             raise ProviderUnreachable(self.name, f"no answer from {self.server} within "
                                                  f"{self.timeout:g}s to a signed UPDATE that "
@@ -490,7 +514,7 @@ class Rfc2136(Provider):
 
 
 def _pack(prepared: list[_Prepared], budget: int) -> Iterator[list[_Prepared]]:
-    """Greedy groups of changes whose sizes fit ``budget`` bytes (a too-big change alone)."""
+    """Greedy groups of changes whose sizes fit ``budget`` bytes."""
     group: list[_Prepared] = []
     used = 0
     for p in prepared:
@@ -503,20 +527,23 @@ def _pack(prepared: list[_Prepared], budget: int) -> Iterator[list[_Prepared]]:
         yield group
 
 
-def _wire_size(thing: dns.name.Name | dns.rdata.Rdata) -> int:
-    """Uncompressed wire length of a name or a record's data."""
-    wire = thing.to_wire()
-    assert wire is not None
-    return len(wire)
+def _ends_a_label(wire: bytes, at: int) -> bool:
+    """Whether a label of the uncompressed name ``wire`` ends at offset ``at``."""
+    i = 0
+    while i < at:
+        i += wire[i] + 1
+    return i == at
+
+
+@functools.lru_cache(maxsize=64)
+def _rdtype(rtype: str) -> dns.rdatatype.RdataType:
+    return dns.rdatatype.from_text(rtype)
 
 
 # A plan moves many records to the same few addresses, and parsing a value is most
-# of the cost of preparing a change; rdata objects are immutable, so share them.
+# of the cost of preparing a change: encode each value once.
 @functools.lru_cache(maxsize=4096)
-def _rdata(rdtype: dns.rdatatype.RdataType, value: str) -> dns.rdata.Rdata:
-    return dns.rdata.from_text(dns.rdataclass.IN, rdtype, value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _rdata_size(rdata: dns.rdata.Rdata) -> int:
-    return _wire_size(rdata)
+def _rdata_wire(rdtype: dns.rdatatype.RdataType, value: str, origin: dns.name.Name) -> bytes:
+    wire = dns.rdata.from_text(dns.rdataclass.IN, rdtype, value).to_wire(origin=origin)
+    assert wire is not None
+    return wire

@@ -242,6 +242,31 @@ def check_update(message: dns.message.Message, batch: list[Change]) -> None:
             assert sorted(rd.to_text() for rr in added for rd in rr) == list(change.after.values)
 
 
+def test_update_wire_for_every_kind_of_owner_and_value(rfc2136: Rfc2136) -> None:
+    """The wire is written by hand (issue 13): the apex, deep names, names spelt in
+    upper case, names that end like the zone without being in it, and values that
+    hold names, all parse back (with dnspython) as the change they came from."""
+    changes = [
+        Change("update", a(ZONE, "192.0.2.1"), a(ZONE, "192.0.2.2", "192.0.2.3")),
+        Change("create", None, RRSet.of(f"a.b.c.{ZONE}", "CNAME", 30, ["target.example.org."])),
+        Change("delete", RRSet.of(f"txt.{ZONE}", "TXT", 60, ['"v=spf1 -all"']), None),
+        Change("update", RRSet.of(f"v6.{ZONE}", "AAAA", 60, ["2001:db8::1"]),
+               RRSet.of(f"v6.{ZONE}", "AAAA", 90, ["2001:db8::2"])),
+        Change("create", None, a("WWW.Example.Test.", "192.0.2.9")),
+        Change("create", None, a("xexample.test.", "192.0.2.10")),
+        Change("create", None, a("test.", "192.0.2.11")),
+    ]
+    keyring = {dns.name.from_text("unit."): dns.tsig.Key("unit.", SECRET)}
+    [(batch, mac, wire)] = list(rfc2136.update_messages(changes))
+    parsed = dns.message.from_wire(wire, keyring=keyring)
+    assert parsed.had_tsig and parsed.mac == mac
+    assert [q.to_text() for q in parsed.sections[0]] == [f"{ZONE} IN SOA"]
+    check_update(parsed, batch)
+    assert batch == changes
+    [cname] = [rr for rr in parsed.sections[2] if rr.rdtype == dns.rdatatype.CNAME]
+    assert [rd.to_text() for rd in cname] == ["target.example.org."]
+
+
 def test_an_rrset_too_big_for_one_message_fails_before_anything_is_sent(
         rfc2136: Rfc2136) -> None:
     rfc2136.max_update_bytes = 512

@@ -19,7 +19,6 @@ import random
 import socket
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
 
 import dns.exception
 import dns.flags
@@ -35,6 +34,13 @@ import dns.tsig
 import dns.xfr
 
 from failover.dns.base import RecordKey
+from failover.dns.transfer import (
+    TransferKey,
+    TransferReader,
+    TransferRefused,
+    rdata_value,
+    transfer_query,
+)
 from failover.errors import ProviderError, ProviderUnreachable
 from failover.records import RRKey, RRSet
 
@@ -74,15 +80,6 @@ def parse_server(text: str, default_port: int = 53) -> tuple[str, int]:
         host, port = text.split(":")
         return host, int(port)
     return text, default_port
-
-
-def rdata_value(rdata: dns.rdata.Rdata) -> str:
-    """The value of one record as the record model spells it."""
-    if rdata.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-        return str(rdata.address)  # type: ignore[attr-defined]
-    if rdata.rdtype == dns.rdatatype.CNAME:
-        return str(rdata.target.to_text())  # type: ignore[attr-defined]
-    return str(rdata.to_text())
 
 
 def rrset_of(rrset: dns.rrset.RRset) -> RRSet:
@@ -236,19 +233,6 @@ def _framed(wire: bytes) -> bytes:
     return len(wire).to_bytes(2, "big") + wire
 
 
-class TransferKey(Protocol):
-    """A TSIG key a zone transfer is signed with (the RFC 2136 provider's ``TsigKey``)."""
-
-    name: dns.name.Name
-    algorithm: dns.name.Name
-
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def keyring(self) -> dict[dns.name.Name, dns.tsig.Key]: ...
-
-
 def read_transfer(label: str, host: str, port: int, zone: str, timeout: float,
                   key: TransferKey, keys: Iterable[RecordKey]) -> dict[RRKey, RRSet] | None:
     """The RRsets among ``keys`` from one signed zone transfer; None if it is refused.
@@ -257,43 +241,36 @@ def read_transfer(label: str, host: str, port: int, zone: str, timeout: float,
     NOTAUTH, as BIND answers without a matching ACL): ask per record then. A TSIG
     error in the answer (Knot answers BADKEY to a key its ACL does not name) is
     raised as ``dns.tsig.PeerError``: the caller knows whether the key must work.
+    ``timeout`` bounds each message of the transfer.
     """
-    wanted = set(keys)
-    found: dict[RRKey, RRSet] = {}
     server = where(host, port)
-    address = resolve_host(label, host, port)
-    try:
-        for message in dns.query.xfr(address, zone, port=port, timeout=timeout,
-                                     keyring=key.keyring, keyname=key.name,
-                                     keyalgorithm=key.algorithm, relativize=False):
-            for rrset in message.answer:
-                if rrset.rdclass != dns.rdataclass.IN:
-                    continue
-                # Names and types are compared as text first: most of a zone is not
-                # asked for, and building an RRSet costs more than the comparison.
-                name = rrset.name.to_text().lower()
-                rtype = dns.rdatatype.to_text(rrset.rdtype)
-                if (name, rtype) not in wanted:
-                    continue
-                rr = RRSet.of(name, rtype, rrset.ttl, [rdata_value(rd) for rd in rrset])
-                if rr.key in found:  # an RRset split across messages
-                    old = found[rr.key]
-                    rr = RRSet.of(name, rtype, old.ttl, old.values + rr.values)
-                found[rr.key] = rr
-    except dns.xfr.TransferError as exc:
-        if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH):
-            return None
-        raise ProviderError(label, f"zone transfer of {zone} from {server} failed: "
-                                   f"{dns.rcode.to_text(exc.rcode)}") from None
-    except dns.exception.Timeout:
-        raise ProviderUnreachable(label, f"no answer from {server} within {timeout:g}s "
-                                         f"(zone transfer)") from None
-    except OSError as exc:
-        raise ProviderUnreachable(label, f"cannot connect to {server}: "
-                                         f"{exc.strerror or exc}") from None
-    except dns.exception.FormError as exc:
-        raise ProviderError(label, f"{server} sent a malformed zone transfer: {exc}") from None
-    return found
+    wire, mac, query_id = transfer_query(zone, key)
+    reader = TransferReader(zone, keys, key, query_id, mac)
+    with tcp_connection(label, host, port, timeout) as sock:
+        try:
+            send_tcp(sock, wire, time.monotonic() + timeout)
+            while not reader.feed(receive_tcp(sock, time.monotonic() + timeout)):
+                pass
+        except TransferRefused as exc:
+            if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH):
+                return None
+            raise ProviderError(label, f"zone transfer of {zone} from {server} failed: "
+                                       f"{exc}") from None
+        except TimeoutError:
+            raise ProviderUnreachable(label, f"no answer from {server} within {timeout:g}s "
+                                             f"(zone transfer)") from None
+        except (EOFError, OSError) as exc:
+            raise ProviderUnreachable(label, f"{server} dropped the connection during a zone "
+                                             f"transfer: {exc}") from None
+        except dns.tsig.PeerError:
+            raise
+        except dns.exception.FormError as exc:
+            raise ProviderError(label, f"{server} sent a malformed zone transfer: "
+                                       f"{exc}") from None
+        except dns.exception.DNSException as exc:  # BadSignature, BadTime, BadKey
+            raise ProviderError(label, f"{server}'s zone transfer failed its TSIG check with "
+                                       f"key '{key.label}': {exc}") from None
+    return reader.rrsets
 
 
 def collect(keys: Iterable[RecordKey], answers: Iterable[dns.message.Message], label: str,

@@ -114,14 +114,12 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
     emit = on_event or (lambda _kind, _data: None)
     t0 = clock.monotonic()
     checksum = plan.checksum  # a hash over every change: made once
-    steps = [{"provider": p.provider, "vendor": p.vendor,
-              "before": _json(p.current) if p.current is not None else [],
-              "desired": _json(p.desired), "changes": [c.to_json() for c in p.changes],
-              "state": "planned" if p.reachable else "unreachable", "tolerated": p.tolerated,
-              "error": p.error}
-             for p in plan.providers]
+    # The before-images are made only for the journal's call, so they are freed
+    # before the writes: a bulk move does not hold the zone in JSON form while it
+    # reads it back to verify.
     move_id = journal.begin_move(kind=kind, at=clock.now(), reason=reason, args=args,
-                                 checksum=checksum, steps=steps, rollback_of=rollback_of)
+                                 checksum=checksum, steps=_steps(plan),
+                                 rollback_of=rollback_of)
     emit("begin", {"move_id": move_id, "checksum": checksum})
 
     results: dict[str, StepResult] = {}
@@ -284,6 +282,16 @@ def _summary(kind: str, state: str, steps: Sequence[StepResult], seconds: float)
     if unverified:
         parts.append("not verified: " + ", ".join(unverified))
     return "; ".join(parts)
+
+
+def _steps(plan: Plan) -> list[dict[str, Any]]:
+    """Every provider's before-image, desired state and changes, for the journal."""
+    return [{"provider": p.provider, "vendor": p.vendor,
+             "before": _json(p.current) if p.current is not None else [],
+             "desired": _json(p.desired), "changes": [c.to_json() for c in p.changes],
+             "state": "planned" if p.reachable else "unreachable", "tolerated": p.tolerated,
+             "error": p.error}
+            for p in plan.providers]
 
 
 def _json(rrsets: Mapping[RRKey, RRSet]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ past the end, junk after the last) are a FormError, never another exception."""
 
 from __future__ import annotations
 
+import contextlib
 import struct
 
 import dns.exception
@@ -148,11 +149,11 @@ def test_an_unsigned_first_or_last_message_is_refused() -> None:
     reader = TransferReader(ZONE, KEYS, Key(), qid, mac)
     reader.feed(wires[0])
     reader.feed(wires[1])
-    with pytest.raises(dns.exception.FormError, match="last message .* not signed"):
+    with pytest.raises(dns.exception.FormError, match=r"last message .* not signed"):
         reader.feed(wires[2])
     unsigned = bytearray(wires[0][:wires[0].rindex(b"\x04unit\x00")])
     unsigned[11] -= 1   # drop the TSIG record from the count too
-    with pytest.raises(dns.exception.FormError, match="first message .* not signed"):
+    with pytest.raises(dns.exception.FormError, match=r"first message .* not signed"):
         TransferReader(ZONE, KEYS, Key(), qid, mac).feed(bytes(unsigned))
 
 
@@ -201,7 +202,5 @@ def test_a_message_for_another_query_is_refused() -> None:
 def test_any_bytes_are_read_or_refused_cleanly(body: bytes, answers: int) -> None:
     mac, qid = b"\0" * 32, 7
     reader = TransferReader(ZONE, KEYS, Key(), qid, mac)
-    try:
+    with contextlib.suppress(dns.exception.DNSException, TransferRefused):
         reader.feed(header(qid, answers) + body)
-    except (dns.exception.DNSException, TransferRefused):
-        pass

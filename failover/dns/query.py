@@ -24,14 +24,12 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.name
-import dns.query
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import dns.tsig
-import dns.xfr
 
 from failover.dns.base import RecordKey
 from failover.dns.transfer import (

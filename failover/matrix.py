@@ -331,10 +331,13 @@ class Matrix:
                              f"{self.deadline:.0f}s")
         row.survived = row.authority is not None and (row.resolver is not None
                                                       or not row.resolver_path)
-        movers = self.view.movers_since(at_wall - 1)
+        # moves started since the kill: the last row's failback may end just before it
+        movers = self.view.movers_since(at_wall)
         row.mover = movers[0] if movers else None
         if row.moved and row.mover is None:
             row.notes.append("no move in the shared history")
+        elif not row.moved and row.mover is not None:
+            row.notes.append(f"{row.mover} moved although the best hosting survived")
         self.say(f"{name}: authority {row.authority}s, resolver {row.resolver}s, "
                  f"moved by {row.mover or '-'}; restore")
         self.lab.restore(kill)

@@ -48,6 +48,8 @@ def run_matrix(ctx: typer.Context, lab: Path | None, only: list[str], singles: b
         t.add_row(escape(line[0]), f"[{colour}]{escape(line[1])}[/]",
                   *(escape(c) for c in line[2:]))
     o = out()
+    if result.resolver:
+        o.print(f"resolver: {escape(result.resolver)}")
     o.print(t)
     for r in result.rows:
         for note in r.notes:

@@ -60,6 +60,7 @@ class MatrixLab(Protocol):
     def authorities(self) -> list[Authority]: ...
     def resolve(self, name: str) -> list[str]: ...  # [] when the resolver gives no address
     def resolver_vendors(self) -> list[str]: ...  # vendors of the servers it can reach
+    def resolver_label(self) -> str: ...  # which resolver, in which mode
     def kill(self, vendors: Sequence[str]) -> None: ...
     def restore(self, vendors: Sequence[str]) -> None: ...
     def problems(self) -> list[str]: ...  # processes that should run and do not
@@ -119,6 +120,7 @@ class MatrixReport:
     record_ttl: int
     rows: list[Row]
     skipped: list[tuple[str, str]]  # (pair, why it is not a row)
+    resolver: str = ""  # which resolver, in which mode (serve-stale on or off)
 
     @property
     def passed(self) -> bool:
@@ -131,6 +133,7 @@ class MatrixReport:
     def to_json(self) -> dict[str, Any]:
         return {"started": self.started, "interval": self.interval, "fall": self.fall,
                 "lease_ttl": self.lease_ttl, "record_ttl": self.record_ttl,
+                "resolver": self.resolver,
                 "passed": self.passed, "rows": [r.to_json() for r in self.rows],
                 "skipped": [{"kill": k, "why": w} for k, w in self.skipped]}
 
@@ -266,7 +269,7 @@ class Matrix:
             rows = [r for r in rows if "+".join(sorted(r)) in wanted]
         report = MatrixReport(self.wall(), self.config.interval, self.config.fall,
                               self.config.cluster.ttl if self.config.cluster else 0,
-                              self.config.ttl, [], skipped)
+                              self.config.ttl, [], skipped, self.lab.resolver_label())
         for _ in range(leader_rows):
             report.rows.append(self.row([], chosen=LEADER))
         for kill in rows:

@@ -37,7 +37,8 @@ def markdown(report: MatrixReport) -> str:
     rows = table(report)
     out = [f"# Vendor-kill matrix ({'passed' if report.passed else 'FAILED'})", "",
            f"interval {report.interval:g} s, fall {report.fall}, lease ttl "
-           f"{report.lease_ttl:g} s, record TTL {report.record_ttl} s. Authority: seconds "
+           f"{report.lease_ttl:g} s, record TTL {report.record_ttl} s"
+           + (f", resolver: {report.resolver}" if report.resolver else "") + ". Authority: seconds "
            "from the kill until every surviving authority answers only healthy hostings' "
            "addresses for every managed name (bound: interval x fall + lease ttl + 2 s). "
            "Resolver: until Unbound hands a client only healthy addresses (bound: authority "

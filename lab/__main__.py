@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resolver", action="store_true", help="for up: also run Unbound, a "
                    "recursive resolver, with the DNS servers on port 53 of addresses of their "
                    "own (127.0.53.N; BIND's is added to lo, so this needs root)")
+    p.add_argument("--serve-stale", action="store_true", help="for up --resolver: Unbound "
+                   "answers from its expired cache when a refresh takes over 1.8 s (RFC "
+                   "8767's client response timer; serve-expired), instead of dropping the "
+                   "query after 1.9 s (its discard-timeout)")
     p.add_argument("--no-watchers", action="store_true", help="for up --cluster: start the "
                    "etcd members but no watchers")
     p.add_argument("--providers", choices=("default", "all"), default="default",
@@ -88,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             lab = core.up(args.dir, args.providers, saas=args.saas)
             if args.cluster or args.resolver:
-                _up_extras(args.dir, args.cluster, args.resolver, not args.no_watchers)
+                _up_extras(args.dir, args.cluster, args.resolver, not args.no_watchers,
+                           args.serve_stale)
             for row in core.status(args.dir):
                 print(_line({k: v for k, v in row.items() if k != "alive"}))
             print(f"config     {lab['config']}  (up in {time.monotonic() - started:.1f}s)")
@@ -124,14 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _up_extras(dir: Path, cluster: bool, with_resolver: bool, watchers: bool) -> None:
+def _up_extras(dir: Path, cluster: bool, with_resolver: bool, watchers: bool,
+               serve_stale: bool = False) -> None:
     """Add the vendors' etcd members and watchers, and the resolver; on failure take the
     whole lab down."""
     try:
         if cluster:
             vendors.start(dir.resolve(), watchers=watchers)
         if with_resolver:
-            resolver.start(dir.resolve())
+            resolver.start(dir.resolve(), serve_stale=serve_stale)
     except BaseException:
         core.down(dir)
         raise

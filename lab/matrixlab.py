@@ -45,6 +45,11 @@ class VendorLab:
                              lambda name: core.route53_answers(self.data, name)))
         return out
 
+    def resolver_label(self) -> str:
+        stale = self.data["resolver"].get("serve_stale")
+        return (f"Unbound, serve-stale {'on (client timeout 1.8 s)' if stale else 'off'}, "
+                "reset before each row")
+
     def resolver_vendors(self) -> list[str]:
         """Vendors of the DNS servers on port 53 the parent delegates to (not Route 53)."""
         return sorted({_vendor_of(n) for n in self.data["resolver"]["addresses"]})

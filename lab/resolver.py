@@ -124,7 +124,7 @@ def _ip(verb: str, address: str, quiet: bool = False) -> None:
                        f"{done.stderr.strip() or done.returncode}{hint}")
 
 
-def start(root: Path) -> dict[str, Any]:
+def start(root: Path, serve_stale: bool = False) -> dict[str, Any]:
     """Put the lab's DNS servers on port 53 of their own addresses, delegate to them and
     start Unbound; the updated lab.json dict. On failure what this did is undone."""
     with locked(root):
@@ -133,13 +133,13 @@ def start(root: Path) -> dict[str, Any]:
             raise LabError(f"the lab in {root} already runs a resolver")
         servers: list[str] = [n for n in ("bind", "knot", "pdns") if n in data]
         addresses = claim(root, servers)
-        data["resolver"] = {"addresses": addresses, "pid": None}
+        data["resolver"] = {"addresses": addresses, "pid": None, "serve_stale": serve_stale}
         save(root, data)  # the claims now point at a lab that holds them
         try:
             _listen53(root, data, addresses)
             _delegate(data, addresses)
             parent = f"{data['parent']['host']}@{data['parent']['port']}"
-            proc, port = unbound.start(root, parent)
+            proc, port = unbound.start(root, parent, serve_stale=serve_stale)
             data["resolver"].update(pid=proc.pid, port=port, host=unbound.HOST)
             unbound.wait_ready(proc, root, port, f"www.{bind.ZONE}", TIMEOUT)
         except BaseException:

@@ -12,7 +12,9 @@ as any resolver does. Settings that matter (see LAB-NOTES):
   awsdns name servers in the delegation) is asked of the lab's own server, which refuses,
   and never of the internet's root servers;
 - ``serve-expired: no`` (RFC 8767 serve-stale off, Unbound's default): what users of a
-  resolver without serve-stale see;
+  resolver without serve-stale see; with ``serve_stale``, ``serve-expired: yes`` and
+  ``serve-expired-client-timeout: 1800`` (RFC 8767's suggested client response timer: an
+  expired answer once a refresh takes 1.8 s, before ``discard-timeout`` drops the query);
 - ``remote-control`` on a loopback TCP port without certificates (Unbound allows that only
   on localhost), so that :func:`reset_to_healthy` can reset its infrastructure cache.
 """
@@ -47,12 +49,15 @@ def marker(root: Path) -> str:
     return str(root / "unbound" / "unbound.conf")
 
 
-def configure(root: Path, port: int, parent: str, control: int) -> Path:
+def configure(root: Path, port: int, parent: str, control: int,
+              serve_stale: bool = False) -> Path:
     """Write DIR/unbound/unbound.conf: listen on 127.0.0.1:``port``, ``test.`` (and, to stay
     on loopback, ``.``) stubbed to ``parent`` (host@port), unbound-control on ``control``."""
     folder = root / "unbound"
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "unbound.conf"
+    stale = ("serve-expired: yes\n    serve-expired-client-timeout: 1800" if serve_stale
+             else "serve-expired: no")
     conf.write_text(f"""\
 # Unbound for the failover lab, written by `python -m lab up --resolver`.
 server:
@@ -75,7 +80,7 @@ server:
     do-not-query-localhost: no
     local-zone: "test." nodefault
     domain-insecure: "test."
-    serve-expired: no
+    {stale}
     qname-minimisation: no
 remote-control:
     control-enable: yes
@@ -92,13 +97,13 @@ stub-zone:
     return conf
 
 
-def start(root: Path, parent: str, avoid: tuple[int, ...] = ()
+def start(root: Path, parent: str, avoid: tuple[int, ...] = (), serve_stale: bool = False
           ) -> tuple[subprocess.Popen[bytes], int]:
     """Configure and start unbound on a free port; (process, port) without waiting."""
     program = binary()
     port = free_port((HOST,), udp=True, avoid=avoid)
     control = free_port((HOST,), avoid=(*avoid, port))
-    conf = configure(root, port, parent, control)
+    conf = configure(root, port, parent, control, serve_stale)
     log = root / "unbound" / "unbound.log"
     log.write_text("")
     return spawn([program, "-d", "-c", str(conf)], log, cwd=root / "unbound"), port

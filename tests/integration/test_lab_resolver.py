@@ -125,3 +125,22 @@ def test_reset_to_healthy_forgets_dead_servers_and_measures_the_live_ones(
     for address in resolver_lab["resolver"]["addresses"].values():
         assert known[address] < unbound.UNKNOWN_RTO_MS  # measured since, and alive
     assert resolver.answers(resolver_lab, "www") == ("NOERROR", ["127.0.0.11"])
+
+
+def test_serve_stale_answers_from_the_expired_cache_when_no_authority_answers(
+        tmp_path: Path) -> None:
+    root = tmp_path / "lab"
+    try:
+        core.up(root)
+        vendors.start(root, watchers=False)
+        data = {**resolver.start(root, serve_stale=True), "dir": root.resolve()}
+        assert data["resolver"]["serve_stale"] is True
+        assert resolver.answers(data, "www") == ("NOERROR", ["127.0.0.11"])
+        vendors.kill(root, "metal")
+        vendors.kill(root, "hetzner")  # no DNS server the resolver can reach is left
+        time.sleep(vendors.RECORD_TTL + 1)  # the cached answer has expired
+        # without serve-stale this is no answer (the test above); with it, the expired
+        # answer once the refresh has taken 1.8 s
+        assert resolver.answers(data, "www", timeout=5) == ("NOERROR", ["127.0.0.11"])
+    finally:
+        core.down(root)

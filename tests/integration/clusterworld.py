@@ -16,6 +16,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +170,12 @@ def cycles(log: Path) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return out
+
+
+def wait(what: str, ready: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Until ``ready()``; an AssertionError naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

@@ -7,7 +7,6 @@ named fails the fixture.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,9 @@ from failover.config import load_config
 from failover.engine import Engine
 from failover.errors import LockHeld
 from failover.watch import Reconciler
-from lab import etcd as lab_etcd
 from tests.integration.clusterworld import World
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def world(tmp_path: Path, etcd_cluster: lab_etcd.Cluster) -> Iterator[World]:
-    w = World(tmp_path, etcd_cluster)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def engine(path: Path) -> Engine:

@@ -23,38 +23,19 @@ import random
 import signal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from failover.coord.etcdclient import EtcdClient
-from lab import etcd as lab_etcd
-from tests.integration.clusterworld import World
+from tests.integration.clusterworld import World, wait
 
 pytestmark = pytest.mark.integration
 
 TRIALS = int(os.environ.get("FAILOVER_SPLIT_TRIALS", "3"))
 PREFIX = "/failover/example.test./"
 TTL = 3.0
-
-
-@pytest.fixture
-def world(tmp_path: Path, etcd_cluster: lab_etcd.Cluster) -> Iterator[World]:
-    w = World(tmp_path, etcd_cluster)
-    try:
-        yield w
-    finally:
-        w.close()
-
-
-def wait(what: str, ready: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def shared_moves(etcd: EtcdClient) -> list[dict[str, Any]]:

@@ -8,8 +8,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,29 +15,11 @@ from failover.config import load_config
 from failover.coord.etcdclient import EtcdClient
 from failover.engine import Engine
 from failover.journal import Journal
-from lab import etcd as lab_etcd
-from tests.integration.clusterworld import World, cycles
+from tests.integration.clusterworld import World, cycles, wait
 
 pytestmark = pytest.mark.integration
 
 PREFIX = "/failover/example.test./"
-
-
-@pytest.fixture
-def world(tmp_path: Path, etcd_cluster: lab_etcd.Cluster) -> Iterator[World]:
-    w = World(tmp_path, etcd_cluster)
-    try:
-        yield w
-    finally:
-        w.close()
-
-
-def wait(what: str, ready: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def waiting(coord: object, stop: threading.Event, seconds: float) -> threading.Thread:

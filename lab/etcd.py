@@ -14,6 +14,11 @@ shortest lease etcd grants at 2 s (``ceil(1.5 * election timeout)``) while a loa
 two-core CI machine does not see leaders flap. ``--pre-vote`` stops a member that was
 frozen from deposing a healthy leader when it wakes.
 
+``start_cluster(..., tls=True)`` serves the client URLs over https with mutual TLS
+(``--client-cert-auth``): ``make_certs`` writes a throwaway CA, a server certificate for IP
+127.0.0.1 and a client certificate into DIR/tls with ``openssl``; ``Cluster.tls`` names the
+files. Peer URLs stay plain. The default is plain http.
+
 ``Cluster.to_dict``/``Cluster.from_dict`` carry it through lab.json, so ``python -m lab
 kill`` in another process can act on a cluster that ``up`` started.
 """
@@ -25,6 +30,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -54,6 +60,64 @@ def etcd_binary() -> str:
                    "`apt-get install etcd-server`")
 
 
+@dataclass(frozen=True)
+class Tls:
+    """The certificate files of a TLS lab cluster, all PEM, in ``dir``.
+
+    The server certificate also allows client auth: etcd 3.4's JSON gateway dials its own
+    gRPC port presenting the server certificate, which ``--client-cert-auth`` checks.
+    """
+
+    dir: Path
+
+    ca = property(lambda self: self.dir / "ca.crt")
+    server_cert = property(lambda self: self.dir / "server.crt")
+    server_key = property(lambda self: self.dir / "server.key")
+    client_cert = property(lambda self: self.dir / "client.crt")
+    client_key = property(lambda self: self.dir / "client.key")
+
+    def context(self) -> ssl.SSLContext:
+        """A client context that trusts the lab CA and presents the client certificate."""
+        ctx = ssl.create_default_context(cafile=str(self.ca))
+        ctx.load_cert_chain(str(self.client_cert), str(self.client_key))
+        return ctx
+
+
+def make_certs(dir: Path, host: str = HOST) -> Tls:
+    """A throwaway CA and, signed by it, a server certificate for IP ``host`` and a client
+    certificate, written into ``dir`` with ``openssl`` (keys EC P-256, valid one day)."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        raise LabError("openssl is not installed: run `bash scripts/setup.sh` or "
+                       "`apt-get install openssl`")
+    tls = Tls(Path(dir))
+    tls.dir.mkdir(parents=True, exist_ok=True)
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    _openssl(openssl, ["req", "-x509", *key, "-keyout", str(tls.dir / "ca.key"),
+                       "-out", str(tls.ca), "-days", "1", "-subj", "/CN=failover lab CA",
+                       "-addext", "basicConstraints=critical,CA:TRUE",
+                       "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+    for name, cn, ext in (
+            ("server", host, [f"subjectAltName=IP:{host}",
+                              "extendedKeyUsage=serverAuth,clientAuth"]),
+            ("client", "failover", ["extendedKeyUsage=clientAuth"])):
+        csr, extfile = tls.dir / f"{name}.csr", tls.dir / f"{name}.ext"
+        extfile.write_text("".join(f"{line}\n" for line in ext))
+        _openssl(openssl, ["req", "-new", *key, "-keyout", str(tls.dir / f"{name}.key"),
+                           "-out", str(csr), "-subj", f"/CN={cn}"])
+        _openssl(openssl, ["x509", "-req", "-in", str(csr), "-CA", str(tls.ca),
+                           "-CAkey", str(tls.dir / "ca.key"), "-CAcreateserial", "-days", "1",
+                           "-extfile", str(extfile), "-out", str(tls.dir / f"{name}.crt")])
+    return tls
+
+
+def _openssl(openssl: str, args: list[str]) -> None:
+    done = subprocess.run([openssl, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or ["no message"]
+        raise LabError(f"openssl {args[0]} failed: {lines[-1]}")
+
+
 @dataclass
 class Member:
     """One etcd member: its name, ports, data folder and the pid running it (None if dead)."""
@@ -64,11 +128,13 @@ class Member:
     peer_port: int
     data_dir: Path
     pid: int | None = None
+    tls: Tls | None = None
 
     @property
     def endpoint(self) -> str:
-        """The client URL, e.g. ``http://127.0.0.1:2379``."""
-        return f"http://{self.host}:{self.client_port}"
+        """The client URL, e.g. ``http://127.0.0.1:2379`` (https with TLS)."""
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
@@ -89,7 +155,7 @@ class Member:
 
     def healthy(self, timeout: float = 1.0) -> bool:
         """Whether the member answers ``/health`` with true (so the cluster has a leader)."""
-        return health(self.endpoint, timeout)
+        return health(self.endpoint, timeout, self.tls.context() if self.tls else None)
 
     def becomes_healthy(self, within: float = TIMEOUT) -> bool:
         """Whether the member turns healthy within ``within`` seconds.
@@ -112,6 +178,7 @@ class Cluster:
     dir: Path
     token: str
     members: dict[str, Member] = field(default_factory=dict)
+    tls: Tls | None = None
 
     @property
     def endpoints(self) -> list[str]:
@@ -167,6 +234,7 @@ class Cluster:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able record of the cluster, for lab.json."""
         return {"dir": str(self.dir), "token": self.token, "endpoints": self.endpoints,
+                "tls": str(self.tls.dir) if self.tls else None,
                 "members": {n: {"host": m.host, "client_port": m.client_port,
                                 "peer_port": m.peer_port, "data_dir": str(m.data_dir),
                                 "pid": m.pid} for n, m in self.members.items()}}
@@ -174,10 +242,11 @@ class Cluster:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Cluster:
         """The cluster ``to_dict`` described (pids as they were recorded)."""
+        tls = Tls(Path(data["tls"])) if data.get("tls") else None
         members = {n: Member(n, m["host"], int(m["client_port"]), int(m["peer_port"]),
-                             Path(m["data_dir"]), m.get("pid"))
+                             Path(m["data_dir"]), m.get("pid"), tls)
                    for n, m in data["members"].items()}
-        return cls(Path(data["dir"]), data["token"], members)
+        return cls(Path(data["dir"]), data["token"], members, tls)
 
 
 def _kill(members: list[Member]) -> None:
@@ -192,10 +261,11 @@ def _kill(members: list[Member]) -> None:
         m.pid = None
 
 
-def health(endpoint: str, timeout: float = 1.0) -> bool:
+def health(endpoint: str, timeout: float = 1.0, context: ssl.SSLContext | None = None) -> bool:
     """Whether the etcd member at ``endpoint`` answers ``GET /health`` with health true."""
     try:
-        with urllib.request.urlopen(f"{endpoint}/health", timeout=timeout) as reply:
+        with urllib.request.urlopen(f"{endpoint}/health", timeout=timeout,
+                                    context=context) as reply:
             body = json.loads(reply.read() or b"{}")
     except (OSError, ValueError, urllib.error.URLError):
         return False
@@ -203,18 +273,26 @@ def health(endpoint: str, timeout: float = 1.0) -> bool:
 
 
 def start_cluster(dir: Path | str, names: Sequence[str], host: str = HOST,
-                  hosts: dict[str, str] | None = None, timeout: float = TIMEOUT) -> Cluster:
+                  hosts: dict[str, str] | None = None, timeout: float = TIMEOUT,
+                  tls: bool = False) -> Cluster:
     """Start one etcd member per name in ``dir``; return once all are healthy.
 
-    ``hosts`` may give a member its own loopback address (default ``host``). On failure
+    ``hosts`` may give a member its own loopback address (default ``host``). ``tls``
+    serves the client URLs over https with mutual TLS, certificates in ``dir``/tls (one
+    server certificate for ``host``, so not with ``hosts``). On failure
     nothing is left running and LabError names the member and its log's telling line.
     """
     if not names or len(set(names)) != len(names):
         raise LabError(f"etcd members need distinct names, got {list(names)}")
     root = Path(dir).resolve()
     etcd_binary()  # fail before choosing ports if there is no etcd
+    if tls and hosts:
+        raise LabError("a TLS lab cluster has one server certificate for one host; "
+                       "give host, not hosts")
+    certs = make_certs(root / "tls", host) if tls else None
     for attempt in range(ATTEMPTS):
-        cluster = _configure(root, names, {n: (hosts or {}).get(n, host) for n in names})
+        cluster = _configure(root, names, {n: (hosts or {}).get(n, host) for n in names},
+                             certs)
         try:
             _start(cluster, timeout)
             return cluster
@@ -227,10 +305,11 @@ def start_cluster(dir: Path | str, names: Sequence[str], host: str = HOST,
     raise AssertionError("unreachable")
 
 
-def _configure(root: Path, names: Sequence[str], hosts: dict[str, str]) -> Cluster:
+def _configure(root: Path, names: Sequence[str], hosts: dict[str, str],
+               tls: Tls | None = None) -> Cluster:
     """Fresh data folders and free ports for every member (no process yet)."""
     root.mkdir(parents=True, exist_ok=True)
-    cluster = Cluster(root, f"lab-{uuid.uuid4().hex[:12]}")
+    cluster = Cluster(root, f"lab-{uuid.uuid4().hex[:12]}", tls=tls)
     taken: list[int] = []
     for name in names:
         data_dir = root / name
@@ -240,7 +319,7 @@ def _configure(root: Path, names: Sequence[str], hosts: dict[str, str]) -> Clust
         taken.append(client)
         peer = free_port((hosts[name],), avoid=tuple(taken))
         taken.append(peer)
-        cluster.members[name] = Member(name, hosts[name], client, peer, data_dir)
+        cluster.members[name] = Member(name, hosts[name], client, peer, data_dir, tls=tls)
     return cluster
 
 
@@ -265,6 +344,9 @@ def _spawn(m: Member, cluster: Cluster, state: str) -> subprocess.Popen[bytes]:
             "--heartbeat-interval", str(HEARTBEAT_MS),
             "--election-timeout", str(ELECTION_MS),
             "--pre-vote", "--logger", "zap", "--log-outputs", "stderr"]
+    if m.tls:
+        argv += ["--cert-file", str(m.tls.server_cert), "--key-file", str(m.tls.server_key),
+                 "--trusted-ca-file", str(m.tls.ca), "--client-cert-auth"]
     return spawn(argv, m.log, cwd=cluster.dir)
 
 

@@ -85,6 +85,20 @@ def etcd_cluster(tmp_path: Path) -> Iterator[lab_etcd.Cluster]:
 
 
 @pytest.fixture
+def etcd_tls_cluster(tmp_path: Path) -> Iterator[lab_etcd.Cluster]:
+    """``etcd_cluster`` with mutual TLS on the client URLs (https, ``--client-cert-auth``):
+    ``.tls`` names the throwaway CA and the client certificate and key made for it."""
+    try:
+        cluster = lab_etcd.start_cluster(tmp_path / "etcd", ["aws", "gcp", "metal"], tls=True)
+    except lab_core.LabError as exc:
+        pytest.fail(f"etcd with TLS did not start: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.down()
+
+
+@pytest.fixture
 def lab_all(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """``lab`` with every DNS provider (``up --providers all``): also PowerDNS and the
     Cloudflare and Cloud DNS stand-ins, the parent delegating to all five, and example.test

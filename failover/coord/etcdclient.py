@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.client
 import json
 import ssl
 import threading
@@ -43,6 +44,11 @@ class EtcdRequestTooLarge(FailoverError):
 
 class EtcdAuthError(FailoverError):
     """etcd refused our user name or password, or our client certificate."""
+
+
+class EtcdTlsError(EtcdAuthError):
+    """No TLS session with any member: its certificate did not verify against our CA, or
+    it refused ours (or our lack of one). Settings, not an outage: retrying cannot help."""
 
 
 def _b64(text: str | bytes) -> str:
@@ -137,17 +143,20 @@ class EtcdClient:
         self._password = password
         self._lock = threading.Lock()
         self._ssl: ssl.SSLContext | None = None
+        self._has_cert = bool(cert_file)
+        plain = [e for e in self.endpoints if not e.startswith("https://")]
+        if ca_file and plain:
+            raise EtcdTlsError(f"cluster.tls is set but endpoint {plain[0]} is not https: "
+                               "write https://, or TLS would not be used")
         if any(e.startswith("https://") for e in self.endpoints):
-            self._ssl = ssl.create_default_context(cafile=ca_file)
-            if cert_file:
-                self._ssl.load_cert_chain(cert_file, key_file)
+            self._ssl = _context(ca_file, cert_file, key_file)
 
     # -- transport ---------------------------------------------------------------
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``/v3/<path>`` at the first member that answers."""
         deadline = time.monotonic() + self.timeout
-        errors: list[str] = []
+        errors: list[_Retry] = []
         n = len(self.endpoints)
         for i in range(n):
             index = (self._first + i) % n
@@ -159,11 +168,13 @@ class EtcdClient:
             try:
                 result = self._post(self.endpoints[index], path, body, share)
             except _Retry as exc:
-                errors.append(f"{self.endpoints[index]}: {exc}")
+                errors.append(exc)
                 continue
             self._first = index
             return result
-        raise EtcdUnavailable("etcd did not answer (" + "; ".join(errors[-3:] or ["timed out"])
+        _raise_if_tls(errors)
+        said = "; ".join(map(str, errors[-3:])) or "timed out"
+        raise EtcdUnavailable(f"etcd did not answer ({said}"
                               + "): no quorum, or every member is unreachable; to move "
                               "anyway, without the cluster lock: 'failover move --break-glass'")
 
@@ -173,9 +184,9 @@ class EtcdClient:
             try:
                 answer: dict[str, Any] = json.loads(resp.read() or b"{}")
             except (OSError, ValueError) as exc:
-                raise _Retry(str(exc)) from None
+                raise _Retry(endpoint, str(exc)) from None
         if "error" in answer and "result" not in answer and "header" not in answer:
-            raise _Retry(_message(json.dumps(answer)))
+            raise _Retry(endpoint, _message(json.dumps(answer)))
         return answer
 
     def _open(self, endpoint: str, path: str, body: dict[str, Any], timeout: float) -> Any:
@@ -205,10 +216,36 @@ class EtcdClient:
                 if "authentication failed" in text or "permission denied" in text:
                     raise EtcdAuthError(f"etcd refused us: {_message(text)}; check "
                                         "cluster.username and its password") from None
-                raise _Retry(f"HTTP {exc.code}: {_message(text)}") from None
+                raise _Retry(endpoint, f"HTTP {exc.code}: {_message(text)}") from None
             except (OSError, ValueError) as exc:
-                raise _Retry(str(getattr(exc, "reason", exc))) from None
-        raise _Retry("auth token refused twice")
+                # urlopen wraps a failed handshake in URLError; an alert that comes with
+                # the response (TLS 1.3 checks our certificate after the handshake) is raw.
+                reason = exc if isinstance(exc, ssl.SSLError) else getattr(exc, "reason", exc)
+                if isinstance(reason, ssl.SSLError):
+                    raise _TlsRefused(endpoint, self._tls_message(endpoint, reason)) from None
+                if isinstance(exc, http.client.RemoteDisconnected) and \
+                        endpoint.startswith("http://"):
+                    # What etcd does to plain http on a TLS client port.
+                    raise _Retry(endpoint, "closed the connection without an answer (if it "
+                                 "serves TLS: write https:// and set cluster.tls)") from None
+                raise _Retry(endpoint, str(reason)) from None
+        raise _Retry(endpoint, "auth token refused twice")
+
+    def _tls_message(self, endpoint: str, exc: ssl.SSLError) -> str:
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return (f"etcd at {endpoint}: its certificate did not verify "
+                    f"({exc.verify_message}); set cluster.tls.ca_file to the CA that signed "
+                    "the members' certificates, whose subjectAltName must hold the "
+                    "endpoint's host")
+        # A member with --client-cert-auth ends the handshake with an alert (bad or
+        # required certificate) or, as TLS 1.3 allows, just closes it.
+        why = exc.reason or str(exc)
+        if not self._has_cert:
+            return (f"etcd at {endpoint} refused our TLS handshake ({why}): it may require "
+                    "a client certificate; set cluster.tls.cert_file and key_file")
+        return (f"etcd at {endpoint} refused our TLS handshake ({why}): check that "
+                "cluster.tls.cert_file is signed by a CA the members trust "
+                "(their --trusted-ca-file)")
 
     def _auth_token(self, endpoint: str, timeout: float) -> str:
         with self._lock:
@@ -259,7 +296,7 @@ class EtcdClient:
         if deletes_only:
             body["create_request"]["filters"] = ["NOPUT"]
         deadline = time.monotonic() + seconds
-        resp, errors = None, []
+        resp, errors = None, list[_Retry]()
         for i in range(len(self.endpoints)):
             index = (self._first + i) % len(self.endpoints)
             left = deadline - time.monotonic()
@@ -271,11 +308,12 @@ class EtcdClient:
                 resp = self._open(self.endpoints[index], "watch", body, left)
                 break
             except _Retry as exc:
-                errors.append(f"{self.endpoints[index]}: {exc}")
+                errors.append(exc)
         if resp is None:
             if not errors:
                 return
-            raise EtcdUnavailable("etcd did not open a watch (" + "; ".join(errors[-3:])
+            _raise_if_tls(errors)
+            raise EtcdUnavailable("etcd did not open a watch (" + "; ".join(map(str, errors[-3:]))
                                   + "): no quorum, or every member is unreachable")
         with resp:
             while time.monotonic() < deadline:
@@ -314,6 +352,44 @@ class EtcdClient:
 
 class _Retry(Exception):
     """This member did not serve the request; try the next one."""
+
+    def __init__(self, endpoint: str, why: str) -> None:
+        super().__init__(why)
+        self.endpoint = endpoint
+
+    def __str__(self) -> str:
+        return f"{self.endpoint}: {self.args[0]}"
+
+
+class _TlsRefused(_Retry):
+    """No TLS session with this member; the message is the whole sentence."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _raise_if_tls(errors: list[_Retry]) -> None:
+    """Every member that we reached failed the TLS handshake: a settings error, said
+    plainly, not an outage (one odd member among answering ones stays a retry)."""
+    if errors and all(isinstance(e, _TlsRefused) for e in errors):
+        raise EtcdTlsError(str(errors[0]))
+
+
+def _context(ca_file: str | None, cert_file: str | None,
+             key_file: str | None) -> ssl.SSLContext:
+    """The client TLS context; an unreadable file is one line naming it."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise EtcdTlsError(f"cannot read cluster.tls.ca_file {ca_file}: "
+                           f"{getattr(exc, 'strerror', None) or exc}") from None
+    if cert_file:
+        try:
+            context.load_cert_chain(cert_file, key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise EtcdTlsError(f"cannot load cluster.tls.cert_file {cert_file} with key_file "
+                               f"{key_file}: {getattr(exc, 'strerror', None) or exc}") from None
+    return context
 
 
 def _message(text: str) -> str:

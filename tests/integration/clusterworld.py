@@ -92,6 +92,10 @@ class World:
         path = self.root / f"{node}.yaml"
         cluster = {"endpoints": self.etcd.endpoints, "node": node, "vendor": vendor,
                    **TIMING}
+        if self.etcd.tls:   # a TLS cluster: our CA and client certificate
+            cluster["tls"] = {"ca_file": str(self.etcd.tls.ca),
+                              "cert_file": str(self.etcd.tls.client_cert),
+                              "key_file": str(self.etcd.tls.client_key)}
         path.write_text(f"""
 service: s
 zone: example.test.

@@ -136,7 +136,8 @@ def test_a_watcher_cycle_and_the_cli_over_tls(etcd_tls_cluster: lab_etcd.Cluster
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)
         other = lab_etcd.make_certs(tmp_path / "other")
-        bad = laptop.read_text().replace(str(etcd_tls_cluster.tls.ca), str(other.ca))  # type: ignore[union-attr]
+        assert etcd_tls_cluster.tls is not None
+        bad = laptop.read_text().replace(str(etcd_tls_cluster.tls.ca), str(other.ca))
         laptop.write_text(bad)
         refused = world.cli(laptop, "status", "--format", "json")
         lines = refused.stderr.strip().splitlines()

@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS move_steps (
   before TEXT NOT NULL, desired TEXT NOT NULL, changes TEXT NOT NULL, state TEXT NOT NULL,
   error TEXT, started REAL, applied REAL, tolerated INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (move_id, provider));
+CREATE TABLE IF NOT EXISTS step_images (
+  move_id INTEGER NOT NULL, provider TEXT NOT NULL, before TEXT NOT NULL,
+  desired TEXT NOT NULL, changes TEXT NOT NULL, PRIMARY KEY (move_id, provider));
 CREATE TABLE IF NOT EXISTS verifications (
   id INTEGER PRIMARY KEY, move_id INTEGER NOT NULL, provider TEXT NOT NULL,
   authority TEXT NOT NULL, ok INTEGER NOT NULL, seconds REAL NOT NULL, detail TEXT NOT NULL,
@@ -202,12 +205,20 @@ class Journal:
                 (kind, at, reason, json.dumps(args, sort_keys=True), checksum, os.getpid(),
                  socket.gethostname(), rollback_of))
             move_id = int(cur.lastrowid or 0)
+            # The images go in their own table: SQLite rewrites a whole row on UPDATE,
+            # and a step's state changes at each edge, so a 10,000-record before-image
+            # in move_steps was copied (and synced) twice more per provider. move_steps
+            # keeps '' there, which no reader takes for an empty image.
             db.executemany(
                 "INSERT INTO move_steps (move_id, provider, vendor, before, desired, changes,"
-                " state, tolerated, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(move_id, s["provider"], s["vendor"], json.dumps(s["before"]),
-                  json.dumps(s["desired"]), json.dumps(s["changes"]), s["state"],
+                " state, tolerated, error) VALUES (?, ?, ?, '', '', '', ?, ?, ?)",
+                [(move_id, s["provider"], s["vendor"], s["state"],
                   int(s.get("tolerated", False)), s.get("error")) for s in steps])
+            db.executemany(
+                "INSERT INTO step_images (move_id, provider, before, desired, changes)"
+                " VALUES (?, ?, ?, ?, ?)",
+                ((move_id, s["provider"], json_text(s["before"]), json_text(s["desired"]),
+                  json_text(s["changes"])) for s in steps))
         return move_id
 
     def step_state(self, move_id: int, provider: str, state: str, *, at: float,
@@ -243,8 +254,14 @@ class Journal:
 
     def steps(self, move_id: int) -> list[StepRow]:
         with self._lock:
-            rows = self._db.execute("SELECT * FROM move_steps WHERE move_id=? ORDER BY provider",
-                                    (move_id,)).fetchall()
+            # Journals written before step_images hold the images in move_steps.
+            rows = self._db.execute(
+                "SELECT s.move_id, s.provider, s.vendor, s.state, s.error, s.started,"
+                " s.applied, s.tolerated, COALESCE(i.before, s.before) AS before,"
+                " COALESCE(i.desired, s.desired) AS desired,"
+                " COALESCE(i.changes, s.changes) AS changes FROM move_steps s"
+                " LEFT JOIN step_images i USING (move_id, provider)"
+                " WHERE s.move_id=? ORDER BY s.provider", (move_id,)).fetchall()
         return [StepRow(move_id=r["move_id"], provider=r["provider"], vendor=r["vendor"],
                         before=json.loads(r["before"]), desired=json.loads(r["desired"]),
                         changes=json.loads(r["changes"]), state=r["state"], error=r["error"],
@@ -304,6 +321,16 @@ class Journal:
             rows = self._db.execute(query + " ORDER BY id DESC LIMIT ?",
                                     (*params, limit)).fetchall()
         return [dict(r) for r in rows]
+
+
+def json_text(value: str | list[Any]) -> str:
+    """A step's before, desired or changes as stored: JSON text is kept as given."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def json_value(value: str | list[Any]) -> list[Any]:
+    """The inverse of :func:`json_text`: the list, for a store that keeps it as such."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _move(r: sqlite3.Row) -> MoveRow:

@@ -29,7 +29,7 @@ from failover.errors import (
     ProviderOutcomeUnknown,
 )
 from failover.plan import Plan, ProviderPlan
-from failover.records import RRKey, RRSet
+from failover.records import RRKey, RRSet, json_array, rrsets_json
 
 # on_event(kind, data): progress for whoever renders it; never required.
 EventSink = Callable[[str, dict[str, Any]], None]
@@ -285,14 +285,10 @@ def _summary(kind: str, state: str, steps: Sequence[StepResult], seconds: float)
 
 
 def _steps(plan: Plan) -> list[dict[str, Any]]:
-    """Every provider's before-image, desired state and changes, for the journal."""
+    """Every provider's before-image, desired state and changes, as JSON text for the journal."""
     return [{"provider": p.provider, "vendor": p.vendor,
-             "before": _json(p.current) if p.current is not None else [],
-             "desired": _json(p.desired), "changes": [c.to_json() for c in p.changes],
+             "before": rrsets_json(p.current) if p.current is not None else "[]",
+             "desired": rrsets_json(p.desired), "changes": json_array(p.changes),
              "state": "planned" if p.reachable else "unreachable", "tolerated": p.tolerated,
              "error": p.error}
             for p in plan.providers]
-
-
-def _json(rrsets: Mapping[RRKey, RRSet]) -> list[dict[str, Any]]:
-    return [rrsets[k].to_json() for k in sorted(rrsets)]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -108,6 +110,10 @@ class RRSet:
             data["weight"] = self.weight
         return data
 
+    def json_text(self) -> str:
+        """:meth:`to_json` as compact JSON text; the dict is freed at once."""
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
     @staticmethod
     def from_json(data: dict[str, Any]) -> RRSet:
         return RRSet.of(data["name"], data["type"], data["ttl"], data["values"],
@@ -133,11 +139,30 @@ class Change:
                 "before": self.before.to_json() if self.before else None,
                 "after": self.after.to_json() if self.after else None}
 
+    def json_text(self) -> str:
+        """:meth:`to_json` as compact JSON text; the dicts are freed at once."""
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
     @staticmethod
     def from_json(data: dict[str, Any]) -> Change:
         return Change(data["action"],
                       RRSet.from_json(data["before"]) if data.get("before") else None,
                       RRSet.from_json(data["after"]) if data.get("after") else None)
+
+
+def json_array(items: Iterable[RRSet | Change]) -> str:
+    """A JSON array of RRsets or changes, built one item at a time.
+
+    What ``json.dumps([x.to_json() for x in items])`` reads back as, without holding
+    every item's dict at once: a 10,000-record move's before-image costs its text,
+    not tens of thousands of dicts (issue 13).
+    """
+    return "[" + ",".join(item.json_text() for item in items) + "]"
+
+
+def rrsets_json(rrsets: Mapping[RRKey, RRSet]) -> str:
+    """``rrsets`` as a JSON array in key order: a before-image or desired state."""
+    return json_array(rrsets[k] for k in sorted(rrsets))
 
 
 def by_record(rrsets: dict[RRKey, RRSet]) -> dict[tuple[str, str], dict[RRKey, RRSet]]:

@@ -94,6 +94,10 @@ class MoveStore(Protocol):
 
     The local journal is one; the etcd store writes the local journal and the shared
     record together.
+
+    Each step of :meth:`begin_move` is a dict with provider, vendor, state, tolerated,
+    error, and before, desired and changes: each either JSON text (what a bulk move
+    passes, so it never holds a dict per record) or the JSON-able list itself.
     """
 
     def begin_move(self, *, kind: str, at: float, reason: str, args: dict[str, Any],

@@ -48,7 +48,7 @@ from failover.coord.lock import MoveLock
 from failover.coord.quorum import View
 from failover.errors import ConfigError, LockHeld
 from failover.health import Verdict
-from failover.journal import MOVE_RUNNING, Journal, MoveRow, StepRow
+from failover.journal import MOVE_RUNNING, Journal, MoveRow, StepRow, json_value
 
 
 class Session:
@@ -499,7 +499,9 @@ class SharedStore:
                   "reason": reason, "args": args, "checksum": checksum, "pid": os.getpid(),
                   "host": socket.gethostname(), "node": c.node, "vendor": c.cluster.vendor,
                   "rollback_of": rollback_of, "summary": None,
-                  "steps": [{**s, "error": s.get("error"), "started": None, "applied": None}
+                  "steps": [{**s, **{part: json_value(s[part])
+                                     for part in ("before", "desired", "changes")},
+                             "error": s.get("error"), "started": None, "applied": None}
                             for s in steps], "verifications": []}
         # Shared first: if etcd or the lock is gone, nothing is written anywhere.
         number = self._allocate(record, c._fence())

@@ -1,11 +1,13 @@
 """A move's before-image, desired state and changes, journaled as JSON text (issue 13).
 
 The text is built one item at a time; it must read back exactly as the dicts did,
-in both stores' shapes, or rollback would restore something else.
+in both stores' shapes, or rollback would restore something else. The plan's
+checksum, hashed one change at a time, must stay the checksum operators reviewed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from failover.journal import Journal, json_text, json_value
+from failover.plan import Plan, ProviderPlan
+from failover.policy import Decision
 from failover.records import Change, RRSet, json_array, rrsets_json
 
 # quotes, backslashes and non-ASCII: what JSON text must escape
@@ -77,3 +81,18 @@ def test_a_journal_from_before_step_images_still_reads(tmp_path: Path) -> None:
     finally:
         j.close()
     assert step.before == [rr.to_json()] and step.state == "applied"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=10), st.lists(st.tuples(st.text(max_size=8), st.booleans(),
+                                                st.lists(changes, max_size=6)), max_size=4))
+def test_checksum_is_the_whole_plan_hashed_as_one_document(
+        zone: str, parts: list[tuple[str, bool, list[Change]]]) -> None:
+    """The streamed checksum equals the one computed from the whole JSON document."""
+    plan = Plan(zone, Decision((), "keep"), [
+        ProviderPlan(name, "metal", {} if reachable else None, {}, diffs)
+        for name, reachable, diffs in parts], [])
+    body = [{"provider": name, "reachable": reachable,
+             "changes": [c.to_json() for c in diffs]} for name, reachable, diffs in parts]
+    raw = json.dumps({"zone": zone, "providers": body}, sort_keys=True)
+    assert plan.checksum == hashlib.sha256(raw.encode()).hexdigest()[:16]

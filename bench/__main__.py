@@ -56,9 +56,12 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # so a killed bench still stops nginx and blackbox_exporter
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The bench's arguments; ``what`` is always a list of pieces."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="*", default=["all"],
+    # default "all", not ["all"]: argparse checks a list default of nargs="*" against
+    # choices as one value and refused a bare `python -m bench` (`make bench`)
+    parser.add_argument("what", nargs="*", default="all",
                         choices=("all", "sweep", "dns", "startup", "providers", "recovery"),
                         help="the pieces to run, in one report (default: all)")
     parser.add_argument("--quick", action="store_true", help="small N, one run each")
@@ -72,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not install missing peers; fail with what to install")
     parser.add_argument("--out", type=Path, help="where to write the report")
     args = parser.parse_args(argv)
+    if isinstance(args.what, str):
+        args.what = [args.what]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     signal.signal(signal.SIGTERM, _terminated)
     try:
         return run(args)

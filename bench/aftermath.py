@@ -44,7 +44,8 @@ def measure(out: Path) -> dict[str, Any]:
         rows = db.execute("SELECT kind, at, data FROM events WHERE kind IN ('notice', 'page')"
                           " ORDER BY id").fetchall()
         db.close()
-        notices, pages = [], []
+        notices: list[dict[str, Any]] = []
+        pages: list[dict[str, Any]] = []
         for kind, at, data in rows:
             d = json.loads(data)
             if d.get("move_id") != move_id:

@@ -71,15 +71,15 @@ def main(argv: list[str]) -> int:
             "recursive alias": "service: s\nx: &a [*a]\n",
         }
         for name, text in hostile.items():
-            path = Path(tmp, name.replace(" ", "_").replace(":", "") + ".yaml")
-            path.write_text(text)
-            cases.append((name, str(path)))
+            hostile_file = Path(tmp, name.replace(" ", "_").replace(":", "") + ".yaml")
+            hostile_file.write_text(text)
+            cases.append((name, str(hostile_file)))
         fifo = Path(tmp, "fifo")
         os.mkfifo(fifo)
         cases += [("/dev/zero", "/dev/zero"), ("a FIFO", str(fifo))]
-        for name, path in cases:
-            size = os.stat(path).st_size if Path(path).is_file() else 0
-            wall, cpu, rss, code, says = run(path)
+        for name, where in cases:
+            size = os.stat(where).st_size if Path(where).is_file() else 0
+            wall, cpu, rss, code, says = run(where)
             print(f"| {name} | {size / 1e6:.1f} MB | {wall:.2f} s | {cpu:.2f} s | {rss} MB "
                   f"| {code} | "
                   f"{says.replace(tmp, '…')[:70]} |")

@@ -49,7 +49,8 @@ def updates(zone: dns.name.Name, names: list[dns.name.Name], address: str, ttl: 
     per = max(1, max_message // 48)   # a guess from ~40 wire bytes per replaced A RRset
     i = 0
     while i < len(names):
-        update = dns.update.UpdateMessage(zone, keyring=keyring, keyname=keyname,
+        update = dns.update.UpdateMessage(zone, keyring=keyring,
+                                          keyname=dns.name.from_text(keyname),
                                           keyalgorithm=algorithm)
         for name in names[i:i + per]:
             update.replace(name, ttl, dns.rdatatype.A, address)

@@ -201,3 +201,10 @@ def test_startup_reads_what_check_says_it_took_and_reports_the_check_goal(tmp_pa
     assert (check.met, check.measured) == (False, "500 ms")
     assert '"took 2.12 s"' in check.limit and "0.90 CPU s" in check.limit
     assert goals["start-up: `failover validate`"].met
+
+
+def test_bench_with_no_pieces_runs_all_of_them() -> None:
+    from bench.__main__ import parse
+
+    assert parse([]).what == ["all"]  # `make bench`: argparse once refused its own default
+    assert parse(["dns", "startup"]).what == ["dns", "startup"]

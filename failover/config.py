@@ -19,7 +19,7 @@ import stat
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, NamedTuple, Self
 
 from pydantic import (
     AfterValidator,
@@ -669,14 +669,23 @@ Check = Annotated[HttpCheck | TcpCheck | TlsCheck | DnsCheck, Field(discriminato
 
 # -- the rest ------------------------------------------------------------------
 
-class ManagedRecord(Strict):
+class ManagedRecord(NamedTuple):
+    """A managed record. A tuple, not a model: a config may list 10,000 of them, and
+    a model cost 470 bytes each (issue 13). Pydantic validates it from a mapping all
+    the same, unknown keys refused; a list in its place is refused by
+    :func:`_record_mapping`, so no positional form creeps in."""
+
     # Relative to the zone (www, @) or absolute under it; IDN labels are kept in
     # their xn-- form, the form providers store and servers answer with.
-    name: str
+    name: Annotated[str, AfterValidator(dns_name)]
     type: Literal["A", "AAAA", "CNAME"] = "A"
-    ttl: int | None = Field(default=None, ge=0, le=MAX_TTL)
+    ttl: Annotated[int | None, Field(ge=0, le=MAX_TTL)] = None
 
-    _name = field_validator("name")(classmethod(lambda cls, v: dns_name(v)))
+
+def _record_mapping(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("a record is a mapping such as {name: www, type: A}")
+    return value
 
 
 class Policy(Strict):
@@ -985,7 +994,8 @@ class Config(Strict):
     service: str
     zone: str
     ttl: int = Field(default=60, ge=0, le=MAX_TTL)
-    records: list[ManagedRecord] = Field(min_length=1)
+    records: list[Annotated[ManagedRecord, BeforeValidator(_record_mapping)]] = \
+        Field(min_length=1)
     vendors: dict[str, Vendor] = Field(min_length=1)
     hosting: dict[str, Hosting] = Field(min_length=1)
     dns: dict[str, DnsProvider] = Field(min_length=1)
@@ -1122,7 +1132,7 @@ def _first_error(exc: ValidationError, located: Located) -> ConfigError:
     kind = err["type"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1], located.data)
-        allowed = ", ".join(sorted(set(parent.model_fields) - {'source'})) if parent else ""
+        allowed = ", ".join(sorted(set(_fields_of(parent)) - {'source'})) if parent else ""
         msg = f"unknown key '{loc[-1]}'"
         if allowed:
             msg += f"; allowed here: {allowed}"
@@ -1161,7 +1171,15 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
+def _fields_of(model: type[BaseModel] | type[tuple[Any, ...]]) -> tuple[str, ...]:
+    """A model's keys, or a NamedTuple's (ManagedRecord)."""
+    if issubclass(model, BaseModel):
+        return tuple(model.model_fields)
+    return tuple(getattr(model, "_fields", ()))
+
+
+def _model_at(loc: tuple[Any, ...],
+              data: Any) -> type[BaseModel] | type[tuple[Any, ...]] | None:
     """The model class that validates the mapping at ``loc`` (for 'allowed keys' hints)."""
     from typing import get_args, get_origin
 
@@ -1179,6 +1197,9 @@ def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
                 return None
             annotation = get_args(_strip(annotation))[-1]
         data = data[part] if isinstance(data, (dict, list)) else None
+    tail = _strip(annotation)
+    if isinstance(tail, type) and issubclass(tail, tuple):
+        return tail   # a NamedTuple validated as a mapping: ManagedRecord
     return _pick(annotation, data)
 
 

@@ -114,3 +114,29 @@ def test_fragility_warnings() -> None:
     assert "all hostings are at one vendor" in text
     assert "every DNS provider is at vendor 'aws'" in text
     assert "TTL 3600s" in text
+
+
+@pytest.mark.parametrize("entry, key, says", [
+    ("{name: www, type: A, tll: 60}", "records.0.tll", "allowed here: name, ttl, type"),
+    ("[www, A]", "records.0", "a record is a mapping such as {name: www, type: A}"),
+    ("www", "records.0", "a record is a mapping such as {name: www, type: A}"),
+    ("{name: 'a..b'}", "records.0.name", "empty label"),
+    ("{name: www, ttl: -1}", "records.0.ttl", "greater than or equal to 0"),
+    ("{name: www, type: MX}", "records.0.type", "'A', 'AAAA' or 'CNAME'"),
+])
+def test_a_record_is_a_mapping_checked_like_a_model(entry: str, key: str, says: str) -> None:
+    """Records are light tuples (issue 13), yet refused as strictly as the model was:
+    no positional form, unknown keys named with the allowed ones."""
+    first = '  - {name: "@", type: A}\n'
+    assert first in BASE
+    text = BASE.replace(first, f"  - {entry}\n" + first)
+    e = error(text)
+    assert (e.key, e.line) == (key, line_of(entry, text)) and says in str(e)
+
+
+def test_records_read_by_name_type_and_ttl() -> None:
+    c = parse_config(BASE.replace('  - {name: "@", type: A}\n',
+                                  '  - {name: "@", type: A}\n  - {name: Api, ttl: 30}\n'))
+    api = next(r for r in c.records if r.name == "api")
+    assert (api.type, api.ttl, c.record_ttl(api), c.record_ttl(c.records[0])) == \
+        ("A", 30, 30, c.ttl)

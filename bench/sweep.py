@@ -148,9 +148,9 @@ class Sweep:
                           folder / "check.out", env=self.env)
         # Failed probes from the hosting rows ("PROBES passed/total"), not the exit code:
         # check also judges the config's DNS providers, which the sweep does not serve.
-        rows = _PROBE_COUNTS.findall((folder / "check.out").read_text(errors="replace"))
-        if rows:
-            failed, note = sum(int(total) - int(ok) for ok, total in rows), ""
+        counted = probe_failures((folder / "check.out").read_text(errors="replace"))
+        if counted is not None:
+            failed, note = counted, ""
         else:
             failed, note = -1, f"exit {timed.returncode}: {_tail(timed)}"
         return Run("failover check", n, timed.seconds, failed, timed.peak_kib, timed.cpu, note)
@@ -332,6 +332,17 @@ def _last_json(timed: Timed, what: str) -> dict[str, Any]:
     return data
 
 
+def probe_failures(check_output: str) -> int | None:
+    """Failed probes in ``failover check``'s table ("PROBES passed/total" per drawn hosting);
+    None when it drew no hosting at all. Above a few healthy hostings check draws only the
+    others and counts the healthy ones in one line: those failed no probe."""
+    rows = _PROBE_COUNTS.findall(check_output)
+    if not rows and not _HEALTHY_SUMMARY.search(check_output):
+        return None
+    return sum(int(total) - int(ok) for ok, total in rows)
+
+
+_HEALTHY_SUMMARY = re.compile(r"^[\d,]+ more hostings UP, every probe passed", re.MULTILINE)
 _PROBE_COUNTS = re.compile(r"^\S+\s+\S+\s+(?:UP|DEGRADED|DOWN|TERMINATED|UNKNOWN)\s+(\d+)/(\d+)\s",
                            re.MULTILINE)
 

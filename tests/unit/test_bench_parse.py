@@ -208,3 +208,15 @@ def test_bench_with_no_pieces_runs_all_of_them() -> None:
 
     assert parse([]).what == ["all"]  # `make bench`: argparse once refused its own default
     assert parse(["dns", "startup"]).what == ["dns", "startup"]
+
+
+def test_sweep_counts_failed_probes_when_check_summarises_healthy_hostings() -> None:
+    from bench.sweep import probe_failures
+
+    drawn = ("HOSTING  VENDOR  VERDICT  PROBES  LATENCY  EVIDENCE\n"
+             "h7       v7      DOWN     98/100  2 ms     connection refused\n"
+             "99 more hostings UP, every probe passed (--full lists them)\n")
+    assert probe_failures(drawn) == 2
+    assert probe_failures("HOSTING  VENDOR  VERDICT  PROBES\n"
+                          "1,000 more hostings UP, every probe passed\n") == 0
+    assert probe_failures("config error: no such file\n") is None

@@ -143,6 +143,10 @@ class Journal:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # A 256 KiB page cache, not SQLite's 2 MiB: writes are appends and the
+            # reads are by key, and a bulk move's before-images would otherwise fill
+            # the whole cache for nothing (1.5 MiB of a 10,000-record move's peak).
+            self._db.execute("PRAGMA cache_size=-256")
             self._db.executescript(_SCHEMA)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)",
                              (str(SCHEMA_VERSION),))

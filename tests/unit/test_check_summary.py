@@ -23,11 +23,20 @@ SCRIPT = Path(sys.executable).parent / "failover"
 @pytest.fixture
 def silent_dns() -> Iterator[int]:
     """A port where UDP datagrams are read by nobody and TCP connects but is never answered."""
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    port = udp.getsockname()[1]
-    tcp = socket.socket()
-    tcp.bind(("127.0.0.1", port))
+    for _ in range(100):  # the kernel's free UDP port may be taken for TCP: try another
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+        tcp = socket.socket()
+        try:
+            tcp.bind(("127.0.0.1", port))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        break
+    else:
+        pytest.fail("no port free for both UDP and TCP on 127.0.0.1")
     tcp.listen()
     try:
         yield port

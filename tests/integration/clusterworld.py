@@ -90,8 +90,8 @@ class World:
                extra: str = "") -> Path:
         port = self.dead_port if cut_off else self.a.port
         path = self.root / f"{node}.yaml"
-        cluster = {"endpoints": self.etcd.endpoints, "node": node, "vendor": vendor,
-                   **TIMING}
+        cluster: dict[str, Any] = {"endpoints": self.etcd.endpoints, "node": node,
+                                   "vendor": vendor, **TIMING}
         if self.etcd.tls:   # a TLS cluster: our CA and client certificate
             cluster["tls"] = {"ca_file": str(self.etcd.tls.ca),
                               "cert_file": str(self.etcd.tls.client_cert),

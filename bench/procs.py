@@ -72,12 +72,16 @@ class Server:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    """The environment for commands under test: this one, with bytecode caching on.
+    """The environment for commands under test: this one, with bytecode caching on and
+    zone locks under bench/work.
 
     A session may set ``PYTHONDONTWRITEBYTECODE``; installed programs run with
     their ``.pyc`` files, so every Python start-up here is measured as users get it.
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    # the bench's moves lock and pin its own zone in a folder of its own, not in the
+    # machine's /run/lock/failover, where a pin would outlive the run
+    env.setdefault("FAILOVER_LOCK_DIR", str(ROOT / "bench" / "work" / "zone-locks"))
     env.update(extra)
     return env
 

@@ -220,3 +220,11 @@ def test_sweep_counts_failed_probes_when_check_summarises_healthy_hostings() -> 
     assert probe_failures("HOSTING  VENDOR  VERDICT  PROBES\n"
                           "1,000 more hostings UP, every probe passed\n") == 0
     assert probe_failures("config error: no such file\n") is None
+
+
+def test_bench_commands_keep_their_zone_locks_and_pins_under_bench_work(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.procs import ROOT, child_env
+
+    monkeypatch.delenv("FAILOVER_LOCK_DIR", raising=False)
+    assert child_env()["FAILOVER_LOCK_DIR"] == str(ROOT / "bench" / "work" / "zone-locks")

@@ -37,7 +37,8 @@ lint: setup
 	$(VENV)/bin/ruff check failover cli lab tests infra stacks bench
 	$(VENV)/bin/mypy
 
-bench: setup
+bench:
+	@bash scripts/setup.sh --bench
 	$(PY) -m bench
 
 clean:

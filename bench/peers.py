@@ -1,7 +1,9 @@
 """The peers and servers the bench runs, installed if missing, and their versions.
 
 Debian packages: nginx (the HTTP targets), prometheus-blackbox-exporter (the
-health-check peer), hyperfine (start-up timing), bind9 (the DNS server).
+health-check peer), hyperfine (start-up timing), bind9 (the DNS server). They are
+installed by ``scripts/setup.sh --bench`` (``make bench``), whose table names the
+package of every program the project runs.
 octoDNS, octodns-bind and py-spy go into a venv of their own, ``bench/.peers-venv``,
 so that their pins never meet failover's. Pinned so a re-run measures the same
 peers; a change of pins reinstalls.
@@ -24,13 +26,8 @@ PEERS_VENV = BENCH / ".peers-venv"
 # py-spy samples failover's threads for the profiles shown where a target is missed.
 PEERS_PIP = ("octodns==1.22.0", "octodns-bind==1.1.0", "py-spy==0.4.3")
 
-# program -> Debian package that brings it
-DEBIAN = {
-    "nginx": "nginx",
-    "prometheus-blackbox-exporter": "prometheus-blackbox-exporter",
-    "hyperfine": "hyperfine",
-    "named": "bind9",
-}
+# The Debian programs the bench runs (scripts/setup.sh --bench installs them).
+PROGRAMS = ("nginx", "prometheus-blackbox-exporter", "hyperfine", "named")
 SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 
 
@@ -50,23 +47,17 @@ def program(name: str) -> str:
     """The path of a required program, or a BenchError that says how to install it."""
     path = which(name)
     if path is None:
-        raise BenchError(f"{name} is not installed; install it with: "
-                         f"sudo apt-get install {DEBIAN.get(name, name)}")
+        raise BenchError(f"{name} is not installed; install the bench's peers with: "
+                         "sudo bash scripts/setup.sh --bench")
     return path
 
 
 def ensure(log: Path) -> None:
-    """Install what is missing: Debian packages as root, the octoDNS venv with pip."""
-    missing = sorted({pkg for prog, pkg in DEBIAN.items() if which(prog) is None})
+    """Check the Debian programs are there; install the octoDNS venv with pip."""
+    missing = [prog for prog in PROGRAMS if which(prog) is None]
     if missing:
-        if os.geteuid() != 0 or shutil.which("apt-get") is None:
-            raise BenchError(f"missing Debian packages: {' '.join(missing)}; install them with: "
-                             f"sudo apt-get install {' '.join(missing)}")
-        print(f"bench: installing Debian packages: {' '.join(missing)}", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        _run(["apt-get", "update", "-qq"], log, env, "apt-get update")
-        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], log, env,
-             f"apt-get install {' '.join(missing)}")
+        raise BenchError(f"missing programs: {' '.join(missing)}; install the bench's peers "
+                         "with: sudo bash scripts/setup.sh --bench (make bench does)")
     stamp = PEERS_VENV / (".installed-" + hashlib.sha256(" ".join(PEERS_PIP).encode())
                           .hexdigest()[:12])
     if not stamp.exists():
@@ -106,13 +97,9 @@ def octodns_sync() -> Path:
 def versions() -> dict[str, str]:
     """Each peer's version as it reports it."""
     out: dict[str, str] = {}
-    probes = {
-        "nginx": ["-v"],
-        "prometheus-blackbox-exporter": ["--version"],
-        "hyperfine": ["--version"],
-        "named": ["-v"],
-    }
-    for name, args in probes.items():
+    flags = {"nginx": ["-v"], "named": ["-v"]}
+    for name in PROGRAMS:
+        args = flags.get(name, ["--version"])
         path = which(name)
         if path is None:
             out[name] = "not installed"

@@ -1,26 +1,45 @@
 #!/usr/bin/env bash
 # Everything `make test` and `make demo` need, on a fresh machine:
 # the virtual environment with the project and its dev tools, and the Debian
-# packages whose servers the lab starts. Idempotent and quick when done.
+# packages whose programs the lab, the tests and the bench run. Idempotent and
+# quick when done. `--bench` also installs the bench's peers (make bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
 VENV=.venv
-# Server programs the lab starts, and the Debian package that brings each.
+# Every program the project's code runs, and the Debian package that brings it:
+# tests/unit/test_setup_programs.py reads the code for the programs it runs and
+# fails when one is missing here, or when the package named does not hold it.
 DEB_NEEDS=(
   "named:bind9"
   "dig:bind9-dnsutils"
   "knotd:knot"
+  "knotc:knot"
   "pdns_server:pdns-server"
   "etcd:etcd-server"
+  "etcdctl:etcd-client"
   "chromium:chromium"
   "unbound:unbound"
+  "unbound-control:unbound"
   "openssl:openssl"
   "ip:iproute2"
+  "git:git"
+  "bash:bash"
+  "sh:dash"
+  "dpkg-query:dpkg"
   # not a program: the schema file the lab's PowerDNS (gsqlite3) loads
   "/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql:pdns-backend-sqlite3"
 )
+# The bench's peers (`make bench` runs `scripts/setup.sh --bench`); make test needs none.
+BENCH_NEEDS=(
+  "nginx:nginx"
+  "prometheus-blackbox-exporter:prometheus-blackbox-exporter"
+  "hyperfine:hyperfine"
+)
+if [ "${1:-}" = "--bench" ]; then
+  DEB_NEEDS+=("${BENCH_NEEDS[@]}")
+fi
 
 missing=()
 for need in "${DEB_NEEDS[@]}"; do

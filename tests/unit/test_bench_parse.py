@@ -167,18 +167,17 @@ def test_hot_spots_leave_out_threads_waiting_on_other_threads() -> None:
                               "`_ask_udp (failover/dns/query.py)` 100%")
 
 
-def test_missing_peers_without_root_is_one_line_and_exit_3(
+def test_missing_peers_is_one_line_naming_the_setup_command_and_exit_3(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
     from bench import __main__ as bench_main
 
     monkeypatch.setattr(peers, "which", lambda name: None if name == "nginx" else "/bin/true")
-    monkeypatch.setattr(peers.os, "geteuid", lambda: 1000)
     monkeypatch.setattr(bench_main, "WORK", tmp_path)
     assert bench_main.main(["sweep"]) == 3
     err = capsys.readouterr().err
-    assert err == ("bench: missing Debian packages: nginx; install them with: "
-                   "sudo apt-get install nginx\n")
+    assert err == ("bench: missing programs: nginx; install the bench's peers with: "
+                   "sudo bash scripts/setup.sh --bench (make bench does)\n")
 
 
 def test_startup_reads_what_check_says_it_took_and_reports_the_check_goal(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ fails with the lab's one-line reason (install with ``bash scripts/setup.sh``).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 
 from lab import core as lab_core
 from lab import etcd as lab_etcd
+from lab import reset as lab_reset
 
 
 @pytest.fixture(autouse=True)
@@ -26,22 +28,44 @@ def _own_lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAILOVER_LOCK_DIR", str(tmp_path / "zone-locks"))
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """A fresh lab in ``tmp_path/lab``: the lab.json dict plus ``dir`` (a Path).
-
-    Function scope, since tests kill vendors; stopped afterwards even if the test fails.
-    Read DNS with ``lab.core.bind_answers(lab, "www")`` and ``route53_answers(lab, "www")``.
-    """
-    root = tmp_path / "lab"
+@pytest.fixture(scope="session")
+def _shared_lab_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The folder of the one lab the ``lab`` fixture hands out, reset between tests."""
+    root = tmp_path_factory.mktemp("shared-lab") / "lab"
     try:
-        data = lab_core.up(root)
-    except lab_core.LabError as exc:
-        pytest.fail(f"the lab did not start: {exc}", pytrace=False)
-    try:
-        yield {**data, "dir": root.resolve()}
+        yield root
     finally:
         lab_core.down(root)
+
+
+@pytest.fixture
+def lab(_shared_lab_dir: Path) -> Iterator[dict[str, Any]]:
+    """A lab as ``up`` leaves it: the lab.json dict plus ``dir`` (a Path).
+
+    One lab serves the session: before each test it is put back as it was right after
+    ``up`` (lab.reset: zones, Route 53, S3, files; killed origins revived, suspensions
+    lifted) and checked against that snapshot. A lab that cannot be put back (a server a
+    test killed, froze or left changed) is stopped and a fresh one started, so every test
+    gets a lab that is as new, whatever the test before it did.
+    Read DNS with ``lab.core.bind_answers(lab, "www")`` and ``route53_answers(lab, "www")``.
+    """
+    root = _shared_lab_dir
+    data: dict[str, Any] | None = None
+    if (root / "lab.json").exists():
+        try:
+            data = lab_reset.reset(root)
+        except lab_core.LabError as exc:
+            print(f"\n(lab: a fresh one: {exc})")  # shown with -s or on failure
+            lab_core.down(root)
+    if data is None:
+        shutil.rmtree(root, ignore_errors=True)
+        try:
+            data = lab_core.up(root)
+            lab_reset.snapshot(root)
+        except lab_core.LabError as exc:
+            lab_core.down(root)
+            pytest.fail(f"the lab did not start: {exc}", pytrace=False)
+    yield {**data, "dir": root.resolve()}
 
 
 @pytest.fixture

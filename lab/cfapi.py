@@ -23,8 +23,15 @@ record id is 404 code 81044 "Record does not exist."; an identical record is 400
 81058; a batch over the limit is 400 code 81000 (the code is invented); a failed batch
 answers with the failing operation's error and changes nothing.
 
+Every request and answer is checked against Cloudflare's published description of the
+operations (:mod:`lab.apischema`, docs/vendor-schemas.md), unless ``check_schema=False``: a
+request it does not describe is answered 400 with error code 1000 and a message that starts
+``schema violation:``, an answer it does not allow is replaced by a 500 saying the same, and
+both are recorded in :attr:`FakeCloudflare.violations` (and in ``violations_file`` as JSON
+lines). ``GET /__violations`` returns what was recorded, for a stand-in run as a process.
+
 ``python -m lab.cfapi --port P --token-file F --zone-id ID --zone-name example.test.``
-runs it as a lab server.
+runs it as a lab server (violations go to ``cfapi.violations.jsonl`` in its folder).
 """
 
 from __future__ import annotations
@@ -36,13 +43,24 @@ import re
 import secrets
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lab.apischema import validate
+
+SCHEMA_CODE = 1000  # the error code of a request the schema refuses (the document's lowest)
 _ZONE = re.compile(r"^/client/v4/zones/(?P<zone>[0-9a-f]{1,32})"
                    r"(?P<rest>/dns_records(?:/(?P<id>batch|[0-9a-f]{1,32}))?)?$")
+
+
+def _now() -> str:
+    """A timestamp as Cloudflare writes them (RFC 3339, microseconds, UTC)."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
 
 
 class CfError(Exception):
@@ -68,6 +86,18 @@ class CfZone:
         self.name = name.lower().rstrip(".")
         self.name_servers = name_servers
         self.records: dict[str, dict[str, Any]] = {}
+        self.created_on = _now()
+
+    def describe(self) -> dict[str, Any]:
+        """The zone as ``GET /zones/{zone_id}`` answers it (the document's required fields)."""
+        return {"id": self.id, "name": self.name, "status": "active", "paused": False,
+                "type": "full", "development_mode": 0,
+                "name_servers": list(self.name_servers), "original_name_servers": None,
+                "original_registrar": None, "original_dnshost": None,
+                "owner": {"type": "user", "id": "0" * 32, "name": "lab"},
+                "account": {"id": "0" * 32, "name": "lab"}, "meta": {"step": 2},
+                "created_on": self.created_on, "modified_on": self.created_on,
+                "activated_on": self.created_on}
 
     def add(self, records: dict[str, dict[str, Any]], data: Any) -> dict[str, Any]:
         rec = self._valid(data, None)
@@ -87,12 +117,12 @@ class CfZone:
         merged = {k: v for k, v in data.items() if k != "id"}
         if not whole:
             merged = {**{k: old[k] for k in ("name", "type", "content", "ttl", "proxied",
-                                             "comment")}, **merged}
-        rec = self._valid(merged, old["id"])
+                                             "comment") if k in old}, **merged}
+        rec = self._valid(merged, old["id"], created=old["created_on"])
         records[old["id"]] = rec
         return dict(rec)
 
-    def _valid(self, data: Any, rid: str | None) -> dict[str, Any]:
+    def _valid(self, data: Any, rid: str | None, created: str | None = None) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise CfError(400, 9000, "Invalid request body")
         name, rtype, content = data.get("name"), data.get("type"), data.get("content")
@@ -117,18 +147,26 @@ class CfZone:
                                          "address.") from None
             if (rtype == "A") != (ip.version == 4):
                 raise CfError(400, 9005, f"Content for {rtype} record is invalid.")
-        return {"id": rid, "zone_id": self.id, "zone_name": self.name, "name": name,
-                "type": rtype, "content": content, "proxiable": rtype in ("A", "AAAA", "CNAME"),
-                "proxied": proxied, "ttl": 1 if proxied else ttl,
-                "comment": data.get("comment"), "tags": [], "settings": {}, "meta": {}}
+        now = _now()
+        rec: dict[str, Any] = {
+            "id": rid, "name": name, "type": rtype, "content": content,
+            "proxiable": rtype in ("A", "AAAA", "CNAME"), "proxied": proxied,
+            "ttl": 1 if proxied else ttl, "tags": [], "settings": {}, "meta": {},
+            "created_on": created or now, "modified_on": now}
+        if data.get("comment") is not None:  # a string in the schema: left out, not null
+            rec["comment"] = data["comment"]
+        return rec
 
 
 class FakeCloudflare:
     """The stand-in server; zones by id. Set attributes to change what it answers."""
 
     def __init__(self, token: str, zones: list[CfZone], *, port: int = 0,
-                 batch_limit: int = 200) -> None:
+                 batch_limit: int = 200, check_schema: bool = True,
+                 violations_file: str | Path | None = None) -> None:
         self.token = token
+        self.schema = validate.cloudflare() if check_schema else None
+        self.violations = validate.Violations("cloudflare", violations_file)
         self.zones = {z.id: z for z in zones}
         self.batch_limit = batch_limit
         self.rate_limited = 0          # answer this many more requests 429
@@ -160,6 +198,32 @@ class FakeCloudflare:
         self._stop.set()
         self._server.shutdown()
         self._server.server_close()
+
+    def respond(self, method: str, path: str, query: dict[str, list[str]],
+                authorization: str | None, raw: bytes
+                ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """:meth:`answer`, with the request and the answer checked against the schema."""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = validate.not_json()
+        operation = None
+        if self.schema is not None:
+            verdict = self.schema.check_request(method, path, query, body, has_body=bool(raw))
+            self.violations.record(verdict)
+            if verdict.violations:
+                return 400, envelope(errors=[{"code": SCHEMA_CODE, "message": "schema violation: "
+                                              + "; ".join(verdict.violations)}]), {}
+            operation = verdict.operation
+        status, data, headers = self.answer(method, path, query, authorization,
+                                            None if body is validate.not_json() else body)
+        if self.schema is not None and operation is not None:
+            verdict = self.schema.check_answer(operation, status, data)
+            self.violations.record(verdict)
+            if verdict.violations:
+                return 500, envelope(errors=[{"code": SCHEMA_CODE, "message": "schema violation: "
+                                              + "; ".join(verdict.violations)}]), {}
+        return status, data, headers
 
     def answer(self, method: str, path: str, query: dict[str, list[str]],
                authorization: str | None, body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -194,8 +258,7 @@ class FakeCloudflare:
                ) -> tuple[int, Any, dict[str, Any] | None]:
         rest, rid = match["rest"], match["id"]
         if not rest and method == "GET":
-            return 200, {"id": zone.id, "name": zone.name, "status": "active",
-                         "name_servers": list(zone.name_servers)}, None
+            return 200, zone.describe(), None
         if rest and not rid and method == "GET":
             return self._list(zone, query)
         if rest and not rid and method == "POST":
@@ -266,13 +329,15 @@ class FakeCloudflare:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = None
-                status, data, headers = fake.answer(self.command, parts.path,
-                                                    parse_qs(parts.query),
-                                                    self.headers.get("Authorization"), body)
+                status: int
+                data: dict[str, Any]
+                headers: dict[str, str]
+                if parts.path == "/__violations" and self.command == "GET":
+                    status, data, headers = 200, dict(fake.violations.snapshot()), {}
+                else:
+                    status, data, headers = fake.respond(
+                        self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
+                        self.headers.get("Authorization"), raw)
                 text = json.dumps(data).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -301,11 +366,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--zone-name", required=True)
     p.add_argument("--name-server", action="append", default=[])
     p.add_argument("--batch-limit", type=int, default=200)
+    p.add_argument("--violations-file", default="cfapi.violations.jsonl",
+                   help="where schema violations are written (JSON lines), in the lab's folder")
     args = p.parse_args(argv)
     with open(args.token_file, encoding="utf-8") as f:
         token = f.read().strip()
     fake = FakeCloudflare(token, [CfZone(args.zone_id, args.zone_name, args.name_server)],
-                          port=args.port, batch_limit=args.batch_limit)
+                          port=args.port, batch_limit=args.batch_limit,
+                          violations_file=args.violations_file)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with fake:
         fake._stop.wait()

@@ -33,8 +33,18 @@ with an error (status, ``ErrorInfo`` reason or legacy reason) and
         gcp.project_state = "DELETE_REQUESTED"
         ... GcpControl(resource_manager_url=gcp.url, billing_url=gcp.url, compute_url=gcp.url)
 
+The Cloud DNS routes check every request and every success against Google's discovery
+document for ``dns`` v1 (:mod:`lab.apischema`, docs/vendor-schemas.md), unless
+``check_schema=False``: a request it does not describe is answered 400 with a message that
+starts ``schema violation:``, a success it does not allow is replaced by a 500 saying the
+same, and both are recorded in :attr:`FakeGcp.violations` (and ``violations_file``, as JSON
+lines; ``GET /__violations`` returns them). The Resource Manager, Billing and Compute routes
+are not checked: failover's ``gcp`` control plane reads three fields of them, and no
+trimmed description of those APIs is kept here.
+
 ``python -m lab.gcpapi --port P --token-file F --dns-zone NAME --dns-name example.test.``
-runs it as a lab server (the zone starts empty; the lab fills it through the API).
+runs it as a lab server (the zone starts empty; the lab fills it through the API; violations
+go to ``gcpapi.violations.jsonl`` in its folder).
 """
 
 from __future__ import annotations
@@ -46,10 +56,12 @@ import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lab.apischema import validate
 from lab.clouddns import ManagedZone
 
 APIS = ("project", "billing", "compute", "dns")
@@ -94,8 +106,11 @@ class FakeGcp:
 
     def __init__(self, token: str = "ya29.fake-access-token", project: str = "social-prod",
                  zone: str = "europe-west1-b", *, port: int = 0,
-                 dns_zones: dict[str, ManagedZone] | None = None) -> None:
+                 dns_zones: dict[str, ManagedZone] | None = None, check_schema: bool = True,
+                 violations_file: str | Path | None = None) -> None:
         self.token = token
+        self.schema = validate.clouddns() if check_schema else None
+        self.violations = validate.Violations("clouddns", violations_file)
         self.project = project
         self.zone = zone
         self.project_state = "ACTIVE"
@@ -144,6 +159,31 @@ class FakeGcp:
         self._stop.set()
         self._server.shutdown()
         self._server.server_close()
+
+    def respond(self, method: str, path: str, query: dict[str, list[str]],
+                authorization: str | None, raw: bytes) -> tuple[int, dict[str, Any]] | None:
+        """:meth:`_answer`, with Cloud DNS requests and successes checked against the schema."""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = validate.not_json()
+        operation = None
+        if self.schema is not None and path.startswith("/dns/"):
+            verdict = self.schema.check_request(method, path, query, body, has_body=bool(raw))
+            self.violations.record(verdict)
+            if verdict.violations:
+                return 400, google_error(400, "schema violation: " + "; ".join(
+                    verdict.violations), "invalid", legacy=True)
+            operation = verdict.operation
+        answer = self._answer(method, path, query, authorization,
+                              None if body is validate.not_json() else body)
+        if answer is not None and self.schema is not None and operation is not None:
+            verdict = self.schema.check_answer(operation, answer[0], answer[1])
+            self.violations.record(verdict)
+            if verdict.violations:
+                return 500, google_error(500, "schema violation: " + "; ".join(
+                    verdict.violations), "internalError", legacy=True)
+        return answer
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]],
                 authorization: str | None, body: Any = None
@@ -223,17 +263,22 @@ class FakeGcp:
             def do_POST(self) -> None:
                 self.do_GET()
 
+            # Methods the stand-in never serves still reach respond(), so that a client
+            # sending one to Cloud DNS is recorded as a violation, not just refused.
+            do_PATCH = do_PUT = do_DELETE = do_POST
+
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                fake.requests.append(parts.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = None
-                answer = fake._answer(self.command, parts.path, parse_qs(parts.query),
-                                      self.headers.get("Authorization"), body)
+                answer: tuple[int, dict[str, Any]] | None
+                if parts.path == "/__violations" and self.command == "GET":
+                    answer = 200, fake.violations.snapshot()
+                else:
+                    fake.requests.append(parts.path)
+                    answer = fake.respond(self.command, parts.path,
+                                          parse_qs(parts.query, keep_blank_values=True),
+                                          self.headers.get("Authorization"), raw)
                 if answer is None:
                     fake._stop.wait(60)
                     return
@@ -262,12 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dns-zone", required=True, help="the managed zone's name")
     p.add_argument("--dns-name", required=True, help="its DNS name, e.g. example.test.")
     p.add_argument("--name-server", action="append", default=[])
+    p.add_argument("--violations-file", default="gcpapi.violations.jsonl",
+                   help="where schema violations are written (JSON lines), in the lab's folder")
     args = p.parse_args(argv)
     with open(args.token_file, encoding="utf-8") as f:
         token = f.read().strip()
     zone = ManagedZone(args.dns_zone, args.dns_name, args.name_server)
     fake = FakeGcp(token=token, project=args.project, port=args.port,
-                   dns_zones={args.dns_zone: zone})
+                   dns_zones={args.dns_zone: zone}, violations_file=args.violations_file)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with fake:
         fake._stop.wait()

@@ -1,6 +1,9 @@
 """The Cloud DNS provider against the lab's stand-in of the Cloud DNS v1 REST API
 (lab.gcpapi + lab.clouddns): exact deletions as the precondition (412/409), polling a
-change until done, pagination, batching within max_rrsets, a refused token, and 429."""
+change until done, pagination, batching within max_rrsets, a refused token, and 429.
+
+The stand-in checks every Cloud DNS request and success against Google's discovery document
+(lab/apischema); the ``gcp`` fixture fails a test that left a violation behind."""
 
 from __future__ import annotations
 
@@ -44,6 +47,9 @@ def gcp(tmp_path: Path) -> Iterator[FakeGcp]:
     (tmp_path / "gcp.token").write_text(TOKEN + "\n")
     with FakeGcp(token=TOKEN, project=PROJECT, dns_zones={"example-test": zone}) as fake:
         yield fake
+    # After the test: every request and answer matched the discovery document.
+    fake.violations.assert_none()
+    assert not fake.violations.tolerated
 
 
 def config(tmp_path: Path, url: str, **extra: object) -> Config:

@@ -1,7 +1,11 @@
 """The Cloudflare provider against the lab's stand-in of the v4 API (lab.cfapi): records
 grouped into RRsets across pages, one transactional batch per batch (patch in place,
 proxied kept), the re-read precondition and a record gone under the batch, batch_limit, a
-refused token, 429 with Retry-After (short: retried; long: one line at once)."""
+refused token, 429 with Retry-After (short: retried; long: one line at once).
+
+The stand-in checks every request and answer against Cloudflare's published schema
+(lab/apischema); the ``cf`` fixture fails a test that left a violation behind, even one the
+provider tolerated."""
 
 from __future__ import annotations
 
@@ -47,6 +51,9 @@ def cf(tmp_path: Path) -> Iterator[FakeCloudflare]:
     (tmp_path / "cf.token").write_text(TOKEN + "\n")
     with FakeCloudflare(TOKEN, [zone]) as fake:
         yield fake
+    # After the test: nothing any client sent, and nothing the stand-in answered, broke the
+    # schema (a 400 the provider shrugged off would otherwise go unseen).
+    fake.violations.assert_none()
 
 
 def zone_of(cf: FakeCloudflare) -> CfZone:
@@ -121,15 +128,24 @@ def test_one_batch_patches_in_place_and_keeps_proxied(tmp_path: Path,
     assert held(cf, f"mail.{ZONE}")[0]["content"] == "127.0.0.99"
     # The proxied record reads back with the planned TTL: verification agrees.
     assert p.read([(API, "A")]) == {a(API).key: a(API, "127.0.0.14")}
+    # The batch's patches name the id and only what changes, as Cloudflare's guide to batch
+    # changes allows; the schema requires name, ttl and type in each (a reported mismatch,
+    # docs/vendor-schemas.md). Tolerated by name, not silently: if the provider starts
+    # sending whole records, this fails and the relaxation can go.
+    assert cf.violations.tolerated
+    assert all(t.startswith("cloudflare-partial-batch-patch: ")
+               for t in cf.violations.tolerated), cf.violations.tolerated
 
 
 def test_a_concurrent_change_is_refused_before_the_batch(tmp_path: Path,
                                                          cf: FakeCloudflare) -> None:
     p = provider(tmp_path, cf)
     rid = held(cf, WWW)[0]["id"]
+    # The document's PATCH body is a whole record (type, name and content required).
     got = httpx.patch(f"{cf.url}/zones/{ZONE_ID}/dns_records/{rid}",
                       headers={"Authorization": f"Bearer {TOKEN}"},
-                      json={"content": "198.51.100.7"})
+                      json={"type": "A", "name": WWW.rstrip("."), "content": "198.51.100.7",
+                            "ttl": 60})
     assert got.json()["success"] is True
     with pytest.raises(ProviderConflict) as info:
         p.apply([Change("update", a(APEX, "127.0.0.11"), a(APEX, "127.0.0.12")),

@@ -93,7 +93,32 @@ class _Checker:
             if validator.is_valid(instance):
                 verdict.tolerated.append(f"{name}: {text}")
                 return
+        if self.relaxed:
+            # What is wrong besides what a relaxation would tolerate: the sharper message.
+            errors = list(self.relaxed[0][1].iter_errors(instance))
+            text = _describe(errors, where)
         verdict.violations.append(text)
+
+
+def _variant_cost(errors: list[ValidationError]) -> int:
+    """How far a oneOf/anyOf variant is from the instance: a record of another ``type``
+    (the discriminating enum fails) is much further than one with a wrong field."""
+    return sum(100 if e.validator in ("enum", "const") and list(e.relative_path)[-1:] == ["type"]
+               else 1 for e in errors)
+
+
+def _sharpest(error: ValidationError) -> ValidationError:
+    """Inside a failed oneOf/anyOf, the error of the variant the instance was meant to be."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        variants: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            variants.setdefault(sub.relative_schema_path[0], []).append(sub)
+        chosen = min(variants, key=lambda k: (_variant_cost(variants[k]), str(k)))
+        found = best_match(variants[chosen])
+        if found is None:
+            break
+        error = found
+    return error
 
 
 def _describe(errors: list[ValidationError], where: str) -> str:
@@ -101,10 +126,13 @@ def _describe(errors: list[ValidationError], where: str) -> str:
     object often hides the missing required one inside it, or the other way round."""
     first = best_match(errors)
     assert first is not None
-    parts = [first]
+    parts = [_sharpest(first)]
     second = best_match(e for e in errors if e is not first)
     if second is not None:
-        parts.append(second)
+        parts.append(_sharpest(second))
+    # "Unevaluated properties" at a composed object follows from any failure inside it: the
+    # other error, if there is one, is the cause and goes first.
+    parts.sort(key=lambda e: e.validator == "unevaluatedProperties")
     said = []
     for error in parts:
         at = "/".join(str(p) for p in error.absolute_path)

@@ -21,14 +21,16 @@ lock:
 	uv pip compile --quiet $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) \
 	    pyproject.toml -o requirements.lock
 
+# make test runs every property test's full count; unit and integration, for
+# development, a tenth (tests/hypo.py).
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider
+	HYPOTHESIS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider
 
 unit: setup
-	$(PY) -m pytest -q -p no:cacheprovider tests/unit
+	HYPOTHESIS_PROFILE=dev $(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 integration: setup
-	$(PY) -m pytest -q -p no:cacheprovider tests/integration
+	HYPOTHESIS_PROFILE=dev $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 demo: setup
 	$(PY) -m lab.demo

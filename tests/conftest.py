@@ -19,6 +19,7 @@ import pytest
 from lab import core as lab_core
 from lab import etcd as lab_etcd
 from lab import reset as lab_reset
+from tests import hypo  # noqa: F401 (loads the hypothesis profile: full, or dev)
 
 
 @pytest.fixture(autouse=True)

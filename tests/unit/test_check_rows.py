@@ -3,12 +3,13 @@ rest counted on one line (issue 13); --full draws every row."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cli.check import HEALTHY_ROWS, table_rows
 from failover.health import Verdict
 from failover.probes.base import ProbeResult
+from tests.hypo import cases
 
 SEVERITY = {"TERMINATED": 0, "DOWN": 1, "UNKNOWN": 2, "DEGRADED": 3, "UP": 4}
 
@@ -23,7 +24,7 @@ def clean(v: Verdict) -> bool:
     return v.verdict == "UP" and all(r.ok for r in v.evidence)
 
 
-@settings(max_examples=80, deadline=None)
+@cases(80)
 @given(st.lists(st.tuples(st.sampled_from(sorted(SEVERITY)), st.booleans()), max_size=60),
        st.booleans())
 def test_problems_first_all_drawn_healthy_counted(spec: list[tuple[str, bool]],

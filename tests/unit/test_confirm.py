@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from failover.clock import FakeClock
@@ -19,6 +19,7 @@ from failover.health import DOWN, judge
 from failover.journal import HostingState
 from failover.probes.base import ProbeResult
 from failover.watch import CycleResult, changing, watch
+from tests.hypo import cases
 
 
 def probe(ok: bool) -> list[ProbeResult]:
@@ -87,7 +88,7 @@ def run(ok_at: Any, *, interval: float, confirm: float | None, fall: int, rise: 
     return r
 
 
-@settings(max_examples=150, deadline=None)
+@cases(150)
 @given(death=st.floats(0.0, 50.0), fall=st.integers(2, 5),
        interval=st.sampled_from([1.0, 2.0, 10.0]), fifth=st.booleans())
 def test_detection_costs_one_interval_and_fall_minus_one_confirmations(
@@ -104,7 +105,7 @@ def test_detection_costs_one_interval_and_fall_minus_one_confirmations(
     assert slow.moved_at is not None and slow.moved_at - death >= (fall - 1) * interval - 1e-9
 
 
-@settings(max_examples=150, deadline=None)
+@cases(150)
 @given(flaps=st.lists(st.integers(1, 60), max_size=8, unique=True), fall=st.integers(2, 4),
        interval=st.sampled_from([1.0, 10.0]))
 def test_a_single_flap_moves_nothing(flaps: list[int], fall: int, interval: float) -> None:

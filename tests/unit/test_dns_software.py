@@ -4,10 +4,11 @@ BIND by its bare version, anything else (hidden, hostile) as nothing."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from failover.dns.software import software_name
+from tests.hypo import cases
 
 
 @pytest.mark.parametrize(("text", "name"), [
@@ -26,7 +27,7 @@ def test_names(text: str, name: str | None) -> None:
     assert software_name(text) == name
 
 
-@settings(max_examples=50, deadline=None)
+@cases(50)
 @given(st.text(max_size=300))
 def test_any_text_gives_a_known_name_or_none(text: str) -> None:
     assert software_name(text) in (None, "Knot", "BIND", "PowerDNS", "NSD", "Unbound")

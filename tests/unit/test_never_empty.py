@@ -15,7 +15,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from failover.config import Config, parse_config
@@ -24,13 +24,14 @@ from failover.health import VERDICTS, Verdict
 from failover.plan import ProviderPlan, provider_plan, require_readable, rollback_provider_plan
 from failover.policy import Decision, decide, desired_rrsets
 from failover.records import RRKey, RRSet, absolute_name, by_record
+from tests.hypo import cases
 
 VENDORS = ("aws", "gcp", "metal")
 RECORDS = (("@", "A"), ("www", "A"), ("api", "AAAA"), ("www", "AAAA"))
 POOL = {"A": ("10.0.0.1", "10.0.0.2", "10.0.1.1", "192.0.2.9"),
         "AAAA": ("2001:db8::1", "2001:db8::2"), "CNAME": ("a.example.org.", "b.example.org.")}
 SEEDS = st.integers(min_value=0, max_value=2**64 - 1)
-CASES = settings(max_examples=10_000, deadline=None)
+CASES = cases(10_000, keep=True)  # the promise's count, in development too
 
 
 def some(rng: random.Random, pool: Any, low: int = 0, high: int = 2) -> list[Any]:
@@ -149,7 +150,7 @@ def test_no_plan_of_any_kind_leaves_a_record_without_an_answer(seed: int) -> Non
     assert all((c.key.name, c.key.rtype) in managed for c in pp.changes)
 
 
-@settings(max_examples=200, deadline=None)
+@cases(200)
 @given(st.lists(st.booleans(), min_size=1, max_size=4))
 def test_a_plan_with_no_readable_provider_is_refused(readable: list[bool]) -> None:
     providers = [provider_plan(f"p{i}", "aws", {} if ok else None, {}, [],

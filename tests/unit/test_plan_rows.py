@@ -3,7 +3,7 @@ changes and counts the rest; --full shows every one; totals and checksum never c
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cli import moves
@@ -11,6 +11,7 @@ from cli.common import Format
 from failover.plan import Plan, ProviderPlan, plan_lines
 from failover.policy import Decision
 from failover.records import Change, RRSet
+from tests.hypo import cases
 
 
 def bulk_plan(sizes: list[int]) -> Plan:
@@ -25,7 +26,7 @@ def bulk_plan(sizes: list[int]) -> Plan:
     return Plan("example.test.", Decision(("g",), "serve g"), providers, managed)
 
 
-@settings(max_examples=30, deadline=None)
+@cases(30)
 @given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=4), limit=st.integers(0, 30))
 def test_limit_shows_first_changes_and_counts_the_rest(sizes: list[int], limit: int) -> None:
     p = bulk_plan(sizes)

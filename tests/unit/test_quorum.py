@@ -3,10 +3,11 @@ cut-off watcher's own view."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from failover.coord.quorum import View, cluster_verdicts, needed
+from tests.hypo import cases
 
 VENDORS = {"a": "aws", "g": "gcp", "m": "metal"}
 VERDICT = st.sampled_from(["UP", "DEGRADED", "DOWN", "TERMINATED", "UNKNOWN"])
@@ -48,7 +49,7 @@ def test_back_up_only_after_rise_with_a_quorum_and_no_flap_without_one() -> None
     assert verdicts["a"].verdict == "UP"
 
 
-@settings(max_examples=500, deadline=None)
+@cases(500)
 @given(st.lists(st.fixed_dictionaries({h: VERDICT for h in VENDORS}), max_size=6),
        st.sampled_from(["majority", 0.5, 0.18, 0.82, 1.0]))
 def test_down_only_when_a_quorum_of_counted_views_says_so(rows: list[dict[str, str]],

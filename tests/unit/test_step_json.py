@@ -11,13 +11,14 @@ import hashlib
 import json
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from failover.journal import Journal, json_text, json_value
 from failover.plan import Plan, ProviderPlan
 from failover.policy import Decision
 from failover.records import Change, RRSet, json_array, rrsets_json
+from tests.hypo import cases
 
 # quotes, backslashes and non-ASCII: what JSON text must escape
 names = st.from_regex(r"[a-z0-9\"\\\u00e9-]{1,12}", fullmatch=True).map(
@@ -33,7 +34,7 @@ changes = st.builds(lambda action, a, b: Change(action, None if action == "creat
                     st.sampled_from(["create", "update", "delete"]), rrsets, rrsets)
 
 
-@settings(max_examples=200, deadline=None)
+@cases(200)
 @given(st.lists(rrsets, max_size=20), st.lists(changes, max_size=20))
 def test_text_reads_back_as_the_dicts(items: list[RRSet], diffs: list[Change]) -> None:
     by_key = {rr.key: rr for rr in items}
@@ -83,7 +84,7 @@ def test_a_journal_from_before_step_images_still_reads(tmp_path: Path) -> None:
     assert step.before == [rr.to_json()] and step.state == "applied"
 
 
-@settings(max_examples=200, deadline=None)
+@cases(200)
 @given(st.text(max_size=10), st.lists(st.tuples(st.text(max_size=8), st.booleans(),
                                                 st.lists(changes, max_size=6)), max_size=4))
 def test_checksum_is_the_whole_plan_hashed_as_one_document(

@@ -16,11 +16,12 @@ import dns.rdatatype
 import dns.rrset
 import dns.tsig
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from failover.dns.transfer import TransferReader, TransferRefused, transfer_query
 from failover.records import RRKey, RRSet
+from tests.hypo import cases
 
 ZONE = "example.test."
 SECRET = "c2VjcmV0LWZvci10aGUtdW5pdC10ZXN0cy0zMi1ieXRlcw=="
@@ -197,7 +198,7 @@ def test_a_message_for_another_query_is_refused() -> None:
         TransferReader(ZONE, KEYS, Key(), qid, mac).feed(wires[0][:11])
 
 
-@settings(max_examples=300, deadline=None)
+@cases(300)
 @given(body=st.binary(max_size=300), answers=st.integers(0, 4))
 def test_any_bytes_are_read_or_refused_cleanly(body: bytes, answers: int) -> None:
     mac, qid = b"\0" * 32, 7

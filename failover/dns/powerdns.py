@@ -32,7 +32,7 @@ from failover.clock import Clock
 from failover.config import Config, PowerDnsProvider
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.rest import RestApi, api_authorities, json_of, load_api_secret
-from failover.dns.route53 import Backoff
+from failover.dns.retry import Backoff
 from failover.errors import ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet
 

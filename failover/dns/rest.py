@@ -26,7 +26,7 @@ from failover.config import Config
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.http import Client, Response, Timeout, TransportError
 from failover.dns.query import DnsAuthority, parse_server, where
-from failover.dns.route53 import Backoff
+from failover.dns.retry import Backoff
 from failover.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnreachable
 from failover.records import RRKey, RRSet
 

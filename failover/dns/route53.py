@@ -25,7 +25,6 @@ import math
 import random
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from failover.awscreds import load_credentials
@@ -33,6 +32,7 @@ from failover.clock import Clock, SystemClock
 from failover.config import Config, Route53Provider
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.query import DnsAuthority
+from failover.dns.retry import Backoff
 from failover.errors import (
     ConfigError,
     ProviderAuthError,
@@ -70,24 +70,6 @@ WRITES = frozenset({"ChangeResourceRecordSets"})
 
 _ESCAPE = re.compile(r"\\(\d{3})")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with jitter: try ``tries`` times, waiting about base, 2*base, ...
-
-    Each wait is drawn from [d/2, d] with d = min(cap, base * 2**attempt) ("equal
-    jitter"): spread out so that many clients do not retry in step, yet, until the
-    cap, never shorter than the wait before it. The defaults wait about 6 s in all.
-    """
-
-    tries: int = 6
-    base: float = 0.2
-    cap: float = 5.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        d = min(self.cap, self.base * 2 ** attempt)
-        return d / 2 + rng.random() * d / 2
 
 
 # -- batching (pure) -----------------------------------------------------------

@@ -54,7 +54,8 @@ def _make_ca(folder: Path) -> None:
 def cluster(tmp_path: Path) -> Iterator[tuple[Coordination, Path]]:
     etcd = shutil.which("etcd") or "/usr/bin/etcd"
     if not (shutil.which("openssl") and os.access(etcd, os.X_OK)):
-        pytest.skip("needs etcd (Debian etcd-server) and openssl")
+        pytest.fail("needs etcd, etcdctl and openssl: install them with "
+                    "'bash scripts/setup.sh' (make test does)", pytrace=False)
     _make_ca(tmp_path)
     hosts = list(ADDRESSES.values())
     client = free_port(hosts)

@@ -29,34 +29,32 @@ from urllib.parse import quote
 
 from failover.clock import Clock
 from failover.config import CloudDnsProvider, Config
-from failover.dns.base import Authority, Provider, RecordKey
-from failover.dns.rest import RestApi, api_authorities, json_of, load_api_secret
+from failover.dns.base import RecordKey
+from failover.dns.conflict import first_few, partial
+from failover.dns.rest import json_of, load_api_secret
+from failover.dns.restprovider import Entry, RestProvider, rrsets_of, wanted_keys
 from failover.dns.retry import Backoff
 from failover.errors import ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet
 
-FEW_KEYS = 5       # up to this many records, one filtered list call each
 PAGE_SIZE = 1000   # maxResults when listing the whole zone
 
 
-class CloudDns(Provider):
+class CloudDns(RestProvider[CloudDnsProvider]):
     """A Cloud DNS managed zone, written with one atomic change per batch."""
 
     kind = "clouddns"
+    label = "Cloud DNS"
     supports_weights = False
 
     def __init__(self, name: str, settings: CloudDnsProvider, config: Config, *,
                  clock: Clock | None = None, rng: random.Random | None = None,
                  backoff: Backoff | None = None) -> None:
-        super().__init__(name, settings.vendor, config.zone)
-        self.settings = settings
-        self.secret = load_api_secret(name, config, env=settings.token_env,
-                                      file=settings.token_file, what="GCP access token")
-        self.api = RestApi(name, "Cloud DNS", settings.url,
-                           {"Authorization": f"Bearer {self.secret.value}",
-                            "Accept": "application/json"},
-                           self.secret, settings.timeout, describe=_describe_error,
-                           clock=clock, rng=rng, backoff=backoff)
+        secret = load_api_secret(name, config, env=settings.token_env,
+                                 file=settings.token_file, what="GCP access token")
+        super().__init__(name, settings, config, secret,
+                         {"Authorization": f"Bearer {secret.value}"},
+                         describe=_describe_error, clock=clock, rng=rng, backoff=backoff)
         self.path = (f"/dns/v1/projects/{quote(settings.project, safe='')}/managedZones/"
                      f"{quote(settings.managed_zone, safe='')}")
         self.changes_sent = 0  # changes.create calls in the last apply
@@ -67,24 +65,18 @@ class CloudDns(Provider):
     # -- reading -------------------------------------------------------------------
 
     def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
-        wanted = {(n.lower(), t.upper()) for n, t in keys}
-        if not wanted:
-            return {}
-        found: list[dict[str, Any]] = []
-        if len(wanted) <= FEW_KEYS:
-            for n, t in sorted(wanted):
-                found += self._list({"name": n, "type": t})
-        else:
-            found = self._list({"maxResults": str(PAGE_SIZE)})
-        out: dict[RRKey, RRSet] = {}
-        for raw in found:
-            rr = _rrset_of(raw)
-            if rr is not None and (rr.name, rr.rtype) in wanted:
-                out[rr.key] = rr
-        return out
+        wanted = wanted_keys(keys)
+        return rrsets_of(self.entries(wanted), wanted, _rrset_of)
 
-    def _list(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def record_query(self, name: str, rtype: str) -> dict[str, str]:
+        return {"name": name, "type": rtype}
+
+    def zone_query(self) -> dict[str, str]:
+        return {"maxResults": str(PAGE_SIZE)}
+
+    def list_entries(self, params: dict[str, str]) -> list[Entry]:
+        """Every page of ``rrsets.list`` (``pageToken``)."""
+        out: list[Entry] = []
         seen: set[str] = set()
         while True:
             resp = self.api.call("rrsets.list", "GET", f"{self.path}/rrsets", params=params)
@@ -119,10 +111,7 @@ class CloudDns(Provider):
         self.changes_sent = 0
         if not changes:
             return
-        for c in changes:
-            if c.key.set_id is not None:
-                raise ProviderError(self.name, f"{c.key}: weighted record sets are not "
-                                               f"written to Cloud DNS; use one RRset per name")
+        self.refuse_weighted(changes, "written to Cloud DNS; use one RRset per name")
         batches = _batches(changes, self.settings.max_rrsets)
         for done, batch in enumerate(batches):
             body = {"kind": "dns#change",
@@ -143,7 +132,7 @@ class CloudDns(Provider):
                 self.changes_sent += 1
                 self._wait_done(str(change.get("id", "")), str(change.get("status", "")))
             except ProviderError as exc:
-                raise _partial(exc, done, len(batches)) from None
+                raise partial(exc, done, len(batches), "changes") from None
 
     def _wait_done(self, change_id: str, status: str) -> None:
         deadline = self.api.clock.monotonic() + self.settings.change_timeout
@@ -176,16 +165,12 @@ class CloudDns(Provider):
                 stale.append(f"{c.key} (plan expected {planned}, Cloud DNS has {has})")
         if not stale:
             return "one of " + ", ".join(str(c.key) for c in batch[:5])
-        return "; ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+        return first_few(stale)
 
     # -- verifying -----------------------------------------------------------------
 
-    def authorities(self) -> list[Authority]:
-        return api_authorities(self, self.settings.verify_servers, self.settings.timeout)
-
-    def close(self) -> None:
-        self.api.close()
-
+    def verify_servers(self) -> Sequence[str]:
+        return self.settings.verify_servers
 
 
 def _batches(changes: Sequence[Change], limit: int) -> list[list[Change]]:
@@ -216,13 +201,6 @@ def _rrset_of(raw: dict[str, Any]) -> RRSet | None:
                         list(raw.get("rrdatas") or []))
     except (KeyError, ValueError, TypeError):
         return None  # a type whose values our model does not parse: not a managed record
-
-
-def _partial(exc: ProviderError, done: int, total: int) -> ProviderError:
-    if not done:
-        return exc
-    return type(exc)(exc.provider, f"{exc.detail} ({done} of {total} changes were applied "
-                                   f"before this one)")
 
 
 def _reason(resp: Any) -> str:

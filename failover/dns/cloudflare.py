@@ -43,37 +43,35 @@ from urllib.parse import quote
 
 from failover.clock import Clock
 from failover.config import CloudflareProvider, Config
-from failover.dns.base import Authority, Provider, RecordKey
-from failover.dns.rest import ApiReadBack, RestApi, json_of, load_api_secret
+from failover.dns.base import RecordKey
+from failover.dns.conflict import first_few, held_instead, partial
+from failover.dns.rest import json_of, load_api_secret
+from failover.dns.restprovider import Entry, RestProvider, wanted_keys
 from failover.dns.retry import Backoff
 from failover.errors import ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet, absolute_name
 
-FEW_KEYS = 5
 PER_PAGE = 100          # Cloudflare's default page size, accepted on every plan
 AUTOMATIC_TTL = 1       # Cloudflare's "automatic" TTL (proxied records always have it)
 # Error codes that mean "the record is not as the batch expected" (record gone).
 CONFLICT_CODES = frozenset({81044, 81058})
 
 
-class Cloudflare(Provider):
+class Cloudflare(RestProvider[CloudflareProvider]):
     """A Cloudflare zone, written with one transactional batch per batch of changes."""
 
     kind = "cloudflare"
+    label = "Cloudflare"
     supports_weights = False
 
     def __init__(self, name: str, settings: CloudflareProvider, config: Config, *,
                  clock: Clock | None = None, rng: random.Random | None = None,
                  backoff: Backoff | None = None) -> None:
-        super().__init__(name, settings.vendor, config.zone)
-        self.settings = settings
-        self.secret = load_api_secret(name, config, env=settings.token_env,
-                                      file=settings.token_file, what="Cloudflare API token")
-        self.api = RestApi(name, "Cloudflare", settings.url,
-                           {"Authorization": f"Bearer {self.secret.value}",
-                            "Accept": "application/json"},
-                           self.secret, settings.timeout, describe=_describe_error,
-                           clock=clock, rng=rng, backoff=backoff)
+        secret = load_api_secret(name, config, env=settings.token_env,
+                                 file=settings.token_file, what="Cloudflare API token")
+        super().__init__(name, settings, config, secret,
+                         {"Authorization": f"Bearer {secret.value}"},
+                         describe=_describe_error, clock=clock, rng=rng, backoff=backoff)
         self.path = f"/zones/{quote(settings.zone_id, safe='')}"
         # A proxied record's TTL is Cloudflare's own; it reads as the planned TTL so
         # that failover does not try to change what it cannot.
@@ -93,15 +91,10 @@ class Cloudflare(Provider):
     def read_records(self, keys: Sequence[RecordKey]
                      ) -> dict[RRKey, tuple[RRSet, list[dict[str, Any]]]]:
         """The RRsets for ``keys``, each with Cloudflare's records (ids included)."""
-        wanted = {(n.lower(), t.upper()) for n, t in keys}
+        wanted = wanted_keys(keys)
         if not wanted:
             return {}
-        raws: list[dict[str, Any]] = []
-        if len(wanted) <= FEW_KEYS:
-            for n, t in sorted(wanted):
-                raws += self._list({"name": n.rstrip("."), "type": t})
-        else:
-            raws = self._list({})
+        raws = self.entries(wanted)
         grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for raw in raws:
             key = (str(raw.get("name", "")).lower().rstrip(".") + ".", str(raw.get("type", "")))
@@ -119,8 +112,12 @@ class Cloudflare(Provider):
             out[rr.key] = (rr, records)
         return out
 
-    def _list(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def record_query(self, name: str, rtype: str) -> dict[str, str]:
+        return {"name": name.rstrip("."), "type": rtype}
+
+    def list_entries(self, params: dict[str, str]) -> list[Entry]:
+        """Every page of ``dns_records`` (``page``, ``result_info.total_pages``)."""
+        out: list[Entry] = []
         page = 1
         while True:
             resp = self.api.call("list dns_records", "GET", f"{self.path}/dns_records",
@@ -154,16 +151,13 @@ class Cloudflare(Provider):
         self.batches_sent = 0
         if not changes:
             return
-        for c in changes:
-            if c.key.set_id is not None:
-                raise ProviderError(self.name, f"{c.key}: weighted record sets are not "
-                                               f"written to Cloudflare; use one RRset per name")
+        self.refuse_weighted(changes, "written to Cloudflare; use one RRset per name")
         batches = self._batches(changes)
         for done, batch in enumerate(batches):
             try:
                 self._apply_batch(batch)
             except ProviderError as exc:
-                raise _partial(exc, done, len(batches)) from None
+                raise partial(exc, done, len(batches), "batches") from None
             self.batches_sent += 1
 
     def _batches(self, changes: Sequence[Change]) -> list[list[Change]]:
@@ -194,12 +188,10 @@ class Cloudflare(Provider):
         for c in batch:
             now = held.get(c.key)
             if (now[0] if now else None) != c.before:
-                stale.append(_stale(c, now[0] if now else None))
+                stale.append(held_instead(c, now[0] if now else None, self.label))
         if stale:
-            more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
             raise ProviderConflict(self.name, "the zone's records changed since the plan: "
-                                              + "; ".join(stale[:5]) + more
-                                              + " (this batch was not sent)")
+                                              + first_few(stale) + " (this batch was not sent)")
         body: dict[str, list[dict[str, Any]]] = {"deletes": [], "patches": [], "posts": []}
         for c in batch:
             now = held.get(c.key)
@@ -239,34 +231,10 @@ class Cloudflare(Provider):
                                   "content": value, "proxied": proxied,
                                   "ttl": AUTOMATIC_TTL if proxied else after.ttl})
 
-    # -- verifying -----------------------------------------------------------------
-
-    def authorities(self) -> list[Authority]:
-        return [ApiReadBack(f"{self.name} API", self)]
-
-    def close(self) -> None:
-        self.api.close()
-
-
 
 def _value(rtype: str, record: dict[str, Any]) -> str:
     rr = RRSet.of("x.", rtype, 1, [record.get("content")])
     return rr.values[0]
-
-
-def _stale(change: Change, held: RRSet | None) -> str:
-    planned = ",".join(change.before.values) if change.before else "nothing"
-    has = ",".join(held.values) if held else "nothing"
-    if held and change.before and held.values == change.before.values:
-        planned, has = f"TTL {change.before.ttl}", f"TTL {held.ttl}"
-    return f"{change.key} (plan expected {planned}, Cloudflare has {has})"
-
-
-def _partial(exc: ProviderError, done: int, total: int) -> ProviderError:
-    if not done:
-        return exc
-    return type(exc)(exc.provider, f"{exc.detail} ({done} of {total} batches were applied "
-                                   f"before this one)")
 
 
 def _codes(resp: Any) -> set[int]:

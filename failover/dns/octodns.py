@@ -30,7 +30,7 @@ from typing import Any
 
 from failover.config import Config, OctodnsProvider
 from failover.dns.base import Authority, Provider, RecordKey
-from failover.dns.query import DnsAuthority, parse_server, where
+from failover.dns.verify import api_authorities
 from failover.errors import (
     ConfigError,
     ProviderAuthError,
@@ -213,20 +213,5 @@ class Octodns(Provider):
     # -- verifying -----------------------------------------------------------------
 
     def authorities(self) -> list[Authority]:
-        if not self.settings.verify_servers:
-            return [_PopulateAuthority(f"{self.name} (octoDNS populate)", self)]
-        out: list[Authority] = []
-        for entry in self.settings.verify_servers:
-            host, port = parse_server(entry)
-            out.append(DnsAuthority(f"{self.name} {where(host, port)}", host, port, self.zone,
-                                    self.settings.timeout))
-        return out
-
-
-class _PopulateAuthority:
-    def __init__(self, label: str, provider: Octodns) -> None:
-        self.label = label
-        self.provider = provider
-
-    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
-        return self.provider.read(keys)
+        return api_authorities(self, self.settings.verify_servers, self.settings.timeout,
+                               read_back="(octoDNS populate)")

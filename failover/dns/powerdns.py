@@ -30,33 +30,29 @@ from urllib.parse import quote
 
 from failover.clock import Clock
 from failover.config import Config, PowerDnsProvider
-from failover.dns.base import Authority, Provider, RecordKey
-from failover.dns.rest import RestApi, api_authorities, json_of, load_api_secret
+from failover.dns.base import RecordKey
+from failover.dns.conflict import first_few, held_instead, partial
+from failover.dns.rest import json_of, load_api_secret
+from failover.dns.restprovider import Entry, RestProvider, rrsets_of, wanted_keys
 from failover.dns.retry import Backoff
 from failover.errors import ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet
 
-# Up to this many records, read each with a filtered GET; above, read the zone once.
-FEW_KEYS = 5
 
-
-class PowerDns(Provider):
+class PowerDns(RestProvider[PowerDnsProvider]):
     """A zone on a PowerDNS Authoritative server, written with PATCH through its API."""
 
     kind = "powerdns"
+    label = "PowerDNS"
     supports_weights = False
 
     def __init__(self, name: str, settings: PowerDnsProvider, config: Config, *,
                  clock: Clock | None = None, rng: random.Random | None = None,
                  backoff: Backoff | None = None) -> None:
-        super().__init__(name, settings.vendor, config.zone)
-        self.settings = settings
-        self.secret = load_api_secret(name, config, env=settings.api_key_env,
-                                      file=settings.api_key_file, what="PowerDNS API key")
-        self.api = RestApi(name, "PowerDNS", settings.url,
-                           {"X-API-Key": self.secret.value, "Accept": "application/json"},
-                           self.secret, settings.timeout, describe=_describe_error,
-                           clock=clock, rng=rng, backoff=backoff)
+        secret = load_api_secret(name, config, env=settings.api_key_env,
+                                 file=settings.api_key_file, what="PowerDNS API key")
+        super().__init__(name, settings, config, secret, {"X-API-Key": secret.value},
+                         describe=_describe_error, clock=clock, rng=rng, backoff=backoff)
         self.path = (f"/api/v1/servers/{quote(settings.server_id, safe='')}/zones/"
                      f"{quote(self.zone, safe='')}")
         self.patches_sent = 0  # PATCH requests in the last apply
@@ -67,23 +63,13 @@ class PowerDns(Provider):
     # -- reading -------------------------------------------------------------------
 
     def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
-        wanted = {(n.lower(), t.upper()) for n, t in keys}
-        if not wanted:
-            return {}
-        if len(wanted) <= FEW_KEYS:
-            found: list[dict[str, Any]] = []
-            for n, t in sorted(wanted):
-                found += self._get({"rrset_name": n, "rrset_type": t})
-        else:
-            found = self._get({})
-        out: dict[RRKey, RRSet] = {}
-        for raw in found:
-            rr = _rrset_of(raw)
-            if rr is not None and (rr.name, rr.rtype) in wanted:
-                out[rr.key] = rr
-        return out
+        wanted = wanted_keys(keys)
+        return rrsets_of(self.entries(wanted), wanted, _rrset_of)
 
-    def _get(self, params: dict[str, str]) -> list[dict[str, Any]]:
+    def record_query(self, name: str, rtype: str) -> dict[str, str]:
+        return {"rrset_name": name, "rrset_type": rtype}
+
+    def list_entries(self, params: dict[str, str]) -> list[Entry]:
         resp = self.api.call("GET zone", "GET", self.path, params=params)
         if resp.status_code in (404, 422):
             raise ProviderError(self.name, f"zone {self.zone} not found on server "
@@ -104,10 +90,7 @@ class PowerDns(Provider):
         self.patches_sent = 0
         if not changes:
             return
-        for c in changes:
-            if c.key.set_id is not None:
-                raise ProviderError(self.name, f"{c.key}: weighted record sets are not "
-                                               f"supported by PowerDNS; use one RRset per name")
+        self.refuse_weighted(changes, "supported by PowerDNS; use one RRset per name")
         size = self.settings.max_rrsets
         batches = [list(changes[i:i + size]) for i in range(0, len(changes), size)]
         for done, batch in enumerate(batches):
@@ -116,30 +99,26 @@ class PowerDns(Provider):
             try:
                 resp = self.api.call("PATCH zone", "PATCH", self.path, json=body)
             except ProviderError as exc:
-                raise _partial(exc, done, len(batches)) from None
+                raise partial(exc, done, len(batches), "PATCHes") from None
             if resp.status_code not in (200, 204):
-                raise _partial(self.api.fail("PATCH zone", resp), done, len(batches))
+                raise partial(self.api.fail("PATCH zone", resp), done, len(batches), "PATCHes")
             self.patches_sent += 1
 
     def _check_unchanged(self, batch: Sequence[Change], done: int, total: int) -> None:
         """The precondition PowerDNS lacks: every before-image still holds, read just now."""
         held = self.read(sorted({(c.key.name, c.key.rtype) for c in batch}))
-        stale = [_stale(c, held.get(c.key)) for c in batch if held.get(c.key) != c.before]
+        stale = [held_instead(c, held.get(c.key), self.label) for c in batch
+                 if held.get(c.key) != c.before]
         if stale:
-            more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
-            raise _partial(ProviderConflict(self.name, "the server's records changed since "
-                                                       "the plan: " + "; ".join(stale[:5])
-                                            + more + " (this batch was not sent)"),
-                           done, total)
+            raise partial(ProviderConflict(self.name, "the server's records changed since "
+                                                      "the plan: " + first_few(stale)
+                                           + " (this batch was not sent)"),
+                          done, total, "PATCHes")
 
     # -- verifying -----------------------------------------------------------------
 
-    def authorities(self) -> list[Authority]:
-        return api_authorities(self, self.settings.verify_servers, self.settings.timeout)
-
-    def close(self) -> None:
-        self.api.close()
-
+    def verify_servers(self) -> Sequence[str]:
+        return self.settings.verify_servers
 
 
 def _patch_entry(change: Change) -> dict[str, Any]:
@@ -161,21 +140,6 @@ def _rrset_of(raw: dict[str, Any]) -> RRSet | None:
         return RRSet.of(str(raw["name"]), str(raw["type"]), int(raw.get("ttl", 0)), records)
     except ValueError:
         return None  # a value our model does not parse belongs to a type we do not manage
-
-
-def _stale(change: Change, held: RRSet | None) -> str:
-    planned = ",".join(change.before.values) if change.before else "nothing"
-    has = ",".join(held.values) if held else "nothing"
-    if held and change.before and held.values == change.before.values:
-        planned, has = f"TTL {change.before.ttl}", f"TTL {held.ttl}"
-    return f"{change.key} (plan expected {planned}, PowerDNS has {has})"
-
-
-def _partial(exc: ProviderError, done: int, total: int) -> ProviderError:
-    if not done:
-        return exc
-    return type(exc)(exc.provider, f"{exc.detail} ({done} of {total} PATCHes were applied "
-                                   f"before this one)")
 
 
 def _describe_error(resp: Any) -> str:

@@ -1,4 +1,4 @@
-"""What the HTTP-API DNS providers share: their secret, and one call with backoff.
+"""How the HTTP-API DNS providers call their vendor: their secret, and one call with backoff.
 
 PowerDNS, Cloudflare and Cloud DNS are each a handful of JSON calls, so they use a
 small standard-library client (:mod:`failover.dns.http`) rather than a vendor SDK
@@ -10,25 +10,23 @@ never shows the value. :meth:`RestApi.call` retries 429 and 5xx answers with
 jittered exponential backoff (honouring ``Retry-After``; one longer than the
 backoff's cap fails at once, saying how long the vendor asks to wait),
 maps a refused credential to :class:`ProviderAuthError` naming the secret's
-source, and a dead endpoint to :class:`ProviderUnreachable`.
+source, and a dead endpoint to :class:`ProviderUnreachable`. The providers' common
+base is :mod:`failover.dns.restprovider`.
 """
 
 from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from failover.clock import Clock, SystemClock
 from failover.config import Config
-from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.http import Client, Response, Timeout, TransportError
-from failover.dns.query import DnsAuthority, parse_server, where
 from failover.dns.retry import Backoff
 from failover.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnreachable
-from failover.records import RRKey, RRSet
 
 
 @dataclass(frozen=True)
@@ -178,29 +176,3 @@ def json_of(provider: str, what: str, resp: Response) -> Any:
     except ValueError:
         raise ProviderError(provider, f"{what}: the answer ({resp.status_code}) is not "
                                       f"JSON") from None
-
-
-class ApiReadBack:
-    """An authority that reads the provider back through its own API (no DNS address to
-    verify at was given)."""
-
-    def __init__(self, label: str, provider: Provider) -> None:
-        self.label = label
-        self.provider = provider
-
-    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
-        return self.provider.read(keys)
-
-
-def api_authorities(provider: Provider, verify_servers: Sequence[str],
-                    timeout: float) -> list[Authority]:
-    """Where an HTTP-API provider is verified: each of ``verify_servers`` over DNS, or,
-    with none given, read back through the API."""
-    if not verify_servers:
-        return [ApiReadBack(f"{provider.name} API", provider)]
-    out: list[Authority] = []
-    for entry in verify_servers:
-        host, port = parse_server(entry)
-        out.append(DnsAuthority(f"{provider.name} {where(host, port)}", host, port,
-                                provider.zone, timeout))
-    return out

@@ -45,6 +45,7 @@ import dns.tsig
 
 from failover.config import Config, Rfc2136Provider, Tsig
 from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.conflict import first_few
 from failover.dns.query import (
     AXFR_ABOVE,
     DnsAuthority,
@@ -451,7 +452,7 @@ class Rfc2136(Provider):
                 stale.append(f"{c.key} (plan expected {planned}, server has {shown})")
         if not stale:
             return "one of " + ", ".join(str(c.key) for c in batch[:5])
-        return "; ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+        return first_few(stale)
 
     @staticmethod
     def _progress(report: ApplyReport, total: int) -> str:

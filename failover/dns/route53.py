@@ -31,8 +31,10 @@ from failover.awscreds import load_credentials
 from failover.clock import Clock, SystemClock
 from failover.config import Config, Route53Provider
 from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.conflict import first_few, held_instead, partial
 from failover.dns.query import DnsAuthority
 from failover.dns.retry import Backoff
+from failover.dns.verify import ApiReadBack
 from failover.errors import (
     ConfigError,
     ProviderAuthError,
@@ -385,11 +387,10 @@ class Route53(Provider):
         for c in changes:
             now = held.get(c.key)
             if (now[0] if now else None) != c.before:
-                stale.append(_describe(c, now[0] if now else None))
+                stale.append(held_instead(c, now[0] if now else None, "Route 53"))
         if stale:
-            more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
             raise ProviderConflict(self.name, "the server's records changed since the plan: "
-                                              + "; ".join(stale[:5]) + more
+                                              + first_few(stale)
                                               + " (nothing was sent)")
         try:
             batches = _batches(changes, {k: raw for k, (_, raw) in held.items()})
@@ -407,9 +408,9 @@ class Route53(Provider):
                     # a throttle after the write), so the retry's DELETE found nothing.
                     self.batches_sent += 1
                     continue
-                raise self._partial(exc, done, len(batches)) from None
+                raise partial(exc, done, len(batches), "batches") from None
             except ProviderError as exc:
-                raise self._partial(exc, done, len(batches)) from None
+                raise partial(exc, done, len(batches), "batches") from None
             self.batches_sent += 1
             self._wait_insync(str(info["ChangeInfo"]["Id"]), str(info["ChangeInfo"]["Status"]))
 
@@ -420,13 +421,6 @@ class Route53(Provider):
         except ProviderError:
             return False
         return all(now.get(c.key) == c.after for c in changes)
-
-    def _partial(self, exc: ProviderError, done: int, total: int) -> ProviderError:
-        """``exc``, saying how many batches were applied before it when any were."""
-        if not done:
-            return exc
-        return type(exc)(self.name, f"{exc.detail} ({done} of {total} batches were applied "
-                                    f"before this one)")
 
     def _wait_insync(self, change_id: str, status: str) -> None:
         deadline = self.clock.monotonic() + self.sync_timeout
@@ -471,7 +465,7 @@ class Route53(Provider):
 
     def authorities(self) -> list[Authority]:
         if self.settings.verify == "api":
-            return [_ApiAuthority(f"{self.name} API", self)]
+            return [ApiReadBack(f"{self.name} API", self)]
         zone = self.call("GetHostedZone", self.client.get_hosted_zone, Id=self.zone_id)
         servers = (zone.get("DelegationSet") or {}).get("NameServers") or []
         if not servers:
@@ -488,17 +482,6 @@ class Route53(Provider):
             self._client = None
 
 
-class _ApiAuthority:
-    """Route 53 read back through its API (for zones whose name servers we cannot reach)."""
-
-    def __init__(self, label: str, provider: Route53) -> None:
-        self.label = label
-        self.provider = provider
-
-    def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
-        return self.provider.read(keys)
-
-
 def _decode_name(name: str) -> str:
     """Route 53 escapes some characters as \\ddd (octal): ``\\052`` is ``*``."""
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), name).lower()
@@ -511,11 +494,3 @@ def _rrset_of(raw: Mapping[str, Any]) -> RRSet | None:
     return RRSet.of(_decode_name(str(raw["Name"])), str(raw["Type"]), int(raw["TTL"]),
                     [r["Value"] for r in raw["ResourceRecords"]], raw.get("SetIdentifier"),
                     raw.get("Weight"))
-
-
-def _describe(change: Change, held: RRSet | None) -> str:
-    planned = ",".join(change.before.values) if change.before else "nothing"
-    has = ",".join(held.values) if held else "nothing"
-    if held and change.before and held.values == change.before.values:
-        planned, has = f"TTL {change.before.ttl}", f"TTL {held.ttl}"
-    return f"{change.key} (plan expected {planned}, Route 53 has {has})"

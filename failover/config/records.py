@@ -1,0 +1,33 @@
+"""Managed records: the names and types whose answers failover owns."""
+
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from failover.config.base import dns_name
+
+# DNS TTLs are 32-bit with the top bit clear (RFC 2181 section 8).
+MAX_TTL = 2**31 - 1
+
+
+class ManagedRecord(NamedTuple):
+    """A managed record. A tuple, not a model: a config may list 10,000 of them, and
+    a model cost 470 bytes each (issue 13). Pydantic validates it from a mapping all
+    the same, unknown keys refused; a list in its place is refused by
+    :func:`_record_mapping`, so no positional form creeps in."""
+
+    # Relative to the zone (www, @) or absolute under it; IDN labels are kept in
+    # their xn-- form, the form providers store and servers answer with.
+    name: Annotated[str, AfterValidator(dns_name)]
+    type: Literal["A", "AAAA", "CNAME"] = "A"
+    ttl: Annotated[int | None, Field(ge=0, le=MAX_TTL)] = None
+
+
+def _record_mapping(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("a record is a mapping such as {name: www, type: A}")
+    return value
+
+
+# One entry of ``records:``; the mapping check runs before the tuple is built.
+RecordEntry = Annotated[ManagedRecord, BeforeValidator(_record_mapping)]

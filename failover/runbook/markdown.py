@@ -1,29 +1,17 @@
-"""The incident runbook: Markdown generated from the config and the journal.
+"""The runbook as Markdown: the sections for the operator, from the facts and commands.
 
-Written for someone woken at 3 a.m. who has never seen this service: for each
-vendor, how its termination shows in ``failover check``, then numbered steps
-with complete commands (the config path written in), the output and exit code
-to expect from each, what else goes with the vendor, the standby that
-remains (with the journal's last verdicts), the last drill's timings, and
-the checks to run afterwards.
-
-The shell commands sit in fenced ``sh`` blocks under fixed headings
-("Evacuate", "Verify", "Roll back"), one command per line, so that they can be
-copied whole, and tested as written (tests/integration/test_drill_lab.py runs
-them against the lab).
+One section to find the vendor, one with the service at a glance, then per vendor:
+recognise, evacuate, verify, what goes with it, the standby, afterwards, returning,
+rolling back, and its last drill. Shell commands stand in fenced ``sh`` blocks under
+fixed headings, so that they can be copied whole and tested as written.
 """
 
 from __future__ import annotations
 
-import shlex
-import time
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from failover.config import (
     AwsControl,
-    Config,
     GcpControl,
     HttpControl,
     PathBackup,
@@ -31,90 +19,32 @@ from failover.config import (
     Route53Provider,
     S3Backup,
     SshControl,
-    StackEndpoints,
-    StaticEndpoints,
 )
 from failover.dns import handbook
-from failover.errors import ConfigError
-from failover.health import HEALTHY, UP, Verdict
-from failover.journal import HostingState, Journal
+from failover.health import HEALTHY
 from failover.records import absolute_name
+from failover.runbook.commands import Commands
+from failover.runbook.facts import Facts, stamp
 
 
-def render(config: Config, config_path: Path | str, *, vendor: str | None = None,
-           now: float | None = None, journal: Journal | None = None) -> str:
-    """The runbook for every vendor with a hosting or a DNS provider, or only ``vendor``.
+class Markdown:
+    """The runbook's sections, each a list of Markdown lines."""
 
-    The journal is read if it exists (it is never created here): last verdicts and
-    the last drill of each vendor.
-    """
-    if vendor is not None and vendor not in config.vendors:
-        raise ConfigError(f"--vendor {vendor}: no such vendor; vendors: "
-                          f"{', '.join(sorted(config.vendors))}")
-    path = Path(config_path).resolve()
-    own = journal is None and config.journal_path().exists()
-    if own:
-        journal = Journal(config.journal_path())
-    try:
-        book = _Book(config, path, journal, now if now is not None else time.time())
-        return book.render(vendor)
-    finally:
-        if own and journal is not None:
-            journal.close()
-
-
-class _Book:
-    def __init__(self, config: Config, path: Path, journal: Journal | None, now: float) -> None:
-        self.config = config
-        self.path = path
-        self.journal = journal
-        self.now = now
-        self.states: dict[str, HostingState] = journal.hosting_states() if journal else {}
-        self.drills: list[dict[str, Any]] = (journal.events(limit=2000, kind="drill")
-                                             if journal else [])
-        self.terminated = journal.terminated_vendors() if journal else {}
-
-    # -- helpers --------------------------------------------------------------------
-
-    def cmd(self, *args: str) -> str:
-        """A complete failover command line with this config."""
-        return " ".join(["failover", "-c", shlex.quote(str(self.path)),
-                         *(shlex.quote(a) for a in args)])
-
-    def verdict(self, hosting: str) -> str:
-        s = self.states.get(hosting)
-        if s is None:
-            return "no check in the journal yet"
-        return f"{s.verdict} (checked {_stamp(s.updated)}, since {_stamp(s.since)})"
-
-    def endpoints(self, hosting: str) -> str:
-        eps = self.config.hosting[hosting].endpoints
-        if isinstance(eps, StackEndpoints):
-            return f"from Pulumi stack `{eps.from_stack}` (output `{eps.output}`)"
-        assert isinstance(eps, StaticEndpoints)
-        parts = [*eps.A, *eps.AAAA] + ([eps.CNAME] if eps.CNAME else [])
-        return ", ".join(parts)
-
-    def addresses(self, v: str) -> str:
-        return "; ".join(self.endpoints(h) for h in self.config.hostings_of(v))
-
-    def vendors(self, only: str | None) -> list[str]:
-        if only is not None:
-            return [only]
-        used = {h.vendor for h in self.config.hosting.values()} | \
-               {p.vendor for p in self.config.dns.values()}
-        return [v for v in self.config.vendors if v in used]
+    def __init__(self, facts: Facts, commands: Commands) -> None:
+        self.config = facts.config
+        self.facts = facts
+        self.sh = commands
 
     # -- the whole book ------------------------------------------------------------------
 
     def render(self, only: str | None) -> str:
         cfg = self.config
         out = [f"# Runbook: {cfg.service} ({cfg.zone.rstrip('.')})", "",
-               f"Generated {_stamp(self.now)} by `failover runbook` from `{self.path}`"
-               + (f" and the journal `{self.journal.path}`." if self.journal else
+               f"Generated {stamp(self.facts.now)} by `failover runbook` from `{self.facts.path}`"
+               + (f" and the journal `{self.facts.journal.path}`." if self.facts.journal else
                   " (no journal yet: no verdicts or drills to quote)."),
                "Regenerate it after every config change: "
-               f"`{self.cmd('runbook', '-o', 'RUNBOOK.md')}`",
+               f"`{self.sh.cmd('runbook', '-o', 'RUNBOOK.md')}`",
                "",
                "**Read this first.** `failover` moves this service's DNS answers away from a "
                "vendor (a cloud, a colo) that stopped serving us, at every DNS provider at once, "
@@ -125,7 +55,7 @@ class _Book:
                "secrets come from the files and variables the config names.", ""]
         out += self.triage(only)
         out += self.glance()
-        for v in self.vendors(only):
+        for v in self.facts.vendors(only):
             out += self.vendor(v)
         return "\n".join(out).rstrip() + "\n"
 
@@ -133,7 +63,7 @@ class _Book:
         cfg = self.config
         out = ["## 0. Which vendor is it?", "",
                "1. See what every hosting and vendor says now:", "",
-               "```sh", self.cmd("check"), "```", "",
+               "```sh", self.sh.cmd("check"), "```", "",
                "   Expect one line per hosting (VERDICT and EVIDENCE) and per vendor with a "
                "control plane. Exit **2** with a hosting `DOWN` or `TERMINATED`: that "
                "hosting's vendor is the one; go to its section below. Exit **0**: everything "
@@ -142,7 +72,7 @@ class _Book:
                f"{cfg.interval:g} s.", "",
                "| vendor | hostings | DNS providers | control plane | section |",
                "| --- | --- | --- | --- | --- |"]
-        for v in self.vendors(only):
+        for v in self.facts.vendors(only):
             spec = cfg.vendors[v]
             hostings = ", ".join(cfg.hostings_of(v)) or "-"
             dns = ", ".join(n for n, p in cfg.dns.items() if p.vendor == v) or "-"
@@ -164,8 +94,8 @@ class _Book:
                "| hosting | vendor | priority | endpoints | last verdict |",
                "| --- | --- | ---: | --- | --- |"]
         for name, h in sorted(cfg.hosting.items(), key=lambda kv: (kv[1].priority, kv[0])):
-            out.append(f"| {name} | {h.vendor} | {h.priority} | {self.endpoints(name)} | "
-                       f"{self.verdict(name)} |")
+            out.append(f"| {name} | {h.vendor} | {h.priority} | {self.facts.endpoints(name)} | "
+                       f"{self.facts.verdict(name)} |")
         out += ["", "| DNS provider | vendor | kind | where |", "| --- | --- | --- | --- |"]
         for name, p in cfg.dns.items():
             if isinstance(p, Rfc2136Provider):
@@ -187,9 +117,9 @@ class _Book:
         out = [f"## Vendor {v}", ""]
         if cfg.vendors[v].description:
             out += [cfg.vendors[v].description, ""]
-        if v in self.terminated:
-            since, why = self.terminated[v]
-            out += [f"> **{v} is marked TERMINATED in the journal since {_stamp(since)}** "
+        if v in self.facts.terminated:
+            since, why = self.facts.terminated[v]
+            out += [f"> **{v} is marked TERMINATED in the journal since {stamp(since)}** "
                     f"({why}): failover will not serve it again until `failover reinstate "
                     f"{v}`.", ""]
         out += self.recognise(v, hostings)
@@ -240,33 +170,8 @@ class _Book:
         out.append("")
         return out
 
-    def expected(self, v: str) -> tuple[list[str], dict[str, list[str]], str]:
-        """Hostings an evacuation of ``v`` would serve, the answers by type, and a note."""
-        from failover.policy import decide
-
-        cfg = self.config
-        verdicts: dict[str, Verdict] = {}
-        assumed = []
-        for h, spec in cfg.hosting.items():
-            state = self.states.get(h)
-            verdict = state.verdict if state is not None else UP
-            if state is None and spec.vendor != v:
-                assumed.append(h)
-            verdicts[h] = Verdict(h, spec.vendor, verdict, "ok", "", 0, 0)
-        decision = decide(cfg, verdicts, off=[v])
-        answers: dict[str, list[str]] = {}
-        for h in decision.serve:
-            eps = cfg.hosting[h].endpoints
-            if isinstance(eps, StaticEndpoints):
-                for rtype in ("A", "AAAA", "CNAME"):
-                    answers.setdefault(rtype, []).extend(eps.values(rtype))
-        note = ""
-        if assumed:
-            note = f" (no verdict yet for {', '.join(assumed)}: assumed UP)"
-        return list(decision.serve), {t: sorted(a) for t, a in answers.items() if a}, note
-
     def evacuate(self, v: str) -> list[str]:
-        serve, answers, note = self.expected(v)
+        serve, answers, note = self.facts.expected(v)
         if serve:
             target = ", ".join(serve)
             shown = "; ".join(f"{t} {', '.join(a)}" for t, a in answers.items()) or \
@@ -282,14 +187,14 @@ class _Book:
                  "answers. " if tolerated else "")
         return [f"### 2. Evacuate {v}", "",
                 "1. Review the plan (writes nothing):", "",
-                "```sh", self.cmd("plan", "--off", v), "```", "",
+                "```sh", self.sh.cmd("plan", "--off", v), "```", "",
                 f"   Expect exit **0**, a diff per DNS provider (`~` update, `+` create, `-` "
                 f"delete) and a last line `Checksum: ...`; {expect}.", "",
                 "2. Move: write every DNS provider at once and verify each authoritative "
                 "server:", "",
-                "```sh", self.cmd("move", "--off", v, "--yes"), "```", "",
+                "```sh", self.sh.cmd("move", "--off", v, "--yes"), "```", "",
                 "   To apply exactly the plan you reviewed instead, add `--checksum` with the "
-                f"checksum it printed: `{self.cmd('move', '--off', v, '--checksum')} "
+                f"checksum it printed: `{self.sh.cmd('move', '--off', v, '--checksum')} "
                 "CHECKSUM --yes` (it refuses, exit 3, if anything changed since).", "",
                 "   Expect exit **0** and `move N done in ...`, with every provider `applied` "
                 "and a `VERIFIED AT` time per authoritative server. " + exit1 +
@@ -299,41 +204,16 @@ class _Book:
 
     def verify(self, v: str) -> list[str]:
         cfg = self.config
-        _serve, answers, _note = self.expected(v)
+        _serve, answers, _note = self.facts.expected(v)
         out = [f"### 3. Verify that {v} is off", "",
                "Ask every DNS provider directly what it serves:", "", "```sh",
-               self.cmd("status")]
+               self.sh.cmd("status")]
         expects = ["`failover status`: exit **0** with `AGREE yes` on every managed record "
                    "(exit 1: a provider is unreachable or they disagree)"]
         names = [(absolute_name(r.name, cfg.zone), r.type) for r in cfg.records]
-        for pname, p in cfg.dns.items():
-            if isinstance(p, Rfc2136Provider):
-                servers = [(p.server, p.port)] + [_host_port(s) for s in p.verify_servers]
-                seen: list[tuple[str, int]] = []
-                for server in servers:
-                    if server in seen:
-                        continue
-                    seen.append(server)
-                    host, port = server
-                    for name, rtype in names:
-                        port_arg = ["-p", str(port)] if port != 53 else []
-                        out.append(" ".join(["dig", f"@{host}", *port_arg, name, rtype,
-                                             "+short"]))
-                expects.append(f"each `dig` at {pname}: the new answers of its type, one per "
-                               "line, and nothing else")
-            elif isinstance(p, Route53Provider):
-                out.append(self.route53_list(p))
-                expects.append(f"the `aws route53` line ({pname}, needs the AWS CLI): each "
-                               "managed name with the new answers, and exit 0")
-                if p.verify == "nameservers":
-                    out.append(self.route53_dig(p, names))
-                    expects.append(f"the loop over {pname}'s name servers: the new answers "
-                                   "from each")
-            else:
-                lines, said = handbook.verify_lines(pname, p, cfg.zone, names,
-                                                    cfg.resolve_path)
-                out += lines
-                expects += said
+        lines, said = self.sh.verify_lines(names)
+        out += lines
+        expects += said
         out += ["```", ""]
         shown = "; ".join(f"{t} `{' '.join(a)}`" for t, a in answers.items())
         if shown:
@@ -343,52 +223,17 @@ class _Book:
                 " Reachability through your own browser can lag that long.", ""]
         return out
 
-    def route53_env(self, p: Route53Provider) -> list[str]:
-        env = []
-        if p.credentials_file:
-            env.append(f"AWS_SHARED_CREDENTIALS_FILE="
-                       f"{shlex.quote(str(self.config.resolve_path(p.credentials_file)))}")
-            if p.profile:
-                env.append(f"AWS_PROFILE={shlex.quote(p.profile)}")
-        elif p.access_key_id_env and p.secret_access_key_env:
-            env.append(f'AWS_ACCESS_KEY_ID="${p.access_key_id_env}"')
-            env.append(f'AWS_SECRET_ACCESS_KEY="${p.secret_access_key_env}"')
-        elif p.profile:
-            env.append(f"AWS_PROFILE={shlex.quote(p.profile)}")
-        return env
-
-    def route53_args(self, p: Route53Provider) -> list[str]:
-        args = []
-        if p.endpoint_url:
-            args += ["--endpoint-url", shlex.quote(p.endpoint_url)]
-        return [*args, "--region", shlex.quote(p.region)]
-
-    def route53_list(self, p: Route53Provider) -> str:
-        types = sorted({r.type for r in self.config.records})
-        where = " || ".join(f"Type=='{t}'" for t in types)
-        query = f"ResourceRecordSets[?{where}].[Name,Type,join(',',ResourceRecords[].Value)]"
-        return " ".join([*self.route53_env(p), "aws", "route53", "list-resource-record-sets",
-                         "--hosted-zone-id", shlex.quote(p.hosted_zone_id),
-                         *self.route53_args(p), "--query", _quote(query),
-                         "--output", "text"])
-
-    def route53_dig(self, p: Route53Provider, names: Sequence[tuple[str, str]]) -> str:
-        servers = " ".join([*self.route53_env(p), "aws", "route53", "get-hosted-zone", "--id",
-                            shlex.quote(p.hosted_zone_id), *self.route53_args(p), "--query",
-                            "DelegationSet.NameServers", "--output", "text"])
-        digs = "; ".join(f"dig @\"$ns\" {n} {t} +short" for n, t in names)
-        return f"for ns in $({servers}); do echo \"$ns\"; {digs}; done"
-
     def goes_with(self, v: str) -> list[str]:
         cfg = self.config
         out = [f"### 4. What else goes with {v}", ""]
         dns = [n for n, p in cfg.dns.items() if p.vendor == v]
         if dns:
             if cfg.delegation is not None and cfg.delegation.registrars:
+                plan = self.sh.cmd("delegation", "plan", "--off", v)
                 how = (f"Take their name servers out of the delegation of "
-                       f"{cfg.zone.rstrip('.')}: `{self.cmd('delegation', 'plan', '--off', v)}`, "
-                       f"then `{self.cmd('delegation', 'move', '--off', v)}` (undo: "
-                       f"`{self.cmd('delegation', 'rollback')}`), so that resolvers stop "
+                       f"{cfg.zone.rstrip('.')}: `{plan}`, "
+                       f"then `{self.sh.cmd('delegation', 'move', '--off', v)}` (undo: "
+                       f"`{self.sh.cmd('delegation', 'rollback')}`), so that resolvers stop "
                        "asking them.")
             else:
                 how = (f"Ask the registrar to remove their name servers from the delegation "
@@ -433,10 +278,10 @@ class _Book:
         out += ["| hosting | vendor | priority | endpoints | last verdict |",
                 "| --- | --- | ---: | --- | --- |"]
         for n, h in rest:
-            out.append(f"| {n} | {h.vendor} | {h.priority} | {self.endpoints(n)} | "
-                       f"{self.verdict(n)} |")
+            out.append(f"| {n} | {h.vendor} | {h.priority} | {self.facts.endpoints(n)} | "
+                       f"{self.facts.verdict(n)} |")
         healthy = [n for n, _h in rest
-                   if self.states.get(n) is None or self.states[n].verdict in HEALTHY]
+                   if self.facts.states.get(n) is None or self.facts.states[n].verdict in HEALTHY]
         dns = [n for n, p in cfg.dns.items() if p.vendor != v]
         out += ["", f"Lower priority wins ({cfg.policy.mode}). "
                 f"{len(healthy)} of {len(rest)} standby hostings were healthy at their last "
@@ -449,12 +294,12 @@ class _Book:
 
     def afterwards(self, v: str) -> list[str]:
         out = [f"### 6. Afterwards (after evacuating {v})", "",
-               f"1. `{self.cmd('check')}`: exit **2** while {v}'s hostings stay DOWN is "
+               f"1. `{self.sh.cmd('check')}`: exit **2** while {v}'s hostings stay DOWN is "
                "expected; every other hosting should be UP.",
-               f"2. `{self.cmd('history')}`: the move is listed `done`; "
-               f"`{self.cmd('status')}` shows every provider agreeing.",
+               f"2. `{self.sh.cmd('history')}`: the move is listed `done`; "
+               f"`{self.sh.cmd('status')}` shows every provider agreeing.",
                f"3. If {v} was marked TERMINATED, failover never serves it again by itself. "
-               f"Run `{self.cmd('reinstate', v)}` only when {v} has confirmed in writing that "
+               f"Run `{self.sh.cmd('reinstate', v)}` only when {v} has confirmed in writing that "
                "the account is restored, its machines are redeployed and `failover check` "
                "shows them UP; then roll back (below) if you want the traffic there.",
                "4. Tell the people who own the services listed in step 4, and write down the "
@@ -465,33 +310,33 @@ class _Book:
         cfg = self.config
         out = [f"### 7. Before returning to {v}", "",
                f"Only when {v} is back and it was an outage, not a termination. Run "
-               f"`{self.cmd('check')}` until {_each(cfg.hostings_of(v))} UP: a DOWN "
+               f"`{self.sh.cmd('check')}` until {_each(cfg.hostings_of(v))} UP: a DOWN "
                f"hosting needs {cfg.rise} good checks in a row (`rise`), so run it "
                f"{cfg.rise} times, {cfg.interval:g} s apart. While it says `recovering` or "
                "DOWN, stay where you are.", "",
                "### 8. Roll back (return the answers to what they were before the move)", "",
-               "```sh", self.cmd("rollback", "--yes"), "```", "",
+               "```sh", self.sh.cmd("rollback", "--yes"), "```", "",
                "Expect exit **0** and `rollback N done`: every provider serves again what it "
                "served before the newest move not yet rolled back (name one with "
-               f"`{self.cmd('rollback')} MOVE_ID --yes`; ids in `failover history`). If it "
+               f"`{self.sh.cmd('rollback')} MOVE_ID --yes`; ids in `failover history`). If it "
                "exits **3** saying a hosting it would serve again is DOWN or TERMINATED, do "
                f"not force it: {v} is not back, so stay where you are (step 7). Then run "
                f"step 3 again: the answers from before the move should be back ({v}'s own "
-               f"addresses, {self.addresses(v)}, if {v} was serving then).", ""]
+               f"addresses, {self.facts.addresses(v)}, if {v} was serving then).", ""]
         return out
 
     def last_drill(self, v: str) -> list[str]:
         from failover.drill import last_drill
 
-        found = last_drill(self.drills, v)
+        found = last_drill(self.facts.drills, v)
         out = [f"### 9. The last drill of {v}", ""]
         if found is None:
             out += [f"No drill of {v} in the journal. See the plan without touching anything: "
-                    f"`{self.cmd('drill', '--vendor', v, '--simulate')}`.", ""]
+                    f"`{self.sh.cmd('drill', '--vendor', v, '--simulate')}`.", ""]
             return out
         t = found.get("totals") or {}
         conf = found.get("config") or {}
-        out.append(f"{_stamp(float(found.get('at') or 0))}, {found.get('mode')}, "
+        out.append(f"{stamp(float(found.get('at') or 0))}, {found.get('mode')}, "
                    f"**{found.get('outcome')}**: {found.get('sentence', '')}.")
         out += ["", "| phase | seconds |", "| --- | ---: |"]
         for p in found.get("phases") or []:
@@ -509,10 +354,6 @@ class _Book:
 
 # -- text helpers --------------------------------------------------------------------------
 
-def _stamp(at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(at))
-
-
 def _span(seconds: float) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:
@@ -522,20 +363,6 @@ def _span(seconds: float) -> str:
 
 def _each(names: list[str]) -> str:
     return f"{names[0]} shows" if len(names) == 1 else f"each of {', '.join(names)} shows"
-
-
-def _quote(text: str) -> str:
-    """Double quotes when nothing inside needs escaping there (easier to read), else shlex."""
-    if not any(c in text for c in '"$`\\!'):
-        return f'"{text}"'
-    return shlex.quote(text)
-
-
-def _host_port(entry: str) -> tuple[str, int]:
-    from failover.dns.query import parse_server
-
-    host, port = parse_server(entry)
-    return host, int(port)
 
 
 def _check_text(check: Any) -> str:

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind, extras, knot, motodomains, resolver, vendors
+from lab import aws, bind, extras, knot, motodomains, processes, resolver, vendors
 from lab import providers as extra_providers
 from lab.awsproxy import CODE, DEFAULT_CODE
 from lab.files import (
@@ -258,7 +258,7 @@ def _finish(root: Path, started: list[subprocess.Popen[bytes]], secret: str, kno
 def _start_providers(root: Path, data: dict[str, Any],
                      started: list[subprocess.Popen[bytes]]) -> None:
     """PowerDNS and the Cloudflare and Cloud DNS stand-ins, added to lab.json and the config."""
-    ports = (row["address"].rsplit(":", 1)[-1] for row in _processes(data, root))
+    ports = (row["address"].rsplit(":", 1)[-1] for row in processes.rows(data, root))
     used = tuple(int(p) for p in ports if p.isdigit())
     extra, dns_lines, vendor_lines = extra_providers.start(
         root, used, started, ZONE, NAMES, START_ADDRESS, 60,
@@ -313,7 +313,7 @@ def _refuse_running(root: Path) -> None:
         old = load(root)
     except LabError:
         return
-    running = [row for row in _processes(old, root) if alive(row["pid"], row["marker"])]
+    running = [row for row in processes.rows(old, root) if alive(row["pid"], row["marker"])]
     if running:
         raise LabError(f"a lab is already running in {root} ({running[0]['name']} pid "
                        f"{running[0]['pid']}); stop it with `python -m lab down --dir {root}`")
@@ -325,51 +325,10 @@ def _spawn_origin(root: Path, name: str, address: str, port: int) -> subprocess.
                  root / "origins" / f"{name}.log", env=python_env(), cwd=root)
 
 
-def _origin_marker(address: str, port: int) -> str:
-    return f"lab.origin --address {address} --port {port}"
-
-
 def _wait_origin(root: Path, name: str, address: str, port: int,
                  proc: subprocess.Popen[bytes]) -> None:
     wait_until(f"origin {name}", lambda: aws.http_answers(address, port, "/healthz"), proc,
                root / "origins" / f"{name}.log", TIMEOUT)
-
-
-def _processes(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
-    """Every process of a lab: name, address, pid and the marker its command line holds."""
-    rows = []
-    port = data["origins"]["port"]
-    for name, h in data["origins"]["hostings"].items():
-        rows.append({"name": name, "address": f"{h['address']}:{port}", "pid": h.get("pid"),
-                     "marker": _origin_marker(h["address"], port)})
-    rows.append({"name": "moto", "address": f"{aws.HOST}:{data['moto']['port']}",
-                 "pid": data["moto"].get("pid"),
-                 "marker": aws.moto_marker(data["moto"]["port"])})
-    if "aws_proxy" in data:  # labs started before the proxy existed have none
-        proxy = data["aws_proxy"]
-        rows.append({"name": "aws-proxy", "address": f"{aws.HOST}:{proxy['port']}",
-                     "pid": proxy.get("pid"), "marker": aws.proxy_marker(proxy["port"])})
-    rows.append({"name": "bind", "address": f"{data['bind']['host']}:{data['bind']['port']}",
-                 "pid": data["bind"].get("pid"),
-                 "marker": str(root / "bind" / "named.conf")})
-    if "parent" in data:
-        rows.append({"name": "parent",
-                     "address": f"{data['parent']['host']}:{data['parent']['port']}",
-                     "pid": data["parent"].get("pid"),
-                     "marker": str(root / "parent" / "named.conf")})
-    if "knot" in data:
-        rows.append({"name": "knot", "address": f"{data['knot']['host']}:{data['knot']['port']}",
-                     "pid": data["knot"].get("pid"),
-                     "marker": str(root / "knot" / "knot.conf")})
-    rows.extend(vendors.processes(data))  # a clustered lab's etcd members and watchers
-    rows.extend(resolver.processes(data))  # and Unbound, with --resolver
-    rows.extend(extras.processes(data))   # notice channels and status page hosts
-    return rows + extra_providers.processes(data, root)
-
-
-def process_rows(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
-    """Every process of a lab (name, address, pid, marker), for lab.vendors."""
-    return _processes(data, root)
 
 
 def _vendor_hostings(data: dict[str, Any], vendor: str) -> list[str]:
@@ -389,7 +348,7 @@ def kill(dir: Path | str, vendor: str) -> None:
         port = data["origins"]["port"]
         names = _vendor_hostings(data, vendor)
         hostings = data["origins"]["hostings"]
-        stop_many([(hostings[n]["pid"], _origin_marker(hostings[n]["address"], port))
+        stop_many([(hostings[n]["pid"], processes.origin_marker(hostings[n]["address"], port))
                    for n in names])
         for n in names:
             hostings[n]["alive"] = False
@@ -405,7 +364,7 @@ def revive(dir: Path | str, vendor: str) -> None:
         hostings = data["origins"]["hostings"]
         for n in _vendor_hostings(data, vendor):
             h = hostings[n]
-            if not alive(h.get("pid"), _origin_marker(h["address"], port)):
+            if not alive(h.get("pid"), processes.origin_marker(h["address"], port)):
                 proc = _spawn_origin(root, n, h["address"], port)
                 try:
                     _wait_origin(root, n, h["address"], port, proc)
@@ -478,7 +437,7 @@ def down(dir: Path | str) -> None:
         data = load(root)
         vendors.down(data)
         resolver.stop(data)
-        stop_many([(row["pid"], row["marker"]) for row in _processes(data, root)])
+        stop_many([(row["pid"], row["marker"]) for row in processes.rows(data, root)])
         knot.cleanup(root)
         for h in data["origins"]["hostings"].values():
             h["alive"] = False
@@ -491,7 +450,7 @@ def status(dir: Path | str) -> list[dict[str, Any]]:
     root = Path(dir).resolve()
     data = load(root)
     return [{"name": r["name"], "address": r["address"], "pid": r["pid"],
-             "alive": alive(r["pid"], r["marker"])} for r in _processes(data, root)]
+             "alive": alive(r["pid"], r["marker"])} for r in processes.rows(data, root)]
 
 
 def bind_answers(lab: dict[str, Any], name: str, rdtype: str = "A") -> list[str]:

@@ -188,21 +188,3 @@ def start_saas(root: Path, data: dict[str, Any], started: list[subprocess.Popen[
         f.write("\n".join(lines) + "\n")
     return {"saas": {"host": HOST, "port": port, "pid": proc.pid,
                      "records": [list(r) for r in records]}}
-
-
-def processes(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The processes :func:`start` started, as ``lab.core`` lists them."""
-    rows = []
-    if "smtp" in data:
-        s = data["smtp"]
-        rows.append({"name": "smtp", "address": f"{s['host']}:{s['port']}", "pid": s["pid"],
-                     "marker": smtp_marker(s["port"])})
-    if "saas" in data:
-        s = data["saas"]
-        rows.append({"name": "saas", "address": f"{s['host']}:{s['port']}", "pid": s["pid"],
-                     "marker": f"lab.saas --port {s['port']}"})
-    if "webhook" in data:
-        w = data["webhook"]
-        rows.append({"name": "webhook", "address": f"{w['host']}:{w['port']}",
-                     "pid": w["pid"], "marker": webhook_marker(w["port"])})
-    return rows

@@ -4,8 +4,9 @@ with the same managed names as BIND and Route 53.
 
 The default ``up`` does not start them, so the dozens of tests that use the lab start as
 fast as before. ``start`` runs the three servers at once and returns what lab.json keeps
-about them, the lines they add to DIR/failover.yaml, and their processes (for ``down``
-and ``status``). Their secrets are files in DIR: pdns.key, cloudflare.token, gcp.token.
+about them and the lines they add to DIR/failover.yaml; their rows in the lab's process
+table (for ``down`` and ``status``) are in lab.processes. Their secrets are files in DIR:
+pdns.key, cloudflare.token, gcp.token.
 """
 
 from __future__ import annotations
@@ -102,24 +103,6 @@ def name_servers(data: dict[str, Any]) -> list[str]:
     """The NS names of the opt-in providers, as the parent should list them."""
     return [data["pdns"]["ns"], *data["cloudflare"]["name_servers"],
             *data["clouddns"]["name_servers"]]
-
-
-def processes(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
-    """The rows ``status`` and ``down`` need for the opt-in providers that were started."""
-    rows = []
-    if "pdns" in data:
-        p = data["pdns"]
-        rows.append({"name": "pdns", "address": f"{p['host']}:{p['port']}", "pid": p.get("pid"),
-                     "marker": pdns.marker(root)})
-    if "cloudflare" in data:
-        c = data["cloudflare"]
-        rows.append({"name": "cloudflare", "address": f"{HOST}:{c['port']}",
-                     "pid": c.get("pid"), "marker": cf_marker(c["port"])})
-    if "clouddns" in data:
-        g = data["clouddns"]
-        rows.append({"name": "clouddns", "address": f"{HOST}:{g['port']}",
-                     "pid": g.get("pid"), "marker": gcp_marker(g["port"])})
-    return rows
 
 
 def _answers(url: str) -> bool:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind
+from lab import aws, bind, core, processes
 from lab.files import load
 from lab.procs import LabError, alive
 
@@ -184,11 +184,9 @@ def _instances(endpoint: str) -> dict[str, str]:
 
 
 def _read(root: Path, data: dict[str, Any]) -> dict[str, Any]:
-    from lab.core import process_rows
-
     secret = (root / "tsig.secret").read_text().strip()
     state: dict[str, Any] = {
-        "processes": sorted(row["name"] for row in process_rows(data, root)),
+        "processes": sorted(row["name"] for row in processes.rows(data, root)),
         "zone": _axfr(bind.HOST, data["bind"]["port"], bind.ZONE, secret),
         "parent": _axfr(bind.HOST, data["parent"]["port"], bind.PARENT, secret),
         "files": _files(root),
@@ -211,9 +209,7 @@ def snapshot(dir: Path | str) -> None:
 
 
 def _servers_alive(data: dict[str, Any], root: Path) -> None:
-    from lab.core import process_rows
-
-    for row in process_rows(data, root):
+    for row in processes.rows(data, root):
         if row["name"] in data["origins"]["hostings"]:
             continue  # origins are revived below
         if not alive(row["pid"], row["marker"]):
@@ -223,8 +219,6 @@ def _servers_alive(data: dict[str, Any], root: Path) -> None:
 def reset(dir: Path | str, timeout: float = 10.0) -> dict[str, Any]:
     """Bring the lab in ``dir`` back to its snapshot; the lab.json dict. LabError when it
     cannot, or when what it reads afterwards still differs from the snapshot."""
-    from lab import core
-
     root = Path(dir).resolve()
     try:
         want = json.loads((root / SNAPSHOT).read_text())

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lab import bind, unbound
+from lab import bind, pdns, restart, unbound
 from lab.files import load, locked, save
 from lab.procs import LabError, alive, stop_many
 
@@ -152,8 +152,6 @@ def start(root: Path, serve_stale: bool = False) -> dict[str, Any]:
 
 def _listen53(root: Path, data: dict[str, Any], addresses: dict[str, str]) -> None:
     """BIND, Knot and PowerDNS also listen on port 53 of their address."""
-    from lab import vendors
-
     for name, address in addresses.items():
         if name == "bind":
             _ip("add", address)
@@ -167,13 +165,13 @@ def _listen53(root: Path, data: dict[str, Any], addresses: dict[str, str]) -> No
             conf.write_text(re.sub(r"    listen: (\S+)\n",
                                    rf"    listen: [ \1, {address}@53 ]\n",
                                    conf.read_text(), count=1))
-            vendors.respawn(root, data, "knot")  # knotd binds its sockets at start only
+            restart.respawn(root, data, "knot")  # knotd binds its sockets at start only
         else:
             conf = root / "pdns" / "pdns.conf"
             conf.write_text(re.sub(r"local-address=(\S+)\nlocal-port=(\d+)\n",
                                    rf"local-address=\1:\2, {address}:53\n",
                                    conf.read_text(), count=1))
-            vendors.respawn(root, data, "pdns")
+            restart.respawn(root, data, "pdns")
     deadline = time.monotonic() + TIMEOUT
     for name, address in addresses.items():
         while bind.soa_serial(address, 53) is None:
@@ -191,8 +189,6 @@ def _delegate(data: dict[str, Any], addresses: dict[str, str]) -> None:
     import dns.tsig
     import dns.tsigkeyring
     import dns.update
-
-    from lab import pdns
 
     secret = Path(data["bind"]["tsig"]["secret_file"]).read_text().strip()
     keyring = dns.tsigkeyring.from_text({bind.KEY_NAME: secret})
@@ -217,15 +213,6 @@ def _delegate(data: dict[str, Any], addresses: dict[str, str]) -> None:
                     "changetype": "REPLACE", "records": [{"content": a, "disabled": False}]}
                    for n, a in addresses.items()]
         pdns.api(int(p["api_port"]), key, "PATCH", f"/zones/{bind.ZONE}", {"rrsets": rrsets})
-
-
-def processes(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Unbound's row for the lab's process table."""
-    r = data.get("resolver")
-    if not r or not r.get("port"):
-        return []
-    return [{"name": "unbound", "address": f"{r['host']}:{r['port']}", "pid": r.get("pid"),
-             "marker": unbound.marker(Path(data["dir"]))}]
 
 
 def stop(data: dict[str, Any]) -> None:

@@ -31,19 +31,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lab import bind, etcd, pdns
+from lab import aws, bind, etcd, pdns, processes, restart
 from lab.files import CONFIG, load, locked, save
 from lab.procs import LabError, alive, python_env, spawn, stop_many
 
 VENDORS = ("aws", "gcp", "metal", "hetzner", "quorum")
-# Which of the default lab's processes (names from core's process table) each vendor runs.
+# Which of the default lab's processes (names from lab.processes's table) each vendor runs.
 PARTS = {"aws": ("aws-use1", "aws-proxy"), "gcp": ("gcp-euw1",),
          "metal": ("metal-fra", "bind", "knot"), "hetzner": ("pdns",), "quorum": ()}
 RECORD_TTL = 5  # seconds: what resolvers may cache a managed answer for
 # The watchers' timing: Patroni's rule loop_wait + 2 * retry_timeout <= ttl holds (1 + 4 <= 5).
 TIMING = {"interval": "1s", "fall": 2, "rise": 2}
 LEASE = {"ttl": "5s", "loop_wait": "1s", "retry_timeout": "2s"}
-PID_FILES = {"bind": "bind/named.pid", "knot": "knot/knot.pid"}  # left behind by SIGKILL
 OPERATOR = "operator"  # the node name of DIR/failover.yaml: a person's laptop
 
 
@@ -159,8 +158,6 @@ def _set_record_ttl(data: dict[str, Any], ttl: int) -> None:
     import dns.tsigkeyring
     import dns.update
 
-    from lab import aws
-
     secret = Path(data["bind"]["tsig"]["secret_file"]).read_text().strip()
     keyring = dns.tsigkeyring.from_text({bind.KEY_NAME: secret})
     message = dns.update.UpdateMessage(bind.ZONE, keyring=keyring,
@@ -194,31 +191,9 @@ def _start_watcher(root: Path, data: dict[str, Any], vendor: str) -> None:
     w["pid"] = proc.pid
 
 
-def _watcher_marker(w: dict[str, Any]) -> str:
-    return f"--config {w['config']} watch"
-
-
 def _stop_watchers(data: dict[str, Any]) -> None:
     watchers = data.get("cluster", {}).get("watchers", {})
-    stop_many([(w.get("pid"), _watcher_marker(w)) for w in watchers.values()])
-
-
-def processes(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows for the lab's process table (name, address, pid, marker): etcd members and
-    watchers, for ``status`` and ``down``."""
-    if "cluster" not in data:
-        return []
-    rows = []  # PowerDNS's row comes from lab.providers, which knows data["pdns"]
-    cluster = etcd.Cluster.from_dict(data["cluster"]["etcd"])
-    for name, m in cluster.members.items():
-        rows.append({"name": f"etcd-{name}", "address": f"{m.host}:{m.client_port}",
-                     "pid": m.pid, "marker": m.marker})
-    for vendor, w in data["cluster"]["watchers"].items():
-        if not w.get("run"):
-            continue  # started with --no-watchers
-        rows.append({"name": f"watch-{vendor}", "address": "-", "pid": w.get("pid"),
-                     "marker": _watcher_marker(w)})
-    return rows
+    stop_many([(w.get("pid"), processes.watcher_marker(w)) for w in watchers.values()])
 
 
 def down(data: dict[str, Any]) -> None:
@@ -236,9 +211,7 @@ def down(data: dict[str, Any]) -> None:
 
 
 def _all_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    from lab import core
-
-    return core.process_rows(data, Path(data["dir"]))
+    return processes.rows(data, Path(data["dir"]))
 
 
 def _vendor_rows(data: dict[str, Any], vendor: str) -> list[dict[str, Any]]:
@@ -259,7 +232,7 @@ def kill(root: Path, vendor: str) -> list[dict[str, Any]]:
         rows = [r for r in _vendor_rows(data, vendor) if alive(r["pid"], r["marker"])]
         commands = data["cluster"].setdefault("commands", {})
         for row in rows:
-            commands[row["name"]] = _command(row["pid"])
+            commands[row["name"]] = restart.command(row["pid"])
         pids = [row["pid"] for row in rows]
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
@@ -312,8 +285,8 @@ def revive(root: Path, vendor: str, timeout: float = etcd.TIMEOUT) -> list[dict[
                     continue  # last, once what it watches is back
                 if row["name"] not in commands:
                     raise LabError(f"no record of how {row['name']} ran; restart the lab")
-                started.append(_start_again(root, data, row["name"], commands[row["name"]],
-                                            timeout))
+                started.append(restart.start_again(root, data, row["name"],
+                                                   commands[row["name"]], timeout))
             if any(r["name"] == f"watch-{vendor}" for r in rows):
                 _start_watcher(root, data, vendor)
         except BaseException:
@@ -323,70 +296,6 @@ def revive(root: Path, vendor: str, timeout: float = etcd.TIMEOUT) -> list[dict[
         save(root, data)
         names = {r["name"] for r in rows}
         return [r for r in _vendor_rows(data, vendor) if r["name"] in names]  # new pids
-
-
-def respawn(root: Path, data: dict[str, Any], name: str, timeout: float = etcd.TIMEOUT
-            ) -> None:
-    """Restart the lab's server ``name`` (e.g. ``knot``) with its own command line, after
-    its config file changed; return once it answers. The caller holds the lab's lock."""
-    row = next((r for r in _all_rows(data) if r["name"] == name), None)
-    if row is None or not alive(row["pid"], row["marker"]):
-        raise LabError(f"{name} is not running in the lab")
-    cmd = _command(row["pid"])
-    os.kill(row["pid"], signal.SIGKILL)
-    stop_many([(row["pid"], "")])
-    _start_again(root, data, name, cmd, timeout)
-
-
-def _start_again(root: Path, data: dict[str, Any], name: str, cmd: dict[str, Any],
-                 timeout: float) -> int:
-    """Start ``name`` with the command line it had; its pid once it answers."""
-    stale = PID_FILES.get(name)
-    if stale:  # knotd refuses to start beside the pid file of a killed knotd
-        (root / stale).unlink(missing_ok=True)
-    proc = spawn(cmd["argv"], Path(cmd["log"]), env=python_env(), cwd=Path(cmd["cwd"]))
-    try:
-        _wait_answers(data, name, proc, Path(cmd["log"]), timeout)
-    except BaseException:
-        stop_many([(proc.pid, "")])
-        raise
-    _set_pid(data, name, proc.pid)
-    return proc.pid
-
-
-def _command(pid: int) -> dict[str, Any]:
-    """How a running process was started: argv, working folder, log file (its stdout)."""
-    proc = Path(f"/proc/{pid}")
-    argv = [a.decode(errors="replace") for a in
-            (proc / "cmdline").read_bytes().split(b"\0") if a]
-    return {"argv": argv, "cwd": os.readlink(proc / "cwd"), "log": os.readlink(proc / "fd/1")}
-
-
-def _set_pid(data: dict[str, Any], name: str, pid: int) -> None:
-    hostings = data["origins"]["hostings"]
-    if name in hostings:
-        hostings[name]["pid"] = pid
-        hostings[name]["alive"] = True
-        return
-    data[{"aws-proxy": "aws_proxy"}.get(name, name)]["pid"] = pid
-
-
-def _wait_answers(data: dict[str, Any], name: str, proc: Any, log: Path,
-                  timeout: float) -> None:
-    from lab import aws
-    from lab.awsproxy import HEALTH
-    from lab.procs import wait_until
-
-    hostings = data["origins"]["hostings"]
-    if name in hostings:
-        host, port, path = hostings[name]["address"], data["origins"]["port"], "/healthz"
-        wait_until(name, lambda: aws.http_answers(host, port, path), proc, log, timeout)
-    elif name == "aws-proxy":
-        port = data["aws_proxy"]["port"]
-        wait_until(name, lambda: aws.http_answers(aws.HOST, port, HEALTH), proc, log, timeout)
-    else:  # bind, knot: a DNS server answering the zone's SOA
-        host, port = data[name]["host"], int(data[name]["port"])
-        wait_until(name, lambda: bind.soa_serial(host, port) is not None, proc, log, timeout)
 
 
 def _mark(data: dict[str, Any], vendor: str, dead: bool) -> None:

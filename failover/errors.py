@@ -2,7 +2,31 @@
 
 Each error carries the exit code the CLI should return (monitoring-plugin
 convention: 1 WARNING, 2 CRITICAL, 3 UNKNOWN) and renders as one line that
-names the place and, where there is one, the fix.
+names the place and, where there is one, the fix. Callers catch at the level
+they care about, as httpx's callers do::
+
+    FailoverError
+      ConfigError
+      ProbeError
+      ProviderError               (the message starts with the DNS provider's name)
+        ProviderUnreachable
+        ProviderOutcomeUnknown
+        ProviderAuthError
+        ProviderConflict
+      NoProviderReachable
+      UnsafePlanError
+      ChecksumMismatch
+      LockHeld                    (a refusal: another move holds the lock)
+      CoordinationError           (the coordination store failed us)
+        LockLost
+        CoordinationUnavailable   (fail-static: no automatic move)
+          EtcdUnavailable
+        EtcdRequestTooLarge
+        EtcdAuthError
+          EtcdTlsError
+      JournalError
+      InventoryError
+      DrillRefused
 """
 
 from __future__ import annotations
@@ -92,9 +116,50 @@ class LockHeld(FailoverError):
     """Another move holds the lock."""
 
 
+class CoordinationError(FailoverError):
+    """The coordination store (etcd) failed us: it could not be asked, refused us, or the
+    lock or lead this process held was lost. Not a refusal: that is :class:`LockHeld`."""
+
+
+class LockLost(CoordinationError):
+    """The cluster lock or the leader lease was lost during a move: stop writing."""
+
+    exit_code = EXIT_CRITICAL
+
+
+class CoordinationUnavailable(CoordinationError):
+    """The coordination store cannot be asked (no quorum, no member answers): watchers
+    stay fail-static, and a person may move with --break-glass."""
+
+    exit_code = EXIT_CRITICAL
+
+
+class EtcdUnavailable(CoordinationUnavailable):
+    """No etcd member answered in time, or the cluster has no quorum."""
+
+
+class EtcdRequestTooLarge(CoordinationError):
+    """etcd refused a request above its size limit; no other member would take it."""
+
+    exit_code = EXIT_CRITICAL
+
+
+class EtcdAuthError(CoordinationError):
+    """etcd refused our user name or password, or our client certificate."""
+
+
+class EtcdTlsError(EtcdAuthError):
+    """No TLS session with any member: its certificate did not verify against our CA, or
+    it refused ours (or our lack of one). Settings, not an outage: retrying cannot help."""
+
+
 class JournalError(FailoverError):
     """The journal cannot be opened or read."""
 
 
 class InventoryError(FailoverError):
     """Endpoints could not be resolved from a Pulumi stack or export file."""
+
+
+class DrillRefused(FailoverError):
+    """The drill cannot start: its precondition does not hold. Nothing was touched."""

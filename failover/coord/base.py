@@ -28,14 +28,8 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from failover.errors import FailoverError
+from failover.errors import LockLost as LockLost  # re-exported: its old home
 from failover.journal import MoveRow, StepRow
-
-
-class LockLost(FailoverError):
-    """The cluster lock or the leader lease was lost during a move: stop writing."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -27,28 +27,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from failover.errors import FailoverError
-
-
-class EtcdUnavailable(FailoverError):
-    """No etcd member answered in time, or the cluster has no quorum."""
-
-    exit_code = 2
-
-
-class EtcdRequestTooLarge(FailoverError):
-    """etcd refused a request above its size limit; no other member would take it."""
-
-    exit_code = 2
-
-
-class EtcdAuthError(FailoverError):
-    """etcd refused our user name or password, or our client certificate."""
-
-
-class EtcdTlsError(EtcdAuthError):
-    """No TLS session with any member: its certificate did not verify against our CA, or
-    it refused ours (or our lack of one). Settings, not an outage: retrying cannot help."""
+# Its errors live in the one tree; callers may still import them from here.
+from failover.errors import EtcdAuthError, EtcdRequestTooLarge, EtcdTlsError, EtcdUnavailable
 
 
 def _b64(text: str | bytes) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from lab import aws, bind, core, extras
 from lab import reset as lab_reset
 from lab.core import START_ADDRESS, bind_answers, route53_answers
+from lab.procs import alive
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +70,9 @@ def test_reset_undoes_what_a_test_did(lab: dict[str, Any]) -> None:
 def test_a_lab_with_a_server_gone_is_not_reset(lab: dict[str, Any]) -> None:
     """A killed BIND cannot be put back by a reset: the fixture must start a fresh lab."""
     os.kill(lab["bind"]["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while alive(lab["bind"]["pid"]) and time.monotonic() < deadline:  # a SIGKILL takes a moment
+        time.sleep(0.02)
     with pytest.raises(core.LabError, match="bind is not running"):
         lab_reset.reset(lab["dir"])
 

@@ -21,10 +21,11 @@ lock:
 	uv pip compile --quiet $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) \
 	    pyproject.toml -o requirements.lock
 
-# make test runs every property test's full count; unit and integration, for
-# development, a tenth (tests/hypo.py).
+# make test runs every property test's full count, on two workers (the suite
+# waits on servers more than it computes), and names its 20 slowest tests;
+# unit and integration, for development, a tenth of each count (tests/hypo.py).
 test: setup
-	HYPOTHESIS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider
+	HYPOTHESIS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider -n 2 --durations=20
 
 unit: setup
 	HYPOTHESIS_PROFILE=dev $(PY) -m pytest -q -p no:cacheprovider tests/unit

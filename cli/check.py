@@ -19,6 +19,7 @@ from cli.common import (
     load,
     out,
     print_json,
+    subscribe,
 )
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def check(ctx: typer.Context,
     from failover.engine import Engine
 
     config = load(ctx)
-    engine = Engine(config)
+    engine = subscribe(Engine(config))
     try:
         if format is CheckFormat.table and not _quiet():
             with live(engine, f"probing {len(config.hosting)} hostings and every DNS "

@@ -91,6 +91,28 @@ def engine(ctx: typer.Context) -> Engine:
     return Engine(load(ctx))
 
 
+def subscribe(engine: Engine) -> Engine:
+    """``engine`` with the notices and the status page listening to its events (and the
+    watcher's and the drill's on it), sent in the background; its ``close`` waits for
+    them, bounded. A subscriber the config gives nothing to do is left out (and so is
+    its import): the notices without ``notify:`` or ``cluster:`` (whose lost quorum is
+    remembered in the journal), the page without ``page:`` targets."""
+    from failover.notify.outbox import Outbox
+
+    config = engine.config
+    outbox = Outbox(config)
+    if config.notify is not None or config.cluster is not None:
+        from failover.notify.sink import NoticeSink
+
+        engine.sinks.add(NoticeSink(engine, outbox))
+    if config.page is not None and config.page.targets:
+        from failover.drill import journaled_timeline
+        from failover.reports.publish import PageSink
+
+        engine.sinks.add(PageSink(engine, outbox, picture=journaled_timeline))
+    return engine
+
+
 def fmt_seconds(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 

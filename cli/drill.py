@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, config_file, err, load, out, print_json, quiet
+from cli.common import (
+    Format,
+    FormatOpt,
+    config_file,
+    err,
+    load,
+    out,
+    print_json,
+    quiet,
+    subscribe,
+)
 
 if TYPE_CHECKING:
     from failover.drill import DrillReport, Injector
@@ -150,7 +160,7 @@ def drill(
                             "drill's plan, or leave out --apply to stop at the plan")
 
     as_json = format is Format.json
-    engine = Engine(load(ctx))
+    engine = subscribe(Engine(load(ctx)))
     try:
         confirm = None if not (simulate and apply) or yes else _confirm
         say = None if quiet() or as_json else _progress

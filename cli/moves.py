@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, err, fmt_seconds, live, load, out, print_json, quiet
+from cli.common import (
+    Format,
+    FormatOpt,
+    err,
+    fmt_seconds,
+    live,
+    load,
+    out,
+    print_json,
+    quiet,
+    subscribe,
+)
 
 if TYPE_CHECKING:
     from failover.engine import Engine
@@ -71,7 +82,7 @@ def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt
     """
     from failover.engine import Engine
 
-    engine = Engine(load(ctx))
+    engine = subscribe(Engine(load(ctx)))
     try:
         p = _make_plan(engine, off or [], *_saas_request(saas, to))
     finally:
@@ -94,7 +105,7 @@ def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt
     """
     from failover.engine import Engine
 
-    engine = Engine(load(ctx))
+    engine = subscribe(Engine(load(ctx)))
     try:
         if break_glass and engine.config.cluster is not None:
             err().print("[bold red]BREAK GLASS[/]: moving WITHOUT the cluster lock. Watchers "
@@ -123,7 +134,7 @@ def rollback(ctx: typer.Context,
     """Restore the answers every DNS provider served before a move (its journaled before-images)."""
     from failover.engine import Engine
 
-    engine = Engine(load(ctx))
+    engine = subscribe(Engine(load(ctx)))
     try:
         with engine.lock():
             target = engine.rollback_target(move_id)

@@ -31,11 +31,12 @@ def page(ctx: typer.Context,
 
     Exit 0 written (and published everywhere), 1 a target failed, 3 nothing to do.
     """
+    from failover.drill import journaled_timeline
     from failover.engine import Engine
     from failover.errors import ConfigError
     from failover.reports.page import render
     from failover.reports.pagedata import gather
-    from failover.reports.publish import publish_page, saas_rows_hook
+    from failover.reports.publish import publish_page
 
     if audience not in ("public", "internal"):
         raise ConfigError(f"--audience {audience}: use public or internal")
@@ -48,14 +49,16 @@ def page(ctx: typer.Context,
     engine = Engine(config)
     written: Path | None = None
     try:
+        served = engine.read_all()      # one read for the file and the targets
         if out_dir is not None:
-            data = gather(engine, saas_rows=saas_rows_hook())
+            data = gather(engine, served, picture=journaled_timeline)
             html = render(data, audience="internal" if audience == "internal" else "public",
                           hide_names=bool(config.page and config.page.hide_names))
             out_dir.mkdir(parents=True, exist_ok=True)
             written = out_dir / "index.html"
             written.write_text(html, encoding="utf-8")
-        results = publish_page(engine) if publish else []
+        results = (publish_page(engine, served, picture=journaled_timeline) if publish
+                   else [])
     finally:
         engine.close()
     code = 0 if all(r.ok for r in results) else 1

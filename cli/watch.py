@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, load, out, print_json
+from cli.common import Format, FormatOpt, load, out, print_json, subscribe
 
 AutoOpt = Annotated[Optional[bool], typer.Option(  # noqa: UP045 - typer needs Optional
     "--auto-move/--no-auto-move", help="Override policy.auto_move from the config.")]
@@ -30,7 +30,7 @@ def reconcile(ctx: typer.Context, auto_move: AutoOpt = None,
     from failover.engine import Engine
     from failover.watch import Reconciler
 
-    engine = Engine(load(ctx))
+    engine = subscribe(Engine(load(ctx)))
     try:
         result = Reconciler(engine, auto_move=auto_move).cycle()
     finally:
@@ -89,7 +89,7 @@ def watch(ctx: typer.Context,
             out().print(f"{_stamp(result.at)} {result.sentence}")
         sys.stdout.flush()
 
-    engine = Engine(config)
+    engine = subscribe(Engine(config))
     try:
         return run(Reconciler(engine, auto_move=auto_move), interval=every, stop=stop,
                    on_cycle=show, max_cycles=cycles,

@@ -25,7 +25,9 @@ touched: the vendor is treated as terminated (``--off``), the drill stops at
 the plan, or with ``apply`` moves, verifies and rolls back at once.
 
 Every phase is a sentence in the journal (``events``, kind ``drill``); the
-last one carries the timings the runbook quotes. :func:`write_report` writes
+last one carries the timings the runbook quotes, and the drill's end is told as a
+:class:`~failover.events.DrillEnded` event to the engine's sinks (a notice if it
+failed, the status page). :func:`write_report` writes
 ``report.md``, ``report.json`` (shape in :meth:`DrillReport.to_json`) and
 ``timeline.svg``.
 
@@ -43,11 +45,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from failover.config import Config
+from failover.engine import CheckReport, Engine
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, ConfigError, FailoverError
+from failover.events import DrillEnded
 from failover.health import DOWN, TERMINATED, UP
 
 if TYPE_CHECKING:
-    from failover.engine import CheckReport, Engine
     from failover.health import Verdict
     from failover.move import MoveResult
     from failover.plan import Plan
@@ -326,6 +330,7 @@ class Drill:
         """Run the drill; the failback runs whatever happens. Raises only before touching
         anything (a bad vendor, the move lock held, the vendor not serving to begin with)."""
         r = self.report
+        seen = self.engine.last_read
         how = ("its origins really stopped" if self.injector.real else
                "simulated: nothing touched, the vendor treated as terminated")
         # Held from the first read to the rollback's verification, as a move holds it.
@@ -350,9 +355,11 @@ class Drill:
                 r.outcome = "passed"
         r.sentence = self._sentence()
         self._event(r.sentence, "end", r.summary_json())
-        from failover.notify.cycle import after_drill
-
-        after_drill(self.engine, r)      # a notice if it failed; the page: in the background
+        # What the providers served at the end, if the drill read them.
+        served = self.engine.last_read if self.engine.last_read is not seen else None
+        self.engine.sinks.emit(DrillEnded(self.vendor, r.outcome, r.sentence,
+                                          tuple(p.label for p in r.phases if not p.ok),
+                                          tuple(r.errors), served))
         return r
 
     def _name_servers(self) -> None:
@@ -730,6 +737,31 @@ def write_report(report: DrillReport, directory: Path) -> list[Path]:
                         encoding="utf-8")
     paths[2].write_text(timeline_svg(report), encoding="utf-8")
     return paths
+
+
+def journaled_timeline(config: Config, at: float, sentence: str, data: Mapping[str, Any]
+                       ) -> str | None:
+    """The timeline picture of a drill from its journaled end (the data of its ``end``
+    event, see :meth:`DrillReport.summary_json`); None when it has no phases, or when an
+    old or odd record draws none."""
+    report = DrillReport(
+        service=config.service, zone=config.zone, vendor=data.get("vendor", "?"),
+        mode=data.get("mode", "?"), applied=bool(data.get("applied")),
+        config_path=config.source, interval=config.interval, fall=config.fall,
+        rise=config.rise, verify_timeout=config.verify.timeout,
+        hostings=config.hostings_of(data.get("vendor", "")),
+        started=float(data.get("started") or at), finished=float(data.get("finished") or at),
+        outcome=data.get("outcome", "?"), sentence=sentence)
+    for p in data.get("phases", []):
+        report.phases.append(Phase(p["name"], float(p["start"]), float(p["seconds"]),
+                                   bool(p["ok"]), p.get("detail", ""), p.get("provider"),
+                                   p.get("authority")))
+    if not report.phases:
+        return None
+    try:
+        return timeline_svg(report)
+    except Exception:  # an old or odd record draws no picture; the page's line still shows
+        return None
 
 
 def timeline_rows(report: DrillReport) -> list[str]:

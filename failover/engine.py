@@ -5,7 +5,9 @@ offers the verbs of the flow in DESIGN.md: ``check`` (probe and judge),
 ``plan`` (decide and diff every provider), ``move`` (apply a reviewed plan),
 ``rollback_plan`` (the plan that restores a move's before-images),
 ``status`` (what every provider serves now, and what an interrupted move
-did and did not write). Rendering is the caller's business.
+did and did not write). Rendering is the caller's business, and so is telling:
+the engine emits events (:mod:`failover.events`: a vendor newly TERMINATED, a move
+that ended) to the sinks it is given, and sends nothing itself.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from failover.errors import (
     ProviderAuthError,
     ProviderUnreachable,
 )
+from failover.events import Moved, Served, Sinks, VendorTerminated
 from failover.health import TERMINATED, Control, Verdict, exit_code, judge_all
 from failover.journal import Journal, MoveRow, StepRow
 from failover.move import EventSink, MoveResult, execute
@@ -42,6 +45,8 @@ from failover.plan import (
 from failover.policy import Decision, decide, desired_rrsets, judge_target
 from failover.probes.base import ProbeResult
 from failover.records import RRKey, RRSet, Snapshot, absolute_name, by_record
+from failover.saas.report import findings as dependency_findings
+from failover.saas.report import rows as dependency_rows
 
 ProviderFactory = Callable[[str, Config], Provider]
 # The reason of a plan that switches SaaS dependencies only (move --saas DEP --to P).
@@ -124,15 +129,19 @@ class StatusReport:
 
 class Engine:
     def __init__(self, config: Config, *, clock: Clock | None = None,
-                 provider_factory: ProviderFactory | None = None) -> None:
+                 provider_factory: ProviderFactory | None = None,
+                 sinks: Sinks | None = None) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self._factory = provider_factory
+        # Who hears the engine's events (and the watcher's and the drill's on it): the
+        # CLI adds the notices and the status page; none by default.
+        self.sinks = sinks if sinks is not None else Sinks()
         self._providers: dict[str, Provider] = {}
         self._journal: Journal | None = None
         self._coord: Coordinator | None = None
         self._endpoints: dict[str, dict[str, list[str]]] | None = None
-        self._outbox: Any = None
+        self._last_read: dict[str, tuple[dict[RRKey, RRSet] | None, str | None]] | None = None
         self._saas_states: dict[tuple[str, str], Any] = {}
         self._saas_choices: list[Any] = []
         # Progress for whoever renders it (the CLI's live line); never required.
@@ -164,8 +173,7 @@ class Engine:
         return self.coord.store
 
     def close(self) -> None:
-        if self._outbox is not None:
-            self._outbox.drain()     # notices and the page under way, bounded
+        self.sinks.drain()           # notices and the page under way, bounded
         for p in self._providers.values():
             p.close()
         if self._coord is not None:
@@ -177,6 +185,14 @@ class Engine:
         """An engine on the same config, clock and provider factory with its own providers
         and journal connection: for background work beside this engine's next step."""
         return Engine(self.config, clock=self.clock, provider_factory=self._factory)
+
+    def read_apart(self) -> dict[str, tuple[dict[RRKey, RRSet] | None, str | None]]:
+        """:meth:`read_all` on a fork: safe beside this engine's next step."""
+        reader = self.fork()
+        try:
+            return reader.read_all()
+        finally:
+            reader.close()
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
@@ -206,15 +222,6 @@ class Engine:
                     for name, h in self.config.hosting.items()
                     if isinstance(h.endpoints, StaticEndpoints)}
         return self._endpoints
-
-    @property
-    def outbox(self) -> Any:
-        """Notices and the status page, sent in the background (failover/notify/outbox.py)."""
-        if self._outbox is None:
-            from failover.notify.outbox import Outbox
-
-            self._outbox = Outbox(self)
-        return self._outbox
 
     @property
     def managed(self) -> list[tuple[str, str]]:
@@ -267,7 +274,7 @@ class Engine:
         for v in verdicts:
             if v.verdict == TERMINATED:
                 self.journal.mark_terminated(v.vendor, at, v.reason)
-        self._notify_terminated(verdicts, known)
+        self._tell_terminated(verdicts, known)
         saas_states = self._judge_saas(saas, at, known)
         return CheckReport(at, verdicts, results, exit_code(verdicts, cfg.policy.min_healthy),
                            self.clock.monotonic() - t0, controls,
@@ -298,27 +305,20 @@ class Engine:
             self.journal.mark_terminated(vendor, at, f"saas {why.dependency}/{why.provider}: "
                                                      f"account {why.account}: "
                                                      f"{why.account_reason}")
-        if gone and self.config.notify is not None:
-            from failover.notify.notices import terminated_notice
-
-            for vendor in gone:
-                if vendor not in known:
-                    self.outbox.notify(terminated_notice(
-                        self.config.service, vendor, self.config.hostings_of(vendor),
-                        self.journal.terminated_vendors()[vendor][1]))
+        for vendor in gone:
+            if vendor not in known:
+                self.sinks.emit(VendorTerminated(
+                    vendor, tuple(self.config.hostings_of(vendor)),
+                    self.journal.terminated_vendors()[vendor][1]))
         self._saas_states = states
         return states
 
-    def _notify_terminated(self, verdicts: list[Verdict], known: set[str]) -> None:
-        """One notice per vendor newly marked TERMINATED."""
-        if self.config.notify is None:
-            return
-        from failover.notify.notices import terminated_notice
-
+    def _tell_terminated(self, verdicts: list[Verdict], known: set[str]) -> None:
+        """One event per vendor newly marked TERMINATED."""
         for vendor in sorted({v.vendor for v in verdicts if v.verdict == TERMINATED} - known):
             mine = [v for v in verdicts if v.vendor == vendor and v.verdict == TERMINATED]
-            self.outbox.notify(terminated_notice(self.config.service, vendor,
-                                                 [v.hosting for v in mine], mine[0].reason))
+            self.sinks.emit(VendorTerminated(vendor, tuple(v.hosting for v in mine),
+                                             mine[0].reason))
 
     def check_all(self) -> FullCheck:
         """``check`` plus every other thing a move depends on, as findings: each vendor's
@@ -377,10 +377,8 @@ class Engine:
         """One finding per SaaS dependency: provider in use, its account, the fallback."""
         if not self.config.saas:
             return []
-        from failover.saas.report import findings, rows
-
-        return findings(rows(self.config, self.saas_selected(), report.saas,
-                             set(report.terminated)))
+        return dependency_findings(dependency_rows(self.config, self.saas_selected(),
+                                                   report.saas, set(report.terminated)))
 
     def vendor_findings(self, report: CheckReport) -> list[Any]:
         """One finding per vendor with a control plane or a termination mark."""
@@ -529,7 +527,14 @@ class Engine:
                     self._waiting_for("reading", pending, now - start)
                 arrived.wait(min(1.0, min(limits[n] for n in pending) - (now - start)))
         self._waiting_for("reading", [], 0.0)
-        return {n: out[n] for n in names}
+        self._last_read = {n: out[n] for n in names}
+        return self._last_read
+
+    @property
+    def last_read(self) -> Served | None:
+        """What :meth:`read_all` returned last (None before the first read): a new mapping
+        at each read, so a caller can tell whether one happened since it last looked."""
+        return self._last_read
 
     def _waiting_for(self, doing: str, names: list[str], seconds: float) -> None:
         """Tell the live line what ``doing`` still waits on; the event names everything
@@ -637,13 +642,28 @@ class Engine:
                          verify_interval=self.config.verify.interval, rollback_of=rollback_of,
                          on_event=on_event, guard=self.coord.guard)
         self._saas_webhooks(result)
-        # Journaled above; the notice and the page go out in the background.
-        if self.config.notify is not None:
-            from failover.notify.notices import move_notice
-
-            self.outbox.notify(move_notice(self.config.service, plan, result))
-        self.outbox.publish(move_id=result.move_id)
+        # Journaled above: the subscribers tell it (in the background).
+        self.sinks.emit(Moved(plan, result, self._served_after(plan, result)))
         return result
+
+    def _served_after(self, plan: Plan, result: MoveResult
+                      ) -> dict[str, tuple[dict[RRKey, RRSet] | None, str | None]]:
+        """What each DNS provider serves after ``result``, without reading it again: the
+        desired RRsets where the move wrote, else what the plan read (providers a
+        rollback's plan leaves out: the last read)."""
+        planned = {pp.provider: pp for pp in plan.providers}
+        written = {s.provider for s in result.steps if s.state == "applied"}
+        last = self._last_read or {}
+        served: dict[str, tuple[dict[RRKey, RRSet] | None, str | None]] = {}
+        for name in self.config.dns:
+            pp = planned.get(name)
+            if pp is None:
+                served[name] = last.get(name, (None, f"{name}: not read"))
+            elif name in written:
+                served[name] = dict(pp.desired), None
+            else:
+                served[name] = pp.current, pp.error
+        return served
 
     @property
     def saas_webhooks_pending(self) -> bool:

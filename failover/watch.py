@@ -4,7 +4,9 @@ Patroni's ``run_cycle`` is the model: each cycle checks every hosting (and
 each vendor's control plane), asks the policy what should be served, plans
 every DNS provider, and moves only when ``policy.auto_move`` allows it. It
 returns one sentence saying what it saw, decided and did; that sentence goes
-to the journal (events) and the log. Safe from cron or a CI schedule every
+to the journal (events) and the log, and ends the cycle as a
+:class:`~failover.events.CycleEnded` event to the engine's sinks (the heartbeat, a
+notice, the status page are theirs to send). Safe from cron or a CI schedule every
 minute: hysteresis lives in the journal.
 
 The loop stops between cycles, never inside one, so a stop signal can never
@@ -21,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from failover.coord.base import Pin
+from failover.engine import Engine
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError, LockHeld
+from failover.events import CycleEnded
 from failover.health import DEGRADED, DOWN, HEALTHY, TERMINATED, Verdict
 from failover.move import MoveResult
 
@@ -51,7 +55,7 @@ class CycleResult:
 class Reconciler:
     """Runs cycles against one engine. ``auto_move`` overrides the config's policy."""
 
-    def __init__(self, engine: Any, *, auto_move: bool | None = None) -> None:
+    def __init__(self, engine: Engine, *, auto_move: bool | None = None) -> None:
         self.engine = engine
         self.auto_move = engine.config.policy.auto_move if auto_move is None else auto_move
         # Numbered across runs, so that cycles from cron read as one sequence.
@@ -73,6 +77,7 @@ class Reconciler:
         self.confirming = False
         engine = self.engine
         at = engine.clock.now()
+        seen = engine.last_read
         try:
             result = self._cycle(at)
         except FailoverError as exc:
@@ -84,9 +89,10 @@ class Reconciler:
             with contextlib.suppress(FailoverError):   # fail-static cycles say so locally
                 engine.coord.publish_sentence(result.sentence, at)
         log.info(result.sentence)
-        from failover.notify.cycle import after_cycle
-
-        after_cycle(engine, result)      # heartbeat, notice, status page: in the background
+        # What the cycle read, if it read (a kept or follower cycle reads no provider).
+        served = engine.last_read if engine.last_read is not seen else None
+        engine.sinks.emit(CycleEnded(at, result.sentence, result.action, result.checksum,
+                                     engine.coord.clustered, served))
         return result
 
     def _cycle(self, at: float) -> CycleResult:

@@ -1,5 +1,9 @@
 """Notices that no single vendor can silence: apprise channels, sent at once, bounded.
 
+A subscriber: it hears events (:mod:`failover.events`) and never calls the engine.
+
+- :mod:`failover.notify.sink`: which event sends which notice (the subscriber);
+- :mod:`failover.notify.outbox`: the background the notices and the page are sent from;
 - :mod:`failover.notify.secrets`: where a channel's URL comes from, and how it is shown
   (scheme and host at most) and scrubbed from any text apprise gives back;
 - :mod:`failover.notify.notices`: the notices (a move or rollback, a TERMINATED verdict,

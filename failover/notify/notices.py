@@ -1,7 +1,7 @@
 """The notices failover sends, as plain data: a kind, a severity, a title and a body.
 
-Each builder takes what the engine already has (a plan and its move result, a verdict,
-a cycle's sentence, a drill report) and says it in a few lines that read well in a
+Each builder takes what an event carries (a plan and its move result, a verdict,
+a cycle's sentence, a drill's end) and says it in a few lines that read well in a
 mail, a chat message or a phone notification. Nothing here holds a secret.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from failover.drill import DrillReport
+    from failover.events import DrillEnded
     from failover.move import MoveResult
     from failover.plan import Plan
 
@@ -71,14 +71,13 @@ def coordination_notice(service: str, detail: str) -> Notice:
                   "still move with --break-glass.")
 
 
-def drill_notice(service: str, report: DrillReport) -> Notice:
+def drill_notice(service: str, drill: DrillEnded) -> Notice:
     """A drill that failed (one that passed is in the journal and its report)."""
-    failed = [p.label for p in report.phases if not p.ok]
-    body = [report.sentence or f"drill of {report.vendor} {report.outcome}"]
-    if failed:
-        body.append("Failed phases: " + ", ".join(failed))
-    body += [f"Problem: {e}" for e in report.errors]
-    return Notice("drill", "failure", f"[{service}] drill of vendor {report.vendor} FAILED",
+    body = [drill.sentence or f"drill of {drill.vendor} {drill.outcome}"]
+    if drill.failed:
+        body.append("Failed phases: " + ", ".join(drill.failed))
+    body += [f"Problem: {e}" for e in drill.errors]
+    return Notice("drill", "failure", f"[{service}] drill of vendor {drill.vendor} FAILED",
                   "\n".join(body))
 
 

@@ -1,10 +1,12 @@
-"""What goes out after the engine acts: notices and the status page, in the background.
+"""The background the subscribers send from: notices and the status page on their own threads.
 
 A move returns as soon as it is verified and journaled; its notice and the page are
-sent from here on their own threads, so it cannot delay the next step (a rollback,
-the next watch cycle). :meth:`Outbox.drain` waits for them, bounded, before the
-process ends (the engine's ``close`` calls it), so a one-shot ``failover move``
-still gets its notice out.
+sent from here, so they cannot delay the next step (a rollback, the next watch cycle).
+:meth:`Outbox.drain` waits for them, bounded, before the process ends (the engine's
+``close`` drains its sinks), so a one-shot ``failover move`` still gets its notice out.
+
+:class:`Recorder` is what a subscriber needs of whoever it serves (the engine, as the
+CLI wires it): the config, the clock and the journal where deliveries are kept.
 """
 
 from __future__ import annotations
@@ -13,22 +15,34 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from failover.engine import Engine
-    from failover.notify.notices import Notice
+from failover.clock import Clock
+from failover.config import Config
+from failover.journal import Journal
 
 log = logging.getLogger("failover.notify")
 
 
+class Recorder(Protocol):
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+
 class Outbox:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, config: Config) -> None:
+        self.config = config
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def run(self, name: str, work: Callable[[], Any]) -> None:
+        """Do ``work`` on a thread of its own; a failure is logged, never raised."""
         def run() -> None:
             try:
                 work()
@@ -41,35 +55,17 @@ class Outbox:
             self._threads.append(t)
         t.start()
 
-    def notify(self, notice: Notice) -> None:
-        """Send ``notice`` to every channel in the background (nothing without ``notify:``)."""
-        if self.engine.config.notify is None:
-            return
-        from failover.notify.send import Notifier
-
-        notifier = Notifier(self.engine.config, journal=self.engine.journal,
-                            clock=self.engine.clock)
-        self.run(f"notice-{notice.kind}", lambda: notifier.send(notice))
-
-    def publish(self, *, move_id: int | None = None) -> None:
-        """Publish the status page to every target in the background (nothing without
-        ``page:`` targets)."""
-        page = self.engine.config.page
-        if page is None or not page.targets:
-            return
-        from failover.reports.publish import publish_page
-
-        self.run("status-page", lambda: publish_page(self.engine, move_id=move_id))
-
     def drain(self, timeout: float | None = None) -> None:
         """Wait for everything under way, at most ``timeout`` seconds in all (default:
-        two notify deadlines, the page's reads and upload, and a second)."""
-        cfg = self.engine.config
+        two notify deadlines, the page's reads and upload, and a second). What is still
+        running then is left behind (daemon threads), so a second drain, by another
+        subscriber sharing this outbox, does not wait for it again."""
+        cfg = self.config
         if timeout is None:
             timeout = (2 * (cfg.notify.deadline if cfg.notify else 0.0)
                        + (cfg.page.timeout + cfg.verify.timeout if cfg.page else 0.0) + 1.0)
         end = time.monotonic() + timeout
         with self._lock:
-            threads = list(self._threads)
+            threads, self._threads = self._threads, []
         for t in threads:
             t.join(max(0.0, end - time.monotonic()))

@@ -1,34 +1,53 @@
 """What the status page shows, gathered from the journal and from what every DNS provider
-serves now. The only part of the page that reads anything; :mod:`.page` renders it.
+serves (as an event carried it, or as read for the page). :mod:`.page` renders it.
 
 "Which hosting a DNS provider serves" is worked out from its answers for the managed
 records: a hosting whose endpoints appear among them is served there.
+
+:class:`PageSource` is what the page needs of the engine (the CLI passes the engine);
+the picture of the last drill comes from a :data:`DrillPicture` the CLI passes too, so
+that the page knows events and models only.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
+from failover.config import Config
+from failover.events import Served
+from failover.notify.outbox import Recorder
 from failover.reports.page import DrillLine, HostingRow, MoveLine, PageData, ProviderRow, SaasRow
-
-if TYPE_CHECKING:
-    from failover.engine import Engine
+from failover.saas.report import rows as saas_rows
 
 MOVES_SHOWN = 5
 
-# Other parts add rows to the page through these hooks (the SaaS register, for one):
-# each takes the engine and returns its rows. Kept here, not imported from them, so
-# that the page never depends on what is configured.
-SaasRows = Callable[["Engine"], list[SaasRow]]
+# (config, when, sentence, the journaled data of a drill's end) -> its timeline as SVG,
+# or None when it draws none.
+DrillPicture = Callable[[Config, float, str, Mapping[str, Any]], "str | None"]
 
 
-def gather(engine: Engine, *, saas_rows: SaasRows | None = None) -> PageData:
-    """Everything the page shows, now."""
-    config = engine.config
-    journal = engine.journal
+class PageSource(Recorder, Protocol):
+    @property
+    def managed(self) -> list[tuple[str, str]]: ...
+
+    def endpoints(self) -> dict[str, dict[str, list[str]]]:
+        """Each hosting's endpoints by type."""
+
+    def saas_selected(self, current: Served | None = None) -> dict[str, str | None]:
+        """Each SaaS dependency's provider in use, as ``current`` shows it."""
+
+    def read_apart(self) -> Served:
+        """Every DNS provider read now, on connections of its own (the page is gathered
+        beside the engine's next step)."""
+
+
+def gather(source: PageSource, served: Served, *, picture: DrillPicture) -> PageData:
+    """Everything the page shows, with ``served`` as what each DNS provider serves."""
+    config = source.config
+    journal = source.journal
     states = journal.hosting_states()
     terminated = journal.terminated_vendors()
     hostings = []
@@ -40,7 +59,6 @@ def gather(engine: Engine, *, saas_rows: SaasRows | None = None) -> PageData:
             verdict = "TERMINATED" if verdict in ("DOWN", "UNKNOWN", "TERMINATED") else verdict
             reason = terminated[spec.vendor][1]
         hostings.append(HostingRow(name, spec.vendor, verdict, st.since if st else None, reason))
-    providers = _providers(engine)
     moves = []
     for m in journal.moves(limit=MOVES_SHOWN):
         seconds = (m.finished - m.started) if m.finished else None
@@ -48,38 +66,52 @@ def gather(engine: Engine, *, saas_rows: SaasRows | None = None) -> PageData:
                               f"rollback of {m.rollback_of}", m.started, seconds,
                               m.shown_state, m.reason, m.summary or ""))
     return PageData(
-        service=config.service, zone=config.zone, generated=engine.clock.now(),
-        hostings=hostings, providers=providers,
+        service=config.service, zone=config.zone, generated=source.clock.now(),
+        hostings=hostings, providers=_providers(source, served),
         terminated={v: time.strftime("%Y-%m-%d %H:%M", time.localtime(since))
                     for v, (since, _why) in terminated.items()},
-        saas=saas_rows(engine) if saas_rows is not None else [],
-        moves=moves, drill=_last_drill(engine),
+        saas=_saas(source, served, set(terminated)),
+        moves=moves, drill=_last_drill(source, picture),
         title=config.page.title if config.page else None)
 
 
-def _providers(engine: Engine) -> list[ProviderRow]:
-    endpoints = engine.endpoints()
+def _providers(source: PageSource, served: Served) -> list[ProviderRow]:
+    endpoints = source.endpoints()
     values: dict[str, set[str]] = {
         h: {v.lower().rstrip(".") for vals in eps.values() for v in vals}
         for h, eps in endpoints.items()}
-    managed = set(engine.managed)
+    managed = set(source.managed)
     rows = []
-    for name, (current, error) in engine.read_all().items():
-        vendor = engine.config.dns[name].vendor
+    for name, (current, error) in served.items():
+        vendor = source.config.dns[name].vendor
         if current is None:
             rows.append(ProviderRow(name, vendor, (), error or "unreachable"))
             continue
-        served = {v.lower().rstrip(".") for key, rr in current.items()
-                  if (key.name, key.rtype) in managed for v in rr.values}
+        answers = {v.lower().rstrip(".") for key, rr in current.items()
+                   if (key.name, key.rtype) in managed for v in rr.values}
         rows.append(ProviderRow(name, vendor,
-                                tuple(sorted(h for h, vals in values.items() if vals & served))))
+                                tuple(sorted(h for h, vals in values.items() if vals & answers))))
     return rows
 
 
-def _last_drill(engine: Engine) -> DrillLine | None:
-    from failover.drill import DrillReport, Phase, timeline_svg
+def _saas(source: PageSource, served: Served, terminated: set[str]) -> list[SaasRow]:
+    """The page's SaaS table (no probes: what the journal and DNS say, cheaply)."""
+    config = source.config
+    if not config.saas:
+        return []
+    out = []
+    for r in saas_rows(config, source.saas_selected(served), {}, terminated):
+        account = ("TERMINATED" if r.vendor in terminated else "in use") if r.selected \
+            else "unknown"
+        fallback_vendor = config.saas[r.dependency].providers[r.fallback].vendor \
+            if r.fallback else None
+        out.append(SaasRow(r.dependency, r.selected, r.vendor, account, r.fallback,
+                           "TERMINATED" if fallback_vendor in terminated else "standby"))
+    return out
 
-    for e in engine.journal.events(limit=500, kind="drill"):
+
+def _last_drill(source: PageSource, picture: DrillPicture) -> DrillLine | None:
+    for e in source.journal.events(limit=500, kind="drill"):
         try:
             data: dict[str, Any] = json.loads(e["data"]) if isinstance(e["data"], str) \
                 else e["data"]
@@ -87,24 +119,9 @@ def _last_drill(engine: Engine) -> DrillLine | None:
             continue
         if data.get("stage") != "end":
             continue
-        cfg = engine.config
-        report = DrillReport(
-            service=cfg.service, zone=cfg.zone, vendor=data.get("vendor", "?"),
-            mode=data.get("mode", "?"), applied=bool(data.get("applied")),
-            config_path=cfg.source, interval=cfg.interval, fall=cfg.fall, rise=cfg.rise,
-            verify_timeout=cfg.verify.timeout, hostings=cfg.hostings_of(data.get("vendor", "")),
-            started=float(data.get("started") or e["at"]),
-            finished=float(data.get("finished") or e["at"]),
-            outcome=data.get("outcome", "?"), sentence=e.get("sentence", ""))
-        for p in data.get("phases", []):
-            report.phases.append(Phase(p["name"], float(p["start"]), float(p["seconds"]),
-                                       bool(p["ok"]), p.get("detail", ""), p.get("provider"),
-                                       p.get("authority")))
-        try:
-            svg: str | None = timeline_svg(report) if report.phases else None
-        except Exception:  # an old or odd record draws no picture; the line still shows
-            svg = None
+        sentence = e.get("sentence", "")
         evacuate = (data.get("totals") or {}).get("evacuate")
-        return DrillLine(report.vendor, report.outcome, e["at"], report.sentence,
-                         float(evacuate) if evacuate is not None else None, svg)
+        return DrillLine(data.get("vendor", "?"), data.get("outcome", "?"), e["at"], sentence,
+                         float(evacuate) if evacuate is not None else None,
+                         picture(source.config, e["at"], sentence, data))
     return None

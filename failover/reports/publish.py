@@ -5,6 +5,10 @@ Each target gets the page for its audience, at once, each bounded by
 ``page``) and fails nothing. After a move the page is also kept as
 ``move-<ID>.html`` beside ``index.html`` (a permalink of the state that move left),
 so a later rollback does not erase what people saw.
+
+The page is a subscriber (:class:`PageSink`): it hears the events of moves, cycles and
+drills, and shows what each DNS provider serves as the event carries it (the reads the
+move or the cycle made), reading the providers itself only when the event has none.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from failover.config import Config, DirTarget, PageTarget, S3Target, WebhookTarget
 from failover.errors import ConfigError
-
-if TYPE_CHECKING:
-    from failover.engine import Engine
+from failover.events import CycleEnded, DrillEnded, Event, Moved, Served
+from failover.notify.outbox import Outbox
+from failover.reports.page import render
+from failover.reports.pagedata import DrillPicture, PageSource, gather
 
 log = logging.getLogger("failover.page")
 
@@ -41,20 +46,45 @@ class Published:
                 "error": self.error, "at": self.at}
 
 
-def publish_page(engine: Engine, *, move_id: int | None = None) -> list[Published]:
-    """Gather, render per audience, and publish to every target; never raises."""
-    from failover.reports.page import render
-    from failover.reports.pagedata import gather
+class PageSink:
+    """The page as a subscriber: published in the background after every move (with the
+    move's permalink), every cycle that did not move, and every drill."""
 
-    config = engine.config
+    def __init__(self, source: PageSource, outbox: Outbox, *, picture: DrillPicture) -> None:
+        self.source = source
+        self.outbox = outbox
+        self.picture = picture
+
+    def emit(self, event: Event) -> None:
+        match event:
+            case Moved():
+                self.publish(event.served, move_id=event.result.move_id)
+            case CycleEnded() if event.action != "moved":    # a move published it already
+                self.publish(event.served)
+            case DrillEnded():
+                self.publish(event.served)
+
+    def drain(self, timeout: float | None = None) -> None:
+        self.outbox.drain(timeout)
+
+    def publish(self, served: Served | None, *, move_id: int | None = None) -> None:
+        """Publish to every target in the background (nothing without ``page:`` targets)."""
+        page = self.source.config.page
+        if page is None or not page.targets:
+            return
+        self.outbox.run("status-page", lambda: publish_page(
+            self.source, served, move_id=move_id, picture=self.picture))
+
+
+def publish_page(source: PageSource, served: Served | None = None, *,
+                 move_id: int | None = None, picture: DrillPicture) -> list[Published]:
+    """Gather (with ``served`` as what each DNS provider serves, or read apart now),
+    render per audience, and publish to every target; never raises."""
+    config = source.config
     if config.page is None or not config.page.targets:
         return []
-    # Own providers and journal connection: this runs beside the engine's next step.
-    reader = engine.fork()
-    try:
-        data = gather(reader, saas_rows=saas_rows_hook())
-    finally:
-        reader.close()
+    data = gather(source, served if served is not None else source.read_apart(),
+                  picture=picture)
     pages = {a: render(data, audience=a, hide_names=config.page.hide_names)
              for a in ("public", "internal")}
     results = publish(config, pages, move_id=move_id)
@@ -68,18 +98,11 @@ def publish_page(engine: Engine, *, move_id: int | None = None) -> list[Publishe
         said = (f"status page published to {r.target} in {r.seconds:.2f}s" if r.ok else
                 f"status page not published to {r.target}: {r.error}")
         try:
-            engine.journal.event(engine.clock.now(), "page", said,
+            source.journal.event(source.clock.now(), "page", said,
                                  {**r.to_json(), "move_id": move_id})
         except Exception as exc:  # the journal failing must not fail the caller
             log.warning("could not journal a page publish: %s", exc)
     return results
-
-
-def saas_rows_hook() -> Any:
-    """The SaaS register's rows for the page (empty without ``saas:``)."""
-    from failover.saas.report import page_rows
-
-    return page_rows
 
 
 def publish(config: Config, pages: dict[str, str], *,

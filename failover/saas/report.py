@@ -9,14 +9,10 @@ or when the provider in use cannot be told; OK otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from failover.config import Config
 from failover.saas.probe import ProviderState
-
-if TYPE_CHECKING:
-    from failover.engine import Engine
-    from failover.reports.page import SaasRow
 
 
 @dataclass(frozen=True)
@@ -83,26 +79,6 @@ def findings(dep_rows: list[DependencyRow]) -> list[Any]:
     return [Finding("saas", r.dependency, r.status, r.severity, r.reason, vendor=r.vendor,
                     evidence=[s.to_json() for s in (r.state, r.fallback_state) if s])
             for r in dep_rows]
-
-
-def page_rows(engine: Engine) -> list[SaasRow]:
-    """The page's SaaS table (no probes: what the journal and DNS say, cheaply)."""
-    from failover.reports.page import SaasRow
-
-    config = engine.config
-    if not config.saas:
-        return []
-    now = engine.saas_selected()
-    terminated = set(engine.journal.terminated_vendors())
-    out = []
-    for r in rows(config, now, {}, terminated):
-        account = ("TERMINATED" if r.vendor in terminated else "in use") if r.selected \
-            else "unknown"
-        fallback_vendor = config.saas[r.dependency].providers[r.fallback].vendor \
-            if r.fallback else None
-        out.append(SaasRow(r.dependency, r.selected, r.vendor, account, r.fallback,
-                           "TERMINATED" if fallback_vendor in terminated else "standby"))
-    return out
 
 
 def runbook_lines(config: Config, vendor: str) -> list[str]:

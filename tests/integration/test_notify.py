@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cli.common import subscribe
 from failover.config import parse_config
 from failover.engine import Engine
 from failover.notify import Notifier
@@ -103,7 +104,7 @@ def test_a_move_notice_is_journaled_per_channel_and_shown_in_history(
     start = RRSet.of("www.example.test.", "A", 60, ["127.0.0.21"])
     mems = {n: MemProvider(n, config.dns[n].vendor, config.zone, {start.key: start})
             for n in config.dns}
-    engine = Engine(config, provider_factory=lambda n, _c: mems[n])
+    engine = subscribe(Engine(config, provider_factory=lambda n, _c: mems[n]))
     try:
         with engine.lock():
             plan = engine.plan_for(engine.decide({}, off=["aws"], to="g"))
@@ -195,13 +196,13 @@ def test_a_blocked_cycle_is_notified_once_and_each_cycle_pings_the_heartbeat(
     start = RRSet.of("www.example.test.", "A", 60, ["127.0.0.21"])
     mems = {n: MemProvider(n, config.dns[n].vendor, config.zone, {start.key: start})
             for n in config.dns}
-    engine = Engine(config, provider_factory=lambda n, _c: mems[n])
+    engine = subscribe(Engine(config, provider_factory=lambda n, _c: mems[n]))
     try:
         rec = Reconciler(engine, auto_move=False)
         actions = []
         for _ in range(3):
             actions.append(rec.cycle().action)
-            engine.outbox.drain()
+            engine.sinks.drain()
     finally:
         engine.close()
         g.close()
@@ -218,17 +219,19 @@ def test_a_blocked_cycle_is_notified_once_and_each_cycle_pings_the_heartbeat(
 
 def test_lost_coordination_is_notified_once_until_it_is_back(
         tmp_path: Path, channels: dict[str, Any]) -> None:
-    from failover.notify.cycle import coordination_back, coordination_lost
+    from failover.notify.outbox import Outbox
+    from failover.notify.sink import NoticeSink
 
     config = parse_config(config_text(tmp_path), str(tmp_path / "failover.yaml"))
     engine = Engine(config)
+    notices = NoticeSink(engine, Outbox(config))
     try:
         for _ in range(3):
-            coordination_lost(engine, "etcd cannot be asked: fail-static")
-            engine.outbox.drain()
-        coordination_back(engine)
-        coordination_lost(engine, "etcd cannot be asked again")
-        engine.outbox.drain()
+            notices.coordination_lost("etcd cannot be asked: fail-static")
+            notices.drain()
+        notices.coordination_back()
+        notices.coordination_lost("etcd cannot be asked again")
+        notices.drain()
     finally:
         engine.close()
     titles = [json.loads(str(p["body"]))["title"] for p in webhook.received(channels["hook"])]

@@ -7,12 +7,23 @@ cluster lock, fenced shared state and vantage points in etcd).
 
 What they share:
 
+- ``snapshot()``: the shared state one watch cycle reads, read once and
+  immutable (Patroni's ``Cluster`` from ``load_cluster_from_dcs()``): the
+  leader, this node's lead epoch, the pin, terminated vendors, the vantage
+  points' views, the cluster's last verdicts;
 - ``lock()``: the zone's move lock, held from planning to the end of
   verification; a second mover gets :class:`LockHeld` naming the holder;
 - ``guard()``: called before each DNS provider write; raises when the lock
   (or, for the leader, its lease) was lost since it was taken;
 - ``store``: where moves are recorded and read back (the journal's verbs);
-- terminated vendors and the operator's pin.
+- terminated vendors and the operator's pin;
+- a watcher's verbs (``publish_view``, ``campaign``, ``save_cluster_state``,
+  ``adopt_unfinished``, ``publish_sentence``): the local backend is the only
+  node, so it always leads and has nothing to publish.
+
+Every failure of the store is a :class:`~failover.errors.CoordinationError`;
+one that means "the store cannot be asked" (fail-static) is a
+:class:`~failover.errors.CoordinationUnavailable`.
 """
 
 from __future__ import annotations
@@ -23,12 +34,15 @@ import sys
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
+from failover.coord.quorum import View
 from failover.errors import LockLost as LockLost  # re-exported: its old home
+from failover.health import Verdict
 from failover.journal import MoveRow, StepRow
 
 
@@ -83,6 +97,48 @@ class Pin:
                    int(move_id) if move_id is not None else None)
 
 
+@dataclass(frozen=True)
+class Leader:
+    """The watcher that may move automatically, as the leader key names it."""
+
+    holder: Holder
+    revision: int    # the leader key's create revision: the lead's epoch, which fences it
+
+    @property
+    def node(self) -> str:
+        return self.holder.node
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The shared state as one cycle sees it, read once (Patroni's ``Cluster``): the
+    cycle's decisions read this, not the store. Immutable; each cycle takes its own.
+
+    The local backend fills ``pin`` and ``terminated`` only: it has no leader, no views.
+    """
+
+    pin: Pin | None = None
+    # vendor -> (since, reason): vendors judged TERMINATED, evacuated until reinstated.
+    terminated: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+    # The leader key's holder; None when nobody holds it, and for the local backend,
+    # which has no leader key (its one node always wins its campaign).
+    leader: Leader | None = None
+    # This node's lead epoch as its last campaign found it (the leader key's create
+    # revision); None while it follows, and for the local backend.
+    fence: int | None = None
+    took_over_from: str | None = None     # whom this node's last campaign took the lead from
+    views: tuple[View, ...] = ()          # the live vantage points, each with its cycle time
+    # The cluster's last verdict per hosting with its since and up streak (the leader's).
+    cluster_state: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Read-only all the way down, so no decision can change what the next one reads.
+        object.__setattr__(self, "terminated", MappingProxyType(dict(self.terminated)))
+        object.__setattr__(self, "cluster_state", MappingProxyType(
+            {h: MappingProxyType(dict(s)) for h, s in self.cluster_state.items()}))
+        object.__setattr__(self, "views", tuple(self.views))
+
+
 class MoveStore(Protocol):
     """Where a move is recorded as it happens, and read back by status, history, rollback.
 
@@ -119,15 +175,21 @@ class MoveStore(Protocol):
 
 
 class Coordinator(ABC):
-    """One zone's coordination: lock, guard, store, terminated vendors, pin."""
+    """One zone's coordination: snapshot, lock, guard, store, terminated vendors, pin, and
+    a watcher's verbs."""
 
     kind: str = "local"
     node: str = "local"
     where: str = ""            # the store, for people: a journal path or etcd endpoints
+    took_over_from: str | None = None   # set by a campaign that took the lead from another
 
     @property
     def clustered(self) -> bool:
         return False
+
+    @abstractmethod
+    def snapshot(self) -> Snapshot:
+        """The shared state for one cycle, read at once (one etcd transaction)."""
 
     @abstractmethod
     def lock(self, command: str | None = None, *, auto: bool = False,
@@ -163,6 +225,39 @@ class Coordinator(ABC):
 
     @abstractmethod
     def clear_pin(self) -> Pin | None: ...
+
+    # -- a watcher's verbs -----------------------------------------------------------
+
+    @abstractmethod
+    def publish_view(self, verdicts: Sequence[Verdict], at: float) -> None:
+        """Publish this vantage point's verdicts of the cycle at ``at``."""
+
+    @abstractmethod
+    def campaign(self) -> str:
+        """Try to lead; the leader's node name (ours when we lead)."""
+
+    @abstractmethod
+    def views(self) -> list[View]:
+        """The live vantage points' views."""
+
+    @abstractmethod
+    def cluster_state(self) -> dict[str, Any]:
+        """The cluster's last verdicts with their since and up streaks (the leader's)."""
+
+    @abstractmethod
+    def save_cluster_state(self, state: dict[str, Any]) -> None:
+        """The leader records the cluster's verdicts for the next cycle."""
+
+    @abstractmethod
+    def adopt_unfinished(self, at: float) -> list[MoveRow]:
+        """As the new leader: moves left half done by a process that lost the lock, now
+        recorded as interrupted."""
+
+    @abstractmethod
+    def publish_sentence(self, sentence: str, at: float) -> None:
+        """Publish this node's last cycle sentence, for 'failover cluster'."""
+
+    # -- readers and the loop -------------------------------------------------------
 
     def fall_back(self) -> str | None:
         """For readers (status, history): when the shared store cannot be asked, read this

@@ -30,7 +30,7 @@ from typing import Any
 
 from failover.clock import Clock
 from failover.config import Config
-from failover.coord.base import Coordinator, Holder, MoveStore, Pin
+from failover.coord.base import Coordinator, Holder, MoveStore, Pin, Snapshot
 from failover.coord.etcdclient import Compare, EtcdClient, Op
 from failover.coord.etcdstore import SharedHistory, SharedState, txn_kvs
 from failover.coord.local import lock_dir, zone_key
@@ -149,6 +149,9 @@ class EtcdCoordinator(Coordinator):
     @property
     def clustered(self) -> bool:
         return True
+
+    def snapshot(self) -> Snapshot:
+        return self.shared.snapshot(fence=self._leader_rev, took_over_from=self.took_over_from)
 
     # -- the fence (what the shared store asks) ------------------------------------------
 

@@ -47,6 +47,11 @@ def prefix_end(prefix: str) -> str:
     return raw.decode()
 
 
+def _prefix_range(prefix: str) -> dict[str, Any]:
+    return {"key": _b64(prefix), "range_end": _b64(prefix_end(prefix)),
+            "sort_order": "ASCEND", "sort_target": "KEY"}
+
+
 @dataclass(frozen=True)
 class KV:
     key: str
@@ -109,6 +114,11 @@ class Op:
     @staticmethod
     def get(key: str) -> dict[str, Any]:
         return {"request_range": {"key": _b64(key)}}
+
+    @staticmethod
+    def get_prefix(prefix: str) -> dict[str, Any]:
+        """Every key starting with ``prefix``, in key order (as :meth:`EtcdClient.get_prefix`)."""
+        return {"request_range": _prefix_range(prefix)}
 
 
 class EtcdClient:
@@ -243,8 +253,7 @@ class EtcdClient:
         return parse_kv(kvs[0]) if kvs else None
 
     def get_prefix(self, prefix: str) -> list[KV]:
-        answer = self.call("kv/range", {"key": _b64(prefix), "range_end": _b64(prefix_end(prefix)),
-                                        "sort_order": "ASCEND", "sort_target": "KEY"})
+        answer = self.call("kv/range", _prefix_range(prefix))
         return [parse_kv(d) for d in answer.get("kvs", [])]
 
     def put(self, key: str, value: str, lease: int = 0) -> int:

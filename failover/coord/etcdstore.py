@@ -36,7 +36,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from failover.coord.base import Coordinator, Holder, Pin
+from failover.coord.base import Coordinator, Holder, Leader, Pin, Snapshot
 from failover.coord.etcdclient import KV, Compare, EtcdClient, Op, parse_kv
 from failover.coord.quorum import View
 from failover.errors import EtcdUnavailable, LockLost
@@ -89,6 +89,26 @@ class SharedState:
                                f"nothing; run '{what}' again")
             raise LockLost("lost the cluster lock: another node holds it now "
                            "(our lease ran out); this process records and writes nothing more")
+
+    # -- one read for a cycle ----------------------------------------------------------
+
+    def snapshot(self, *, fence: int | None, took_over_from: str | None) -> Snapshot:
+        """Leader, pin, terminated vendors, views and the cluster's verdicts, read in one
+        transaction, so at one revision; ``fence`` and ``took_over_from`` are what the
+        coordinator knows of its own lead."""
+        names = ("leader", "pin", "terminated/", "views/", "cluster")
+        _ok, answer = self.client.txn([], [Op.get_prefix(self.key(n)) if n.endswith("/")
+                                           else Op.get(self.key(n)) for n in names])
+        leader, pin, terminated, views, cluster = (txn_kvs(answer, i)
+                                                   for i in range(len(names)))
+        return Snapshot(
+            pin=Pin.from_json(pin[0].json()) if pin else None,
+            terminated=_terminated(terminated),
+            leader=Leader(Holder.from_json(leader[0].json()), leader[0].create_revision)
+            if leader else None,
+            fence=fence, took_over_from=took_over_from,
+            views=tuple(View.from_json(kv.json()) for kv in views),
+            cluster_state=dict(cluster[0].json()) if cluster else {})
 
     # -- vendors -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from failover.coord.base import Coordinator
+from failover.coord.quorum import cluster_verdicts
 from failover.errors import FailoverError
 from failover.health import HEALTHY
 
@@ -25,12 +26,10 @@ def coord_findings(coord: Coordinator, config: Any) -> list[Any]:
                            metrics={"pinned": 1.0}))
     if not coord.clustered or config.cluster is None:
         return out
-    from failover.coord.quorum import cluster_verdicts
-
-    views = coord.views()   # type: ignore[attr-defined]
+    views = coord.views()
     verdicts, _state = cluster_verdicts(
         views, {h: c.vendor for h, c in config.hosting.items()}, config.cluster.quorum,
-        coord.cluster_state(), rise=config.rise)   # type: ignore[attr-defined]
+        coord.cluster_state(), rise=config.rise)
     for view in views:
         for hosting, (verdict, reason) in sorted(view.verdicts.items()):
             note = " (not counted: it sees nothing up)" if view.cut_off else ""

@@ -1,5 +1,8 @@
 """The local backend: one machine. A flock and a pin file keyed by the ZONE; the journal stores.
 
+This node is the only one: it always leads, and has no vantage points to
+publish to or read from, so a watcher's verbs do nothing here.
+
 The lock and the pin live in one directory per machine, not beside the journal,
 so two copies of one config with different journal files still share them:
 ``$FAILOVER_LOCK_DIR``, else ``/run/lock/failover``, else ``failover-lock`` in the
@@ -13,13 +16,16 @@ import os
 import re
 import socket
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from failover.coord.base import Coordinator, MoveStore, Pin
+from failover.coord.base import Coordinator, MoveStore, Pin, Snapshot
 from failover.coord.lock import MoveLock
+from failover.coord.quorum import View
 from failover.errors import JournalError
-from failover.journal import Journal
+from failover.health import Verdict
+from failover.journal import Journal, MoveRow
 
 LOCK_DIR_ENV = "FAILOVER_LOCK_DIR"
 
@@ -61,6 +67,9 @@ class LocalCoordinator(Coordinator):
         folder = lock_dir()
         self.lock_path = folder / f"{zone_key(zone)}.lock"
         self.pin_path = folder / f"{zone_key(zone)}.pin.json"
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(terminated=self.terminated_vendors(), pin=self.pin())
 
     def lock(self, command: str | None = None, *, auto: bool = False,
              break_glass: bool = False) -> MoveLock:
@@ -106,3 +115,26 @@ class LocalCoordinator(Coordinator):
         except FileNotFoundError:
             return None
         return pin
+
+    # -- a watcher's verbs: the only node leads and shares nothing ------------------
+
+    def publish_view(self, verdicts: Sequence[Verdict], at: float) -> None:
+        return None
+
+    def campaign(self) -> str:
+        return self.node
+
+    def views(self) -> list[View]:
+        return []
+
+    def cluster_state(self) -> dict[str, Any]:
+        return {}
+
+    def save_cluster_state(self, state: dict[str, Any]) -> None:
+        return None
+
+    def adopt_unfinished(self, at: float) -> list[MoveRow]:
+        return []   # the journal reads a move whose process is gone as interrupted
+
+    def publish_sentence(self, sentence: str, at: float) -> None:
+        return None   # the journal holds the cycle's sentence already

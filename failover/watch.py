@@ -23,8 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from failover.coord.base import Pin
+from failover.coord.quorum import cluster_verdicts
 from failover.engine import Engine
-from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING, FailoverError, LockHeld
+from failover.errors import (
+    EXIT_CRITICAL,
+    EXIT_OK,
+    EXIT_WARNING,
+    CoordinationError,
+    CoordinationUnavailable,
+    FailoverError,
+    LockHeld,
+)
 from failover.events import CycleEnded
 from failover.health import DEGRADED, DOWN, HEALTHY, TERMINATED, Verdict
 from failover.move import MoveResult
@@ -85,9 +94,8 @@ class Reconciler:
                                  exc.exit_code, "error")
         result.confirming = self.confirming
         engine.journal.event(at, "cycle", result.sentence, result.to_json())
-        if engine.coord.clustered:
-            with contextlib.suppress(FailoverError):   # fail-static cycles say so locally
-                engine.coord.publish_sentence(result.sentence, at)
+        with contextlib.suppress(CoordinationError):   # fail-static cycles say so locally
+            engine.coord.publish_sentence(result.sentence, at)
         log.info(result.sentence)
         # What the cycle read, if it read (a kept or follower cycle reads no provider).
         served = engine.last_read if engine.last_read is not seen else None
@@ -110,21 +118,19 @@ class Reconciler:
         head = f"cycle {self.number}: saw {saw}"
         from failover.delegation import advice
 
-        moved_off = advice(engine.config, sorted(engine.coord.terminated_vendors()))
+        snap = engine.coord.snapshot()
+        moved_off = advice(engine.config, sorted(snap.terminated))
         if moved_off:
             head += f"; {moved_off}"
-        pin = engine.coord.pin()
+        pin = snap.pin
         if pin is not None:
             head += f"; {pin.sentence()}"
         return self._act(at, head, verdicts, report.exit_code, bool(suspected), pin)
 
     def _cluster_cycle(self, at: float) -> CycleResult:
         """Publish this vantage point's view; the leader decides on the quorum of live views."""
-        from failover.coord.etcdclient import EtcdUnavailable
-        from failover.coord.quorum import cluster_verdicts
-
         engine = self.engine
-        coord: Any = engine.coord
+        coord = engine.coord
         cluster = engine.config.cluster
         assert cluster is not None
         report = engine.check()
@@ -134,11 +140,12 @@ class Reconciler:
         try:
             coord.publish_view(report.verdicts, at)
             leader = coord.campaign()
-            views = coord.views()
-            pin = coord.pin()
+            snap = coord.snapshot()
+            views = snap.views
+            pin = snap.pin
             verdicts, state = cluster_verdicts(
                 views, {h: c.vendor for h, c in engine.config.hosting.items()}, cluster.quorum,
-                coord.cluster_state(), rise=engine.config.rise, at=at)
+                snap.cluster_state, rise=engine.config.rise, at=at)
             counted = sum(not v.cut_off for v in views)
             cut = sorted(v.node for v in views if v.cut_off)
             head += (f"; cluster ({counted} of {len(views)} live vantage points counted"
@@ -160,12 +167,12 @@ class Reconciler:
                     f"move {m.id} left half done by a node that lost the lock (recorded as "
                     "interrupted; planning again from what every provider serves)"
                     for m in found)
-            if coord.took_over_from is not None:
-                head += f"; this node leads (took over from {coord.took_over_from})"
+            if snap.took_over_from is not None:
+                head += f"; this node leads (took over from {snap.took_over_from})"
             else:
                 head += "; this node leads"
             return self._act(at, head, verdicts, report.exit_code, False, pin, auto=True)
-        except EtcdUnavailable as exc:
+        except CoordinationUnavailable as exc:
             return CycleResult(self.number, at,
                                f"{head}; etcd cannot be asked ({exc}): fail-static, no "
                                "automatic move; a person may 'failover move --break-glass'",

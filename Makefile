@@ -39,6 +39,7 @@ demo: setup
 lint: setup
 	$(VENV)/bin/ruff check failover cli lab tests infra stacks bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench:
 	@bash scripts/setup.sh --bench

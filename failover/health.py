@@ -18,57 +18,23 @@ accumulates exactly like a daemon would.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from failover.journal import HostingState
 from failover.probes.base import ProbeResult
+from failover.verdict import (  # the model; this module reaches verdicts
+    DEGRADED,
+    DOWN,
+    HEALTHY,
+    TERMINATED,
+    UNKNOWN,
+    UP,
+    VERDICTS,
+    Control,
+    Verdict,
+)
 
-UP, DEGRADED, DOWN, TERMINATED, UNKNOWN = "UP", "DEGRADED", "DOWN", "TERMINATED", "UNKNOWN"
-VERDICTS = (UP, DEGRADED, DOWN, TERMINATED, UNKNOWN)
-HEALTHY = (UP, DEGRADED)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One hosting's verdict, with the evidence that led to it."""
-
-    hosting: str
-    vendor: str
-    verdict: str
-    observation: str               # ok | partial | fail | none
-    reason: str                    # one sentence
-    ok_streak: int
-    fail_streak: int
-    evidence: list[ProbeResult] = field(default_factory=list)
-    control: Control | None = None
-
-    @property
-    def healthy(self) -> bool:
-        return self.verdict in HEALTHY
-
-    @property
-    def termination_suspected(self) -> bool:
-        """The control plane refuses us while the data plane still serves."""
-        return self.healthy and self.control is not None and self.control.state == "refused"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"hosting": self.hosting, "vendor": self.vendor, "verdict": self.verdict,
-                "observation": self.observation, "reason": self.reason,
-                "ok_streak": self.ok_streak, "fail_streak": self.fail_streak,
-                "control": self.control.to_json() if self.control else None,
-                "evidence": [e.to_json() for e in self.evidence]}
-
-
-@dataclass(frozen=True)
-class Control:
-    """What the vendor's control plane said: alive, refused (termination evidence) or unknown."""
-
-    state: str
-    reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"state": self.state, "reason": self.reason}
+__all__ = ["DEGRADED", "DOWN", "HEALTHY", "TERMINATED", "UNKNOWN", "UP", "VERDICTS", "Control",
+           "Verdict", "exit_code", "judge", "judge_all", "observe"]
 
 
 def observe(results: Iterable[ProbeResult]) -> str:

@@ -72,11 +72,11 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING
+from failover.finding import Finding
 from failover.health import DEGRADED, DOWN, TERMINATED, UNKNOWN, UP, VERDICTS, Verdict
 
 OK, WARNING, CRITICAL = "OK", "WARNING", "CRITICAL"
@@ -85,27 +85,6 @@ KINDS = ("hosting", "vendor", "dns", "serving", "backup")
 
 _VERDICT_SEVERITY = {UP: EXIT_OK, DEGRADED: EXIT_WARNING, DOWN: EXIT_CRITICAL,
                      TERMINATED: EXIT_CRITICAL, UNKNOWN: EXIT_UNKNOWN}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One checked thing and what the check found."""
-
-    kind: str          # "hosting" | "vendor" | "dns" | "serving" | "backup" | ...
-    name: str          # hosting, vendor, DNS provider or backup name
-    status: str        # a hosting's verdict; else OK | WARNING | CRITICAL | UNKNOWN
-    severity: int      # 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
-    reason: str
-    vendor: str | None = None
-    seconds: float = 0.0            # how long the check took
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, float] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "vendor": self.vendor,
-                "status": self.status, "severity": self.severity, "reason": self.reason,
-                "seconds": round(self.seconds, 3), "evidence": list(self.evidence),
-                "metrics": dict(self.metrics)}
 
 
 def hosting_findings(verdicts: Sequence[Verdict]) -> list[Finding]:

@@ -42,8 +42,8 @@ from typing import Any, Protocol
 
 from failover.coord.quorum import View
 from failover.errors import LockLost as LockLost  # re-exported: its old home
-from failover.health import Verdict
 from failover.journal import MoveRow, StepRow
+from failover.verdict import Verdict
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from failover.coord.local import lock_dir, zone_key
 from failover.coord.lock import MoveLock
 from failover.coord.quorum import View
 from failover.errors import ConfigError, EtcdUnavailable, LockHeld, LockLost
-from failover.health import Verdict
 from failover.journal import Journal, MoveRow
+from failover.verdict import Verdict
 
 
 class Session:

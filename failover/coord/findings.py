@@ -8,13 +8,12 @@ from typing import Any
 from failover.coord.base import Coordinator
 from failover.coord.quorum import cluster_verdicts
 from failover.errors import FailoverError
-from failover.health import HEALTHY
+from failover.finding import Finding
+from failover.verdict import HEALTHY
 
 
-def coord_findings(coord: Coordinator, config: Any) -> list[Any]:
-    from failover.report import Finding
-
-    out: list[Any] = []
+def coord_findings(coord: Coordinator, config: Any) -> list[Finding]:
+    out: list[Finding] = []
     try:
         pin = coord.pin()
     except FailoverError as exc:

@@ -24,8 +24,8 @@ from failover.coord.base import Coordinator, MoveStore, Pin, Snapshot
 from failover.coord.lock import MoveLock
 from failover.coord.quorum import View
 from failover.errors import JournalError
-from failover.health import Verdict
 from failover.journal import Journal, MoveRow
+from failover.verdict import Verdict
 
 LOCK_DIR_ENV = "FAILOVER_LOCK_DIR"
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from failover.health import DEGRADED, DOWN, HEALTHY, TERMINATED, UNKNOWN, UP, Verdict
+from failover.verdict import DEGRADED, DOWN, HEALTHY, TERMINATED, UNKNOWN, UP, Verdict
 
 BAD = (DOWN, TERMINATED)
 

@@ -4,7 +4,7 @@ A subscriber: it hears events (:mod:`failover.events`) and never calls the engin
 
 - :mod:`failover.notify.sink`: which event sends which notice (the subscriber);
 - :mod:`failover.notify.outbox`: the background the notices and the page are sent from;
-- :mod:`failover.notify.secrets`: where a channel's URL comes from, and how it is shown
+- where a channel's URL comes from, and how it is shown: :mod:`failover.secreturls`
   (scheme and host at most) and scrubbed from any text apprise gives back;
 - :mod:`failover.notify.notices`: the notices (a move or rollback, a TERMINATED verdict,
   a cycle that needs a move it may not make, lost coordination, a failed drill);

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from failover.config import Config
 from failover.errors import ConfigError
-from failover.notify.secrets import read_url, scrub, shown
+from failover.secreturls import read_url, scrub, shown
 
 if TYPE_CHECKING:
     from failover.journal import Journal

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from failover.config import Config, NotifyChannel
 from failover.errors import ConfigError
 from failover.notify.notices import Notice, channel_failed_notice
-from failover.notify.secrets import read_url, scrub, shown
+from failover.secreturls import read_url, scrub, shown
 
 if TYPE_CHECKING:
     from failover.clock import Clock

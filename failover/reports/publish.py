@@ -143,7 +143,7 @@ def describe(config: Config, target: PageTarget) -> str:
         return f"dir {config.resolve_path(target.path)}"
     if isinstance(target, S3Target):
         return f"s3://{target.bucket}/{target.key}"
-    from failover.notify.secrets import read_url, shown
+    from failover.secreturls import read_url, shown
 
     try:
         return f"webhook {shown(read_url(config, target, 'page webhook'))}"
@@ -205,7 +205,7 @@ def _s3(config: Config, target: S3Target, timeout: float) -> Any:
 
 def _webhook(config: Config, target: WebhookTarget, body: bytes, timeout: float,
              move_id: int | None) -> None:
-    from failover.notify.secrets import read_url, scrub
+    from failover.secreturls import read_url, scrub
 
     url = read_url(config, target, "page webhook")
     names = [url] if move_id is None else [url, _sibling(url, move_id)]

@@ -162,7 +162,7 @@ def call_webhook(config: Config, choice: Choice) -> tuple[bool, str]:
     import urllib.request
 
     from failover.control.web import describe
-    from failover.notify.secrets import read_url, scrub
+    from failover.secreturls import read_url, scrub
 
     spec = config.saas[choice.dependency]
     assert isinstance(spec.switch, WebhookSwitch)

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from failover.config import fragility_warnings, parse_config
 from failover.errors import ConfigError
-from failover.notify.secrets import MASK, scrub, secret_parts, shown
 from failover.notify.send import bounded
+from failover.secreturls import MASK, scrub, secret_parts, shown
 
 BASE = """
 service: s

@@ -31,7 +31,8 @@ import threading
 import time
 from pathlib import Path
 
-from failover.coord.etcdclient import EtcdClient, EtcdUnavailable
+from failover.coord.etcdclient import EtcdClient
+from failover.errors import EtcdUnavailable
 from lab import etcd as lab_etcd
 
 PREFIX = "/failover/example.test./"

@@ -189,7 +189,7 @@ class ClusterView:
         self.base = f"{cluster.prefix.rstrip('/')}/{config.zone}/"
 
     def _get(self, key: str) -> Any:
-        from failover.coord.etcdclient import EtcdUnavailable
+        from failover.errors import EtcdUnavailable
 
         try:
             kv = self.client.get(self.base + key)
@@ -209,7 +209,7 @@ class ClusterView:
         return self._get("lock") is not None
 
     def views(self) -> int:
-        from failover.coord.etcdclient import EtcdUnavailable
+        from failover.errors import EtcdUnavailable
 
         try:
             return len(self.client.get_prefix(self.base + "views/"))
@@ -218,7 +218,7 @@ class ClusterView:
 
     def movers_since(self, at: float) -> list[str]:
         """The nodes that started automatic moves at or after wall-clock ``at``, in order."""
-        from failover.coord.etcdclient import EtcdUnavailable
+        from failover.errors import EtcdUnavailable
 
         try:
             kvs = self.client.get_prefix(self.base + "moves/")

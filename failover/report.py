@@ -76,7 +76,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING
-from failover.finding import Finding
+from failover.finding import Finding as Finding  # re-exported: its old home
 from failover.health import DEGRADED, DOWN, TERMINATED, UNKNOWN, UP, VERDICTS, Verdict
 
 OK, WARNING, CRITICAL = "OK", "WARNING", "CRITICAL"

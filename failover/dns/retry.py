@@ -26,5 +26,5 @@ class Backoff:
     cap: float = 5.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        d = min(self.cap, self.base * 2 ** attempt)
+        d = min(self.cap, self.base * 2.0 ** attempt)
         return d / 2 + rng.random() * d / 2

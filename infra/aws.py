@@ -115,13 +115,14 @@ class AwsHosting(HostingComponent):
             # A newer Debian AMI must not replace a running instance on the next up;
             # pin failover:ami to move to another one on purpose.
             ignored.append("ami")
-        if placement.availability_zone is None:
-            # Chosen among today's offerings; a zone AWS adds later must not move us.
-            ignored.append("availabilityZone")
             ami = aws.ec2.get_ami_output(
                 most_recent=True, owners=[DEBIAN_OWNER], region=region,
                 filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[DEBIAN_12_AMD64])],
                 opts=pulumi.InvokeOutputOptions(parent=self)).id
+        if placement.availability_zone is None:
+            # Chosen among today's offerings; a zone AWS adds later must not move us (a
+            # changed zone, or the default subnet of another zone, would replace the instance).
+            ignored += ["availabilityZone", "subnetId"]
 
         self.instance = aws.ec2.Instance(
             f"{name}-instance", region=region, ami=ami,

@@ -112,3 +112,22 @@ def test_metal_host_name_needs_addresses() -> None:
     with pytest.raises(ValueError, match="addresses"):
         MetalPlacement(hosting="metal-fra", vendor="colo-fra", host="fra1.example.net",
                        host_key=HOST_KEY, admin_cidrs=["198.51.100.7/32"])
+
+
+@pytest.mark.parametrize("ami, zone", [(None, None), ("ami-0pinned", None),
+                                       (None, "us-east-1b"), ("ami-0pinned", "us-east-1b")])
+def test_aws_ami_and_zone_pins_each_alone_and_together(pulumi_mocks: Harness, ami: str | None,
+                                                       zone: str | None) -> None:
+    pulumi_mocks.run(lambda: build_aws(ami=ami, availability_zone=zone,
+                                       use_default_vpc=True).outputs())
+    instance = pulumi_mocks.one("aws:ec2/instance:Instance")
+    looked_up = any(c.token == "aws:ec2/getAmi:getAmi" for c in pulumi_mocks.mocks.calls)
+    # A pinned AMI is used and followed; an unpinned one is looked up once and kept.
+    assert instance.inputs["ami"] == (ami or "ami-0debian12")
+    assert looked_up is (ami is None)
+    assert ("ami" in instance.ignore_changes) is (ami is None)
+    # A pinned zone is followed; an unpinned one (and the default subnet it picked) is kept.
+    assert instance.inputs["availabilityZone"] == (zone or "us-east-1a")
+    assert ("availabilityZone" in instance.ignore_changes) is (zone is None)
+    assert ("subnetId" in instance.ignore_changes) is (zone is None)
+    assert "keyName" in instance.ignore_changes

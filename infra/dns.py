@@ -32,7 +32,7 @@ class RecordSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "CAA", "NS", "SRV"] = "A"
+    type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "SPF", "CAA", "NS", "SRV"] = "A"
     ttl: int = Field(default=60, ge=1, le=86400)
     values: list[str] = Field(default_factory=list)
 
@@ -81,6 +81,18 @@ def check_static(static: Sequence[RecordSpec], managed: Sequence[RecordSpec] = (
             raise ValueError(f"static record {spec.name} {spec.type} has no values")
 
 
+def route53_values(spec: RecordSpec) -> list[str]:
+    """The values as the Route 53 provider wants them: TXT and SPF without their quotes.
+
+    service.yaml writes a TXT value once, quoted as in a zone file, which is what
+    Cloud DNS takes; the AWS provider adds its own pair of quotes, and a value quoted
+    twice is refused with InvalidChangeBatch (terraform-provider-aws#365).
+    """
+    if spec.type not in ("TXT", "SPF"):
+        return list(spec.values)
+    return [v[1:-1] if len(v) >= 2 and v[0] == v[-1] == '"' else v for v in spec.values]
+
+
 class Route53Zone(_Zone):
     """A public hosted zone on Route 53 with name servers from a reusable delegation set.
 
@@ -115,7 +127,7 @@ class Route53Zone(_Zone):
             self.records[f"{spec.name} {spec.type}"] = aws.route53.Record(
                 f"{name}-{_slug(spec)}", zone_id=self.hosted_zone.zone_id,
                 name=absolute(spec.name, zone), type=spec.type, ttl=spec.ttl,
-                records=spec.values, opts=pulumi.ResourceOptions(parent=self))
+                records=route53_values(spec), opts=pulumi.ResourceOptions(parent=self))
         self._finish(vendor, "route53", zone, self.hosted_zone.zone_id,
                      self.hosted_zone.name_servers)
 

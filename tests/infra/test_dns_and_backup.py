@@ -129,3 +129,16 @@ def test_gcs_backup_is_private_versioned_protected(pulumi_mocks: Harness) -> Non
 def test_route53_zone_created_before_the_set_is_not_replaced(pulumi_mocks: Harness) -> None:
     pulumi_mocks.run(lambda: Route53Zone("route53", "example.org.").outputs())
     assert "delegationSetId" in pulumi_mocks.one("aws:route53/zone:Zone").ignore_changes
+
+
+def test_each_provider_gets_one_txt_value_quoted_its_own_way(pulumi_mocks: Harness,
+                                                             dns_vendor: str) -> None:
+    component, _, record_type, values = ZONES[dns_vendor]
+    specs = [*STATIC, RecordSpec(name="dkim", type="TXT", values=["v=DKIM1; p=MIIB"])]
+    pulumi_mocks.run(lambda: component("zone", "example.org", specs).outputs())
+    txt = {r.inputs["name"]: r.inputs[values] for r in pulumi_mocks.of_type(record_type)
+           if r.inputs["type"] == "TXT"}
+    # The AWS provider quotes a TXT value itself, Cloud DNS takes it as in a zone file.
+    quoted = '"v=spf1 -all"' if dns_vendor == "clouddns" else "v=spf1 -all"
+    assert txt["example.org."] == [quoted]
+    assert txt["dkim.example.org."] == ["v=DKIM1; p=MIIB"]

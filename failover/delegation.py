@@ -28,7 +28,7 @@ from typing import Any
 
 from failover.clock import Clock
 from failover.config import Config, Rfc2136Registrar, Route53Provider
-from failover.coord.base import MoveStore
+from failover.coord.base import MoveStore, newest_not_rolled_back
 from failover.dns.base import Provider
 from failover.dns.query import parse_server
 from failover.errors import (
@@ -382,10 +382,10 @@ def rollback_target(store: MoveStore, move_id: int | None) -> MoveRow:
             raise JournalError(f"no delegation move {move_id} in the journal; see "
                                f"'failover history'")
         return row
-    for row in store.moves(limit=1000):
-        if row.kind == KIND and not store.rolled_back(row.id):
-            return row
-    raise JournalError("no delegation move to roll back; see 'failover history'")
+    row = newest_not_rolled_back(store, KIND)
+    if row is None:
+        raise JournalError("no delegation move to roll back; see 'failover history'")
+    return row
 
 
 def rollback_plan(config: Config, store: MoveStore, target: MoveRow,

@@ -174,6 +174,15 @@ class MoveStore(Protocol):
     def rolled_back(self, move_id: int) -> bool: ...
 
 
+def newest_not_rolled_back(store: MoveStore, kind: str) -> MoveRow | None:
+    """The newest move of ``kind`` ("move", "delegation") that no rollback has undone,
+    among the last 1,000; None when there is none."""
+    for row in store.moves(limit=1000):
+        if row.kind == kind and not store.rolled_back(row.id):
+            return row
+    return None
+
+
 class Coordinator(ABC):
     """One zone's coordination: snapshot, lock, guard, store, terminated vendors, pin, and
     a watcher's verbs."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from failover.clock import FakeClock
+from failover.clock import Clock, FakeClock
 from failover.config import Config, parse_config
 from failover.dns.base import Authority, RecordKey
 from failover.drill import (
@@ -24,10 +24,9 @@ from failover.drill import (
     timeline_svg,
     write_report,
 )
-from failover.engine import CheckReport, Engine
+from failover.engine import Engine, Probe
 from failover.errors import ConfigError, LockHeld
-from failover.health import exit_code, judge_all
-from failover.probes.base import ProbeResult
+from failover.probes.base import ProbeResult, Target
 from failover.records import Change, RRKey, RRSet
 from tests.unit.memprovider import MemProvider
 
@@ -114,33 +113,27 @@ class _Authority:
         return self.provider.read(keys)
 
 
-class WorldEngine(Engine):
-    """An engine whose checks ask the World instead of the network (hysteresis is real)."""
+def world_probe(config: Config, world: World, fake_clock: FakeClock) -> Probe:
+    """The engine's probe seam: the checks ask the World instead of the network
+    (hysteresis is the engine's, real); each check takes CHECK_SECONDS on the fake clock."""
 
-    def __init__(self, config: Config, world: World, clock: FakeClock,
-                 mems: dict[str, SlowMem]) -> None:
-        super().__init__(config, clock=clock, provider_factory=lambda n, _c: mems[n])
-        self.world = world
-        self.fake_clock = clock
-        self._endpoints = {"a": {"A": ["10.0.0.1"]}, "g": {"A": ["10.0.1.1"]}}
+    def up(hosting: str) -> bool:
+        return config.hosting[hosting].vendor not in world.stopped
 
-    def check(self, hostings: Sequence[str] | None = None) -> CheckReport:
-        cfg, at = self.config, self.clock.now()
-        results = [ProbeResult(h, "tcp", f"{h}:80", spec.vendor not in self.world.stopped,
-                               0.001, "" if spec.vendor not in self.world.stopped
-                               else "connection refused", at)
-                   for h, spec in cfg.hosting.items()]
-        verdicts, states = judge_all({h: s.vendor for h, s in cfg.hosting.items()}, results,
-                                     self.journal.hosting_states(), rise=cfg.rise,
-                                     fall=cfg.fall, now=at)
-        self.journal.save_verdicts(at, states, [(v.hosting, v.verdict, v.reason, [])
-                                                for v in verdicts])
-        self.fake_clock.advance(CHECK_SECONDS)
-        return CheckReport(at, verdicts, results, exit_code(verdicts, 1), CHECK_SECONDS)
+    def probe(targets: Sequence[Target], *, concurrency: int,
+              clock: Clock | None = None) -> list[ProbeResult]:
+        at = fake_clock.now()
+        results = [ProbeResult(t.hosting, "tcp", f"{t.hosting}:80", up(t.hosting), 0.001,
+                               "" if up(t.hosting) else "connection refused", at)
+                   for t in targets]
+        fake_clock.advance(CHECK_SECONDS)
+        return results
+
+    return probe
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> Iterator[tuple[WorldEngine, World, dict[str, SlowMem]]]:
+def drill_world(tmp_path: Path) -> Iterator[tuple[Engine, World, dict[str, SlowMem]]]:
     path = tmp_path / "failover.yaml"
     path.write_text(CONFIG + f"journal: {tmp_path}/j.sqlite\n")
     config = parse_config(path.read_text(), str(path))
@@ -148,7 +141,8 @@ def lab(tmp_path: Path) -> Iterator[tuple[WorldEngine, World, dict[str, SlowMem]
     mems = {n: SlowMem(n, config.dns[n].vendor, config.zone, served("10.0.0.1"), clock=clock,
                        seconds=WRITE_SECONDS[n]) for n in config.dns}
     world = World()
-    engine = WorldEngine(config, world, clock, mems)
+    engine = Engine(config, clock=clock, provider_factory=lambda n, _c: mems[n],
+                    probe=world_probe(config, world, clock))
     engine.check()   # a first check, so the hostings are UP before the drill
     yield engine, world, mems
     engine.close()
@@ -158,8 +152,8 @@ def values(mems: dict[str, SlowMem]) -> set[tuple[str, ...]]:
     return {rr.values for m in mems.values() for rr in m.records.values()}
 
 
-def test_lab_drill_measures_every_phase_at_the_configured_pace(lab) -> None:
-    engine, world, mems = lab
+def test_lab_drill_measures_every_phase_at_the_configured_pace(drill_world) -> None:
+    engine, world, mems = drill_world
     injector = WorldInjector(world)
     said: list[str] = []
     report = Drill(engine, "aws", injector, on_progress=said.append).run()
@@ -208,8 +202,8 @@ def test_lab_drill_measures_every_phase_at_the_configured_pace(lab) -> None:
     assert any("detect check 3" in s and "a DOWN" in s for s in said)
 
 
-def test_drill_events_are_journaled_and_the_last_one_carries_the_timings(lab) -> None:
-    engine, world, _mems = lab
+def test_drill_events_are_journaled_and_the_last_one_carries_the_timings(drill_world) -> None:
+    engine, world, _mems = drill_world
     report = Drill(engine, "aws", WorldInjector(world)).run()
     events = engine.journal.events(limit=100, kind="drill")
     stages = [json.loads(e["data"])["stage"] for e in reversed(events)]
@@ -223,8 +217,8 @@ def test_drill_events_are_journaled_and_the_last_one_carries_the_timings(lab) ->
     assert last_drill(events, "gcp") is None
 
 
-def test_failed_detection_still_restores_the_vendor(lab) -> None:
-    engine, world, mems = lab
+def test_failed_detection_still_restores_the_vendor(drill_world) -> None:
+    engine, world, mems = drill_world
     injector = WorldInjector(world, dud=True)
     report = Drill(engine, "aws", injector, extra_checks=1).run()
     assert report.outcome == "failed" and report.exit_code == 2
@@ -236,8 +230,8 @@ def test_failed_detection_still_restores_the_vendor(lab) -> None:
     assert "detect failed" in report.sentence
 
 
-def test_a_broken_injector_is_a_failed_phase_not_a_traceback(lab) -> None:
-    engine, world, mems = lab
+def test_a_broken_injector_is_a_failed_phase_not_a_traceback(drill_world) -> None:
+    engine, world, mems = drill_world
     injector = WorldInjector(world, broken=True)
     report = Drill(engine, "aws", injector).run()
     assert report.exit_code == 2
@@ -247,8 +241,8 @@ def test_a_broken_injector_is_a_failed_phase_not_a_traceback(lab) -> None:
     assert values(mems) == {("10.0.0.1",)}
 
 
-def test_an_unverified_move_fails_the_drill_and_is_still_rolled_back(lab) -> None:
-    engine, world, mems = lab
+def test_an_unverified_move_fails_the_drill_and_is_still_rolled_back(drill_world) -> None:
+    engine, world, mems = drill_world
     mems["bind"].stale = served("10.0.0.1")     # bind's authority never takes the change
     report = Drill(engine, "aws", WorldInjector(world)).run()
     assert report.outcome == "failed" and report.exit_code == 2
@@ -263,8 +257,8 @@ def test_an_unverified_move_fails_the_drill_and_is_still_rolled_back(lab) -> Non
     assert "off aws in" not in timeline_svg(report)
 
 
-def test_the_move_lock_held_elsewhere_stops_the_drill_before_the_fault(lab) -> None:
-    engine, world, _mems = lab
+def test_the_move_lock_held_elsewhere_stops_the_drill_before_the_fault(drill_world) -> None:
+    engine, world, _mems = drill_world
     injector = WorldInjector(world)
     with engine.lock("failover move --off gcp"), pytest.raises(LockHeld, match="--off gcp"):
         Drill(engine, "aws", injector).run()
@@ -272,8 +266,8 @@ def test_the_move_lock_held_elsewhere_stops_the_drill_before_the_fault(lab) -> N
     assert engine.journal.events(kind="drill") == []
 
 
-def test_a_vendor_not_serving_before_the_drill_is_refused_untouched(lab) -> None:
-    engine, world, _mems = lab
+def test_a_vendor_not_serving_before_the_drill_is_refused_untouched(drill_world) -> None:
+    engine, world, _mems = drill_world
     world.stopped.add("aws")
     for _ in range(3):
         engine.check()
@@ -285,16 +279,16 @@ def test_a_vendor_not_serving_before_the_drill_is_refused_untouched(lab) -> None
     assert said[0].startswith("drill of vendor aws refused: a (vendor aws) is already DOWN")
 
 
-def test_unknown_vendor_and_vendor_without_hosting_are_config_errors(lab) -> None:
-    engine, world, _mems = lab
+def test_unknown_vendor_and_vendor_without_hosting_are_config_errors(drill_world) -> None:
+    engine, world, _mems = drill_world
     with pytest.raises(ConfigError, match="no such vendor; vendors: aws, gcp, metal"):
         Drill(engine, "nope", WorldInjector(world))
     with pytest.raises(ConfigError, match="has no hosting"):
         Drill(engine, "metal", WorldInjector(world))
 
 
-def test_simulation_stops_at_the_plan_and_writes_nothing(lab) -> None:
-    engine, _world, mems = lab
+def test_simulation_stops_at_the_plan_and_writes_nothing(drill_world) -> None:
+    engine, _world, mems = drill_world
     report = Drill(engine, "aws", SimulatedInjector(), apply=False).run()
     assert report.outcome == "planned" and report.exit_code == 0
     assert [p.name for p in report.phases] == ["decide", "plan"]
@@ -305,8 +299,8 @@ def test_simulation_stops_at_the_plan_and_writes_nothing(lab) -> None:
     assert "stopped at the plan" in report.sentence
 
 
-def test_simulation_with_apply_asks_and_a_no_writes_nothing(lab) -> None:
-    engine, _world, mems = lab
+def test_simulation_with_apply_asks_and_a_no_writes_nothing(drill_world) -> None:
+    engine, _world, mems = drill_world
     asked: list[str] = []
 
     def no(plan: Any) -> bool:
@@ -318,8 +312,8 @@ def test_simulation_with_apply_asks_and_a_no_writes_nothing(lab) -> None:
     assert engine.journal.moves() == [] and values(mems) == {("10.0.0.1",)}
 
 
-def test_simulation_with_apply_moves_verifies_and_rolls_back(lab) -> None:
-    engine, _world, mems = lab
+def test_simulation_with_apply_moves_verifies_and_rolls_back(drill_world) -> None:
+    engine, _world, mems = drill_world
     report = Drill(engine, "aws", SimulatedInjector(), apply=True, confirm=lambda _p: True).run()
     assert report.outcome == "passed" and report.exit_code == 0, report.sentence
     assert {p.name for p in report.phases} == {"decide", "plan", "write", "verify",
@@ -330,8 +324,8 @@ def test_simulation_with_apply_moves_verifies_and_rolls_back(lab) -> None:
     assert kinds == ["rollback", "move"]
 
 
-def test_report_files_and_json_shape(lab, tmp_path: Path) -> None:
-    engine, world, _mems = lab
+def test_report_files_and_json_shape(drill_world, tmp_path: Path) -> None:
+    engine, world, _mems = drill_world
     report = Drill(engine, "aws", WorldInjector(world)).run()
     paths = write_report(report, tmp_path / "out")
     assert [p.name for p in paths] == ["report.md", "report.json", "timeline.svg"]
@@ -364,8 +358,8 @@ def test_report_files_and_json_shape(lab, tmp_path: Path) -> None:
         assert text in md
 
 
-def test_report_json_round_trips_through_json(lab) -> None:
-    engine, _world, _mems = lab
+def test_report_json_round_trips_through_json(drill_world) -> None:
+    engine, _world, _mems = drill_world
     report = Drill(engine, "aws", SimulatedInjector(), apply=False).run()
     assert isinstance(report, DrillReport)
     again = json.loads(json.dumps(report.to_json()))

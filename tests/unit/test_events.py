@@ -68,7 +68,7 @@ class AtOnce(Outbox):
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Any:
+def events_world(tmp_path: Path) -> Any:
     config = parse_config(CONFIG.format(tmp=tmp_path), str(tmp_path / "failover.yaml"))
     start = RRSet.of("www.example.test.", "A", 60, ["10.0.0.1"])
     mems = {n: Counting(n, config.dns[n].vendor, config.zone, {start.key: start})
@@ -80,8 +80,8 @@ def world(tmp_path: Path) -> Any:
     engine.close()
 
 
-def test_a_move_is_told_with_what_each_provider_serves_after_it(world: Any) -> None:
-    engine, _mems, heard, _tmp = world
+def test_a_move_is_told_with_what_each_provider_serves_after_it(events_world: Any) -> None:
+    engine, _mems, heard, _tmp = events_world
     with engine.lock():
         plan = engine.plan_for(engine.decide({}, off=["aws"], to="g"))
         result = engine.move(plan, reason="test", args={})
@@ -91,8 +91,8 @@ def test_a_move_is_told_with_what_each_provider_serves_after_it(world: Any) -> N
             moved.served.items()} == {"r53": [("10.0.1.1",)], "bind": [("10.0.1.1",)]}
 
 
-def test_the_page_reuses_the_moves_reads(world: Any) -> None:
-    engine, mems, _heard, tmp = world
+def test_the_page_reuses_the_moves_reads(events_world: Any) -> None:
+    engine, mems, _heard, tmp = events_world
     engine.sinks.add(PageSink(engine, AtOnce(engine.config), picture=journaled_timeline))
     with engine.lock():
         plan = engine.plan_for(engine.decide({}, off=["aws"], to="g"))
@@ -105,16 +105,16 @@ def test_the_page_reuses_the_moves_reads(world: Any) -> None:
     assert 'id="provider-bind" data-serving="g"' in html
 
 
-def test_a_cycle_carries_the_reads_it_made(world: Any) -> None:
-    engine, _mems, heard, _tmp = world
+def test_a_cycle_carries_the_reads_it_made(events_world: Any) -> None:
+    engine, _mems, heard, _tmp = events_world
     Reconciler(engine, auto_move=False).cycle()
     (cycle,) = [e for e in heard.events if isinstance(e, CycleEnded)]
     assert cycle.action == "none" and not cycle.clustered
     assert cycle.served is engine.last_read and set(cycle.served) == {"r53", "bind"}
 
 
-def test_a_drill_is_told_once_it_ended(world: Any) -> None:
-    engine, _mems, heard, _tmp = world
+def test_a_drill_is_told_once_it_ended(events_world: Any) -> None:
+    engine, _mems, heard, _tmp = events_world
     report = Drill(engine, "aws", SimulatedInjector(), apply=False).run()
     (ended,) = [e for e in heard.events if isinstance(e, DrillEnded)]
     assert (ended.vendor, ended.outcome, ended.sentence) == ("aws", report.outcome,
@@ -122,8 +122,8 @@ def test_a_drill_is_told_once_it_ended(world: Any) -> None:
     assert ended.failed == tuple(p.label for p in report.phases if not p.ok)
 
 
-def test_no_notice_is_sent_without_notify(world: Any) -> None:
-    engine, _mems, _heard, _tmp = world
+def test_no_notice_is_sent_without_notify(events_world: Any) -> None:
+    engine, _mems, _heard, _tmp = events_world
     outbox = AtOnce(engine.config)
     sink = NoticeSink(engine, outbox)
     sink.emit(DrillEnded("aws", "failed", "drill of vendor aws failed", ("detect",), (),

@@ -30,7 +30,7 @@ class Listener:
 
 
 @pytest.fixture
-def world(tmp_path: Path):
+def watch_world(tmp_path: Path):
     a = Listener("127.0.0.21")
     g = Listener("127.0.0.22", a.port)
     text = f"""
@@ -66,8 +66,8 @@ def served(mems: dict[str, MemProvider]) -> set[tuple[str, ...]]:
     return {rr.values for m in mems.values() for rr in m.records.values()}
 
 
-def test_outage_moves_after_fall_then_fails_back_after_rise(world) -> None:
-    engine, mems, hosts = world
+def test_outage_moves_after_fall_then_fails_back_after_rise(watch_world) -> None:
+    engine, mems, hosts = watch_world
     r = Reconciler(engine)
     first = r.cycle()
     assert first.action == "none" and first.exit_code == 0
@@ -88,8 +88,8 @@ def test_outage_moves_after_fall_then_fails_back_after_rise(world) -> None:
     assert Reconciler(engine).cycle().sentence.startswith("cycle 7: ")   # a later run goes on
 
 
-def test_without_auto_move_it_only_says_what_it_would_do(world) -> None:
-    engine, mems, hosts = world
+def test_without_auto_move_it_only_says_what_it_would_do(watch_world) -> None:
+    engine, mems, hosts = watch_world
     r = Reconciler(engine, auto_move=False)
     hosts["a"].close()
     r.cycle()
@@ -107,9 +107,9 @@ class Refused:
         return {"state": self.state, "reason": self.reason}
 
 
-def test_termination_is_evacuated_and_never_failed_back_without_operator(world,
+def test_termination_is_evacuated_and_never_failed_back_without_operator(watch_world,
                                                                          monkeypatch) -> None:
-    engine, mems, hosts = world
+    engine, mems, hosts = watch_world
     monkeypatch.setattr(engine, "control_planes",
                         lambda vendors: {"aws": Refused()} if "aws" in vendors else {})
     r = Reconciler(engine)
@@ -131,8 +131,8 @@ def test_termination_is_evacuated_and_never_failed_back_without_operator(world,
     assert r.cycle().action == "moved" and served(mems) == {("127.0.0.21",)}
 
 
-def test_watch_stops_between_cycles(world) -> None:
-    engine, _mems, _hosts = world
+def test_watch_stops_between_cycles(watch_world) -> None:
+    engine, _mems, _hosts = watch_world
     stop = threading.Event()
     seen = []
 
@@ -145,10 +145,10 @@ def test_watch_stops_between_cycles(world) -> None:
     assert seen == [1, 2] and code == 0
 
 
-def test_a_pin_stops_auto_moves_until_resume(world) -> None:
+def test_a_pin_stops_auto_moves_until_resume(watch_world) -> None:
     from failover.coord.base import Holder, Pin
 
-    engine, mems, hosts = world
+    engine, mems, hosts = watch_world
     r = Reconciler(engine)
     r.cycle()
     engine.coord.set_pin(Pin(Holder.me("laptop", "failover move --to a"), "move 1", 1))

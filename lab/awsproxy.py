@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import re
-import socketserver
 import sys
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
+
+from lab import httpbase
 
 DEFAULT_CODE = "AccountSuspended"
 HEALTH = "/failover-lab/healthz"  # answered by the proxy itself, never forwarded
@@ -79,30 +79,23 @@ def service_of(authorization: str) -> str | None:
     return match.group(1) if match else None
 
 
-class Proxy(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class Proxy(httpbase.Server):
     upstream: tuple[str, int] = ("127.0.0.1", 0)
     fault_file: Path = Path("faults/aws")
 
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind asks reverse DNS for the address: slow with no resolver.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
 
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(httpbase.Handler):
     server: Proxy
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore expects
     server_version = "failover-lab-aws-proxy"
     sys_version = ""
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
+        if body is None:
+            return
         if self.path == HEALTH:
-            self._reply(200, b"ok\n", "text/plain")
+            self.reply(200, b"ok\n", {"Content-Type": "text/plain"})
             return
         service = service_of(self.headers.get("Authorization", ""))
         code = fault_code(self.server.fault_file) if service in FAULTED else None
@@ -115,19 +108,8 @@ class Handler(BaseHTTPRequestHandler):
         status, message = KNOWN.get(code, (403, f"{code} (injected by the failover lab)"))
         request_id = str(uuid.uuid4())
         print(f"{service} {self.command} {self.path}: refused with {status} {code}", flush=True)
-        self._reply(status, error_body(service, code, message, request_id), "text/xml",
-                    {"x-amzn-RequestId": request_id})
-
-    def _reply(self, status: int, data: bytes, content_type: str,
-               headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self.reply(status, error_body(service, code, message, request_id),
+                   {"Content-Type": "text/xml", "x-amzn-RequestId": request_id})
 
     def _forward(self, body: bytes) -> None:
         host, port = self.server.upstream
@@ -144,19 +126,11 @@ class Handler(BaseHTTPRequestHandler):
             upstream_headers = [("Content-Type", "text/plain")]
         finally:
             conn.close()
-        self.send_response(status, reason)
-        for key, value in upstream_headers:
-            if key.lower() not in _HOP and key.lower() not in ("server", "date"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self.reply(status, data, [(key, value) for key, value in upstream_headers
+                                  if key.lower() not in _HOP
+                                  and key.lower() not in ("server", "date")], reason)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # quiet: probes pass through every few seconds; refusals are printed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,23 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", type=Path, required=True, help="the lab's DIR/faults")
     args = parser.parse_args(argv)
     upstream = urlsplit(args.upstream)
-    try:
-        server = Proxy((args.address, args.port), Handler)
-    except OSError as exc:
-        print(f"aws proxy: cannot listen on {args.address}:{args.port}: {exc.strerror or exc}",
-              file=sys.stderr)
+    server = httpbase.listen(Proxy, Handler, args.address, args.port, "aws proxy")
+    if server is None:
         return 3
     server.upstream = (upstream.hostname or "127.0.0.1", upstream.port or 80)
     server.fault_file = args.faults / "aws"
-    print(f"aws proxy listening on {args.address}:{args.port}, forwarding to {args.upstream}",
-          flush=True)
-    try:
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return httpbase.serve(server, f"aws proxy listening on {args.address}:{args.port}, "
+                                  f"forwarding to {args.upstream}")
 
 
 if __name__ == "__main__":

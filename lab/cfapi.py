@@ -44,12 +44,12 @@ import secrets
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lab import httpbase
 from lab.apischema import validate
 
 SCHEMA_CODE = 1000  # the error code of a request the schema refuses (the document's lowest)
@@ -158,7 +158,7 @@ class CfZone:
         return rec
 
 
-class FakeCloudflare:
+class FakeCloudflare(httpbase.InThread):
     """The stand-in server; zones by id. Set attributes to change what it answers."""
 
     def __init__(self, token: str, zones: list[CfZone], *, port: int = 0,
@@ -173,31 +173,16 @@ class FakeCloudflare:
         self.retry_after = "0"
         self.requests: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        self._stop = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        super().__init__(self._handler(), port)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/client/v4"
+        return f"{super().url}/client/v4"
 
     def rate_limit(self, count: int, retry_after: str = "0") -> None:
         with self.lock:
             self.rate_limited += count
             self.retry_after = retry_after
-
-    def __enter__(self) -> FakeCloudflare:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
 
     def respond(self, method: str, path: str, query: dict[str, list[str]],
                 authorization: str | None, raw: bytes
@@ -324,11 +309,12 @@ class FakeCloudflare:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(httpbase.Handler):
             def _any(self) -> None:
                 parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+                raw = self.read_body()
+                if raw is None:
+                    return
                 status: int
                 data: dict[str, Any]
                 headers: dict[str, str]
@@ -338,27 +324,15 @@ class FakeCloudflare:
                     status, data, headers = fake.respond(
                         self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
                         self.headers.get("Authorization"), raw)
-                text = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(text)))
-                self.end_headers()
-                self.wfile.write(text)
+                self.reply_json(status, data, headers)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
 
         return Handler
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the stand-in as a lab server until SIGTERM."""
-    import signal
-
     p = argparse.ArgumentParser(prog="python -m lab.cfapi")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--token-file", required=True)
@@ -374,10 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     fake = FakeCloudflare(token, [CfZone(args.zone_id, args.zone_name, args.name_server)],
                           port=args.port, batch_limit=args.batch_limit,
                           violations_file=args.violations_file)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with fake:
-        fake._stop.wait()
-    return 0
+    return fake.serve_until_terminated()
 
 
 if __name__ == "__main__":

@@ -55,12 +55,12 @@ import re
 import sys
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lab import httpbase
 from lab.apischema import validate
 from lab.clouddns import ManagedZone
 
@@ -101,7 +101,7 @@ class _Fault:
     body: dict[str, Any] | None
 
 
-class FakeGcp:
+class FakeGcp(httpbase.InThread):
     """The stand-in server; set its attributes to change what it answers."""
 
     def __init__(self, token: str = "ya29.fake-access-token", project: str = "social-prod",
@@ -122,16 +122,7 @@ class FakeGcp:
         self.dns_zones: dict[str, ManagedZone] = dict(dns_zones or {})
         self.rate_limited = 0                     # answer this many more requests 429
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(self._handler(), port)
 
     def fail(self, status: int, reason: str | None = None, message: str = "refused",
              *, apis: tuple[str, ...] = APIS, legacy: bool = False) -> None:
@@ -149,16 +140,6 @@ class FakeGcp:
         """Never answer the named APIs (until the server stops)."""
         for api in apis:
             self.faults[api] = _Fault(None, None)
-
-    def __enter__(self) -> FakeGcp:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
 
     def respond(self, method: str, path: str, query: dict[str, list[str]],
                 authorization: str | None, raw: bytes) -> tuple[int, dict[str, Any]] | None:
@@ -259,7 +240,7 @@ class FakeGcp:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(httpbase.Handler):
             def do_POST(self) -> None:
                 self.do_GET()
 
@@ -269,8 +250,9 @@ class FakeGcp:
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+                raw = self.read_body()
+                if raw is None:
+                    return
                 answer: tuple[int, dict[str, Any]] | None
                 if parts.path == "/__violations" and self.command == "GET":
                     answer = 200, fake.violations.snapshot()
@@ -280,26 +262,16 @@ class FakeGcp:
                                           parse_qs(parts.query, keep_blank_values=True),
                                           self.headers.get("Authorization"), raw)
                 if answer is None:
-                    fake._stop.wait(60)
+                    fake.stopped.wait(60)
                     return
                 status, body = answer
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
+                self.reply_json(status, body, content_type="application/json; charset=UTF-8")
 
         return Handler
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the stand-in as a lab server until SIGTERM."""
-    import signal
-
     p = argparse.ArgumentParser(prog="python -m lab.gcpapi")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--token-file", required=True)
@@ -315,10 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     zone = ManagedZone(args.dns_zone, args.dns_name, args.name_server)
     fake = FakeGcp(token=token, project=args.project, port=args.port,
                    dns_zones={args.dns_zone: zone}, violations_file=args.violations_file)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with fake:
-        fake._stop.wait()
-    return 0
+    return fake.serve_until_terminated()
 
 
 if __name__ == "__main__":

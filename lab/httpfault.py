@@ -14,28 +14,20 @@ from __future__ import annotations
 
 import http.client
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
+from lab import httpbase
 
-class FaultProxy:
+
+class FaultProxy(httpbase.InThread):
     def __init__(self, upstream: str) -> None:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.faults: list[tuple[int, str | None, bytes]] = []
         self.answered: list[tuple[str, str, int]] = []  # (method, path, status) in order
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(self._handler())
 
     def answer_next(self, status: int, count: int = 1, retry_after: str | None = None,
                     body: bytes = b'{"error": "Too Many Requests"}') -> None:
@@ -43,24 +35,16 @@ class FaultProxy:
         with self._lock:
             self.faults.extend([(status, retry_after, body)] * count)
 
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(httpbase.Handler):
             protocol_version = "HTTP/1.1"
 
             def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self.read_body()
+                if body is None:
+                    return
                 with proxy._lock:
                     fault = proxy.faults.pop(0) if proxy.faults else None
                 if fault is not None:
@@ -86,16 +70,8 @@ class FaultProxy:
             def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
                 with proxy._lock:
                     proxy.answered.append((self.command, self.path, status))
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(status, data, headers)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
 
         return Handler

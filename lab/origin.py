@@ -7,29 +7,21 @@ library only, so it starts in tens of milliseconds; SIGTERM stops it at once.
 from __future__ import annotations
 
 import argparse
-import socketserver
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from lab import httpbase
 
 
-class Origin(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True  # revive on the same port while old sockets sit in TIME_WAIT
+class Origin(httpbase.Server):
     name = "origin"
 
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind asks reverse DNS for the address: slow with no resolver.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
 
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(httpbase.Handler):
     server: Origin
     server_version = "failover-lab-origin"
     sys_version = ""
 
-    def _reply(self, head_only: bool) -> None:
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/healthz":
             status, body = 200, f"ok {self.server.name}\n"
@@ -37,23 +29,10 @@ class Handler(BaseHTTPRequestHandler):
             status, body = 200, f"hello from {self.server.name}\n"
         else:
             status, body = 404, f"not found on {self.server.name}\n"
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("X-Hosting", self.server.name)
-        self.end_headers()
-        if not head_only:
-            self.wfile.write(data)
+        self.reply(status, body.encode(), {"Content-Type": "text/plain; charset=utf-8",
+                                           "X-Hosting": self.server.name})
 
-    def do_GET(self) -> None:
-        self._reply(head_only=False)
-
-    def do_HEAD(self) -> None:
-        self._reply(head_only=True)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # quiet: probes hit this every second
+    do_HEAD = do_GET  # reply() leaves the body out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,21 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--name", required=True)
     args = parser.parse_args(argv)
-    try:
-        server = Origin((args.address, args.port), Handler)
-    except OSError as exc:
-        print(f"origin {args.name}: cannot listen on {args.address}:{args.port}: "
-              f"{exc.strerror or exc}", file=sys.stderr)
+    server = httpbase.listen(Origin, Handler, args.address, args.port, f"origin {args.name}")
+    if server is None:
         return 3
     server.name = args.name
-    print(f"origin {args.name} listening on {args.address}:{args.port}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return httpbase.serve(server, f"origin {args.name} listening on {args.address}:{args.port}")
 
 
 if __name__ == "__main__":

@@ -26,12 +26,11 @@ Run as ``python -m lab.saas --port P --dir DIR --provider twilio=aws ...``.
 from __future__ import annotations
 
 import argparse
-import json
-import socketserver
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from lab import httpbase
 
 HOST = "127.0.0.1"
 # provider -> (account path, alive answer, suspended (status, answer), default vendor)
@@ -51,19 +50,12 @@ ROUTES: dict[str, tuple[str, dict[str, Any], tuple[int, dict[str, Any]], str]] =
 UNAUTHENTICATED = (401, {"code": 20003, "message": "Authenticate"})
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class Server(httpbase.Server):
     root = Path(".")
     vendors: dict[str, str]
 
-    def server_bind(self) -> None:
-        socketserver.TCPServer.server_bind(self)   # no reverse DNS lookup of the address
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
 
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(httpbase.Handler):
     server: Server
     server_version = "failover-lab-saas"
     sys_version = ""
@@ -72,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         route = next(((p, r) for p, r in ROUTES.items() if r[0] == path), None)
         if route is None:
-            self._send(404, {"message": "not found"})
+            self.reply_json(404, {"message": "not found"})
             return
         provider, (_path, alive, suspended, _vendor) = route
         token_file = self.server.root / "saas" / f"{provider}.token"
@@ -81,24 +73,13 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             token = None
         if not token or self.headers.get("Authorization", "") != f"Bearer {token}":
-            self._send(*UNAUTHENTICATED)
+            self.reply_json(*UNAUTHENTICATED)
             return
         vendor = self.server.vendors.get(provider, ROUTES[provider][3])
         if (self.server.root / "faults" / vendor).exists():
-            self._send(*suspended)
+            self.reply_json(*suspended)
             return
-        self._send(200, alive)
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.reply_json(200, alive)
 
 
 def marker(port: int) -> str:
@@ -112,22 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--provider", action="append", default=[],
                         help="PROVIDER=VENDOR (default: each route's own vendor)")
     args = parser.parse_args(argv)
-    try:
-        server = Server((HOST, args.port), Handler)
-    except OSError as exc:
-        print(f"saas: cannot listen on {HOST}:{args.port}: {exc.strerror or exc}",
-              file=sys.stderr)
+    server = httpbase.listen(Server, Handler, HOST, args.port, "saas")
+    if server is None:
         return 3
     server.root = args.dir
     server.vendors = dict(p.split("=", 1) for p in args.provider)
-    print(f"saas stand-ins listening on {HOST}:{args.port}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return httpbase.serve(server, f"saas stand-ins listening on {HOST}:{args.port}")
 
 
 if __name__ == "__main__":

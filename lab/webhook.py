@@ -17,34 +17,26 @@ import argparse
 import json
 import mimetypes
 import os
-import socketserver
 import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from lab import httpbase
+
 HOST = "127.0.0.1"
-MAX_BODY = 8 * 1024 * 1024
 
 
-class Receiver(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class Receiver(httpbase.Server):
     root: Path = Path(".")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.hits: list[str] = []     # "METHOD /path" of every request, for tests
 
-    def server_bind(self) -> None:
-        socketserver.TCPServer.server_bind(self)   # no reverse DNS lookup of the address
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
 
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(httpbase.Handler):
     server: Receiver
     server_version = "failover-lab-webhook"
     sys_version = ""
@@ -64,22 +56,11 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return target / "index.html" if target.is_dir() or not path else target
 
-    def _body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._send(413, b"too large\n")
-            return None
-        return self.rfile.read(length) if length else b""
-
     def _send(self, status: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(status, body, {"Content-Type": ctype})
 
     def do_POST(self) -> None:
-        body = self._body()
+        body = self.read_body()
         if body is None:
             return
         row = {"at": time.time(), "path": urllib.parse.urlsplit(self.path).path,
@@ -90,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, b"ok\n")
 
     def do_PUT(self) -> None:
-        body = self._body()
+        body = self.read_body()
         target = self._file()
         if body is None:
             return
@@ -112,9 +93,6 @@ class Handler(BaseHTTPRequestHandler):
         if ctype.startswith("text/"):
             ctype += "; charset=utf-8"
         self._send(200, target.read_bytes(), ctype)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 def received(root: Path) -> list[dict[str, object]]:
@@ -143,21 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=HOST)
     args = parser.parse_args(argv)
     args.root.mkdir(parents=True, exist_ok=True)
-    try:
-        server = Receiver((args.host, args.port), Handler)
-    except OSError as exc:
-        print(f"webhook: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-              file=sys.stderr)
+    server = httpbase.listen(Receiver, Handler, args.host, args.port, "webhook")
+    if server is None:
         return 3
     server.root = args.root
-    print(f"webhook listening on {args.host}:{args.port}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return httpbase.serve(server, f"webhook listening on {args.host}:{args.port}")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,16 @@ replaced (``auto_delete`` off) and protected twice (Hetzner's own delete
 protection and Pulumi's ``protect``), so the addresses failover knows stay
 valid. The server type is looked up before anything is created: a type
 Hetzner no longer sells fails the preview with one line. An SSH key is
-required: without one Hetzner mails a generated root password.
+required: without one Hetzner mails a generated root password. A key that is
+already in the project (same fingerprint, or named by ``failover:sshKeyName``)
+is used, not uploaded again: Hetzner refuses a duplicate fingerprint.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,12 +36,14 @@ class HetznerPlacement(Placement):
     location: str
     server_type: str | None = None
     image: str = "debian-12"
+    # An SSH key already in the Hetzner project, used instead of ssh_public_key's.
+    ssh_key_name: str | None = None
 
     @model_validator(mode="after")
     def _needs_a_key(self) -> HetznerPlacement:
-        if not self.ssh_public_key:
-            raise ValueError("hetzner needs failover:sshPublicKey: without a key Hetzner sets a "
-                             "generated root password and mails it")
+        if not self.ssh_public_key and not self.ssh_key_name:
+            raise ValueError("hetzner needs failover:sshPublicKey or failover:sshKeyName: "
+                             "without a key Hetzner sets a generated root password and mails it")
         return self
 
 
@@ -66,6 +73,39 @@ def check_server_type(found: Any, name: str, location: str,
                             f"created in {location} after {gone}; plan a move")
         return name
     raise ValueError(f"hetzner server type '{name}' is not offered in {location}; {hint}")
+
+
+def fingerprint(public_key: str) -> str:
+    """The MD5 fingerprint Hetzner gives a key (``aa:bb:...``), or "" if it is not a key."""
+    parts = public_key.split()
+    try:
+        blob = base64.b64decode(parts[1], validate=True) if len(parts) > 1 else b""
+    except binascii.Error:
+        return ""
+    digest = hashlib.md5(blob, usedforsecurity=False).hexdigest() if blob else ""
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def existing_key(keys: Any, placement: HetznerPlacement, labels: dict[str, str]) -> int | None:
+    """The id of the project's key to use, or None when this stack creates (or owns) one.
+
+    ``keys`` is what ``hcloud.get_ssh_keys`` answered. Hetzner refuses a second key
+    with the same fingerprint (uniqueness_error), so a key someone already uploaded
+    is used as it is; the key this stack created before (our labels) stays ours.
+    """
+    found = list(getattr(keys, "ssh_keys", None) or [])
+    if placement.ssh_key_name:
+        for key in found:
+            if key.name == placement.ssh_key_name:
+                return int(key.id)
+        raise ValueError(f"failover:sshKeyName '{placement.ssh_key_name}' is not an SSH key "
+                         "of this Hetzner project (hcloud ssh-key list)")
+    wanted = fingerprint(str(placement.ssh_public_key))
+    for key in found:
+        if wanted and key.fingerprint == wanted:
+            ours = all((key.labels or {}).get(k) == v for k, v in labels.items())
+            return None if ours else int(key.id)
+    return None
 
 
 class HetznerHosting(HostingComponent):
@@ -108,8 +148,11 @@ class HetznerHosting(HostingComponent):
                                      location=placement.location, auto_delete=False,
                                      delete_protection=True, labels=labels, opts=kept)
 
-        ssh_keys = [hcloud.SshKey(f"{name}-key", public_key=str(placement.ssh_public_key),
-                                  labels=labels, opts=child).id]
+        known = existing_key(hcloud.get_ssh_keys(opts=pulumi.InvokeOptions(parent=self)),
+                             placement, labels)
+        ssh_keys: list[pulumi.Input[str]] = [str(known)] if known is not None else [
+            hcloud.SshKey(f"{name}-key", public_key=str(placement.ssh_public_key),
+                          labels=labels, opts=child).id]
 
         self.server = hcloud.Server(
             f"{name}-server", server_type=server_type,

@@ -160,7 +160,8 @@ def build_hetzner(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
     from infra.hetzner import HetznerHosting, HetznerPlacement
 
     placement = HetznerPlacement(**_common(cfg), location=cfg.require("location"),
-                                 server_type=cfg.get("serverType"))
+                                 server_type=cfg.get("serverType"),
+                                 ssh_key_name=cfg.get("sshKeyName"))
     return HetznerHosting(HOSTING_NAME, desc.service, placement, _node(cfg, desc),
                           opts=_renamed(placement.hosting)).outputs()
 

@@ -83,6 +83,8 @@ class Mocks(pulumi.runtime.Mocks):
     def __init__(self, stack_outputs: dict[str, dict[str, Any]]) -> None:
         self.stack_outputs = stack_outputs
         self.calls: list[MockCallArgs] = []
+        # The SSH keys already in the Hetzner project (getSshKeys' answer).
+        self.hetzner_keys: list[dict[str, Any]] = []
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -121,6 +123,8 @@ class Mocks(pulumi.runtime.Mocks):
             "aws:ec2/getVpc:getVpc": {"id": "vpc-default", "default": True},
             "aws:ec2/getSubnets:getSubnets": {"ids": ["subnet-b", "subnet-a"]},
         }
+        if args.token == "hcloud:index/getSshKeys:getSshKeys":
+            return {"id": "keys", "sshKeys": self.hetzner_keys}, []
         if args.token == "hcloud:index/getServerType:getServerType":
             return HETZNER_TYPES.get(str(args.args.get("name")), {}), []
         if args.token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.infra.harness import GCP_ADDRESS, Harness
@@ -72,6 +74,49 @@ def test_hetzner_keeps_primary_ips_and_attaches_the_firewall(pulumi_mocks: Harne
     assert nets["ipv4Enabled"] and nets["ipv6Enabled"]
     assert server.delete_before_replace
     assert SERVICE.image in server.inputs["userData"]
+
+
+def _hetzner_key(key_id: int, name: str, labels: dict[str, str]) -> dict[str, object]:
+    from infra.hetzner import fingerprint
+
+    return {"id": key_id, "name": name, "fingerprint": fingerprint(USER_KEY),
+            "publicKey": USER_KEY, "labels": labels}
+
+
+# A real ed25519 public key (its blob decodes), so that its fingerprint can be computed.
+USER_KEY = HOST_KEY + " ops@laptop"
+OUR_LABELS = {"service": "social", "hosting": "hetzner-fsn1", "managed-by": "failover"}
+
+
+@pytest.mark.parametrize("keys, settings, uses", [
+    # No such key in the project: the stack uploads it.
+    ([], {}, None),
+    # Someone uploaded the same key: Hetzner refuses it twice, so it is used as it is.
+    ([_hetzner_key(77, "laptop", {})], {}, "77"),
+    # The key this stack uploaded before stays a resource of this stack.
+    ([_hetzner_key(78, "web-key", OUR_LABELS)], {}, None),
+    # Named in failover:sshKeyName: used, whatever its fingerprint.
+    ([_hetzner_key(79, "ops", {})], {"ssh_key_name": "ops", "ssh_public_key": None}, "79"),
+])
+def test_hetzner_uses_a_key_already_in_the_project(pulumi_mocks: Harness, keys: list[object],
+                                                   settings: dict[str, Any],
+                                                   uses: str | None) -> None:
+    pulumi_mocks.mocks.hetzner_keys = list(keys)  # type: ignore[arg-type]
+    pulumi_mocks.run(lambda: build_hetzner(**{"ssh_public_key": USER_KEY, **settings})
+                     .outputs())
+    server = pulumi_mocks.one("hcloud:index/server:Server")
+    created = pulumi_mocks.of_type("hcloud:index/sshKey:SshKey")
+    if uses is None:
+        assert len(created) == 1
+        assert created[0].inputs["publicKey"] == USER_KEY
+    else:
+        assert not created
+        assert server.inputs["sshKeys"] == [uses]
+
+
+def test_hetzner_refuses_a_key_name_it_cannot_find(pulumi_mocks: Harness) -> None:
+    with pytest.raises(Exception, match="sshKeyName 'gone' is not an SSH key"):
+        pulumi_mocks.run(lambda: build_hetzner(ssh_key_name="gone").outputs())
 
 
 def test_metal_pins_the_host_key_and_keeps_the_private_key_secret(pulumi_mocks: Harness) -> None:

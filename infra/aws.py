@@ -17,7 +17,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from infra.hosting import HostingComponent
+from infra.hosting import HostingComponent, check_user_data
 from infra.service import Placement, Service, instance_type
 from infra.watcher import WatcherNode, split_versions
 
@@ -129,7 +129,8 @@ class AwsHosting(HostingComponent):
             instance_type=machine, availability_zone=self.availability_zone,
             subnet_id=subnet_id, vpc_security_group_ids=[self.security_group.id],
             key_name=key_name,
-            user_data=self.script(service, placement, node), user_data_replace_on_change=True,
+            user_data=check_user_data(self.script(service, placement, node), "aws"),
+            user_data_replace_on_change=True,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required"),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_size=16),
             tags={**tags, "Name": f"{service.name}-{placement.hosting}"},

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.hosting import HostingComponent
+from infra.hosting import HostingComponent, check_user_data
 from infra.service import Placement, Service, instance_type
 from infra.watcher import WatcherNode, split_versions
 
@@ -96,7 +96,8 @@ class GcpHosting(HostingComponent):
             machine_type=instance_type("gcp", service.size, placement.machine_type),
             tags=[tag], labels=labels, metadata=metadata,
             # A changed startup script replaces the instance (and so runs the new script).
-            metadata_startup_script=self.script(service, placement, node),
+            metadata_startup_script=check_user_data(
+                self.script(service, placement, node), "gcp"),
             boot_disk=gcp.compute.InstanceBootDiskArgs(
                 initialize_params=gcp.compute.InstanceBootDiskInitializeParamsArgs(
                     image=placement.image, size=16)),

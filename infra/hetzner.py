@@ -24,7 +24,7 @@ import pulumi
 import pulumi_hcloud as hcloud
 from pydantic import model_validator
 
-from infra.hosting import HostingComponent
+from infra.hosting import HostingComponent, check_user_data
 from infra.service import Placement, Service, instance_type
 from infra.watcher import WatcherNode
 
@@ -157,7 +157,8 @@ class HetznerHosting(HostingComponent):
         self.server = hcloud.Server(
             f"{name}-server", server_type=server_type,
             image=placement.image, location=placement.location, labels=labels,
-            ssh_keys=ssh_keys, user_data=self.script(service, placement, node),
+            ssh_keys=ssh_keys,
+            user_data=check_user_data(self.script(service, placement, node), "hetzner"),
             firewall_ids=[self.firewall.id.apply(int)],
             public_nets=[hcloud.ServerPublicNetArgs(
                 ipv4_enabled=True, ipv4=self.ipv4.id.apply(int),

@@ -21,6 +21,22 @@ from infra.watcher import WatcherNode
 # addresses: public IPv4/IPv6 addresses, stable across instance replacement;
 # port: the service port; health_url: http://<first address>:<port><health path>.
 HOSTING_OUTPUTS = ("vendor", "hosting", "addresses", "port", "health_url")
+# What each vendor accepts as user data, in bytes before any encoding: EC2 16 KB,
+# Hetzner 32 KiB, a GCE metadata value 256 KB.
+USER_DATA_LIMITS = {"aws": 16 * 1024, "hetzner": 32 * 1024, "gcp": 256 * 1024}
+
+
+def check_user_data(script: str, kind: str) -> str:
+    """``script`` if the vendor ``kind`` accepts it as user data; else one clear error now.
+
+    Over the limit, the vendor refuses the instance at create, after the rest of the
+    stack has been built.
+    """
+    size, limit = len(script.encode()), USER_DATA_LIMITS[kind]
+    if size > limit:
+        raise ValueError(f"the {kind} startup script is {size} bytes; {kind} accepts "
+                         f"{limit} (shorten the service's env or the watchers' config)")
+    return script
 
 
 class HostingComponent(pulumi.ComponentResource):

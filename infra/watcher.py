@@ -45,7 +45,14 @@ VENV = "/opt/failover"
 ETCD_UNIT = "failover-etcd.service"
 WATCH_UNIT = "failover-watch.service"
 _MEMBER = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_PIP_SPEC = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-\[\]=<>~!,+@:/]*$")
+# The two forms of coordination.package: a wheel at a URL with its hash, or an exact
+# version of a name (from coordination.index_url, an index the operator controls).
+_WHEEL_URL = re.compile(r"^https://[A-Za-z0-9._~%/+:@-]+\.whl#sha256=[0-9a-f]{64}$")
+_PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?==[0-9][A-Za-z0-9.+!_-]*$")
+_INDEX_URL = re.compile(r"^https://[A-Za-z0-9._~%/+:@-]+$")
+PACKAGE_HELP = ("give a wheel URL with its hash (https://.../failover-0.1.0-py3-none-any.whl"
+                "#sha256=<64 hex>) or an exact version (failover==0.1.0) with index_url, an "
+                "index you control")
 
 
 class Coordination(_Model):
@@ -60,8 +67,11 @@ class Coordination(_Model):
     # Who else may reach the client port (operators' and CI networks for status and move);
     # the members always may, and the placement's admin CIDRs.
     client_cidrs: list[str] = Field(default_factory=list)
-    # What pip installs for the watcher (a version pin, or a wheel URL you host twice).
-    package: str = "failover"
+    # What pip installs for the watcher, required: a wheel URL with #sha256=, or an exact
+    # version (name==X.Y.Z) from index_url. No default: whoever registers a default name on
+    # PyPI would run code as root on every machine.
+    package: str
+    index_url: str | None = None
     # The watchers' failover config (relative to stacks/): hostings, DNS, checks; its
     # cluster section is written per node. Secrets are referenced, never in the file.
     watcher_config: str = "watch.yaml"
@@ -81,10 +91,14 @@ class Coordination(_Model):
                 raise ValueError(f"coordination member '{name}' must be 2-32 characters of "
                                  "a-z, 0-9 and '-'")
             try:
-                ipaddress.ip_address(address)
+                version = ipaddress.ip_address(address).version
             except ValueError:
                 raise ValueError(f"coordination member {name}: '{address}' is not an IP "
                                  "address (use the hosting's stable public address)") from None
+            if version == 6:
+                raise ValueError(f"coordination.members.{name}: '{address}' is IPv6; the AWS "
+                                 "VPC and the GCP subnet these stacks build have no IPv6, so "
+                                 "peers could not reach it: use the hosting's IPv4 address")
         return members
 
     @field_validator("client_cidrs")
@@ -95,9 +109,17 @@ class Coordination(_Model):
     @field_validator("package")
     @classmethod
     def _package(cls, package: str) -> str:
-        if not _PIP_SPEC.match(package):
-            raise ValueError(f"coordination.package '{package}' is not a pip requirement")
+        if not (_WHEEL_URL.match(package) or _PINNED.match(package)):
+            raise ValueError(f"coordination.package '{package}' is not a pip requirement "
+                             f"this accepts: {PACKAGE_HELP}")
         return package
+
+    @field_validator("index_url")
+    @classmethod
+    def _index_url(cls, url: str | None) -> str | None:
+        if url is not None and not _INDEX_URL.match(url):
+            raise ValueError(f"coordination.index_url '{url}' must be an https URL")
+        return url
 
     @field_validator("tls_dir")
     @classmethod
@@ -114,7 +136,19 @@ class Coordination(_Model):
                              f"({self.ttl}), or a leader can lose its lease mid-cycle")
         if self.client_port == self.peer_port:
             raise ValueError("coordination: client_port and peer_port must differ")
+        if _PINNED.match(self.package) and self.index_url is None:
+            raise ValueError(f"coordination.package '{self.package}' needs index_url (an "
+                             "index you control; not PyPI by default), or "
+                             f"{PACKAGE_HELP}")
+        if _WHEEL_URL.match(self.package) and self.index_url is not None:
+            raise ValueError("coordination.index_url is for a name==version package; a wheel "
+                             "URL is fetched as it is")
         return self
+
+    def pip_arguments(self) -> str:
+        """What follows ``pip install``, quoted for bash."""
+        index = f"--index-url {shlex.quote(self.index_url)} " if self.index_url else ""
+        return index + shlex.quote(self.package)
 
     def url(self, member: str, port: int) -> str:
         address = self.members[member]
@@ -159,7 +193,7 @@ def cluster_section(coordination: Coordination, node: str, vendor: str) -> dict[
 def watcher_config_text(base: str, coordination: Coordination, node: str, vendor: str) -> str:
     """The watchers' config with this node's cluster section, as YAML."""
     data = yaml.safe_load(base)
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not data:
         raise ValueError(f"coordination.watcher_config ({coordination.watcher_config}) is not "
                          "a failover config (a YAML mapping)")
     data["cluster"] = cluster_section(coordination, node, vendor)
@@ -167,6 +201,22 @@ def watcher_config_text(base: str, coordination: Coordination, node: str, vendor
     data["journal"] = "/var/lib/failover-watch/journal.sqlite"
     return ("# Written by failover infra for this node; edit the source file in stacks/.\n"
             + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100))
+
+
+def check_watcher_config(base: str, coordination: Coordination, member: str) -> None:
+    """Read the config this node's watcher gets with failover's own parser; one clear error.
+
+    A watch.yaml that the watcher would refuse must fail the preview, not leave a
+    watcher restarting on every machine.
+    """
+    from failover.config import parse_config
+    from failover.errors import ConfigError
+
+    text = watcher_config_text(base, coordination, member, member)
+    try:
+        parse_config(text, coordination.watcher_config)
+    except ConfigError as exc:
+        raise ValueError(f"coordination.watcher_config: {exc}") from None
 
 
 def etcd_environment(coordination: Coordination, member: str) -> str:
@@ -235,7 +285,7 @@ def coordination_script(coordination: Coordination, member: str, vendor: str,
         "Restart=always\nRestartSec=5\n"
         "[Install]\nWantedBy=multi-user.target\n")
     config = watcher_config_text(watcher_config, coordination, member, vendor)
-    package = shlex.quote(coordination.package)
+    pip = coordination.pip_arguments()
     return "\n".join([
         f"# failover coordination: etcd member {member} and its watcher",
         "changed=0",
@@ -251,11 +301,17 @@ def coordination_script(coordination: Coordination, member: str, vendor: str,
         _heredoc("/etc/systemd/system/failover-etcd.path", "0644", etcd_path),
         "etcd_changed=$changed; changed=0",
         # pip runs only when the requirement changed: a boot (GCP reruns the startup
-        # script on each) must not depend on the package index being reachable.
-        _heredoc(f"{ETC}/watch.package", "0644", coordination.package + "\n"),
-        f"if [ \"$changed\" = 1 ] || [ ! -x {VENV}/bin/failover ]; then",
+        # script on each) must not depend on the package index being reachable. The
+        # record is written after pip and the check succeeded, so a failed install is
+        # tried again by the next run, and fails it (set -e) until it works.
+        f"wanted={shlex.quote(pip)}",
+        f"if [ \"$(cat {VENV}/.failover-package 2>/dev/null)\" != \"$wanted\" ]"
+        f" || [ ! -x {VENV}/bin/failover ]; then",
         f"  [ -x {VENV}/bin/python ] || python3 -m venv {VENV}",
-        f"  {VENV}/bin/pip install -q --upgrade {package}",
+        f"  {VENV}/bin/pip install -q --upgrade {pip}",
+        f"  {VENV}/bin/failover --help >/dev/null",
+        f"  printf '%s\\n' \"$wanted\" > {VENV}/.failover-package",
+        "  changed=1",
         "fi",
         _heredoc(f"{ETC}/watch.yaml", "0644", config),
         _heredoc(f"/etc/systemd/system/{WATCH_UNIT}", "0644", watch_unit),
@@ -301,7 +357,7 @@ class WatcherNode(_Model):
     @model_validator(mode="after")
     def _known(self) -> WatcherNode:
         check_member(self.coordination, self.member)
-        watcher_config_text(self.config_text, self.coordination, self.member, "check")
+        check_watcher_config(self.config_text, self.coordination, self.member)
         return self
 
     def script(self, vendor: str) -> str:

@@ -14,14 +14,22 @@ import yaml
 
 from infra.hosting import HostingComponent
 from infra.service import startup_script
-from infra.watcher import Coordination, WatcherNode, cluster_section, etcd_environment
+from infra.watcher import (
+    Coordination,
+    WatcherNode,
+    cluster_section,
+    coordination_script,
+    etcd_environment,
+)
 from stacks import program
 from tests.infra.harness import Harness
 from tests.infra.test_hostings import ADMINS, SERVICE, VENDORS, _sources_covering
 
 MEMBERS = {"aws": "203.0.113.10", "gcp": "198.51.100.20", "hetzner": "192.0.2.30",
-           "metal": "2001:db8:20::1"}
-COORD = Coordination(members=MEMBERS, token="social", client_cidrs=["192.0.2.128/25"])
+           "metal": "192.0.2.20"}
+WHEEL = ("https://files.example.org/failover-0.1.0-py3-none-any.whl#sha256=" + "ab" * 32)
+COORD = Coordination(members=MEMBERS, token="social", client_cidrs=["192.0.2.128/25"],
+                     package=WHEEL)
 WATCH = (Path(program.__file__).parent / "watch.yaml").read_text(encoding="utf-8")
 MEMBER_OF = {"aws": "aws", "gcp": "gcp", "hetzner": "hetzner", "metal": "metal"}
 
@@ -111,8 +119,8 @@ def test_watcher_config_gets_this_nodes_cluster_section() -> None:
 
 def test_member_listens_everywhere_and_advertises_its_own_address() -> None:
     env = dict(line.split("=", 1) for line in etcd_environment(COORD, "metal").splitlines())
-    assert env["ETCD_ADVERTISE_CLIENT_URLS"] == "https://[2001:db8:20::1]:2379"
-    assert env["ETCD_INITIAL_ADVERTISE_PEER_URLS"] == "https://[2001:db8:20::1]:2380"
+    assert env["ETCD_ADVERTISE_CLIENT_URLS"] == "https://192.0.2.20:2379"
+    assert env["ETCD_INITIAL_ADVERTISE_PEER_URLS"] == "https://192.0.2.20:2380"
     assert env["ETCD_INITIAL_CLUSTER_STATE"] == "new"
     assert env["ETCD_TRUSTED_CA_FILE"] == env["ETCD_PEER_TRUSTED_CA_FILE"]
 
@@ -120,15 +128,51 @@ def test_member_listens_everywhere_and_advertises_its_own_address() -> None:
 @pytest.mark.parametrize("fields, message", [
     ({"members": {"a1": "192.0.2.1", "b1": "192.0.2.2"}}, "etcd needs 3 or more"),
     ({"members": {**MEMBERS, "bad": "host.example"}}, "not an IP address"),
+    ({"members": {**MEMBERS, "metal": "2001:db8:20::1"}},
+     r"coordination\.members\.metal: '2001:db8:20::1' is IPv6"),
     ({"members": MEMBERS, "ttl": 20}, "loop_wait \\+ 2 \\* retry_timeout"),
     ({"members": MEMBERS, "client_cidrs": ["0.0.0.0/0"]}, "whole internet"),
     ({"members": MEMBERS, "package": "failover; rm -rf /"}, "not a pip requirement"),
     ({"members": MEMBERS, "peer_port": 2379}, "must differ"),
+    # No default package: a name nobody registered yet would run as root everywhere.
+    ({"members": MEMBERS, "package": None}, "package"),
+    ({"members": MEMBERS, "package": "failover"}, "not a pip requirement"),
+    ({"members": MEMBERS, "package": "failover>=0.1"}, "not a pip requirement"),
+    ({"members": MEMBERS, "package": "failover==0.1.0"}, "needs index_url"),
+    ({"members": MEMBERS, "package": "https://x.example/failover-0.1.0-py3-none-any.whl"},
+     "not a pip requirement"),
+    ({"members": MEMBERS,
+      "package": "http://x.example/f-0.1-py3-none-any.whl#sha256=" + "a" * 64},
+     "not a pip requirement"),
+    ({"members": MEMBERS, "package": WHEEL, "index_url": "https://pypi.example.org/simple"},
+     "a wheel URL is fetched as it is"),
 ])
 def test_coordination_refuses_a_cluster_that_cannot_work(fields: dict[str, Any],
                                                           message: str) -> None:
+    given = {"package": WHEEL, **fields}
     with pytest.raises(ValueError, match=message):
-        Coordination.model_validate(fields)
+        Coordination.model_validate({k: v for k, v in given.items() if v is not None})
+
+
+@pytest.mark.parametrize("fields, pip", [
+    ({"package": WHEEL}, f"'{WHEEL}'"),
+    ({"package": "failover==0.1.0", "index_url": "https://pypi.example.org/simple"},
+     "--index-url https://pypi.example.org/simple failover==0.1.0"),
+])
+def test_the_watcher_package_is_a_hashed_wheel_or_an_exact_version_from_your_index(
+        fields: dict[str, str], pip: str) -> None:
+    coordination = Coordination.model_validate({"members": MEMBERS, **fields})
+    assert coordination.pip_arguments() == pip
+    script = coordination_script(coordination, "aws", "aws", WATCH)
+    assert f"/opt/failover/bin/pip install -q --upgrade {pip}\n" in script
+
+
+def test_a_watch_yaml_the_watcher_would_refuse_fails_the_preview() -> None:
+    broken = WATCH.replace("hosting:", "hostings:", 1)
+    with pytest.raises(ValueError, match=r"coordination\.watcher_config"):
+        WatcherNode(coordination=COORD, member="aws", config_text=broken)
+    with pytest.raises(ValueError, match="not a failover config"):
+        WatcherNode(coordination=COORD, member="aws", config_text="- a list\n")
 
 
 def test_unknown_member_is_refused() -> None:
@@ -140,7 +184,8 @@ def test_stacks_export_etcd_when_the_stack_names_its_member(tmp_path: Path) -> N
     from tests.infra.test_stacks import STACKS, USER_SETS, _stack_config
 
     base = yaml.safe_load((STACKS / "service.yaml").read_text(encoding="utf-8"))
-    base["coordination"] = {"members": MEMBERS, "watcher_config": "watch.yaml"}
+    base["coordination"] = {"members": MEMBERS, "watcher_config": "watch.yaml",
+                            "package": WHEEL}
     description = program.Description.model_validate(base)
     config = {**_stack_config(STACKS / "Pulumi.hetzner-prod.yaml"), **USER_SETS["hetzner"],
               "failover:etcdMember": "hetzner"}
@@ -180,11 +225,25 @@ def test_the_written_watcher_config_is_a_valid_failover_config(tmp_path: Path) -
     assert config.cluster.tls.key_file == "/etc/failover/tls/member.key"
 
 
-def test_pip_runs_only_when_the_requirement_changes() -> None:
+def test_pip_runs_only_when_the_requirement_changes_and_a_failed_install_fails(
+        tmp_path: Path) -> None:
     script = _node("aws").script("aws")
-    marker = "put /etc/failover/watch.package 0644 <<'FAILOVER_EOF'\nfailover\nFAILOVER_EOF"
-    assert marker in script
-    after = script.split(marker, 1)[1]
-    assert after.lstrip().startswith(
-        'if [ "$changed" = 1 ] || [ ! -x /opt/failover/bin/failover ]; then')
     assert script.count("pip install") == 1
+    # Run the install step alone, with a fake venv whose pip fails, then works.
+    step = script[script.index("wanted="):script.index("put /etc/failover/watch.yaml")]
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    log = tmp_path / "pip.log"
+    for tool, body in (("python", "exit 0"), ("failover", "exit 0"),
+                       ("pip", f'echo "$@" >> {log}; exit "$(cat {tmp_path}/pip.rc)"')):
+        (venv / "bin" / tool).write_text(f"#!/bin/sh\n{body}\n")
+        (venv / "bin" / tool).chmod(0o755)
+    runnable = "set -euo pipefail\nchanged=0\n" + step.replace("/opt/failover", str(venv))
+    runs = []
+    for rc in ("1", "0", "0"):
+        (tmp_path / "pip.rc").write_text(rc)
+        runs.append(subprocess.run(["bash", "-c", runnable], capture_output=True, check=False)
+                    .returncode)
+    # The failed install fails the run; the next run tries again; then nothing to do.
+    assert runs == [1, 0, 0]
+    assert len(log.read_text().splitlines()) == 2

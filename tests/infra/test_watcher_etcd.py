@@ -61,7 +61,8 @@ def cluster(tmp_path: Path) -> Iterator[tuple[Coordination, Path]]:
     client = free_port(hosts)
     peer = free_port(hosts, avoid=[client])
     coordination = Coordination(members=ADDRESSES, token="test", client_port=client,
-                                peer_port=peer, tls_dir=str(tmp_path))
+                                peer_port=peer, tls_dir=str(tmp_path),
+                                package="failover==0.1.0", index_url="https://pypi.example.org/simple")
     procs = []
     for name, address in ADDRESSES.items():
         env = dict(line.split("=", 1)

@@ -18,17 +18,19 @@ Settings go to the provider's constructor as they are, except strings
 (the file's content, relative to the config file): secrets stay out of the config
 and are never shown; they are scrubbed from any error the provider raises.
 octoDNS is an optional extra (``pip install 'failover[octodns]'`` plus the
-provider's package).
+provider's package). Only a provider class shipped by an installed octoDNS
+distribution is ever imported (:func:`failover.config.dns.octodns_provider_class`):
+a config file cannot make failover import, and so run, any other module.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from failover.config import Config, OctodnsProvider
+from failover.config.dns import octodns_provider_class
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.verify import api_authorities
 from failover.errors import (
@@ -82,18 +84,13 @@ class Octodns(Provider):
         return value
 
     def _build(self, kwargs: dict[str, Any], config: Config) -> Any:
-        module_name, _, class_name = self.settings.class_.rpartition(".")
-        key = f"dns.{self.name}.class"
+        # Vetted again here, not only when the config was read: a Config built some
+        # other way must not get to import a module of its choosing either.
         try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ConfigError(f"cannot import {module_name} ({exc}); install octoDNS and the "
-                              f"provider's package: pip install 'failover[octodns]' "
-                              f"{module_name.replace('_', '-')}", file=config.source,
-                              key=key) from None
-        cls = getattr(module, class_name, None)
-        if cls is None:
-            raise ConfigError(f"{module_name} has no {class_name}", file=config.source, key=key)
+            cls = octodns_provider_class(self.settings.class_)
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=config.source, key=f"dns.{self.name}.class"
+                              ) from None
         try:
             return cls(self.name, **kwargs)
         except Exception as exc:  # the provider's own validation: one line, scrubbed

@@ -129,5 +129,7 @@ def test_a_refused_key_names_its_file_and_never_shows_it(pdns: dict[str, Any]) -
 
 
 def test_a_missing_provider_package_is_one_config_line(pdns: dict[str, Any]) -> None:
-    with pytest.raises(ConfigError, match=r"dns\.octo\.class: cannot import octodns_nope"):
+    with pytest.raises(ConfigError, match=r"dns\.octo\.class: octodns_nope\.NopeProvider is not "
+                                          r"an octoDNS provider from an installed octodns-\* "
+                                          r"distribution.*pip install octodns-nope\)"):
         bridge(pdns, "octodns_nope.NopeProvider")

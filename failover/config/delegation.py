@@ -1,8 +1,14 @@
-"""The zone's delegation: the parent's servers to ask, and the registrars that write it."""
+"""The zone's delegation: the parent's servers to ask, and the registrars that write it.
 
+A registrar failover does not ship is a plugin: an installed package's entry point in
+the ``failover.registrars`` group, named in the config (``entry_point: NAME``). The config
+never names a module: validating one would mean importing it, and so running it.
+"""
+
+from importlib.metadata import EntryPoint, entry_points
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from failover.config.base import Duration, ServerList, Strict
 from failover.config.credentials import AwsCredentialSettings
@@ -30,15 +36,47 @@ class Route53DomainsRegistrar(AwsCredentialSettings):
     timeout: Duration = 10.0
 
 
+REGISTRAR_GROUP = "failover.registrars"
+ENTRY_POINT_FIX = ("register the class as an entry point of the package that ships it, in its "
+                   f'pyproject.toml: [project.entry-points."{REGISTRAR_GROUP}"] '
+                   'NAME = "package.module:Class"; install it, then say entry_point: NAME')
+
+
+def registrar_plugins() -> dict[str, EntryPoint]:
+    """The installed registrar plugins by name, read from metadata; none is loaded."""
+    return {ep.name: ep for ep in entry_points(group=REGISTRAR_GROUP)}
+
+
 class PluginRegistrar(Strict):
-    """Any registrar: a class ``module:Class`` taking ``settings`` (see failover/registrars)."""
+    """Any registrar: an entry point ``entry_point: NAME`` in the ``failover.registrars`` group,
+    a subclass of failover.registrars.base.Registrar taking ``settings``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
                               defer_build=True)
 
     kind: Literal["plugin"]
-    class_: str = Field(alias="class", pattern=r"^[\w.]+:\w+$")
+    # The old ``class: module:Class`` form, kept only to refuse it with the way forward
+    # (before ``entry_point``, so that its line is the one reported).
+    class_: None = Field(default=None, alias="class")
+    entry_point: str
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("entry_point")
+    @classmethod
+    def _installed(cls, name: str) -> str:
+        installed = registrar_plugins()
+        if name not in installed:
+            shown = ", ".join(sorted(installed)) or "none"
+            raise ValueError(f"no registrar plugin {name!r} is installed (entry points in "
+                             f"{REGISTRAR_GROUP}: {shown}); install the package that "
+                             f"provides it, or {ENTRY_POINT_FIX.replace('NAME', name)}")
+        return name
+
+    @field_validator("class_", mode="before")
+    @classmethod
+    def _refused(cls, value: Any) -> None:
+        raise ValueError(f"class {value!r} is refused: a registrar is never imported from a "
+                         f"module path in the config; {ENTRY_POINT_FIX}")
 
 
 Registrar = Annotated[Rfc2136Registrar | Route53DomainsRegistrar | PluginRegistrar,

@@ -1,15 +1,16 @@
 """Registrars: where ``failover delegation`` writes the zone's NS set at the parent.
 
 One module per kind behind :class:`~failover.registrars.base.Registrar`; ``plugin``
-loads any class of that shape by name, so a registrar failover does not ship (an
-octoDNS-style plugin point) needs no change here.
+builds a class of that shape that an installed package registered as an entry point
+in the ``failover.registrars`` group, so a registrar failover does not ship needs no
+change here. The config names the entry point, never a module: nothing is imported
+that was not installed as a failover registrar.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from failover.config import Config, PluginRegistrar, Rfc2136Registrar, Route53DomainsRegistrar
+from failover.config.delegation import ENTRY_POINT_FIX, REGISTRAR_GROUP, registrar_plugins
 from failover.errors import ConfigError
 from failover.registrars.base import Registrar
 
@@ -31,20 +32,27 @@ def make_registrar(name: str, config: Config) -> Registrar:
 
 
 def _plugin(name: str, settings: PluginRegistrar, config: Config) -> Registrar:
-    key = f"delegation.registrars.{name}.class"
-    module_name, _, class_name = settings.class_.partition(":")
+    key = f"delegation.registrars.{name}.entry_point"
+    # Looked up again, not only when the config was read: a Config built some other
+    # way reaches no module that is not a registered plugin either.
+    entry = registrar_plugins().get(settings.entry_point)
+    if entry is None:
+        raise ConfigError(f"no registrar plugin {settings.entry_point!r} is installed (entry "
+                          f"points in {REGISTRAR_GROUP})", fix=ENTRY_POINT_FIX,
+                          file=config.source, key=key)
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"cannot import {module_name}: {exc}; install the package that "
-                          f"provides it", file=config.source, key=key) from None
-    cls = getattr(module, class_name, None)
+        cls = entry.load()
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"plugin {settings.entry_point!r} ({entry.value}) cannot be loaded: "
+                          f"{exc}; reinstall the package that provides it",
+                          file=config.source, key=key) from None
     if not isinstance(cls, type) or not issubclass(cls, Registrar):
-        raise ConfigError(f"{settings.class_} is not a failover Registrar class (subclass "
-                          f"failover.registrars.base.Registrar)", file=config.source, key=key)
+        raise ConfigError(f"plugin {settings.entry_point!r} ({entry.value}) is not a failover "
+                          f"Registrar class (subclass failover.registrars.base.Registrar)",
+                          file=config.source, key=key)
     try:
         return cls(name, dict(settings.settings), config)  # type: ignore[call-arg,arg-type]
     except (TypeError, ValueError, KeyError) as exc:
-        raise ConfigError(f"{settings.class_} refused its settings: {exc}",
+        raise ConfigError(f"plugin {settings.entry_point!r} refused its settings: {exc}",
                           file=config.source, key=f"delegation.registrars.{name}.settings"
                           ) from None

@@ -6,9 +6,11 @@ says what it holds now; ``write`` replaces it, but only if it still holds
 raises :class:`~failover.errors.ProviderConflict` otherwise. Names are absolute
 and lower-case (``ns1.example.org.``).
 
-A third-party registrar is a class with this shape, named in the config as
-``{kind: plugin, class: "package.module:Class", settings: {...}}``: it is built
-as ``Class(name, settings, config)`` (see :func:`failover.registrars.make_registrar`).
+A third-party registrar is a class with this shape that its package registers as an
+entry point in the ``failover.registrars`` group (``[project.entry-points.
+"failover.registrars"] NAME = "package.module:Class"``), named in the config as
+``{kind: plugin, entry_point: NAME, settings: {...}}``: it is built as
+``Class(name, settings, config)`` (see :func:`failover.registrars.make_registrar`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The delegation engine with a registrar loaded through the plugin point: planning without a
-vendor's name servers, the refusals, journal and rollback, and reconcile's advice."""
+vendor's name servers, the refusals, journal and rollback, and reconcile's advice.
+
+The plugin is registered as a real entry point: a distribution's metadata written into a
+folder put on ``sys.path``, as an installed package's would be."""
 
 from __future__ import annotations
 
@@ -48,9 +51,26 @@ delegation:
   parent_servers: ["127.0.0.1:9"]
   timeout: 0.2s
   registrars:
-    mem: {kind: plugin, class: "tests.unit.test_delegation:MemoryRegistrar",
+    mem: {kind: plugin, entry_point: memory,
           settings: {names: [ns1.aws.test., ns2.aws.test., ns1.metal.test., ns1.gcp.test.]}}
 """
+
+
+def register_plugins(folder: Path, plugins: dict[str, str]) -> None:
+    """Install entry points in the failover.registrars group, as a package's metadata."""
+    info = folder / "failover_test_registrars-0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: failover-test-registrars\n"
+                                   "Version: 0\n")
+    (info / "entry_points.txt").write_text(
+        "[failover.registrars]\n" + "".join(f"{k} = {v}\n" for k, v in plugins.items()))
+
+
+@pytest.fixture(autouse=True)
+def memory_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    register_plugins(tmp_path / "site", {"memory": "tests.unit.test_delegation:MemoryRegistrar",
+                                         "gone": "nope.nothing:Here"})
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
 
 
 def setup(tmp_path: Path) -> tuple[Config, dict[str, Registrar]]:
@@ -106,10 +126,14 @@ def test_a_changed_ns_set_fails_the_registrar_and_the_move_says_so(tmp_path: Pat
 
 
 def test_a_plugin_that_is_not_there_is_one_config_line(tmp_path: Path) -> None:
-    text = TEXT.replace("tests.unit.test_delegation:MemoryRegistrar", "nope.nothing:Here")
-    config = parse_config(text, str(tmp_path / "failover.yaml"))
-    with pytest.raises(ConfigError, match=r"delegation\.registrars\.mem\.class: cannot "
-                                          r"import nope\.nothing"):
+    with pytest.raises(ConfigError, match=r"failover\.yaml:\d+: delegation\.registrars\.mem\."
+                                          r"entry_point: no registrar plugin 'nope' is installed"):
+        parse_config(TEXT.replace("entry_point: memory", "entry_point: nope"),
+                     str(tmp_path / "failover.yaml"))
+    config = parse_config(TEXT.replace("entry_point: memory", "entry_point: gone"),
+                          str(tmp_path / "failover.yaml"))
+    with pytest.raises(ConfigError, match=r"delegation\.registrars\.mem\.entry_point: plugin "
+                                          r"'gone' \(nope\.nothing:Here\) cannot be loaded"):
         make_registrar("mem", config)
 
 

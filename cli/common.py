@@ -106,7 +106,7 @@ def subscribe(engine: Engine) -> Engine:
 
         engine.sinks.add(NoticeSink(engine, outbox))
     if config.page is not None and config.page.targets:
-        from failover.drill import journaled_timeline
+        from failover.reports.drillreport import journaled_timeline
         from failover.reports.publish import PageSink
 
         engine.sinks.add(PageSink(engine, outbox, picture=journaled_timeline))

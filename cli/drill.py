@@ -115,9 +115,10 @@ def drill(
     --simulate. Exit 0 passed (moved, verified, failed back; or a clean plan with
     --simulate), 2 a phase failed, 3 bad usage.
     """
-    from failover.drill import Drill, SimulatedInjector, default_report_dir, write_report
+    from failover.drill import Drill, SimulatedInjector
     from failover.engine import Engine
     from failover.errors import ConfigError, FailoverError
+    from failover.reports.drillreport import default_report_dir, write_report
 
     if matrix:
         if vendor or simulate or apply or terminate:

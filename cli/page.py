@@ -31,9 +31,9 @@ def page(ctx: typer.Context,
 
     Exit 0 written (and published everywhere), 1 a target failed, 3 nothing to do.
     """
-    from failover.drill import journaled_timeline
     from failover.engine import Engine
     from failover.errors import ConfigError
+    from failover.reports.drillreport import journaled_timeline
     from failover.reports.page import render
     from failover.reports.pagedata import gather
     from failover.reports.publish import publish_page

@@ -21,13 +21,12 @@ from failover.drill import (
     DrillReport,
     SimulatedInjector,
     last_drill,
-    timeline_svg,
-    write_report,
 )
 from failover.engine import Engine, Probe
 from failover.errors import ConfigError, LockHeld
 from failover.probes.base import ProbeResult, Target
 from failover.records import Change, RRKey, RRSet
+from failover.reports.drillreport import timeline_svg, write_report
 from tests.unit.memprovider import MemProvider
 
 CONFIG = """

@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from failover.drill import CheckRow, DrillReport, Phase, markdown, timeline_rows, timeline_svg
+from failover.drill import CheckRow, DrillReport, Phase
+from failover.reports.drillreport import markdown, timeline_rows, timeline_svg
 from failover.timeline import Bar, Dot, Mark, Zoom, duration, nice_step, render
 
 NS = {"s": "http://www.w3.org/2000/svg"}

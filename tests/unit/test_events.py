@@ -12,12 +12,13 @@ import pytest
 from failover.clock import FakeClock
 from failover.config import parse_config
 from failover.dns.base import RecordKey
-from failover.drill import Drill, SimulatedInjector, journaled_timeline
+from failover.drill import Drill, SimulatedInjector
 from failover.engine import Engine
 from failover.events import CycleEnded, DrillEnded, Event, Moved, NullSink, Sinks
 from failover.notify.outbox import Outbox
 from failover.notify.sink import NoticeSink
 from failover.records import RRKey, RRSet
+from failover.reports.drillreport import journaled_timeline
 from failover.reports.publish import PageSink
 from failover.watch import Reconciler
 from tests.unit.memprovider import MemProvider

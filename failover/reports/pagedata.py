@@ -1,4 +1,5 @@
-"""What the status page shows, gathered from the journal and from what every DNS provider
+"""What the status page shows, gathered from the journal (the moves from the shared history
+in a cluster, every node's) and from what every DNS provider
 serves (as an event carried it, or as read for the page). :mod:`.page` renders it.
 
 "Which hosting a DNS provider serves" is worked out from its answers for the managed
@@ -17,7 +18,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from failover.config import Config
+from failover.coord.base import MoveStore
+from failover.errors import CoordinationError
 from failover.events import Served
+from failover.journal import MoveRow
 from failover.notify.outbox import Recorder
 from failover.reports.page import DrillLine, HostingRow, MoveLine, PageData, ProviderRow, SaasRow
 from failover.saas.report import rows as saas_rows
@@ -43,6 +47,20 @@ class PageSource(Recorder, Protocol):
         """Every DNS provider read now, on connections of its own (the page is gathered
         beside the engine's next step)."""
 
+    @property
+    def store(self) -> MoveStore:
+        """Where moves are recorded: in a cluster the shared history (every node's moves),
+        else this node's journal."""
+
+
+def _moves(source: PageSource) -> list[MoveRow]:
+    """The last moves, from the shared history in a cluster; this node's own journal when
+    the cluster cannot be asked (the page is still published, with what this node knows)."""
+    try:
+        return source.store.moves(limit=MOVES_SHOWN)
+    except CoordinationError:
+        return source.journal.moves(limit=MOVES_SHOWN)
+
 
 def gather(source: PageSource, served: Served, *, picture: DrillPicture) -> PageData:
     """Everything the page shows, with ``served`` as what each DNS provider serves."""
@@ -60,7 +78,7 @@ def gather(source: PageSource, served: Served, *, picture: DrillPicture) -> Page
             reason = terminated[spec.vendor][1]
         hostings.append(HostingRow(name, spec.vendor, verdict, st.since if st else None, reason))
     moves = []
-    for m in journal.moves(limit=MOVES_SHOWN):
+    for m in _moves(source):
         seconds = (m.finished - m.started) if m.finished else None
         moves.append(MoveLine(m.id, m.kind if not m.rollback_of else
                               f"rollback of {m.rollback_of}", m.started, seconds,

@@ -27,6 +27,7 @@ def allow_lab_tld() -> None:
     """Both fixes above, applied to moto's modules before it serves."""
     import moto.route53domains.models as models
     import moto.route53domains.validators as validators
+    from moto.route53domains.exceptions import DuplicateRequestException
 
     if "test" not in validators.AWS_SUPPORTED_TLDS:
         validators.AWS_SUPPORTED_TLDS = (  # type: ignore[assignment]
@@ -36,7 +37,7 @@ def allow_lab_tld() -> None:
         for operation in self._Route53DomainsBackend__operations.values():
             if (operation.domain_name == requested.domain_name
                     and operation.type == requested.type and operation.status not in FINISHED):
-                raise models.DuplicateRequestException()
+                raise DuplicateRequestException()
 
     # The name moto's private method has once Python mangles it.
     models.Route53DomainsBackend._Route53DomainsBackend__validate_duplicate_operations = (  # type: ignore[attr-defined]

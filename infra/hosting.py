@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
+from pulumi_command import remote
 
 from infra.service import Placement, Service, health_url, startup_script
 from infra.watcher import WatcherNode
@@ -54,6 +55,30 @@ class HostingComponent(pulumi.ComponentResource):
         """The startup script, with the etcd member and the watcher when ``node`` is given."""
         script = startup_script(service)
         return script + node.script(placement.vendor) if node is not None else script
+
+    def push(self, name: str, connection: remote.ConnectionArgs, run: str, script: str,
+             node: WatcherNode | None, volume: str | None = None,
+             delete: str | None = None, sudo: str = "",
+             opts: pulumi.ResourceOptions | None = None) -> remote.Command:
+        """Run ``script`` on the machine over SSH on every ``up`` that changes it.
+
+        Changing it changes no machine. With a ``node``, a second command writes the
+        member's first-deploy marker once, after the first install: it is created with
+        the member and never runs again (not even when the key or address changes), so
+        only the cluster's very first start may bootstrap it (``infra.etcdstart``).
+        """
+        child = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts)
+        self.install = remote.Command(f"{name}-install", connection=connection,
+                                      create=run, update=run, stdin=script, delete=delete,
+                                      opts=child)
+        if node is not None:
+            self.first_deploy = remote.Command(
+                f"{name}-first-deploy", connection=connection,
+                create=f"{sudo}bash -s", stdin=node.first_deploy(volume),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.install],
+                                            ignore_changes=["connection", "stdin",
+                                                            "create"]))
+        return self.install
 
     def finish(self, service: Service, placement: Placement,
                addresses: Sequence[pulumi.Input[str]], node: WatcherNode | None = None) -> None:

@@ -208,10 +208,7 @@ class MetalHosting(HostingComponent):
             host=placement.host, port=placement.ssh_port, user=placement.user,
             private_key=pulumi.Output.secret(private_key), host_key=placement.host_key)
         uninstall = uninstall_script(service, placement.guard_ssh, node is not None)
-        self.install = remote.Command(
-            f"{name}-install", connection=connection,
-            create=run, update=run, stdin=script,
-            delete=f"{sudo}bash -c {shlex.quote(uninstall)}",
-            opts=pulumi.ResourceOptions(parent=self))
+        self.push(name, connection, run, script, node,
+                  delete=f"{sudo}bash -c {shlex.quote(uninstall)}", sudo=sudo)
         self.finish(service, placement, placement.public_addresses(), node)
 

@@ -38,11 +38,18 @@ from typing import Any
 import yaml
 from pydantic import Field, field_validator, model_validator
 
+from infra.etcdstart import first_deploy_script, rejoin_settings, start_script
 from infra.service import _heredoc, _Model, check_admin_cidrs
 
 ETC = "/etc/failover"
 VENV = "/opt/failover"
 ETCD_UNIT = "failover-etcd.service"
+# The etcd member's start script (infra/etcdstart.py), in place of etcd itself.
+ETCD_START = "/usr/local/lib/failover/etcd-start"
+# Where a member keeps its data: on metal the host's own disk, as before; on a cloud
+# machine the protected volume mounted at VOLUME, which outlives the machine.
+METAL_DATA = "/var/lib/failover-etcd"
+VOLUME = "/var/lib/failover"
 WATCH_UNIT = "failover-watch.service"
 _MEMBER = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 # The two forms of coordination.package: a wheel at a URL with its hash, or an exact
@@ -219,14 +226,20 @@ def check_watcher_config(base: str, coordination: Coordination, member: str) -> 
         raise ValueError(f"coordination.watcher_config: {exc}") from None
 
 
-def etcd_environment(coordination: Coordination, member: str) -> str:
-    """The etcd member's settings as ETCD_* variables (etcd reads them at start)."""
+def data_dir(volume: str | None) -> str:
+    """The member's data dir: on the volume mounted at ``volume``, else metal's."""
+    return f"{volume}/etcd" if volume else METAL_DATA
+
+
+def etcd_environment(coordination: Coordination, member: str, volume: str | None = None) -> str:
+    """The etcd member's settings as ETCD_* variables (etcd reads them at start), and the
+    ones its start script reads to rejoin (``infra.etcdstart``)."""
     tls = coordination.tls_dir
     me_client = coordination.url(member, coordination.client_port)
     me_peer = coordination.url(member, coordination.peer_port)
     settings = {
         "ETCD_NAME": member,
-        "ETCD_DATA_DIR": "/var/lib/failover-etcd",
+        "ETCD_DATA_DIR": data_dir(volume),
         "ETCD_LISTEN_CLIENT_URLS": f"https://0.0.0.0:{coordination.client_port}",
         "ETCD_ADVERTISE_CLIENT_URLS": me_client,
         "ETCD_LISTEN_PEER_URLS": f"https://0.0.0.0:{coordination.peer_port}",
@@ -242,19 +255,33 @@ def etcd_environment(coordination: Coordination, member: str) -> str:
         "ETCD_PEER_CERT_FILE": f"{tls}/member.crt",
         "ETCD_PEER_KEY_FILE": f"{tls}/member.key",
         "ETCD_PEER_CLIENT_CERT_AUTH": "true",
+        **rejoin_settings([coordination.url(m, coordination.client_port)
+                           for m in coordination.members if m != member],
+                          f"{tls}/ca.crt", f"{tls}/member.crt", f"{tls}/member.key",
+                          data_dir(volume) + ".flags"),
     }
     return "".join(f"{k}={v}\n" for k, v in settings.items())
 
 
 def coordination_script(coordination: Coordination, member: str, vendor: str,
-                        watcher_config: str) -> str:
+                        watcher_config: str, volume: str | None = None) -> str:
     """Bash, run after the service's startup script, that installs the member and the watcher.
 
     ``watcher_config`` is the text of the watchers' config file. Runs under
     the startup script's ``set -euo pipefail`` and its ``put`` helper.
+    ``volume`` is where the machine's data volume is mounted (None on metal):
+    the member's data and TLS files live there, and outlive the machine.
     """
     check_member(coordination, member)
     tls = coordination.tls_dir
+    data = data_dir(volume)
+    needs = f"RequiresMountsFor={volume}\n" if volume else ""
+    # On a volume, tls_dir is a link to the volume's tls folder: the files the operator
+    # installed once survive a replaced machine.
+    tls_setup = (f"install -d -m 0750 -g etcd {volume}/tls\n"
+                 f"[ -L {tls} ] || {{ [ -d {tls} ] && rmdir {tls} 2>/dev/null; true; }}\n"
+                 f"install -d -m 0755 $(dirname {tls}); ln -sfn {volume}/tls {tls}"
+                 if volume else f"install -d -m 0750 -g etcd {tls}")
     etcd_unit = (
         "[Unit]\n"
         "Description=failover: etcd member of the watchers' cluster\n"
@@ -262,10 +289,11 @@ def coordination_script(coordination: Coordination, member: str, vendor: str,
         f"ConditionPathExists={tls}/ca.crt\n"
         f"ConditionPathExists={tls}/member.crt\n"
         f"ConditionPathExists={tls}/member.key\n"
+        f"{needs}"
         "[Service]\n"
         f"EnvironmentFile={ETC}/etcd.env\n"
-        "ExecStart=/usr/bin/etcd\n"
-        "User=etcd\nStateDirectory=failover-etcd\nStateDirectoryMode=0700\n"
+        f"ExecStart={ETCD_START}\n"
+        "User=etcd\n"
         "Restart=always\nRestartSec=5\nLimitNOFILE=65536\n"
         "[Install]\nWantedBy=multi-user.target\n")
     # etcd starts once the operator has installed the member's key.
@@ -295,8 +323,11 @@ def coordination_script(coordination: Coordination, member: str, vendor: str,
         "fi",
         # Debian's own unit starts an unencrypted localhost member on install: not ours.
         "systemctl disable --now etcd.service >/dev/null 2>&1 || true",
-        f"install -d -m 0750 -g etcd {tls}",
-        _heredoc(f"{ETC}/etcd.env", "0644", etcd_environment(coordination, member)),
+        tls_setup,
+        f"install -d -m 0700 -o etcd -g etcd {data} {data}.flags",
+        "install -d -m 0755 /usr/local/lib/failover",
+        _heredoc(ETCD_START, "0755", start_script()),
+        _heredoc(f"{ETC}/etcd.env", "0644", etcd_environment(coordination, member, volume)),
         _heredoc(f"/etc/systemd/system/{ETCD_UNIT}", "0644", etcd_unit),
         _heredoc("/etc/systemd/system/failover-etcd.path", "0644", etcd_path),
         "etcd_changed=$changed; changed=0",
@@ -360,8 +391,14 @@ class WatcherNode(_Model):
         check_watcher_config(self.config_text, self.coordination, self.member)
         return self
 
-    def script(self, vendor: str) -> str:
-        return coordination_script(self.coordination, self.member, vendor, self.config_text)
+    def script(self, vendor: str, volume: str | None = None) -> str:
+        return coordination_script(self.coordination, self.member, vendor, self.config_text,
+                                   volume)
+
+    def first_deploy(self, volume: str | None = None) -> str:
+        """Bash the Pulumi program runs once, when the member is created: it may bootstrap
+        the cluster if no peer answers at its first start (``infra.etcdstart``)."""
+        return first_deploy_script(data_dir(volume), data_dir(volume) + ".flags")
 
     def ingress(self, admin_cidrs: list[str]) -> list[tuple[int, list[str]]]:
         """(port, sources): the client port to members, admins and client_cidrs; the peer

@@ -132,7 +132,8 @@ _NFT_RULE = re.compile(r"^\s*tcp dport (\d+)(?: ip6? saddr \{ ([^}]*) \})?"
 
 def metal_ingress(h: Harness) -> list[Ingress]:
     """Read the nftables ruleset the install script writes; the host's policy is accept."""
-    script = h.one("command:remote:Command").inputs["stdin"]
+    script = next(c for c in h.of_type("command:remote:Command")
+                  if c.name.endswith("-install")).inputs["stdin"]
     rules: list[Ingress] = []
     dropped: set[int] = set()
     for line in script.splitlines():

@@ -22,7 +22,7 @@ from infra.watcher import (
     etcd_environment,
 )
 from stacks import program
-from tests.infra.harness import Harness
+from tests.infra.harness import Harness, Registration
 from tests.infra.test_hostings import ADMINS, SERVICE, VENDORS, _sources_covering
 
 MEMBERS = {"aws": "203.0.113.10", "gcp": "198.51.100.20", "hetzner": "192.0.2.30",
@@ -45,7 +45,14 @@ def _script(h: Harness, vendor: str) -> str:
         return str(h.one("gcp:compute/instance:Instance").inputs["metadataStartupScript"])
     if vendor == "hetzner":
         return str(h.one("hcloud:index/server:Server").inputs["userData"])
-    return str(h.one("command:remote:Command").inputs["stdin"])
+    return str(_command(h, "install").inputs["stdin"])
+
+
+def _command(h: Harness, role: str) -> Registration:
+    """The remote command ``<name>-install`` or ``<name>-first-deploy``."""
+    found = [c for c in h.of_type("command:remote:Command") if c.name.endswith(f"-{role}")]
+    assert len(found) == 1, f"expected one {role} command, found {len(found)}"
+    return found[0]
 
 
 @pytest.fixture(params=sorted(VENDORS))
@@ -247,3 +254,40 @@ def test_pip_runs_only_when_the_requirement_changes_and_a_failed_install_fails(
     # The failed install fails the run; the next run tries again; then nothing to do.
     assert runs == [1, 0, 0]
     assert len(log.read_text().splitlines()) == 2
+
+
+def test_the_member_starts_through_the_rejoin_script(pulumi_mocks: Harness) -> None:
+    from infra.etcdstart import start_script
+    from infra.watcher import ETCD_START
+
+    _build(pulumi_mocks, "metal")
+    script = _script(pulumi_mocks, "metal")
+    assert f"ExecStart={ETCD_START}\n" in script
+    assert start_script() in script
+    env = dict(line.split("=", 1) for line in etcd_environment(COORD, "metal").splitlines())
+    assert env["FAILOVER_ETCD_PEERS"].split(",") == [COORD.url(m, 2379)
+                                                     for m in MEMBERS if m != "metal"]
+    assert env["FAILOVER_ETCD_CERT"] == "/etc/failover/tls/member.crt"
+    # The first-deploy marker is written once, after the first install, and never again.
+    install, first = _command(pulumi_mocks, "install"), _command(pulumi_mocks, "first-deploy")
+    assert install.urn in first.dependencies
+    assert {"connection", "stdin", "create"} <= set(first.ignore_changes)
+    assert "update" not in first.inputs and "triggers" not in first.inputs
+
+
+def test_the_first_deploy_marker_is_written_only_for_a_member_that_never_ran(
+        tmp_path: Path) -> None:
+    import getpass
+
+    from infra.etcdstart import first_deploy_script
+
+    data, flags = tmp_path / "etcd", tmp_path / "etcd.flags"
+    me = getpass.getuser()
+    run = first_deploy_script(str(data), str(flags), user=me)
+    subprocess.run(["bash", "-c", run.replace(f"-g {me}", "")], check=True)
+    assert (flags / "first-deploy").exists()
+    # Run again after the member has run (data, or the record that it joined): no marker.
+    (flags / "first-deploy").unlink()
+    (data / "member").mkdir(parents=True)
+    subprocess.run(["bash", "-c", run.replace(f"-g {me}", "")], check=True)
+    assert not (flags / "first-deploy").exists()

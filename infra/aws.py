@@ -6,10 +6,13 @@ Elastic IP outlives instance replacement and is protected, so the address
 failover knows stays valid when the service description changes.
 
 What replaces the instance, on purpose: a changed startup script (service
-description) and a changed pinned ``ami``. What does not: a newer Debian
-AMI when none is pinned, and a key added later (``ignore_changes``); the
-subnet's availability zone is chosen once among those that offer the
-instance type, and kept.
+description) and a changed pinned ``ami``. An instance that runs an etcd
+member keeps the member's data on a protected EBS volume, and its user data
+is only the volume's mount: the service, etcd, the watcher and their
+configuration are pushed over SSH (pulumi-command) and change in place.
+What does not replace it: a newer Debian AMI when none is pinned, and a key
+added later (``ignore_changes``); the subnet's availability zone is chosen
+once among those that offer the instance type, and kept.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import pulumi_aws as aws
 
 from infra.hosting import HostingComponent, check_user_data
 from infra.service import Placement, Service, instance_type
+from infra.volume import mount_script
 from infra.watcher import WatcherNode, split_versions
 
 # Debian's own account publishes the official Debian AMIs.
 DEBIAN_OWNER = "136693071363"
 DEBIAN_12_AMD64 = "debian-12-amd64-*"
+DATA_DEVICE = "/dev/sdf"
 
 
 class AwsPlacement(Placement):
@@ -37,6 +42,8 @@ class AwsPlacement(Placement):
     vpc_cidr: str = "10.42.0.0/16"
     subnet_cidr: str = "10.42.1.0/24"
     availability_zone: str | None = None
+    # The etcd member's data volume (GiB), when the machine runs one.
+    data_size: int = 8
 
 
 def pick_zone(offered: list[str], wanted: str | None, instance: str, region: str) -> str:
@@ -57,7 +64,8 @@ class AwsHosting(HostingComponent):
 
     def __init__(self, name: str, service: Service, placement: AwsPlacement,
                  node: WatcherNode | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None,
+                 private_key: pulumi.Input[str] | None = None) -> None:
         super().__init__("failover:hosting:Aws", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         region = placement.region
@@ -124,13 +132,31 @@ class AwsHosting(HostingComponent):
             # changed zone, or the default subnet of another zone, would replace the instance).
             ignored += ["availabilityZone", "subnetId"]
 
+        user_data: pulumi.Input[str]
+        if node is None:
+            user_data = check_user_data(self.script(service, placement, None), "aws")
+        else:
+            # The member's data outlives the instance: a protected volume in its zone.
+            self.volume = aws.ebs.Volume(
+                f"{name}-data", region=region, availability_zone=self.availability_zone,
+                size=placement.data_size, type="gp3", encrypted=True,
+                tags={**tags, "Name": f"{service.name}-{placement.hosting}-data"},
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=True,
+                    ignore_changes=[] if placement.availability_zone else ["availabilityZone"]))
+            # On Nitro instances the volume shows up as an NVMe disk named by its id.
+            user_data = self.volume.id.apply(lambda vid: check_user_data(mount_script([
+                f"/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_{vid.replace('-', '')}",
+                DATA_DEVICE, DATA_DEVICE.replace("/dev/sd", "/dev/xvd")]), "aws"))
+
         self.instance = aws.ec2.Instance(
             f"{name}-instance", region=region, ami=ami,
             instance_type=machine, availability_zone=self.availability_zone,
             subnet_id=subnet_id, vpc_security_group_ids=[self.security_group.id],
             key_name=key_name,
-            user_data=check_user_data(self.script(service, placement, node), "aws"),
-            user_data_replace_on_change=True,
+            # Only the bootstrap when the machine runs a member (the volume's mount); the
+            # rest is pushed over SSH and changes in place.
+            user_data=user_data, user_data_replace_on_change=True,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required"),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_size=16),
             tags={**tags, "Name": f"{service.name}-{placement.hosting}"},
@@ -143,6 +169,17 @@ class AwsHosting(HostingComponent):
                                opts=pulumi.ResourceOptions(
                                    parent=self, protect=True,
                                    depends_on=[gateway] if gateway is not None else None))
+        if node is not None:
+            # Moved to a new instance: detached from the old one (stopped first, so etcd
+            # lets go of its data) before it is attached to the new one.
+            self.attachment = aws.ec2.VolumeAttachment(
+                f"{name}-data-attach", region=region, device_name=DATA_DEVICE,
+                volume_id=self.volume.id, instance_id=self.instance.id,
+                stop_instance_before_detaching=True,
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+            # Debian's AMIs log in as admin, with sudo.
+            self.push_to_machine(name, service, placement, node, self.eip.public_ip, "admin",
+                                 private_key, self.instance, [self.attachment, self.eip])
         self.finish(service, placement, [self.eip.public_ip], node)
 
     def _network(self, name: str, placement: AwsPlacement, tags: dict[str, str],

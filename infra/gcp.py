@@ -5,7 +5,9 @@ comes with ``default-allow-ssh`` open to 0.0.0.0/0. The service port is
 open to everyone, SSH only to the placement's admin CIDRs (one rule per IP
 version, as GCP requires). The static address outlives instance
 replacement and is protected. A changed startup script or image replaces
-the instance; SSH keys live in metadata and change in place.
+the instance; SSH keys live in metadata and change in place. An instance that
+runs an etcd member keeps the member's data on a protected persistent disk;
+its startup script is only the disk's mount, and the rest is pushed over SSH.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import pulumi_gcp as gcp
 
 from infra.hosting import HostingComponent, check_user_data
 from infra.service import Placement, Service, instance_type
+from infra.volume import mount_script
 from infra.watcher import WatcherNode, split_versions
 
 DEBIAN_12 = "debian-cloud/debian-12"
+DATA_DEVICE = "failover-data"
 
 
 class GcpPlacement(Placement):
@@ -31,6 +35,8 @@ class GcpPlacement(Placement):
     image: str = DEBIAN_12
     subnet_cidr: str = "10.43.1.0/24"
     ssh_user: str = "admin"
+    # The etcd member's data disk (GB), when the machine runs one.
+    data_size: int = 10
 
 
 class GcpHosting(HostingComponent):
@@ -38,7 +44,8 @@ class GcpHosting(HostingComponent):
 
     def __init__(self, name: str, service: Service, placement: GcpPlacement,
                  node: WatcherNode | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None,
+                 private_key: pulumi.Input[str] | None = None) -> None:
         super().__init__("failover:hosting:Gcp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project = placement.project
@@ -91,13 +98,26 @@ class GcpHosting(HostingComponent):
         metadata = {"block-project-ssh-keys": "true"}
         if placement.ssh_public_key:
             metadata["ssh-keys"] = f"{placement.ssh_user}:{placement.ssh_public_key}"
+        attached: list[gcp.compute.InstanceAttachedDiskArgs] = []
+        if node is None:
+            startup = check_user_data(self.script(service, placement, None), "gcp")
+        else:
+            # The member's data outlives the instance: a protected disk in its zone.
+            self.disk = gcp.compute.Disk(
+                f"{name}-data", project=project, zone=placement.zone, size=placement.data_size,
+                type="pd-balanced", labels=labels,
+                opts=pulumi.ResourceOptions(parent=self, protect=True))
+            attached = [gcp.compute.InstanceAttachedDiskArgs(
+                source=self.disk.self_link, device_name=DATA_DEVICE)]
+            startup = check_user_data(
+                mount_script([f"/dev/disk/by-id/google-{DATA_DEVICE}"]), "gcp")
         self.instance = gcp.compute.Instance(
             f"{name}-vm", project=project, zone=placement.zone,
             machine_type=instance_type("gcp", service.size, placement.machine_type),
             tags=[tag], labels=labels, metadata=metadata,
-            # A changed startup script replaces the instance (and so runs the new script).
-            metadata_startup_script=check_user_data(
-                self.script(service, placement, node), "gcp"),
+            # A changed startup script replaces the instance (and so runs the new script);
+            # with an etcd member it is only the data disk's mount, the rest goes over SSH.
+            metadata_startup_script=startup, attached_disks=attached or None,
             boot_disk=gcp.compute.InstanceBootDiskArgs(
                 initialize_params=gcp.compute.InstanceBootDiskInitializeParamsArgs(
                     image=placement.image, size=16)),
@@ -108,7 +128,11 @@ class GcpHosting(HostingComponent):
             shielded_instance_config=gcp.compute.InstanceShieldedInstanceConfigArgs(
                 enable_secure_boot=True, enable_vtpm=True, enable_integrity_monitoring=True),
             allow_stopping_for_update=True,
-            # The static address can be attached to one instance at a time.
+            # The static address and the data disk go to one instance at a time.
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
                                         depends_on=self.firewalls))
+        if node is not None:
+            self.push_to_machine(name, service, placement, node, self.address.address,
+                                 placement.ssh_user, private_key, self.instance,
+                                 [self.instance])
         self.finish(service, placement, [self.address.address], node)

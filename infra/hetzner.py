@@ -9,7 +9,9 @@ valid. The server type is looked up before anything is created: a type
 Hetzner no longer sells fails the preview with one line. An SSH key is
 required: without one Hetzner mails a generated root password. A key that is
 already in the project (same fingerprint, or named by ``failover:sshKeyName``)
-is used, not uploaded again: Hetzner refuses a duplicate fingerprint.
+is used, not uploaded again: Hetzner refuses a duplicate fingerprint. A server
+that runs an etcd member keeps the member's data on a protected volume; its
+user data is only the volume's mount, and the rest is pushed over SSH.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pydantic import model_validator
 
 from infra.hosting import HostingComponent, check_user_data
 from infra.service import Placement, Service, instance_type
+from infra.volume import mount_script
 from infra.watcher import WatcherNode
 
 
@@ -38,6 +41,8 @@ class HetznerPlacement(Placement):
     image: str = "debian-12"
     # An SSH key already in the Hetzner project, used instead of ssh_public_key's.
     ssh_key_name: str | None = None
+    # The etcd member's data volume (GB, 10 at least), when the machine runs one.
+    data_size: int = 10
 
     @model_validator(mode="after")
     def _needs_a_key(self) -> HetznerPlacement:
@@ -113,7 +118,8 @@ class HetznerHosting(HostingComponent):
 
     def __init__(self, name: str, service: Service, placement: HetznerPlacement,
                  node: WatcherNode | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None,
+                 private_key: pulumi.Input[str] | None = None) -> None:
         super().__init__("failover:hosting:Hetzner", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = {"service": service.name, "hosting": placement.hosting, "managed-by": "failover"}
@@ -154,11 +160,23 @@ class HetznerHosting(HostingComponent):
             hcloud.SshKey(f"{name}-key", public_key=str(placement.ssh_public_key),
                           labels=labels, opts=child).id]
 
+        user_data: pulumi.Input[str]
+        if node is None:
+            user_data = check_user_data(self.script(service, placement, None), "hetzner")
+        else:
+            # The member's data outlives the server: a protected volume, protected twice.
+            self.volume = hcloud.Volume(
+                f"{name}-data", size=placement.data_size, location=placement.location,
+                delete_protection=True, labels=labels,
+                opts=pulumi.ResourceOptions(parent=self, protect=True))
+            user_data = self.volume.id.apply(lambda vid: check_user_data(
+                mount_script([f"/dev/disk/by-id/scsi-0HC_Volume_{vid}"]), "hetzner"))
+
         self.server = hcloud.Server(
             f"{name}-server", server_type=server_type,
             image=placement.image, location=placement.location, labels=labels,
-            ssh_keys=ssh_keys,
-            user_data=check_user_data(self.script(service, placement, node), "hetzner"),
+            # With an etcd member only the volume's mount; the rest goes over SSH.
+            ssh_keys=ssh_keys, user_data=user_data,
             firewall_ids=[self.firewall.id.apply(int)],
             public_nets=[hcloud.ServerPublicNetArgs(
                 ipv4_enabled=True, ipv4=self.ipv4.id.apply(int),
@@ -167,5 +185,12 @@ class HetznerHosting(HostingComponent):
             # replace the server (README: which config changes replace what).
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
                                         ignore_changes=["sshKeys"]))
+        if node is not None:
+            self.attachment = hcloud.VolumeAttachment(
+                f"{name}-data-attach", server_id=self.server.id.apply(int),
+                volume_id=self.volume.id.apply(int), automount=False,
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+            self.push_to_machine(name, service, placement, node, self.server.ipv4_address,
+                                 "root", private_key, self.server, [self.attachment])
         self.finish(service, placement, [self.server.ipv4_address, self.server.ipv6_address],
                     node)

@@ -16,7 +16,8 @@ import pulumi
 from pulumi_command import remote
 
 from infra.service import Placement, Service, health_url, startup_script
-from infra.watcher import WatcherNode
+from infra.volume import WAIT_FOR_VOLUME
+from infra.watcher import VOLUME, WatcherNode
 
 # vendor: the vendor's name in failover.yaml; hosting: the hosting's name there;
 # addresses: public IPv4/IPv6 addresses, stable across instance replacement;
@@ -51,15 +52,45 @@ class HostingComponent(pulumi.ComponentResource):
     etcd: pulumi.Output[dict[str, str]] | None = None
 
     @staticmethod
-    def script(service: Service, placement: Placement, node: WatcherNode | None) -> str:
+    def script(service: Service, placement: Placement, node: WatcherNode | None,
+               volume: str | None = None) -> str:
         """The startup script, with the etcd member and the watcher when ``node`` is given."""
         script = startup_script(service)
-        return script + node.script(placement.vendor) if node is not None else script
+        return script + node.script(placement.vendor, volume) if node is not None else script
+
+    def push_to_machine(self, name: str, service: Service, placement: Placement,
+                        node: WatcherNode, host: pulumi.Input[str], user: str,
+                        private_key: pulumi.Input[str] | None,
+                        machine: pulumi.CustomResource,
+                        depends_on: list[pulumi.Resource]) -> remote.Command:
+        """Install the service, the member and the watcher on a cloud machine over SSH.
+
+        Re-run when the script changes (in place) and on a new ``machine`` (its id is a
+        trigger); the data volume is waited for first. The deploy fails, visibly,
+        when the script fails (a pip install that fails, say).
+        """
+        if private_key is None or not placement.admin_cidrs:
+            raise ValueError(f"{placement.vendor}: a machine with an etcd member is set up "
+                             "over SSH: set failover:privateKey (secret; its public key in "
+                             "failover:sshPublicKey) and failover:adminCidrs (including "
+                             "the network you deploy from)")
+        sudo = "" if user == "root" else "sudo -n "
+        connection = remote.ConnectionArgs(
+            host=host, port=placement.ssh_port, user=user,
+            private_key=pulumi.Output.secret(private_key),
+            # A new machine takes minutes to boot and start sshd.
+            dial_error_limit=60, per_dial_timeout=15)
+        script = "#!/bin/bash\nset -euo pipefail\n" + WAIT_FOR_VOLUME + \
+            self.script(service, placement, node, VOLUME)
+        return self.push(name, connection, f"{sudo}bash -s", script, node, VOLUME, sudo=sudo,
+                         opts=pulumi.ResourceOptions(depends_on=depends_on),
+                         triggers=[machine.id])
 
     def push(self, name: str, connection: remote.ConnectionArgs, run: str, script: str,
              node: WatcherNode | None, volume: str | None = None,
              delete: str | None = None, sudo: str = "",
-             opts: pulumi.ResourceOptions | None = None) -> remote.Command:
+             opts: pulumi.ResourceOptions | None = None,
+             triggers: list[pulumi.Input[str]] | None = None) -> remote.Command:
         """Run ``script`` on the machine over SSH on every ``up`` that changes it.
 
         Changing it changes no machine. With a ``node``, a second command writes the
@@ -70,14 +101,15 @@ class HostingComponent(pulumi.ComponentResource):
         child = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts)
         self.install = remote.Command(f"{name}-install", connection=connection,
                                       create=run, update=run, stdin=script, delete=delete,
-                                      opts=child)
+                                      triggers=triggers, opts=child)
         if node is not None:
             self.first_deploy = remote.Command(
                 f"{name}-first-deploy", connection=connection,
                 create=f"{sudo}bash -s", stdin=node.first_deploy(volume),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.install],
+                                            # The first machine's, not each one's.
                                             ignore_changes=["connection", "stdin",
-                                                            "create"]))
+                                                            "create", "triggers"]))
         return self.install
 
     def finish(self, service: Service, placement: Placement,

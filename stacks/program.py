@@ -117,6 +117,11 @@ def _node(cfg: pulumi.Config, desc: Description) -> WatcherNode | None:
     return WatcherNode(coordination=desc.coordination, member=member, config_text=text)
 
 
+def _machine_key(cfg: pulumi.Config) -> pulumi.Output[str] | None:
+    """The deploy key a machine with an etcd member is set up with over SSH (a secret)."""
+    return cfg.get_secret("privateKey") if cfg.get("etcdMember") else None
+
+
 def _common(cfg: pulumi.Config) -> dict[str, Any]:
     """Placement settings every hosting target reads."""
     _refuse_moved(cfg)
@@ -141,7 +146,8 @@ def build_aws(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
                              availability_zone=cfg.get("availabilityZone"),
                              use_default_vpc=cfg.get_bool("useDefaultVpc") or False)
     return AwsHosting(HOSTING_NAME, desc.service, placement, _node(cfg, desc),
-                      opts=_renamed(placement.hosting)).outputs()
+                      opts=_renamed(placement.hosting),
+                      private_key=_machine_key(cfg)).outputs()
 
 
 def build_gcp(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
@@ -153,7 +159,8 @@ def build_gcp(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
                              zone=cfg.get("zone") or gcp_cfg.require("zone"),
                              project=cfg.get("project"), machine_type=cfg.get("machineType"))
     return GcpHosting(HOSTING_NAME, desc.service, placement, _node(cfg, desc),
-                      opts=_renamed(placement.hosting)).outputs()
+                      opts=_renamed(placement.hosting),
+                      private_key=_machine_key(cfg)).outputs()
 
 
 def build_hetzner(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
@@ -163,7 +170,8 @@ def build_hetzner(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:
                                  server_type=cfg.get("serverType"),
                                  ssh_key_name=cfg.get("sshKeyName"))
     return HetznerHosting(HOSTING_NAME, desc.service, placement, _node(cfg, desc),
-                          opts=_renamed(placement.hosting)).outputs()
+                          opts=_renamed(placement.hosting),
+                          private_key=_machine_key(cfg)).outputs()
 
 
 def build_metal(cfg: pulumi.Config, desc: Description) -> dict[str, Any]:

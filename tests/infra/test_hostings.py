@@ -27,6 +27,7 @@ ADMINS = ["198.51.100.7/32", "2001:db8:ad::/48"]
 SERVICE = Service(name="social", image="ghcr.io/example/social:1.4.2", port=8080)
 HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
 ADMIN_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminKeyForTests admin@laptop"
+PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----"
 ALL_PORTS = range(0, 65536)
 SSH = 22
 
@@ -45,7 +46,8 @@ def build_aws(node: WatcherNode | None = None, **placement: Any) -> HostingCompo
     from infra.aws import AwsHosting, AwsPlacement
 
     return AwsHosting("web", SERVICE, AwsPlacement(
-        hosting="aws-use1", region="us-east-1", **{"admin_cidrs": ADMINS, **placement}), node)
+        hosting="aws-use1", region="us-east-1", **{"admin_cidrs": ADMINS, **placement}), node,
+        private_key=PRIVATE_KEY if node else None)
 
 
 def build_gcp(node: WatcherNode | None = None, **placement: Any) -> HostingComponent:
@@ -53,7 +55,8 @@ def build_gcp(node: WatcherNode | None = None, **placement: Any) -> HostingCompo
 
     return GcpHosting("web", SERVICE, GcpPlacement(
         hosting="gcp-euw1", region="europe-west1", zone="europe-west1-b",
-        **{"admin_cidrs": ADMINS, **placement}), node)
+        **{"admin_cidrs": ADMINS, **placement}), node,
+        private_key=PRIVATE_KEY if node else None)
 
 
 def build_hetzner(node: WatcherNode | None = None, **placement: Any) -> HostingComponent:
@@ -61,7 +64,8 @@ def build_hetzner(node: WatcherNode | None = None, **placement: Any) -> HostingC
 
     return HetznerHosting("web", SERVICE, HetznerPlacement(
         hosting="hetzner-fsn1", location="fsn1",
-        **{"admin_cidrs": ADMINS, "ssh_public_key": ADMIN_KEY, **placement}), node)
+        **{"admin_cidrs": ADMINS, "ssh_public_key": ADMIN_KEY, **placement}), node,
+        private_key=PRIVATE_KEY if node else None)
 
 
 def build_metal(node: WatcherNode | None = None, **placement: Any) -> HostingComponent:

@@ -38,14 +38,19 @@ def _node(member: str) -> WatcherNode:
     return WatcherNode(coordination=COORD, member=member, config_text=WATCH)
 
 
+USER_DATA = {"aws": ("aws:ec2/instance:Instance", "userData"),
+             "gcp": ("gcp:compute/instance:Instance", "metadataStartupScript"),
+             "hetzner": ("hcloud:index/server:Server", "userData")}
+
+
 def _script(h: Harness, vendor: str) -> str:
-    if vendor == "aws":
-        return str(h.one("aws:ec2/instance:Instance").inputs["userData"])
-    if vendor == "gcp":
-        return str(h.one("gcp:compute/instance:Instance").inputs["metadataStartupScript"])
-    if vendor == "hetzner":
-        return str(h.one("hcloud:index/server:Server").inputs["userData"])
+    """What a machine with a member runs: pushed over SSH, on every vendor."""
     return str(_command(h, "install").inputs["stdin"])
+
+
+def _user_data(h: Harness, vendor: str) -> str:
+    typ, key = USER_DATA[vendor]
+    return str(h.one(typ).inputs[key])
 
 
 def _command(h: Harness, role: str) -> Registration:
@@ -195,14 +200,16 @@ def test_stacks_export_etcd_when_the_stack_names_its_member(tmp_path: Path) -> N
                             "package": WHEEL}
     description = program.Description.model_validate(base)
     config = {**_stack_config(STACKS / "Pulumi.hetzner-prod.yaml"), **USER_SETS["hetzner"],
-              "failover:etcdMember": "hetzner"}
-    harness = Harness(config=config)
+              "failover:etcdMember": "hetzner",
+              "failover:privateKey": "-----BEGIN OPENSSH PRIVATE KEY-----"}
+    harness = Harness(config=config, secret_keys=["failover:privateKey"])
     try:
         exports = harness.run(lambda: program.build("hetzner", description))
     finally:
         Harness.configure({}, [])
     assert exports["etcd"]["client_url"] == "https://192.0.2.30:2379"
-    assert "ETCD_NAME=hetzner" in harness.one("hcloud:index/server:Server").inputs["userData"]
+    assert "ETCD_NAME=hetzner" in _script(harness, "hetzner")
+    assert "ETCD_NAME" not in _user_data(harness, "hetzner")
     # Without the coordination section a member name is one clear error.
     harness = Harness(config=config)
     try:
@@ -216,7 +223,9 @@ def test_without_a_node_the_script_is_the_service_alone(pulumi_mocks: Harness) -
     build, _ = VENDORS["hetzner"]
     outputs = pulumi_mocks.run(lambda: build().outputs())
     assert "etcd" not in outputs
-    assert _script(pulumi_mocks, "hetzner") == startup_script(SERVICE)
+    assert _user_data(pulumi_mocks, "hetzner") == startup_script(SERVICE)
+    assert not pulumi_mocks.of_type("command:remote:Command")
+    assert not pulumi_mocks.of_type("hcloud:index/volume:Volume")
 
 
 def test_the_written_watcher_config_is_a_valid_failover_config(tmp_path: Path) -> None:
@@ -256,12 +265,13 @@ def test_pip_runs_only_when_the_requirement_changes_and_a_failed_install_fails(
     assert len(log.read_text().splitlines()) == 2
 
 
-def test_the_member_starts_through_the_rejoin_script(pulumi_mocks: Harness) -> None:
+def test_the_member_starts_through_the_rejoin_script(pulumi_mocks: Harness,
+                                                     vendor: str) -> None:
     from infra.etcdstart import start_script
     from infra.watcher import ETCD_START
 
-    _build(pulumi_mocks, "metal")
-    script = _script(pulumi_mocks, "metal")
+    _build(pulumi_mocks, vendor)
+    script = _script(pulumi_mocks, vendor)
     assert f"ExecStart={ETCD_START}\n" in script
     assert start_script() in script
     env = dict(line.split("=", 1) for line in etcd_environment(COORD, "metal").splitlines())

@@ -5,13 +5,16 @@ member's name and stable public address (the Elastic IP, the static
 address, the primary IP, the metal host), the ports, and how the watcher
 is installed. Each hosting stack names the member it runs
 (``failover:etcdMember``). ``coordination_script`` is bash appended to the
-service's startup script (cloud-init user data on AWS and Hetzner, the
-startup script on GCP, the pulumi-command script on metal); it is
-idempotent like the rest, and installs:
+service's startup script and pushed to the machine over SSH by pulumi-command
+(``HostingComponent.push``), never in user data, so that changing it
+replaces no machine; it is idempotent like the rest, and installs:
 
 - etcd from Debian's ``etcd-server`` package, run by a unit of our own
   (``failover-etcd.service``) with peer and client TLS and client
-  certificate authentication on both ports;
+  certificate authentication on both ports, started through
+  ``infra.etcdstart``'s script, which rejoins the cluster when the member's
+  data is gone. On a cloud machine the data and the TLS files are on the
+  protected volume mounted at ``VOLUME`` (``tls_dir`` links there);
 - the watcher: failover in a virtualenv, its config (the watchers' config
   with this node's ``cluster:`` section), and ``failover-watch.service``.
 

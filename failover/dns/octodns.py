@@ -19,7 +19,7 @@ Settings go to the provider's constructor as they are, except strings
 and are never shown; they are scrubbed from any error the provider raises.
 octoDNS is an optional extra (``pip install 'failover[octodns]'`` plus the
 provider's package). Only a provider class shipped by an installed octoDNS
-distribution is ever imported (:func:`failover.config.dns.octodns_provider_class`):
+distribution is ever imported (:func:`failover.config.octodnsclass.octodns_provider_class`):
 a config file cannot make failover import, and so run, any other module.
 """
 
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from failover.config import Config, OctodnsProvider
-from failover.config.dns import octodns_provider_class
+from failover.config.octodnsclass import octodns_provider_class
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.verify import api_authorities
 from failover.errors import (

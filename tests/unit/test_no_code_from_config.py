@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from failover.config import OctodnsProvider, PluginRegistrar, parse_config
-from failover.config.dns import octodns_packages
+from failover.config.octodnsclass import octodns_packages
 from failover.errors import ConfigError
 from failover.registrars import make_registrar
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from failover.config import Config
+from failover.untrusted import clean
 
 ALIVE = "alive"
 REFUSED = "refused"
@@ -72,10 +73,9 @@ class SecretMissing(Exception):
     """A credential the config points at is not there (unset variable, unreadable file)."""
 
 
-def shorten(text: str, limit: int = MAX_REASON) -> str:
-    """One line of at most ``limit`` characters."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def shorten(text: object, limit: int = MAX_REASON) -> str:
+    """One inert line of at most ``limit`` characters: reasons quote what the vendor said."""
+    return clean(text, limit)
 
 
 @dataclass
@@ -113,7 +113,9 @@ class Trace:
 
     def add(self, probe: str, ok: bool, code: str | None = None, detail: str = "") -> None:
         """Record one API call's outcome: which call, whether it went well, the vendor's code."""
-        entry = {"probe": probe, "ok": ok, "code": code, "detail": shorten(detail, MAX_DETAIL)}
+        # The code is the vendor's too (an API error code, an HTTP status).
+        entry = {"probe": probe, "ok": ok, "code": None if code is None else shorten(code, 80),
+                 "detail": shorten(detail, MAX_DETAIL)}
         with self._lock:
             self._evidence.append(entry)
 

@@ -36,6 +36,7 @@ from failover.dns.restprovider import Entry, RestProvider, rrsets_of, wanted_key
 from failover.dns.retry import Backoff
 from failover.errors import ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet
+from failover.untrusted import clean
 
 PAGE_SIZE = 1000   # maxResults when listing the whole zone
 
@@ -206,17 +207,18 @@ def _rrset_of(raw: dict[str, Any]) -> RRSet | None:
 def _reason(resp: Any) -> str:
     try:
         errors = resp.json()["error"].get("errors") or [{}]
-        return str(errors[0].get("reason", ""))
+        return clean(errors[0].get("reason", ""), 80)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return ""
 
 
 def _describe_error(resp: Any) -> str:
-    """Google's error envelope: ``{"error": {"code", "message", "errors": [...]}}``."""
+    """Google's error envelope: ``{"error": {"code", "message", "errors": [...]}}``, as one
+    inert line (the vendor's words)."""
     try:
         error = resp.json().get("error") or {}
     except (ValueError, AttributeError):
-        return str(resp.text).strip()[:200]
-    message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
+        return clean(resp.text, 200)
+    message = clean(error.get("message", "") if isinstance(error, dict) else error)
     reason = _reason(resp)
     return f"{reason}: {message}" if reason and message else message or reason

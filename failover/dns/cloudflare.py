@@ -50,6 +50,7 @@ from failover.dns.restprovider import Entry, RestProvider, wanted_keys
 from failover.dns.retry import Backoff
 from failover.errors import ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet, absolute_name
+from failover.untrusted import clean
 
 PER_PAGE = 100          # Cloudflare's default page size, accepted on every plan
 AUTOMATIC_TTL = 1       # Cloudflare's "automatic" TTL (proxied records always have it)
@@ -245,10 +246,11 @@ def _codes(resp: Any) -> set[int]:
 
 
 def _describe_error(resp: Any) -> str:
-    """Cloudflare's envelope: ``{"success": false, "errors": [{"code", "message"}]}``."""
+    """Cloudflare's envelope: ``{"success": false, "errors": [{"code", "message"}]}``,
+    as one inert line (the vendor's words)."""
     try:
         errors = resp.json().get("errors") or []
     except (ValueError, AttributeError):
-        return str(resp.text).strip()[:200]
-    return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors
-                     if isinstance(e, dict))
+        return clean(resp.text, 200)
+    return clean("; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors
+                           if isinstance(e, dict)))

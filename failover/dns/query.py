@@ -41,6 +41,7 @@ from failover.dns.transfer import (
 )
 from failover.errors import ProviderError, ProviderUnreachable
 from failover.records import RRKey, RRSet
+from failover.untrusted import clean
 
 # Queries in flight at once on one TCP connection; servers cap pipelined queries
 # per connection (BIND: tcp-clients and its per-connection quota), so stay modest.
@@ -203,9 +204,9 @@ def pipeline(sock: socket.socket, queries: Sequence[dns.message.Message], timeou
                                              f"(TCP)") from None
         except (EOFError, OSError) as exc:
             raise ProviderUnreachable(label, f"{server} dropped the TCP connection: "
-                                             f"{exc}") from None
+                                             f"{clean(exc)}") from None
         except dns.exception.FormError as exc:
-            raise ProviderError(label, f"{server} sent a malformed answer: {exc}") from None
+            raise ProviderError(label, f"{server} sent a malformed answer: {clean(exc)}") from None
         answers.extend(got[q.id] for q in window)
     return answers
 
@@ -253,21 +254,21 @@ def read_transfer(label: str, host: str, port: int, zone: str, timeout: float,
             if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH):
                 return None
             raise ProviderError(label, f"zone transfer of {zone} from {server} failed: "
-                                       f"{exc}") from None
+                                       f"{clean(exc)}") from None
         except TimeoutError:
             raise ProviderUnreachable(label, f"no answer from {server} within {timeout:g}s "
                                              f"(zone transfer)") from None
         except (EOFError, OSError) as exc:
             raise ProviderUnreachable(label, f"{server} dropped the connection during a zone "
-                                             f"transfer: {exc}") from None
+                                             f"transfer: {clean(exc)}") from None
         except dns.tsig.PeerError:
             raise
         except dns.exception.FormError as exc:
             raise ProviderError(label, f"{server} sent a malformed zone transfer: "
-                                       f"{exc}") from None
+                                       f"{clean(exc)}") from None
         except dns.exception.DNSException as exc:  # BadSignature, BadTime, BadKey
             raise ProviderError(label, f"{server}'s zone transfer failed its TSIG check with "
-                                       f"key '{key.label}': {exc}") from None
+                                       f"key '{key.label}': {clean(exc)}") from None
     return reader.rrsets
 
 

@@ -27,6 +27,7 @@ from failover.config import Config
 from failover.dns.http import Client, Response, Timeout, TransportError
 from failover.dns.retry import Backoff
 from failover.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnreachable
+from failover.untrusted import clean
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ class RestApi:
                                                          f"in time") from None
             except TransportError as exc:
                 raise ProviderUnreachable(self.provider, f"{what}: cannot reach {self.vendor} "
-                                                         f"at {self.base_url}: {exc}") from None
+                                                         f"at {self.base_url}: "
+                                                         f"{clean(exc)}") from None
             if resp.status_code in (401, 403):
                 raise ProviderAuthError(self.provider, f"{what}: {self.vendor} refused the "
                                                        f"credential from {self.secret.source} "
@@ -150,7 +152,8 @@ class RestApi:
             text = self.describe(resp)
         except Exception:  # a body that is not what the vendor documents
             text = ""
-        return (text or resp.reason_phrase or str(resp.status_code))[:300]
+        # The vendor's own words: one inert line (no escapes, no newlines), bounded.
+        return clean(text or resp.reason_phrase or str(resp.status_code))
 
     def fail(self, what: str, resp: Response) -> ProviderError:
         """The error for an answer the provider did not expect."""

@@ -68,6 +68,7 @@ from failover.errors import (
     ProviderUnreachable,
 )
 from failover.records import Change, RRKey, RRSet
+from failover.untrusted import clean
 
 _ALGORITHMS: dict[str, dns.name.Name] = {
     "hmac-md5": dns.tsig.HMAC_MD5,
@@ -397,11 +398,11 @@ class Rfc2136(Provider):
         except (EOFError, OSError) as exc:
             raise ProviderOutcomeUnknown(
                 self.name, f"unknown: {self.server} dropped the connection before answering "
-                           f"an UPDATE it was sent ({exc}); it may have applied it"
+                           f"an UPDATE it was sent ({clean(exc)}); it may have applied it"
                            f"{self._progress(report, total)}") from None
         except dns.exception.DNSException as exc:
             raise ProviderError(self.name, f"{self.server} sent a bad answer to an UPDATE: "
-                                           f"{exc}{self._progress(report, total)}") from None
+                                           f"{clean(exc)}{self._progress(report, total)}") from None
         if not (response.flags & dns.flags.QR and response.id == int.from_bytes(wire[:2], "big")
                 and dns.opcode.from_flags(response.flags) == dns.opcode.UPDATE):
             raise ProviderError(self.name, f"{self.server} sent an answer that does not match "

@@ -44,6 +44,7 @@ from failover.errors import (
     ProviderUnreachable,
 )
 from failover.records import Change, RRKey, RRSet
+from failover.untrusted import clean
 
 if TYPE_CHECKING:
     from mypy_boto3_route53.client import Route53Client
@@ -236,8 +237,9 @@ class Route53(Provider):
                 return fn(**kwargs)
             except botocore.exceptions.ClientError as exc:
                 error = exc.response.get("Error", {})
-                code = str(error.get("Code", "?"))
-                message = str(error.get("Message", "")) or code
+                # Route 53's words (its code and message): one inert line each.
+                code = clean(error.get("Code", "?"), 80)
+                message = clean(error.get("Message", "")) or code
                 status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
                 retry = code in RETRY_CODES or status >= 500
                 if retry and attempt + 1 < self.backoff.tries:
@@ -264,7 +266,7 @@ class Route53(Provider):
                                                    f"{self.credentials.source}; set "
                                                    f"credentials_file or profile") from None
             except botocore.exceptions.BotoCoreError as exc:
-                raise ProviderError(self.name, f"{what}: {exc}") from None
+                raise ProviderError(self.name, f"{what}: {clean(exc)}") from None
         raise AssertionError("unreachable: the last try raises")
 
     def _client_error(self, what: str, code: str, message: str, status: int,

@@ -11,7 +11,8 @@ never blocks a move (callers send after the move is journaled).
 
 Every delivery is an ``events`` row of kind ``notice`` in the journal, with the
 channel's name and ``scheme://host`` only; text from apprise is scrubbed of every
-part of every channel URL before it is kept.
+part of every channel URL, and made one inert line (:func:`failover.untrusted.clean`),
+before it is kept. Notices go out as plain text (apprise's ``body_format``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from failover.config import Config, NotifyChannel
 from failover.errors import ConfigError
 from failover.notify.notices import Notice, channel_failed_notice
 from failover.secreturls import read_url, scrub, shown
+from failover.untrusted import clean
 
 if TYPE_CHECKING:
     from failover.clock import Clock
@@ -112,7 +114,10 @@ def apprise_send(url: str, notice: Notice, timeout: float) -> tuple[bool, str]:
     kind = {"info": apprise.NotifyType.INFO, "success": apprise.NotifyType.SUCCESS,
             "warning": apprise.NotifyType.WARNING,
             "failure": apprise.NotifyType.FAILURE}[notice.severity]
-    result = a.notify(body=notice.body, title=notice.title, notify_type=kind)
+    # Plain text, so that an email or a webhook carries a vendor's words as text, never
+    # as HTML or Markdown to render (the body quotes probes' reasons and API errors).
+    result = a.notify(body=notice.body, title=notice.title, notify_type=kind,
+                      body_format=apprise.NotifyFormat.TEXT)
     if result.status.name == "SUCCESS":
         return True, "delivered"
     said = [entry.message for entry in result.logs()
@@ -178,7 +183,7 @@ class Notifier:
             except Exception as exc:  # a channel's library failing is that channel's failure
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
             d = Delivery(name, shown(url), notice.kind, ok, time.monotonic() - t0,
-                         None if ok else scrub(str(detail), secrets)[:300], notice.move_id)
+                         None if ok else clean(scrub(str(detail), secrets)), notice.move_id)
             with lock:
                 if name in pending:
                     results[name] = d

@@ -20,6 +20,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from failover.untrusted import clean
+
 MAX_REASON = 200
 
 
@@ -82,9 +84,9 @@ def hostport(address: str, port: int) -> str:
     return f"{bracket(address)}:{port}"
 
 
-def shorten(text: str, limit: int = MAX_REASON) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def shorten(text: object, limit: int = MAX_REASON) -> str:
+    """One inert line of at most ``limit`` characters: a reason may quote what a server sent."""
+    return clean(text, limit)
 
 
 def timeout_reason(timeout: float, phase: str = "") -> str:

@@ -3,21 +3,33 @@
 A pin is the operator's decision: while it stands, watchers check and report
 but move nothing (Patroni's pause mode). A manual move or rollback pins
 itself; ``pause`` pins without a move; ``resume`` lets the watchers act again.
+``failover cluster replace-member`` brings back an etcd member whose data is
+gone (failover.coord.membership).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cli.common import Format, FormatOpt, load, out, print_json
 
+if TYPE_CHECKING:
+    from failover.config import Config
+    from failover.coord.etcdclient import EtcdClient
+
+cluster_app = typer.Typer(
+    help="Who leads, who holds the move lock, the pin, and each watcher's last cycle "
+         "sentence; 'failover cluster replace-member NODE' brings back an etcd member whose "
+         "data is gone.", invoke_without_command=True, rich_markup_mode=None)
+
 
 def register(app: typer.Typer) -> None:
     app.command()(pause)
     app.command()(resume)
-    app.command()(cluster)
+    app.add_typer(cluster_app, name="cluster")
 
 
 def pause(ctx: typer.Context,
@@ -54,9 +66,19 @@ def resume(ctx: typer.Context) -> int:
     return 0
 
 
-def cluster(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
+@cluster_app.callback(invoke_without_command=True)
+def cluster(ctx: typer.Context, format: FormatOpt = Format.table,
+            config: Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs it
+                "--config", "-c", metavar="FILE",
+                help="The config file; the same as -c before the command.")] = None) -> int:
     """Who leads, who holds the move lock, the pin, and each watcher's last cycle sentence."""
+    from failover.configpath import config_path
     from failover.engine import Engine
+
+    if config is not None:
+        ctx.ensure_object(dict)["config_path"] = config_path(str(config))
+    if ctx.invoked_subcommand is not None:
+        return 0
 
     engine = Engine(load(ctx))
     try:
@@ -74,3 +96,79 @@ def cluster(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     for node in state.get("nodes", []):
         o.print(f"  {node['node']} ({node['vendor']}): {node['sentence']}")
     return 0
+
+
+@cluster_app.command("replace-member")
+def replace_member(
+        ctx: typer.Context,
+        node: Annotated[str, typer.Argument(metavar="NODE",
+                                            help="The etcd member's name (its ETCD_NAME).")],
+        peer_url: Annotated[str, typer.Option(
+            "--peer-url", metavar="URL",
+            help="The member's peer URL, as its peers dial it (its "
+                 "ETCD_INITIAL_ADVERTISE_PEER_URLS), e.g. https://203.0.113.7:2380.")],
+        dry_run: Annotated[bool, typer.Option(
+            "--dry-run", help="Check and print what would be removed and added; change "
+                              "nothing.")] = False) -> int:
+    """Bring back an etcd member whose data is gone: remove its old id, add it again.
+
+    Use it when a member's machine was replaced or its data dir wiped and it cannot
+    start ('member ... has already been bootstrapped'), and its start script did not
+    rejoin it by itself (infra/etcdstart.py does the same on the machine). Talks to
+    the endpoints of the config's cluster section. Refuses (exit 3, nothing changed)
+    if NODE is started and healthy, or if the other members' healthy ones are too few
+    for a quorum once NODE is added again. Otherwise: removes NODE's old member (by
+    name, or by peer URL if it was added and never started), adds NODE with
+    --peer-url (trying for a minute while etcd answers 'unhealthy cluster' right
+    after the removal), and prints the two settings to start the member with, its
+    data dir empty: ETCD_INITIAL_CLUSTER=... and ETCD_INITIAL_CLUSTER_STATE=existing.
+    See docs/deploy-upgrades.md.
+    """
+    from failover.coord import membership
+
+    config = load(ctx)
+    client = _client(config, None)
+    o = out()
+    plan = membership.plan(client, node, peer_url,
+                           connect=lambda urls: _client(config, urls))
+    if dry_run:
+        for line in plan.lines():
+            o.print(f"would: {line}" if not line.startswith("quorum") else line)
+        o.print("dry run: nothing changed")
+        return 0
+    o.print(plan.lines()[0])
+    settings = membership.replace(client, plan, o.print)
+    o.print(f"added {node} at {peer_url}; start it, with an empty data dir, with:")
+    for key, value in settings.items():
+        o.print(f"{key}={value}")
+    return 0
+
+
+def _client(config: Config, endpoints: list[str] | None) -> EtcdClient:
+    """An etcd client from the config's cluster section (at ``endpoints`` if given)."""
+    from failover.coord.etcdclient import EtcdClient
+    from failover.errors import ConfigError
+
+    cluster = config.cluster
+    if cluster is None:
+        raise ConfigError("no cluster section: replace-member talks to the etcd cluster "
+                          "of cluster.endpoints", file=config.source, key="cluster")
+    tls = cluster.tls
+
+    def path(value: str | None) -> str | None:
+        return str(config.resolve_path(value)) if value else None
+
+    password = None
+    if cluster.password_env:
+        import os
+
+        password = os.environ.get(cluster.password_env)
+    elif cluster.password_file:
+        password = Path(str(path(cluster.password_file))).read_text().strip()
+    # One member at a time answers quickly or not at all: a dead one must not cost 10s.
+    timeout = min(cluster.retry_timeout, 3.0) if endpoints else cluster.retry_timeout
+    return EtcdClient(endpoints or cluster.endpoints, timeout=timeout,
+                      ca_file=path(tls.ca_file) if tls else None,
+                      cert_file=path(tls.cert_file) if tls else None,
+                      key_file=path(tls.key_file) if tls else None,
+                      username=cluster.username, password=password)

@@ -83,6 +83,10 @@ EXAMPLES: dict[str, list[str]] = {
         "failover cluster",
         "failover cluster --format json",
     ],
+    "cluster replace-member": [
+        "failover cluster replace-member gcp --dry-run --peer-url https://gcp:2380",
+        "failover cluster replace-member gcp --peer-url https://gcp:2380",
+    ],
     "audit": [
         "failover audit",
         "failover audit --stacks infra/ --format json",

@@ -65,6 +65,13 @@ PACKAGE_HELP = ("give a wheel URL with its hash (https://.../failover-0.1.0-py3-
                 "index you control")
 
 
+class MemberPorts(_Model):
+    """One member's own client and peer ports (``coordination.ports.NAME``)."""
+
+    client: int = Field(ge=1, le=65535)
+    peer: int = Field(ge=1, le=65535)
+
+
 class Coordination(_Model):
     """The etcd cluster and its watchers, the same in every stack (``coordination:``)."""
 
@@ -73,6 +80,10 @@ class Coordination(_Model):
     token: str = "failover"
     client_port: int = Field(default=2379, ge=1, le=65535)
     peer_port: int = Field(default=2380, ge=1, le=65535)
+    # A member's own ports where they are not client_port and peer_port: members that
+    # share one address (the lab's members on loopback, lab/replace.py). The firewall
+    # rules the stacks build open client_port and peer_port only.
+    ports: dict[str, MemberPorts] = Field(default_factory=dict)
     tls_dir: str = f"{ETC}/tls"
     # Who else may reach the client port (operators' and CI networks for status and move);
     # the members always may, and the placement's admin CIDRs.
@@ -146,6 +157,11 @@ class Coordination(_Model):
                              f"({self.ttl}), or a leader can lose its lease mid-cycle")
         if self.client_port == self.peer_port:
             raise ValueError("coordination: client_port and peer_port must differ")
+        for name, own in self.ports.items():
+            if name not in self.members:
+                raise ValueError(f"coordination.ports.{name}: not in coordination.members")
+            if own.client == own.peer:
+                raise ValueError(f"coordination.ports.{name}: client and peer must differ")
         if _PINNED.match(self.package) and self.index_url is None:
             raise ValueError(f"coordination.package '{self.package}' needs index_url (an "
                              "index you control; not PyPI by default), or "
@@ -165,11 +181,25 @@ class Coordination(_Model):
         host = f"[{address}]" if ":" in address else address
         return f"https://{host}:{port}"
 
+    def client_port_of(self, member: str) -> int:
+        own = self.ports.get(member)
+        return own.client if own else self.client_port
+
+    def peer_port_of(self, member: str) -> int:
+        own = self.ports.get(member)
+        return own.peer if own else self.peer_port
+
+    def client_url(self, member: str) -> str:
+        return self.url(member, self.client_port_of(member))
+
+    def peer_url(self, member: str) -> str:
+        return self.url(member, self.peer_port_of(member))
+
     def client_urls(self) -> list[str]:
-        return [self.url(m, self.client_port) for m in self.members]
+        return [self.client_url(m) for m in self.members]
 
     def initial_cluster(self) -> str:
-        return ",".join(f"{m}={self.url(m, self.peer_port)}" for m in self.members)
+        return ",".join(f"{m}={self.peer_url(m)}" for m in self.members)
 
     def peer_networks(self, version: int) -> list[str]:
         """Every member's address as a host network of one IP version."""
@@ -238,14 +268,14 @@ def etcd_environment(coordination: Coordination, member: str, volume: str | None
     """The etcd member's settings as ETCD_* variables (etcd reads them at start), and the
     ones its start script reads to rejoin (``infra.etcdstart``)."""
     tls = coordination.tls_dir
-    me_client = coordination.url(member, coordination.client_port)
-    me_peer = coordination.url(member, coordination.peer_port)
+    me_client = coordination.client_url(member)
+    me_peer = coordination.peer_url(member)
     settings = {
         "ETCD_NAME": member,
         "ETCD_DATA_DIR": data_dir(volume),
-        "ETCD_LISTEN_CLIENT_URLS": f"https://0.0.0.0:{coordination.client_port}",
+        "ETCD_LISTEN_CLIENT_URLS": f"https://0.0.0.0:{coordination.client_port_of(member)}",
         "ETCD_ADVERTISE_CLIENT_URLS": me_client,
-        "ETCD_LISTEN_PEER_URLS": f"https://0.0.0.0:{coordination.peer_port}",
+        "ETCD_LISTEN_PEER_URLS": f"https://0.0.0.0:{coordination.peer_port_of(member)}",
         "ETCD_INITIAL_ADVERTISE_PEER_URLS": me_peer,
         "ETCD_INITIAL_CLUSTER": coordination.initial_cluster(),
         "ETCD_INITIAL_CLUSTER_TOKEN": coordination.token,
@@ -258,7 +288,7 @@ def etcd_environment(coordination: Coordination, member: str, volume: str | None
         "ETCD_PEER_CERT_FILE": f"{tls}/member.crt",
         "ETCD_PEER_KEY_FILE": f"{tls}/member.key",
         "ETCD_PEER_CLIENT_CERT_AUTH": "true",
-        **rejoin_settings([coordination.url(m, coordination.client_port)
+        **rejoin_settings([coordination.client_url(m)
                            for m in coordination.members if m != member],
                           f"{tls}/ca.crt", f"{tls}/member.crt", f"{tls}/member.key",
                           data_dir(volume) + ".flags"),
@@ -377,8 +407,8 @@ def coordination_uninstall() -> str:
 def etcd_outputs(coordination: Coordination, member: str) -> dict[str, str]:
     """What a hosting stack exports as ``etcd``: plain values the inventory reads."""
     return {"member": member,
-            "client_url": coordination.url(member, coordination.client_port),
-            "peer_url": coordination.url(member, coordination.peer_port)}
+            "client_url": coordination.client_url(member),
+            "peer_url": coordination.peer_url(member)}
 
 
 class WatcherNode(_Model):

@@ -1,11 +1,13 @@
-"""``python -m lab up|kill|revive|partition|heal|suspend|unsuspend|down|status --dir DIR
-[VENDOR]``: the lab from a shell.
+"""``python -m lab up|kill|revive|partition|heal|replace|suspend|unsuspend|down|status --dir
+DIR [VENDOR]``: the lab from a shell.
 
 ``kill aws`` stops vendor aws's origins (an outage); ``suspend aws [--code CODE]`` makes its
 control plane refuse our account with that AWS error (default AccountSuspended): both
 together are a termination. ``up --cluster`` adds five vendors' etcd members and watchers
 (lab.vendors); in such a lab ``kill VENDOR`` takes everything at the vendor (origins, DNS
-servers, etcd member, watcher), ``partition VENDOR`` freezes it all, ``heal`` resumes it.
+servers, etcd member, watcher), ``partition VENDOR`` freezes it all, ``heal`` resumes it,
+and ``replace VENDOR`` drills a replaced etcd member: wipes its data and starts it through
+the deployed machines' start script (lab.replace).
 
 Prints one line per server (name, address:port, pid); exit 0, or one line on stderr and
 exit 3 on any error, bad usage included.
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import core, resolver, vendors
+from lab import core, replace, resolver, vendors
 from lab.awsproxy import DEFAULT_CODE
 from lab.procs import LabError
 
@@ -29,6 +31,7 @@ from lab.procs import LabError
 VENDOR_COMMANDS = {"kill": "aws, gcp or metal", "revive": "aws, gcp or metal",
                    "partition": "a vendor of a clustered lab",
                    "heal": "a vendor of a clustered lab",
+                   "replace": "a vendor of a clustered lab",
                    "suspend": "aws", "unsuspend": "aws"}
 
 
@@ -42,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                 "BIND 9 (RFC 2136 + TSIG) with its parent zone and Knot DNS as secondary, "
                 "moto (Route 53, STS, EC2) behind a fault proxy, one HTTP origin per hosting.")
     p.add_argument("command", choices=[*VENDOR_COMMANDS, "up", "down", "status"])
-    p.add_argument("vendor", nargs="?", help="for kill and revive: aws, gcp or metal; for "
+    p.add_argument("vendor", nargs="?", help="for kill and revive: aws, gcp or metal (any "
+                   "vendor of a clustered lab, as for partition, heal and replace); for "
                    "suspend and unsuspend: aws (the only control plane in the lab)")
     p.add_argument("--code", default=DEFAULT_CODE, help="for suspend: the AWS error code "
                    f"STS and EC2 answer with (default {DEFAULT_CODE}; e.g. AuthFailure, "
@@ -99,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"config     {lab['config']}  (up in {time.monotonic() - started:.1f}s)")
         elif args.command in ("kill", "revive", "partition", "heal"):
             _vendor_command(args.dir, args.command, args.vendor)
+        elif args.command == "replace":
+            row = replace.replace(args.dir.resolve(), args.vendor)
+            print(f"{row['name']:<10} replaced: data wiped, old member {row['old_id']} "
+                  f"removed, rejoined as {row['id']} (pid {row['pid']}, {row['endpoint']})")
         elif args.command == "suspend":
             core.suspend(args.dir, args.vendor, args.code)
             print(f"{args.vendor:<10} suspended: STS and EC2 answer {args.code} through "

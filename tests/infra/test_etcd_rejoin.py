@@ -2,12 +2,14 @@
 
 A three-member lab cluster with client TLS (Debian's etcd 3.4); one member is
 killed and its data dir wiped, as on a machine replaced with an empty volume,
-then the generated script is run with that member's settings. It must not
-bootstrap (``member ... has already been bootstrapped``) but remove its old
-self, be added again and join: three started members, all healthy. Done twice
-in a row, for two different members, with a write and a read through the
-quorum before, between and after. A member alone, with no first-deploy
-marker, must refuse to start a second cluster.
+then the generated script is run with the settings the component generates for
+that member (``lab.replace.member_settings``: infra.watcher's, with the lab's
+ports, paths and plain peer URLs). It must not bootstrap (``member ... has
+already been bootstrapped``) but remove its old self, be added again and join:
+three started members, all healthy. Done twice in a row, for two different
+members, with a write and a read through the quorum before, between and after.
+A member alone, with no first-deploy marker, must refuse to start a second
+cluster.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.etcdstart import FIRST_DEPLOY, rejoin_settings, start_script
+from infra.etcdstart import FIRST_DEPLOY, start_script
 from lab import etcd as lab_etcd
 from lab.procs import LabError
+from lab.replace import member_settings
 
 pytestmark = pytest.mark.integration
 NAMES = ["aws", "gcp", "metal"]
@@ -55,27 +58,6 @@ def _ctl(cluster: lab_etcd.Cluster, endpoints: list[str], *args: str,
                           capture_output=True, text=True, check=check)
 
 
-def _settings(cluster: lab_etcd.Cluster, name: str, flags: Path) -> dict[str, str]:
-    """The member's etcd settings as etcd.env gives them, with the lab's ports and files."""
-    m, tls = cluster.member(name), cluster.tls
-    assert tls is not None
-    peers = [p.endpoint for p in cluster.members.values() if p.name != name]
-    etcd = {
-        "ETCD_NAME": name, "ETCD_DATA_DIR": str(m.data_dir),
-        "ETCD_LISTEN_CLIENT_URLS": m.endpoint, "ETCD_ADVERTISE_CLIENT_URLS": m.endpoint,
-        "ETCD_LISTEN_PEER_URLS": m.peer_url, "ETCD_INITIAL_ADVERTISE_PEER_URLS": m.peer_url,
-        "ETCD_INITIAL_CLUSTER": cluster.initial_cluster(),
-        "ETCD_INITIAL_CLUSTER_TOKEN": cluster.token, "ETCD_INITIAL_CLUSTER_STATE": "new",
-        "ETCD_CERT_FILE": str(tls.server_cert), "ETCD_KEY_FILE": str(tls.server_key),
-        "ETCD_TRUSTED_CA_FILE": str(tls.ca), "ETCD_CLIENT_CERT_AUTH": "true",
-        # The lab's timing, so the member does not disturb elections.
-        "ETCD_HEARTBEAT_INTERVAL": str(lab_etcd.HEARTBEAT_MS),
-        "ETCD_ELECTION_TIMEOUT": str(lab_etcd.ELECTION_MS), "ETCD_PRE_VOTE": "true",
-    }
-    return {**etcd, **rejoin_settings(peers, str(tls.ca), str(tls.client_cert),
-                                      str(tls.client_key), str(flags))}
-
-
 def _run_script(cluster: lab_etcd.Cluster, name: str, tmp: Path,
                 procs: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
     script = tmp / "etcd-start"
@@ -83,7 +65,9 @@ def _run_script(cluster: lab_etcd.Cluster, name: str, tmp: Path,
     script.chmod(0o755)
     flags = tmp / f"{name}.flags"
     flags.mkdir(exist_ok=True)
-    env = {"PATH": os.environ["PATH"], **_settings(cluster, name, flags)}
+    # What infra.watcher.etcd_environment generates for this member (its ports, the
+    # lab's data dir and certificates, plain peer URLs: lab/replace.py).
+    env = {"PATH": os.environ["PATH"], **member_settings(cluster, name, flags)}
     log = (tmp / f"{name}.start.log").open("ab")
     proc = subprocess.Popen([str(script)], env=env, stdout=log, stderr=log,
                             cwd=tmp, start_new_session=True)

@@ -19,6 +19,9 @@ import typer
 from cli.examples import epilog
 from cli.lazy import LazyGroup
 
+# An error's line on stderr: long enough for any of ours, bounded for a vendor's.
+MAX_ERROR = 4000
+
 app = typer.Typer(
     name="failover",
     help="Keep a service reachable when a vendor stops serving it: probe every hosting, "
@@ -146,6 +149,7 @@ def _usage_line(exc: Exception) -> str:
 def main() -> None:
     """Entry point: run the app, turn every expected error into one line and an exit code."""
     from failover.errors import EXIT_UNKNOWN, FailoverError
+    from failover.untrusted import clean
 
     try:
         code = app(standalone_mode=False)
@@ -161,7 +165,8 @@ def main() -> None:
             sys.stderr.write(_usage_line(exc) + "\n")
         sys.exit(EXIT_UNKNOWN)
     except FailoverError as exc:
-        sys.stderr.write(f"failover: {exc}\n")
+        # An error may quote a vendor (an API's message, a server's answer): one inert line.
+        sys.stderr.write(f"failover: {clean(exc, MAX_ERROR)}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("failover: interrupted; see 'failover status' for what was written\n")
@@ -169,7 +174,8 @@ def main() -> None:
     except Exception as exc:  # a bug: still one line, the traceback on request
         if os.environ.get("FAILOVER_DEBUG"):
             raise
-        sys.stderr.write(f"failover: internal error: {type(exc).__name__}: {exc} "
+        sys.stderr.write(f"failover: internal error: {type(exc).__name__}: "
+                         f"{clean(exc, MAX_ERROR)} "
                          "(set FAILOVER_DEBUG=1 for the traceback, and please report it)\n")
         sys.exit(EXIT_UNKNOWN)
     sys.exit(code if isinstance(code, int) else 0)

@@ -15,6 +15,7 @@ from cli.common import (
     FormatOpt,
     coloured,
     fmt_seconds,
+    inert,
     live,
     load,
     out,
@@ -128,9 +129,11 @@ def check(ctx: typer.Context,
     for v in shown:
         passed = sum(r.ok for r in v.evidence)
         latency = max((r.latency for r in v.evidence if r.ok), default=None)
-        table.add_row(v.hosting, v.vendor, f"[{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]",
+        # Evidence quotes what servers and vendors said: escaped, never read as markup.
+        table.add_row(escape(v.hosting), escape(v.vendor),
+                      f"[{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]",
                       f"{passed}/{len(v.evidence)}",
-                      fmt_seconds(latency) if latency is not None else "-", v.reason)
+                      fmt_seconds(latency) if latency is not None else "-", inert(v.reason))
     o = out()
     o.print(table)
     if healthy:
@@ -143,7 +146,8 @@ def check(ctx: typer.Context,
             more.add_column(col, no_wrap=col != "EVIDENCE")
         for f in others:
             style = ["green", "yellow", "red", "magenta"][f.severity]
-            more.add_row(f.kind, f.name, f"[{style}]{f.status}[/]", f.reason)
+            more.add_row(escape(f.kind), escape(f.name), f"[{style}]{escape(f.status)}[/]",
+                         inert(f.reason))
         o.print()
         o.print(more)
     serving = [f for f in full.findings if f.kind == "serving"]
@@ -151,7 +155,8 @@ def check(ctx: typer.Context,
         o.print()
     for f in serving:       # what users are sent to: the exit code follows these
         style = ["green", "yellow", "red", "magenta"][f.severity]
-        o.print(f"SERVING {f.name} ({f.vendor}): [{style}]{f.status}[/]: {escape(f.reason)}")
+        o.print(f"SERVING {escape(f.name)} ({escape(str(f.vendor))}): "
+                f"[{style}]{escape(f.status)}[/]: {inert(f.reason)}")
     label = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][full.exit_code]
     up = sum(v.verdict == "UP" for v in report.verdicts)
     degraded = sum(v.verdict == "DEGRADED" for v in report.verdicts)

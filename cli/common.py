@@ -70,6 +70,17 @@ def coloured(text: str, colour: str) -> str:
     return f"\x1b[{_ANSI[colour]}m{text}\x1b[0m"
 
 
+def inert(text: object, limit: int = 2000) -> str:
+    """Text from outside (a server, a vendor, a journal written by an older version) for a
+    rich string with markup: one line without controls or escapes, its brackets escaped,
+    so that ``[/bold]`` prints as itself and ``[link=...]`` makes no link."""
+    from rich.markup import escape
+
+    from failover.untrusted import clean
+
+    return escape(clean(text, limit))
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 

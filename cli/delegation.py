@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, err, load, out, print_json
+from cli.common import Format, FormatOpt, err, inert, load, out, print_json
 from cli.moves import DryOpt, SumOpt, YesOpt
 
 if TYPE_CHECKING:
@@ -165,11 +165,11 @@ def _show_plan(p: DelegationPlan) -> None:
     from rich.markup import escape
 
     o = out()
-    o.print(f"Delegation of {p.zone}: {p.reason}")
+    o.print(f"Delegation of {escape(p.zone)}: {inert(p.reason)}")
     for r in p.registrars:
         o.print(f"[bold]{escape(r.label)}[/]")
         if r.before is None or r.after is None:
-            o.print(f"  [red]unreachable[/]: {escape(r.error or '')}")
+            o.print(f"  [red]unreachable[/]: {inert(r.error or '')}")
             continue
         width = max((len(n) for n in {*r.before, *r.after}), default=0)
         for n in sorted({*r.before, *r.after}):
@@ -203,14 +203,15 @@ def _show_result(r: DelegationResult) -> None:
         style = {"applied": "green", "unchanged": "dim"}.get(s.state, "red")
         verified = "[green]verified[/]" if s.verified else "[red]not verified[/]"
         o.print(f"  {s.registrar:<14} [{style}]{s.state:<11}[/] "
-                f"{verified if s.state in ('applied', 'unchanged') else escape(s.error or '')}"
-                + (f"  [dim]{escape(s.detail)}[/]" if not s.verified and s.detail else ""))
+                f"{verified if s.state in ('applied', 'unchanged') else inert(s.error or '')}"
+                + (f"  [dim]{inert(s.detail)}[/]" if not s.verified and s.detail else ""))
     for server, ok, detail in r.parent:
-        said = "[green]lists the new set[/]" if ok else f"[red]{escape(detail)}[/]"
-        o.print(f"  parent {server:<14} {said}")
+        said = "[green]lists the new set[/]" if ok else f"[red]{inert(detail)}[/]"
+        o.print(f"  parent {escape(server):<14} {said}")
     colour = "green" if r.exit_code == 0 else "yellow" if r.exit_code == 1 else "red"
     details = r.summary.split("; ", 1)[1] if "; " in r.summary else ""
-    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/]" + (f": {details}" if details else ""))
+    o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/]"
+            + (f": {inert(details)}" if details else ""))
     if r.kind == "delegation" and r.state != "failed":
         o.print(f"Undo with: failover delegation rollback {r.move_id}")
 

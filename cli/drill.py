@@ -18,6 +18,7 @@ from cli.common import (
     FormatOpt,
     config_file,
     err,
+    inert,
     load,
     out,
     print_json,
@@ -205,9 +206,7 @@ def _confirm(plan: Plan) -> bool:
 
 
 def _progress(text: str) -> None:
-    from rich.markup import escape
-
-    err().print(f"  [dim]drill[/] {escape(text)}", highlight=False)
+    err().print(f"  [dim]drill[/] {inert(text)}", highlight=False)
 
 
 def _show(r: DrillReport, paths: list[Path]) -> None:
@@ -234,7 +233,7 @@ def _show(r: DrillReport, paths: list[Path]) -> None:
                      max_width=max(6, room - where))
     for name, at, took, ok, at_where, detail in rows:
         result = "[green]ok[/]" if ok == "ok" else "[red]FAILED[/]"
-        table.add_row(escape(name), at, took, result, escape(at_where), escape(detail))
+        table.add_row(escape(name), at, took, result, escape(at_where), inert(detail))
     o.print(table, soft_wrap=False)   # fit the terminal (80 columns when piped)
     t = r.totals
     bits = []
@@ -249,9 +248,9 @@ def _show(r: DrillReport, paths: list[Path]) -> None:
     o.print(f"[{colour}]drill {r.outcome}[/] (interval {r.interval:g}s, fall {r.fall}, "
             f"rise {r.rise}): " + ", ".join(bits), soft_wrap=False)
     if r.restored:
-        o.print(f"left as found: {escape(str(r.restored.get('detail', '-')))}")
+        o.print(f"left as found: {inert(r.restored.get('detail', '-'))}")
     for e in r.errors:
-        o.print(f"[red]problem[/]: {escape(e)}")
+        o.print(f"[red]problem[/]: {inert(e)}")
     o.print("report: " + ", ".join(str(p) for p in paths))
 
 

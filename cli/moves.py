@@ -19,6 +19,7 @@ from cli.common import (
     FormatOpt,
     err,
     fmt_seconds,
+    inert,
     live,
     load,
     out,
@@ -193,7 +194,7 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
     if p.decision.keep and kind == "move" and not args.get("saas"):
         if as_json:
             print_json({"plan": p.to_json(), "result": None})
-        err().print(f"[red]CRITICAL[/]: {p.decision.reason}; nothing written")
+        err().print(f"[red]CRITICAL[/]: {inert(p.decision.reason)}; nothing written")
         return 2
     if p.empty and not engine.saas_webhooks_pending:
         if as_json:
@@ -241,22 +242,27 @@ def _plan_exit(p: Plan) -> int:
 
 
 def _progress(kind: str, data: dict[str, Any]) -> None:
+    from rich.markup import escape
+
     e = err()
     if kind == "apply-start":
-        e.print(f"  writing {data['provider']}: {data['changes']} changes...")
+        e.print(f"  writing {escape(data['provider'])}: {data['changes']} changes...")
     elif kind == "apply-done":
-        e.print(f"  [green]written[/] {data['provider']} in {fmt_seconds(data['seconds'])}")
+        e.print(f"  [green]written[/] {escape(data['provider'])} in "
+                f"{fmt_seconds(data['seconds'])}")
     elif kind == "apply-failed" and data.get("unknown"):
-        e.print(f"  [yellow]outcome unknown[/] {data['provider']}: {data['error']}")
+        e.print(f"  [yellow]outcome unknown[/] {escape(data['provider'])}: "
+                f"{inert(data['error'])}")
     elif kind == "apply-failed":
         style = "yellow" if data.get("tolerated") else "red"
-        e.print(f"  [{style}]not written[/] {data['provider']}: {data['error']}")
+        e.print(f"  [{style}]not written[/] {escape(data['provider'])}: {inert(data['error'])}")
     elif kind == "verified":
-        e.print(f"  [green]verified[/] {data['provider']} at {data['authority']} after "
+        e.print(f"  [green]verified[/] {escape(data['provider'])} at "
+                f"{escape(data['authority'])} after "
                 f"{fmt_seconds(data['seconds'])}")
     elif kind == "verify-failed":
-        e.print(f"  [red]not verified[/] {data['provider']} at {data['authority']}: "
-                f"{data['detail']}")
+        e.print(f"  [red]not verified[/] {escape(data['provider'])} at "
+                f"{escape(data['authority'])}: {inert(data['detail'])}")
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -279,7 +285,7 @@ def _markup(line: PlanLine) -> str:
     print as "[set]", not markup)."""
     from rich.markup import escape
 
-    head = f"[bold]{line.provider}[/] ({line.vendor})"
+    head = f"[bold]{escape(line.provider)}[/] ({escape(line.vendor)})"
     match line.kind:
         case "header":
             return f"[bold]Plan for {line.zone}[/]: {escape(line.text)}"
@@ -290,7 +296,8 @@ def _markup(line: PlanLine) -> str:
         case "provider":
             return head
         case "unreachable":
-            return f"{head}  [red]unreachable[/]: {escape(line.text)} [dim]({line.note})[/]"
+            return (f"{head}  [red]unreachable[/]: {inert(line.text)} "
+                    f"[dim]({escape(line.note)})[/]")
         case "no-changes":
             return f"{head}  [dim]no changes[/]"
         case "change":
@@ -327,13 +334,13 @@ def _show_result(r: MoveResult, planning: float | None = None) -> None:
         if not s.verifications:
             rows.append([escape(s.provider), escape(s.vendor), write, took, "-", "-"])
             if s.error:
-                problems.append(f"[red]{escape(s.provider)}[/]: {escape(s.error)}")
+                problems.append(f"[red]{escape(s.provider)}[/]: {inert(s.error)}")
         for i, v in enumerate(s.verifications):
             conv = (f"[green]{fmt_seconds(v.seconds)}[/]" if v.ok
-                    else f"[red]{escape(v.detail)}[/]")
+                    else f"[red]{inert(v.detail)}[/]")
             if not v.ok:
                 problems.append(f"[red]{escape(s.provider)}[/] at {escape(v.authority)}: "
-                                f"{escape(v.detail)}")
+                                f"{inert(v.detail)}")
             first = [escape(s.provider), escape(s.vendor), write, took] if i == 0 else [""] * 4
             rows.append([*first, escape(v.authority), conv])
     heads = ["PROVIDER", "VENDOR", "WRITE", "TOOK", "VERIFIED AT"]
@@ -355,12 +362,12 @@ def _show_result(r: MoveResult, planning: float | None = None) -> None:
         o.print(line, soft_wrap=False)
     for s in r.steps:
         if s.state == "unknown" and s.verifications:   # the table shows the verification
-            o.print(f"[yellow]{s.provider}[/]: {escape(s.error or '')}")
+            o.print(f"[yellow]{escape(s.provider)}[/]: {inert(s.error or '')}")
     colour = "green" if r.exit_code == 0 else "yellow" if r.exit_code == 1 else "red"
     # The summary opens with "<kind> <state> in <seconds>" (for the journal); said once here.
     details = r.summary.split("; ", 1)[1] if "; " in r.summary else ""
     o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}"
-            + (f": {details}" if details else ""))
+            + (f": {inert(details)}" if details else ""))
     if planning is not None:   # its own line: the summary above is already long
         o.print(f"{fmt_seconds(planning + r.seconds)} in all, {fmt_seconds(planning)} of it "
                 "planning (checks and reads)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import Format, FormatOpt, fmt_seconds, load, out, print_json
+from cli.common import Format, FormatOpt, fmt_seconds, inert, load, out, print_json
 
 notify_app = typer.Typer(help="Notices: test every channel.", no_args_is_help=True)
 
@@ -52,8 +52,9 @@ def test(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     for col in ("KIND", "NAME", "TARGET", "RESULT", "TOOK", "DETAIL"):
         table.add_column(col, overflow="fold", no_wrap=col != "DETAIL")
     for kind, name, target, good, seconds, detail in rows:
-        table.add_row(kind, name, target, "[green]ok[/]" if good else "[red]FAILED[/]",
-                      fmt_seconds(seconds), escape(detail))
+        table.add_row(escape(kind), escape(name), escape(target),
+                      "[green]ok[/]" if good else "[red]FAILED[/]",
+                      fmt_seconds(seconds), inert(detail))
     o = out()
     o.print(table)
     o.print(f"{ok} of {len(rows)} delivered" + ("" if ok == len(rows) else

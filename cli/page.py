@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, fmt_seconds, load, out, print_json
+from cli.common import Format, FormatOpt, fmt_seconds, inert, load, out, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -70,6 +70,6 @@ def page(ctx: typer.Context,
     if written is not None:
         o.print(f"Wrote {written} ({audience})")
     for r in results:
-        mark = "[green]published[/]" if r.ok else f"[red]NOT published[/]: {r.error}"
-        o.print(f"{r.target}: {mark} in {fmt_seconds(r.seconds)}")
+        mark = "[green]published[/]" if r.ok else f"[red]NOT published[/]: {inert(r.error)}"
+        o.print(f"{inert(r.target)}: {mark} in {fmt_seconds(r.seconds)}")
     return code

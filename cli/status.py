@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     from failover.engine import Engine
 
-from cli.common import Format, FormatOpt, fmt_seconds, live, load, out, print_json
+from cli.common import Format, FormatOpt, fmt_seconds, inert, live, load, out, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -81,24 +81,26 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     from rich.table import Table
 
     o = out()
-    o.print(f"Journal: {report.journal}")
+    o.print(f"Journal: {escape(str(report.journal))}")
     if pin is not None:
-        o.print(f"[yellow]Pin[/]: {pin.sentence()}")
+        o.print(f"[yellow]Pin[/]: {inert(pin.sentence())}")
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("RECORD")
     for p in report.providers:
-        table.add_column(f"{p.provider} ({p.vendor})")
+        table.add_column(escape(f"{p.provider} ({p.vendor})"))
     table.add_column("AGREE")
     grouped = {p.provider: by_record(p.rrsets) for p in report.providers if p.rrsets is not None}
     for name, rtype in report.managed:
-        row = [f"{relative_name(name, config.zone)} {rtype}"]
+        row = [escape(f"{relative_name(name, config.zone)} {rtype}")]
         for p in report.providers:
             if p.rrsets is None:
                 row.append("[red]unreachable[/]")
                 continue
             sets = [rr for _k, rr in sorted(grouped[p.provider].get((name, rtype), {}).items())]
-            row.append(" ".join(",".join(rr.values) + (f" w{rr.weight}" if rr.weight else "")
-                                for rr in sets) or "[dim](none)[/]")
+            # Values were read from the DNS provider: inert, whatever they hold.
+            row.append(inert(" ".join(",".join(rr.values) + (f" w{rr.weight}" if rr.weight
+                                                              else "") for rr in sets))
+                       or "[dim](none)[/]")
         ok = report.agree[(name, rtype)]
         row.append("[green]yes[/]" if ok else "[red]NO[/]" if ok is False
                    else "[yellow]unknown[/]")
@@ -106,7 +108,7 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     o.print(table)
     for p in report.providers:
         if p.error:   # the error names its provider
-            o.print(f"[red]unreachable[/]: {escape(p.error)}")
+            o.print(f"[red]unreachable[/]: {inert(p.error)}")
     if not report.readable:
         o.print("[red]CRITICAL[/]: no DNS provider reachable, so what is served is unknown")
     m = report.last_move
@@ -114,18 +116,19 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
         o.print("No moves yet.")
     else:
         o.print(f"Last {m.kind}: {m.id} [bold]{m.shown_state}[/] at {_when(m.started)}: "
-                f"{m.summary or m.reason}")
+                f"{inert(m.summary or m.reason)}")
     if report.unfinished:
         o.print(f"[red]Move {m.id if m else '?'} did not finish[/] (pid {m.pid if m else '?'} "
                 "is gone). Per provider, against what it serves now:")
         for s in report.unfinished:
-            o.print(f"  {s.step.provider}: step '{s.step.state}', now [bold]{s.now}[/]")
+            o.print(f"  {escape(s.step.provider)}: step '{s.step.state}', "
+                    f"now [bold]{inert(s.now)}[/]")
         o.print("Finish it with 'failover move' or undo it with "
                 f"'failover rollback {m.id if m else ''}'.")
     for s in report.unknown:
-        o.print(f"{s.step.provider}: its write in {m.kind if m else 'move'} "
-                f"{m.id if m else '?'} had no answer ({escape(s.step.error or '')}); "
-                f"read again now: [bold]{s.now}[/]")
+        o.print(f"{escape(s.step.provider)}: its write in {m.kind if m else 'move'} "
+                f"{m.id if m else '?'} had no answer ({inert(s.step.error or '')}); "
+                f"read again now: [bold]{inert(s.now)}[/]")
     o.print(f"Read {len(report.providers)} DNS providers in "
             f"{fmt_seconds(time.monotonic() - started)}.")
     return code
@@ -180,7 +183,8 @@ def history(ctx: typer.Context,
     why = max(12, out().width - sum(widths) - 2 * len(widths))
     table.add_column("WHY", no_wrap=True, overflow="ellipsis", max_width=why)
     for row in rows:
-        table.add_row(*row)
+        # A move's reason quotes probes and vendors: shown as text, never read as markup.
+        table.add_row(*row[:-1], inert(row[-1]))
     out().print(table, soft_wrap=False)   # fit the terminal (80 columns when piped)
     return code
 
@@ -222,21 +226,22 @@ def _one(engine: Engine, move_id: int, format: Format) -> int:
                               for s in steps],
                     "verifications": checks, "notices": notices})
         return 0
-    o = out()
-    o.print(f"[bold]{m.kind} {m.id}[/] {m.shown_state}: {m.reason}")
-    o.print(f"  started {_when(m.started)}, finished {_when(m.finished)}, checksum {m.checksum}")
-    for s in steps:
-        o.print(f"  {s.provider} ({s.vendor}): {s.state}, {len(s.changes)} changes"
-                + (f": {s.error}" if s.error else ""))
-    for v in checks:
-        mark = "[green]ok[/]" if v["ok"] else "[red]failed[/]"
-        o.print(f"    verify {v['provider']} at {v['authority']}: {mark} after "
-                f"{fmt_seconds(v['seconds'])}")
-    if m.summary:
-        o.print(f"  {m.summary}")
     from rich.markup import escape
 
+    o = out()
+    o.print(f"[bold]{m.kind} {m.id}[/] {m.shown_state}: {inert(m.reason)}")
+    o.print(f"  started {_when(m.started)}, finished {_when(m.finished)}, checksum {m.checksum}")
+    for s in steps:
+        o.print(f"  {escape(s.provider)} ({escape(s.vendor)}): {s.state}, {len(s.changes)} "
+                "changes" + (f": {inert(s.error)}" if s.error else ""))
+    for v in checks:
+        mark = "[green]ok[/]" if v["ok"] else "[red]failed[/]"
+        o.print(f"    verify {escape(v['provider'])} at {escape(v['authority'])}: {mark} after "
+                f"{fmt_seconds(v['seconds'])}")
+    if m.summary:
+        o.print(f"  {inert(m.summary)}")
     for n in notices:
-        mark = "[green]delivered[/]" if n["ok"] else f"[red]NOT delivered[/]: {escape(n['error'])}"
-        o.print(f"  notice {n['notice']} to {n['channel']} ({n['target']}): {mark}")
+        mark = "[green]delivered[/]" if n["ok"] else f"[red]NOT delivered[/]: {inert(n['error'])}"
+        o.print(f"  notice {escape(n['notice'])} to {escape(n['channel'])} "
+                f"({escape(n['target'])}): {mark}")
     return 0

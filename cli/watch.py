@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, load, out, print_json, subscribe
+from cli.common import Format, FormatOpt, inert, load, out, print_json, subscribe
 
 AutoOpt = Annotated[Optional[bool], typer.Option(  # noqa: UP045 - typer needs Optional
     "--auto-move/--no-auto-move", help="Override policy.auto_move from the config.")]
@@ -38,7 +38,7 @@ def reconcile(ctx: typer.Context, auto_move: AutoOpt = None,
     if format is Format.json:
         print_json(result.to_json())
     else:
-        out().print(result.sentence)
+        out().print(inert(result.sentence))
     return result.exit_code
 
 
@@ -86,7 +86,7 @@ def watch(ctx: typer.Context,
         if format is Format.json:
             sys.stdout.write(__import__("json").dumps(result.to_json(), default=str) + "\n")
         else:
-            out().print(f"{_stamp(result.at)} {result.sentence}")
+            out().print(f"{_stamp(result.at)} {inert(result.sentence)}")
         sys.stdout.flush()
 
     engine = subscribe(Engine(config))
@@ -111,8 +111,9 @@ def reinstate(ctx: typer.Context,
         cleared = engine.reinstate(vendor)
     finally:
         engine.close()
-    out().print(f"{vendor}: reinstated; failback needs its hostings to pass 'rise' checks"
-                if cleared else f"{vendor}: was not marked terminated; nothing to do")
+    said = inert(vendor)
+    out().print(f"{said}: reinstated; failback needs its hostings to pass 'rise' checks"
+                if cleared else f"{said}: was not marked terminated; nothing to do")
     return 0
 
 

@@ -18,6 +18,7 @@ from failover.dns.base import RecordKey
 from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_WARNING
 from failover.records import RRKey, RRSet
 from failover.report import STATUSES, Finding
+from failover.untrusted import clean
 
 MAX_REASON = 400
 
@@ -185,6 +186,6 @@ def provider_finding(view: ProviderView, differences: Sequence[str],
                    seconds=view.seconds, evidence=evidence, metrics=metrics)
 
 def one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 3] + "..."
+    """One inert line of at most :data:`MAX_REASON` characters: it quotes servers' answers."""
+    return clean(text, MAX_REASON)
 

@@ -196,7 +196,7 @@ async def _read_status(reader: asyncio.StreamReader) -> int:
     line = line.rstrip(b"\r\n")
     match = _STATUS.match(line)
     if not match:
-        shown = line[:40].decode("latin-1")
+        shown = shorten(line[:40].decode("latin-1"), 40)   # what the server sent: inert
         raise ProbeFailure(f"bad status line {shown!r}")
     return int(match.group(1))
 

@@ -103,10 +103,11 @@ def replace_member(
         ctx: typer.Context,
         node: Annotated[str, typer.Argument(metavar="NODE",
                                             help="The etcd member's name (its ETCD_NAME).")],
-        peer_url: Annotated[str, typer.Option(
+        peer_url: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs it
             "--peer-url", metavar="URL",
             help="The member's peer URL, as its peers dial it (its "
-                 "ETCD_INITIAL_ADVERTISE_PEER_URLS), e.g. https://203.0.113.7:2380.")],
+                 "ETCD_INITIAL_ADVERTISE_PEER_URLS), e.g. https://203.0.113.7:2380. "
+                 "Default: the one the member list has for NODE.")] = None,
         dry_run: Annotated[bool, typer.Option(
             "--dry-run", help="Check and print what would be removed and added; change "
                               "nothing.")] = False) -> int:
@@ -118,29 +119,34 @@ def replace_member(
     the endpoints of the config's cluster section. Refuses (exit 3, nothing changed)
     if NODE is started and healthy, or if the other members' healthy ones are too few
     for a quorum once NODE is added again. Otherwise: removes NODE's old member (by
-    name, or by peer URL if it was added and never started), adds NODE with
-    --peer-url (trying for a minute while etcd answers 'unhealthy cluster' right
-    after the removal), and prints the two settings to start the member with, its
-    data dir empty: ETCD_INITIAL_CLUSTER=... and ETCD_INITIAL_CLUSTER_STATE=existing.
-    See docs/deploy-upgrades.md.
+    name, or by peer URL if it was added and never started), adds NODE at its peer
+    URL (--peer-url, or the one the member list had for NODE), trying for a minute
+    while etcd answers 'unhealthy cluster' right after the removal, and prints the two
+    settings to start the member with, its data dir empty: ETCD_INITIAL_CLUSTER=...
+    and ETCD_INITIAL_CLUSTER_STATE=existing. See docs/deploy-upgrades.md.
     """
     from failover.coord import membership
 
     config = load(ctx)
     client = _client(config, None)
     o = out()
+
+    def say(line: str) -> None:
+        # Names and URLs from etcd and the command line: brackets (IPv6) are not markup.
+        o.print(line, markup=False)
+
     plan = membership.plan(client, node, peer_url,
                            connect=lambda urls: _client(config, urls))
     if dry_run:
         for line in plan.lines():
-            o.print(f"would: {line}" if not line.startswith("quorum") else line)
-        o.print("dry run: nothing changed")
+            say(f"would: {line}" if not line.startswith("quorum") else line)
+        say("dry run: nothing changed")
         return 0
-    o.print(plan.lines()[0])
-    settings = membership.replace(client, plan, o.print)
-    o.print(f"added {node} at {peer_url}; start it, with an empty data dir, with:")
+    say(plan.lines()[0])
+    settings = membership.replace(client, plan, say)
+    say(f"added {node} at {plan.peer_url}; start it, with an empty data dir, with:")
     for key, value in settings.items():
-        o.print(f"{key}={value}")
+        say(f"{key}={value}")
     return 0
 
 

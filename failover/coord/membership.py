@@ -24,6 +24,8 @@ from failover.errors import EtcdUnavailable, FailoverError
 ADD_RETRY_SECONDS = 60.0
 ADD_RETRY_EVERY = 2.0
 HEALTH_KEY = "/failover/.health"
+# An election or two (etcd's default election timeout is 1 s), on a loaded machine.
+HEALTH_WITHIN = 8.0
 # A client of the same credentials at some members' client URLs.
 Connect = Callable[[list[str]], EtcdClient]
 
@@ -81,26 +83,42 @@ def members(client: EtcdClient) -> list[Member]:
     return [_member(d) for d in client.call("cluster/member/list", {}).get("members", [])]
 
 
-def member_healthy(connect: Connect, member: Member) -> bool:
-    """Whether a linearizable read through this member succeeds (it is up, with a leader)."""
+def member_healthy(connect: Connect, member: Member, within: float = HEALTH_WITHIN) -> bool:
+    """Whether a linearizable read through this member succeeds (it is up, with a leader)
+    within ``within`` seconds: a member that just lost its leader answers after an
+    election, not at once."""
     if not member.client_urls:
         return False
-    try:
-        connect(list(member.client_urls)).get(HEALTH_KEY)
-    except EtcdUnavailable:
-        return False
-    return True
+    client = connect(list(member.client_urls))
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            client.get(HEALTH_KEY)
+            return True
+        except EtcdUnavailable:
+            if time.monotonic() >= deadline:
+                return False
+        time.sleep(0.5)
 
 
-def plan(client: EtcdClient, node: str, peer_url: str, connect: Connect) -> Plan:
+def plan(client: EtcdClient, node: str, peer_url: str | None, connect: Connect) -> Plan:
     """Check that the replacement is safe; what it would remove and add. Raises Refused.
 
-    ``connect`` makes a client of the same credentials for one member's client URLs.
+    Without ``peer_url`` the member is added again at the peer URL it had, if the member
+    list still has it by name. ``connect`` makes a client of the same credentials for
+    one member's client URLs.
     """
     try:
         listed = members(client)
     except EtcdUnavailable as exc:
         raise Refused(f"no quorum to replace {node} with: {exc}") from None
+    if peer_url is None:
+        known = [url for m in listed if m.name == node for url in m.peer_urls]
+        if len(known) != 1:
+            raise Refused(f"{node} is not in the member list by name (members: "
+                          f"{', '.join(m.name or m.hex for m in listed)}): give its peer URL "
+                          "with --peer-url")
+        peer_url = known[0]
     old = [m for m in listed if m.name == node or peer_url in m.peer_urls]
     others = [m for m in listed if m not in old]
     healthy = [m.name or m.hex for m in others if member_healthy(connect, m)]

@@ -12,6 +12,8 @@ journal.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import socket
@@ -180,3 +182,48 @@ def test_check_shows_hostile_text_inert(tmp_path: Path, hostile_origin: int,
         assert kept, "the journal should hold the hostile evidence, made inert"
     finally:
         db.close()
+
+
+def test_a_notice_quoting_a_vendor_is_mailed_as_text(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vendor's error text in a notice reaches the on-call's mail as text, never as HTML
+    (apprise is told the body is plain text, so the HTML part escapes it)."""
+    from failover.config import parse_config
+    from failover.notify import Notifier
+    from failover.notify.notices import Notice
+    from lab import smtp
+
+    mail = smtp.serve(tmp_path / "mail", "failover", "pw-hostile-1")
+    try:
+        monkeypatch.setenv("T_MAIL", f"mailto://failover:pw-hostile-1@127.0.0.1:{mail.port}"
+                                     "?from=failover@lab.test&to=oncall@lab.test")
+        config = parse_config(f"""
+service: lab
+zone: example.test.
+records: [{{name: www, type: A}}]
+vendors: {{aws: {{}}}}
+hosting: {{a: {{vendor: aws, endpoints: {{A: [127.0.0.21]}}}}}}
+dns: {{bind: {{vendor: aws, kind: rfc2136, server: 127.0.0.1}}}}
+journal: {tmp_path}/j.sqlite
+notify:
+  deadline: 10s
+  channels: [{{name: mail, url_env: T_MAIL}}]
+""", str(tmp_path / "failover.yaml"))
+        said = ('aws: HTTP 403: <script>alert("pwned")</script>'
+                '<img src=x onerror=alert(1)> <a href="https://evil.example/phish">log in</a>')
+        deliveries = Notifier(config).send(Notice("terminated", "failure", "[lab] aws", said))
+        assert all(d.ok for d in deliveries), deliveries
+        mails = smtp.messages(tmp_path / "mail")
+    finally:
+        mail.stop()
+    assert mails
+    parts = [part for m in mails
+             for part in email.message_from_string(m["text"], policy=email.policy.default).walk()
+             if not part.is_multipart()]
+    assert parts
+    for part in parts:
+        content = str(part.get_content())
+        assert "alert" in content          # the words are there, as text
+        if part.get_content_type() != "text/plain":   # markup is read: none of the vendor's
+            assert "<script" not in content and "<img" not in content, content
+            assert "<a href" not in content, content

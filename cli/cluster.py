@@ -123,7 +123,8 @@ def replace_member(
     URL (--peer-url, or the one the member list had for NODE), trying for a minute
     while etcd answers 'unhealthy cluster' right after the removal, and prints the two
     settings to start the member with, its data dir empty: ETCD_INITIAL_CLUSTER=...
-    and ETCD_INITIAL_CLUSTER_STATE=existing. See docs/deploy-upgrades.md.
+    and ETCD_INITIAL_CLUSTER_STATE=existing. Exit 2 if etcd did not add it again (the
+    line says how to finish). See docs/deploy-upgrades.md.
     """
     from failover.coord import membership
 

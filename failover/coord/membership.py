@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from failover.coord.etcdclient import EtcdClient
-from failover.errors import EtcdUnavailable, FailoverError
+from failover.errors import EXIT_CRITICAL, EtcdUnavailable, FailoverError
 
 # etcd refuses to add a voter until its leader has seen a quorum active for a while
 # ("unhealthy cluster", right after a removal); the start script waits as long.
@@ -32,6 +32,12 @@ Connect = Callable[[list[str]], EtcdClient]
 
 class Refused(FailoverError):
     """The replacement would do harm (the member is healthy, or quorum would be lost)."""
+
+
+class NotAdded(FailoverError):
+    """The member was removed (or had no old self) and etcd did not add it again."""
+
+    exit_code = EXIT_CRITICAL
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,10 @@ def plan(client: EtcdClient, node: str, peer_url: str | None, connect: Connect) 
                           "with --peer-url")
         peer_url = known[0]
     old = [m for m in listed if m.name == node or peer_url in m.peer_urls]
+    for m in old:
+        if m.name and m.name != node:
+            raise Refused(f"peer URL {peer_url} is member {m.name}'s, not {node}'s: check "
+                          "--peer-url")
     others = [m for m in listed if m not in old]
     healthy = [m.name or m.hex for m in others if member_healthy(connect, m)]
     for m in old:
@@ -150,9 +160,13 @@ def replace(client: EtcdClient, done: Plan, progress: Callable[[str], None],
             break
         except EtcdUnavailable as exc:
             if "unhealthy cluster" not in str(exc) or time.monotonic() >= deadline:
-                raise
-            progress(f"etcd refused the add right after the removal (unhealthy cluster); "
-                     f"trying again in {ADD_RETRY_EVERY:g}s (try {attempt})")
+                removed = "was removed but " if done.old else ""
+                raise NotAdded(f"{done.node} {removed}was not added again ({exc}); once the "
+                               f"cluster answers, run again with --peer-url "
+                               f"{done.peer_url}") from None
+            progress(f"etcd refused the add (unhealthy cluster: a member has been connected "
+                     f"to the leader for less than 5 s); trying again in "
+                     f"{ADD_RETRY_EVERY:g}s (try {attempt})")
             time.sleep(ADD_RETRY_EVERY)
     new_id = str(added.get("member", {}).get("ID", ""))
     cluster = []

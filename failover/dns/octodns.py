@@ -41,6 +41,7 @@ from failover.errors import (
     ProviderUnreachable,
 )
 from failover.records import Change, RRKey, RRSet, relative_name
+from failover.untrusted import clean
 
 
 class Octodns(Provider):
@@ -104,7 +105,7 @@ class Octodns(Provider):
         for value, source in self.secrets:
             if value:
                 text = text.replace(value, f"<secret from {source}>")
-        return " ".join(text.split())[:300]
+        return clean(text)
 
     def _error(self, what: str, exc: Exception) -> ProviderError:
         text = self._scrub(f"{type(exc).__name__}: {exc}")

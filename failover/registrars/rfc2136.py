@@ -32,6 +32,7 @@ from failover.errors import (
     ProviderUnreachable,
 )
 from failover.registrars.base import Registrar, ns_name
+from failover.untrusted import clean
 
 
 class Rfc2136Parent(Registrar):
@@ -62,7 +63,7 @@ class Rfc2136Parent(Registrar):
                                    timeout=self.settings.timeout)
         except (OSError, dns.exception.DNSException) as exc:
             raise ProviderUnreachable(self.name, f"cannot ask {self.server} for the NS set of "
-                                                 f"{self.zone}: {exc}") from None
+                                                 f"{self.zone}: {clean(exc)}") from None
         owner = dns.name.from_text(self.zone)
         for section in (answer.answer, answer.authority):
             for rrset in section:
@@ -97,7 +98,7 @@ class Rfc2136Parent(Registrar):
                                     ) from None
         except (OSError, dns.exception.DNSException) as exc:
             raise ProviderUnreachable(self.name, f"UPDATE of {self.settings.zone} at "
-                                                 f"{self.server} failed: {exc}") from None
+                                                 f"{self.server} failed: {clean(exc)}") from None
         rcode = reply.rcode()
         if rcode in (dns.rcode.NXRRSET, dns.rcode.YXRRSET):
             raise ProviderConflict(self.name, f"the NS set of {self.zone} at {self.server} is "

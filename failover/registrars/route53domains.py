@@ -24,6 +24,7 @@ from failover.errors import (
     ProviderUnreachable,
 )
 from failover.registrars.base import Registrar, ns_name
+from failover.untrusted import clean
 
 OPERATION_TIMEOUT = 120.0
 AUTH_CODES = frozenset({"AccessDenied", "AccessDeniedException", "InvalidClientTokenId",
@@ -85,12 +86,12 @@ class Route53Domains(Registrar):
                 raise ProviderAuthError(self.name, f"{what}: Route 53 Domains refused our "
                                                    f"credentials ({code}); check "
                                                    f"{self.credentials.source}") from None
-            raise ProviderError(self.name, f"{what}: {code}: {message}") from None
+            raise ProviderError(self.name, f"{what}: {clean(code)}: {clean(message)}") from None
         except botocore.exceptions.NoCredentialsError:
             raise ProviderAuthError(self.name, f"{what}: no AWS credentials found in "
                                                f"{self.credentials.source}") from None
         except botocore.exceptions.BotoCoreError as exc:
-            raise ProviderUnreachable(self.name, f"{what}: {exc}") from None
+            raise ProviderUnreachable(self.name, f"{what}: {clean(exc)}") from None
 
     def read(self) -> list[str]:
         return sorted(self._read_glue())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, load, out, print_json
+from cli.common import Format, FormatOpt, inert, load, out, print_json
 
 if TYPE_CHECKING:
     from failover.config import Config
@@ -47,7 +47,7 @@ def pause(ctx: typer.Context,
             engine.coord.set_pin(pin)
     finally:
         engine.close()
-    out().print(pin.sentence())
+    out().print(inert(pin.sentence()))
     return 0
 
 
@@ -61,7 +61,7 @@ def resume(ctx: typer.Context) -> int:
             old = engine.coord.clear_pin()
     finally:
         engine.close()
-    out().print("resumed: watchers act again" + (f" (was {old.sentence()})" if old else
+    out().print("resumed: watchers act again" + (f" (was {inert(old.sentence())})" if old else
                                                  "; there was no pin"))
     return 0
 
@@ -89,12 +89,12 @@ def cluster(ctx: typer.Context, format: FormatOpt = Format.table,
         print_json(state)
         return 0
     o = out()
-    o.print(f"Backend: {state['backend']} ({state['where']})")
-    o.print(f"Leader: {state.get('leader') or '-'}")
-    o.print(f"Move lock: {state.get('lock') or 'free'}")
-    o.print(f"Pin: {state.get('pin') or 'none'}")
+    o.print(f"Backend: {inert(state['backend'])} ({inert(state['where'])})")
+    o.print(f"Leader: {inert(state.get('leader') or '-')}")
+    o.print(f"Move lock: {inert(state.get('lock') or 'free')}")
+    o.print(f"Pin: {inert(state.get('pin') or 'none')}")
     for node in state.get("nodes", []):
-        o.print(f"  {node['node']} ({node['vendor']}): {node['sentence']}")
+        o.print(f"  {inert(node['node'])} ({inert(node['vendor'])}): {inert(node['sentence'])}")
     return 0
 
 

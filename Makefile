@@ -25,7 +25,7 @@ lock:
 # waits on servers more than it computes), and names its 20 slowest tests;
 # unit and integration, for development, a tenth of each count (tests/hypo.py).
 test: setup
-	HYPOTHESIS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider -n 2 --durations=20
+	HYPOTHESIS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider -n 2 --dist worksteal --durations=20
 
 unit: setup
 	HYPOTHESIS_PROFILE=dev $(PY) -m pytest -q -p no:cacheprovider tests/unit

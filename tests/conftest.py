@@ -40,16 +40,21 @@ def _shared_lab_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def lab(_shared_lab_dir: Path) -> Iterator[dict[str, Any]]:
+def lab(request: pytest.FixtureRequest, tmp_path: Path,
+        _shared_lab_dir: Path) -> Iterator[dict[str, Any]]:
     """A lab as ``up`` leaves it: the lab.json dict plus ``dir`` (a Path).
 
     One lab serves the session: before each test it is put back as it was right after
     ``up`` (lab.reset: zones, Route 53, S3, files; killed origins revived, suspensions
     lifted) and checked against that snapshot. A lab that cannot be put back (a server a
     test killed, froze or left changed) is stopped and a fresh one started, so every test
-    gets a lab that is as new, whatever the test before it did.
+    gets a lab that is as new, whatever the test before it did. A test marked
+    ``@pytest.mark.own_lab`` (it freezes or kills a server mid-move) gets one of its own.
     Read DNS with ``lab.core.bind_answers(lab, "www")`` and ``route53_answers(lab, "www")``.
     """
+    if request.node.get_closest_marker("own_lab") is not None:
+        yield from _own_lab(tmp_path / "lab")
+        return
     root = _shared_lab_dir
     data: dict[str, Any] | None = None
     if (root / "lab.json").exists():
@@ -67,6 +72,19 @@ def lab(_shared_lab_dir: Path) -> Iterator[dict[str, Any]]:
             lab_core.down(root)
             pytest.fail(f"the lab did not start: {exc}", pytrace=False)
     yield {**data, "dir": root.resolve()}
+
+
+def _own_lab(root: Path) -> Iterator[dict[str, Any]]:
+    """A lab of the test's own, stopped afterwards: for a test that freezes or kills a
+    server mid-move (``@pytest.mark.own_lab``), so nothing it does reaches another test."""
+    try:
+        data = lab_core.up(root)
+    except lab_core.LabError as exc:
+        pytest.fail(f"the lab did not start: {exc}", pytrace=False)
+    try:
+        yield {**data, "dir": root.resolve()}
+    finally:
+        lab_core.down(root)
 
 
 @pytest.fixture

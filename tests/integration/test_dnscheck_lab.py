@@ -130,6 +130,7 @@ def test_a_secondary_that_caught_up_is_ok_again(config: Config, lab: dict[str, A
         "route53": "OK", "bind": "OK", DELEGATION: "OK"}
 
 
+@pytest.mark.own_lab
 def test_a_secondary_that_does_not_answer(config: Config, lab: dict[str, Any]) -> None:
     pid = lab["knot"]["pid"]
     os.kill(pid, signal.SIGSTOP)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.own_lab]  # moto frozen mid-read
 
 DEADLINE = "route53: did not answer within 2 s (its deadline; dns.route53.deadline sets it)"
 

@@ -227,6 +227,7 @@ def through(lab: dict[str, Any], proxy: UpdateProxy, name: str, bind_timeout: st
                    (r"verify: \{timeout: [^,]+,", f"verify: {{timeout: {verify_timeout},"))
 
 
+@pytest.mark.own_lab
 def test_a_write_with_no_answer_is_unknown_and_status_settles_it(lab: dict[str, Any]) -> None:
     pid = lab["bind"]["pid"]
 

@@ -176,3 +176,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         report.outcome = "failed"
         report.longrepr = f"integration tests must not skip in CI; it skipped: {reason}"
     return report
+
+
+# The longest tests (a clustered lab each, a minute or more) start first, so that make
+# test's two workers finish together instead of one waiting on them at the end.
+LONGEST_FIRST = ("test_member_replace.py", "test_matrix_lab.py", "test_split_brain.py",
+                 "test_lab_cluster.py", "test_etcd_rejoin.py", "test_lab_resolver.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)

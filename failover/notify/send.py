@@ -92,13 +92,16 @@ def _guard_apprise_logs(urls: list[str]) -> None:
 
 def bounded(url: str, timeout: float) -> str:
     """``url`` with apprise's connect and read timeouts (``cto``, ``rto``) set to
-    ``timeout`` unless it sets them itself."""
+    ``timeout`` unless it sets them itself, and never following a redirect: a
+    ``redirect=yes`` in the URL is dropped (apprise's default is the asset's, off here)."""
     split = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+    follows = any(k == "redirect" for k, _v in query)
+    query = [(k, v) for k, v in query if k != "redirect"]
     have = {k for k, _v in query}
     seconds = f"{max(0.1, timeout):g}"
     extra = [(k, seconds) for k in ("cto", "rto") if k not in have]
-    if not extra:
+    if not extra and not follows:
         return url
     return urllib.parse.urlunsplit(split._replace(
         query=urllib.parse.urlencode(query + extra, safe="@:/,")))
@@ -108,7 +111,9 @@ def apprise_send(url: str, notice: Notice, timeout: float) -> tuple[bool, str]:
     """Deliver ``notice`` through apprise to one URL; (ok, what apprise said)."""
     import apprise
 
-    a = apprise.Apprise()
+    # A webhook answering 3xx failed: followed, a POST becomes a GET to another host
+    # and its 200 reads as "delivered" (apprise follows by default, as requests does).
+    a = apprise.Apprise(asset=apprise.AppriseAsset(http_redirects=False))
     if not a.add(bounded(url, timeout)):
         return False, "apprise does not understand this URL (check its scheme and parts)"
     kind = {"info": apprise.NotifyType.INFO, "success": apprise.NotifyType.SUCCESS,

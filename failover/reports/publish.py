@@ -205,6 +205,7 @@ def _s3(config: Config, target: S3Target, timeout: float) -> Any:
 
 def _webhook(config: Config, target: WebhookTarget, body: bytes, timeout: float,
              move_id: int | None) -> None:
+    from failover.nofollow import is_redirect, refused, urlopen
     from failover.secreturls import read_url, scrub
 
     url = read_url(config, target, "page webhook")
@@ -213,10 +214,13 @@ def _webhook(config: Config, target: WebhookTarget, body: bytes, timeout: float,
         req = urllib.request.Request(where, data=body, method=target.method,
                                      headers={"Content-Type": "text/html; charset=utf-8"})
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with urlopen(req, timeout=timeout) as resp:
                 status = int(resp.status)
         except urllib.error.HTTPError as exc:
             status = int(exc.code)
+            if is_redirect(status):
+                # Followed, the page would go to another host, or be "published" by a GET.
+                raise PublishError(refused(status, exc.headers, "page webhook")) from None
         except (OSError, ValueError) as exc:
             from failover.control.web import describe as why
 

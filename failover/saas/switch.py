@@ -162,6 +162,7 @@ def call_webhook(config: Config, choice: Choice) -> tuple[bool, str]:
     import urllib.request
 
     from failover.control.web import describe
+    from failover.nofollow import is_redirect, refused, urlopen
     from failover.secreturls import read_url, scrub
 
     spec = config.saas[choice.dependency]
@@ -176,10 +177,13 @@ def call_webhook(config: Config, choice: Choice) -> tuple[bool, str]:
     req = urllib.request.Request(url, data=body, method=hook.method,
                                  headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=hook.timeout) as resp:
+        with urlopen(req, timeout=hook.timeout) as resp:
             status, text = int(resp.status), resp.read(4096).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         status, text = int(exc.code), exc.read(4096).decode("utf-8", "replace")
+        if is_redirect(status):
+            # Followed, the POST would become a GET elsewhere, and its 200 a false "switched".
+            return False, refused(status, exc.headers, f"saas.{choice.dependency}.switch")
     except (OSError, ValueError) as exc:
         return False, scrub(describe(exc), [url])
     if status not in hook.expect_status:

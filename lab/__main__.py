@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--saas", action="store_true", help="for up: also run the SaaS stand-ins "
                    "(an SMS API and an identity provider at aws, fallbacks elsewhere) and "
                    "manage their switch records (_sms TXT, login CNAME)")
+    p.add_argument("--cas", action="store_true", help="for up: also run two ACME CAs "
+                   "(Pebble, pebble-a and pebble-b, each with its own root, checking DNS-01 "
+                   "at BIND) and add a certs: section for `failover certs`")
     p.add_argument("--resolver", action="store_true", help="for up: also run Unbound, a "
                    "recursive resolver, with the DNS servers on port 53 of addresses of their "
                    "own (127.0.53.N; BIND's is added to lo, so this needs root)")
@@ -94,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "up":
             started = time.monotonic()
-            lab = core.up(args.dir, args.providers, saas=args.saas)
+            lab = core.up(args.dir, args.providers, saas=args.saas, cas=args.cas)
             if args.cluster or args.resolver:
                 _up_extras(args.dir, args.cluster, args.resolver, not args.no_watchers,
                            args.serve_stale)

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind, extras, knot, motodomains, processes, resolver, vendors
+from lab import aws, bind, extras, knot, motodomains, pebble, processes, resolver, vendors
 from lab import providers as extra_providers
 from lab.awsproxy import CODE, DEFAULT_CODE
 from lab.files import (
@@ -71,12 +71,14 @@ ATTEMPTS = 3  # a free port can be taken between choosing it and the server bind
 Procs = dict[str, subprocess.Popen[bytes]]
 
 
-def up(dir: Path | str, providers: str = "default", saas: bool = False) -> dict[str, Any]:
+def up(dir: Path | str, providers: str = "default", saas: bool = False,
+       cas: bool = False) -> dict[str, Any]:
     """Start the lab in ``dir``; the lab.json dict once every server answers.
 
     ``providers="all"`` also starts PowerDNS and the Cloudflare and Cloud DNS stand-ins
     (lab.providers); ``saas`` the SaaS stand-ins with their switch records and a
-    ``saas:`` section (lab.extras.start_saas). On any failure, whatever was started is
+    ``saas:`` section (lab.extras.start_saas); ``cas`` two Pebble ACME CAs checking DNS-01
+    at BIND, with a ``certs:`` section (lab.pebble). On any failure, whatever was started is
     stopped and LabError says what failed.
     """
     if providers not in extra_providers.CHOICES:
@@ -94,6 +96,10 @@ def up(dir: Path | str, providers: str = "default", saas: bool = False) -> dict[
             data.update(extras.start(root, data, started))
             if saas:
                 data.update(extras.start_saas(root, data, started))
+            if cas:  # last: it stops its own CAs if it fails, and nothing after it can
+                data.update(pebble.start(root / "pebble", int(data["bind"]["port"])))
+                with open(root / CONFIG, "a") as f:
+                    f.write(pebble.config_section(data["pebble"]))
         except BaseException:
             with contextlib.suppress(LabError):  # the first failure is the one to report
                 stop_many([(p.pid, "") for p in started])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lab import aws, etcd, extras, pdns, providers, saas, unbound
+from lab import aws, etcd, extras, pdns, pebble, providers, saas, unbound
 
 
 def origin_marker(address: str, port: int) -> str:
@@ -30,7 +30,14 @@ def rows(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
     """Every process of the lab in ``root``: name, address, pid and marker, in the order
     ``status`` prints them."""
     return [*_default(data, root), *_cluster(data), *_resolver(data), *_extras(data),
-            *_providers(data, root)]
+            *_providers(data, root), *_cas(data)]
+
+
+def _cas(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The two ACME CAs (lab.pebble), in a lab started with --cas."""
+    return [{"name": name, "address": f"{e['host']}:{e['port']}", "pid": e.get("pid"),
+             "marker": pebble.marker(Path(e["folder"]))}
+            for name, e in data.get("pebble", {}).items()]
 
 
 def _default(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ DEB_NEEDS=(
   "unbound:unbound"
   "unbound-control:unbound"
   "openssl:openssl"
+  "pebble:pebble"
   "ip:iproute2"
   "git:git"
   "bash:bash"

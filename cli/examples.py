@@ -2,7 +2,8 @@
 
 One place for all of them, so that they read alike and a test can check that
 no command lacks one. Each is a few lines a user can paste; ``#`` says what
-the line does. Commands that write DNS also list their exit codes here.
+the line does. Every command ends with its exit codes: those that write DNS in
+full (below), the others with their line of failover/exitcodes.py's table.
 """
 
 from __future__ import annotations
@@ -120,25 +121,46 @@ EXAMPLES: dict[str, list[str]] = {
     ],
 }
 
-# Exit codes of the commands that write DNS, for the end of their help.
+# Exit codes of the commands that write DNS, in full, for the end of their help; every
+# other command ends with its line of the one table (failover/exitcodes.py).
 EXIT_CODES: dict[str, list[str]] = {
     "move": [
         "0  written and verified at every DNS provider; a dry run; nothing to change",
         "1  written, but a provider failed or was unreachable and was tolerated",
         "2  partly written, not verified or failed (see 'failover status'); no DNS",
         "   provider reachable; or nowhere healthy to move to",
-        "3  bad config or usage; declined at the prompt; --checksum does not match;",
-        "   the plan changes too much without --force; another move holds the lock",
+        "3  nothing done: a broken config, nothing could be read",
+        "4  refused, nothing written: declined at the prompt; no terminal and no",
+        "   --yes; --checksum does not match; the plan changes too much, or --to",
+        "   names a DOWN or TERMINATED hosting, without --force",
+        "5  another move holds the zone's lock (its holder is named): run it later",
+        "64 usage: a mistyped command, option or value (one line says which)",
+        "130 Ctrl-C before anything was written (after a write: the outcome's code)",
     ],
     "rollback": [
         "0  the before-images are served again at every DNS provider; or a dry run",
         "1  restored, but a provider failed or was unreachable and was tolerated",
         "2  partly restored, not verified or failed (see 'failover status'); no DNS",
         "   provider reachable",
-        "3  bad config or usage; nothing to roll back; declined at the prompt;",
-        "   refused without --force (a DOWN or TERMINATED hosting, changed records)",
+        "3  nothing done: a broken config, nothing to roll back",
+        "4  refused, nothing written: declined at the prompt; --checksum does not",
+        "   match; without --force, a DOWN or TERMINATED hosting or changed records",
+        "5  another move holds the zone's lock (its holder is named): run it later",
+        "64 usage: a mistyped command, option or value (one line says which)",
+        "130 Ctrl-C before anything was written (after a write: the outcome's code)",
     ],
 }
+
+
+def _exit_line(command: str) -> list[str]:
+    """The command's line of the one exit-code table, wrapped for an 80-column help."""
+    import textwrap
+
+    from failover.exitcodes import ACTING_COMMANDS, REPORTING_COMMANDS, help_line
+
+    if command not in (*REPORTING_COMMANDS, *ACTING_COMMANDS):
+        return []
+    return textwrap.wrap(help_line(command).removeprefix("Exit codes: "), 74)
 
 
 def epilog(command: str) -> str | None:
@@ -150,6 +172,7 @@ def epilog(command: str) -> str | None:
     blocks = []
     if command in EXAMPLES:
         blocks.append("\b\nExamples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[command]))
-    if command in EXIT_CODES:
-        blocks.append("\b\nExit codes:\n" + "\n".join(f"  {line}" for line in EXIT_CODES[command]))
+    codes = EXIT_CODES.get(command) or _exit_line(command)
+    if codes:
+        blocks.append("\b\nExit codes:\n" + "\n".join(f"  {line}" for line in codes))
     return "\n\n".join(blocks) or None

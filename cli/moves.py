@@ -73,7 +73,10 @@ def register(app: typer.Typer) -> None:
 
 
 def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt = None,
-         full: FullOpt = False, format: FormatOpt = Format.table) -> int:
+         full: FullOpt = False, format: FormatOpt = Format.table,
+         detailed_exitcode: Annotated[bool, typer.Option(
+             "--detailed-exitcode", help="Exit as Terraform's plan does: 0 no changes, "
+             "1 an error, 2 changes present.")] = False) -> int:
     """Show what a move would change at every DNS provider, and its checksum. Writes nothing.
 
     Every provider with changes first proves our write credentials (a write
@@ -82,13 +85,29 @@ def plan(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt
     served) or the plan needs --force (a provider refuses our credentials).
     """
     from failover.engine import Engine
+    from failover.errors import FailoverError
+    from failover.exitcodes import PLAN_CHANGES, PLAN_ERROR, PLAN_NO_CHANGES
 
-    engine = subscribe(Engine(load(ctx)))
     try:
-        p = _make_plan(engine, off or [], *_saas_request(saas, to))
-    finally:
-        engine.close()
+        engine = subscribe(Engine(load(ctx)))
+        try:
+            p = _make_plan(engine, off or [], *_saas_request(saas, to))
+        finally:
+            engine.close()
+    except FailoverError as exc:
+        if not detailed_exitcode:
+            raise
+        from failover.untrusted import clean
+
+        sys.stderr.write(f"failover: {clean(exc, 4000)}\n")
+        return PLAN_ERROR
     _show_plan(p, format, full)
+    if detailed_exitcode:
+        # A provider that could not be read or refuses our credentials leaves the plan
+        # incomplete: "no changes" would be a guess, so it is Terraform's error.
+        incomplete = p.refusals or any(not pp.reachable and not pp.tolerated
+                                       for pp in p.providers)
+        return PLAN_ERROR if incomplete else PLAN_NO_CHANGES if p.empty else PLAN_CHANGES
     return _plan_exit(p)
 
 

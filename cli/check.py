@@ -38,16 +38,26 @@ def register(app: typer.Typer) -> None:
     app.command()(check)
 
 
-def validate(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
-    """Check the config file: types, unknown keys, references; warn about fragile setups.
+def validate(ctx: typer.Context, format: FormatOpt = Format.table,
+             strict: Annotated[bool, typer.Option(
+                 "--strict", help="A secret file that group or others may read is an error "
+                 "(exit 3), not a warning.")] = False) -> int:
+    """Check the config file: types, unknown keys, references; warn about fragile setups
+    and about secret files that group or others may read.
 
     Exit 0 when clean, 1 when it validates with warnings, 3 when it is broken
     (one line naming the file, the line, the key and the fix).
     """
     from failover.config import fragility_warnings
+    from failover.config.secretfile import secret_file_warnings
 
     config = load(ctx)
-    warnings = fragility_warnings(config)
+    loose = secret_file_warnings(config)
+    if strict and loose:
+        sys.stderr.write("".join(f"{coloured('error', 'red')}: {config.source}: {line}\n"
+                                 for line in loose))
+        return 3
+    warnings = fragility_warnings(config) + loose
     if format is Format.json:
         print_json({"file": config.source, "valid": True, "warnings": warnings,
                     "service": config.service, "zone": config.zone,

@@ -7,11 +7,11 @@ the journal, a log or the screen.
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.parse
 
 from failover.config import Config, SecretUrl
+from failover.config.secretfile import SecretFileError, read_secret_env, read_secret_file
 from failover.errors import ConfigError
 
 MASK = "***"
@@ -22,21 +22,19 @@ _MIN_PART = 4
 def read_url(config: Config, source: SecretUrl, what: str) -> str:
     """The URL from its environment variable or file; ConfigError naming the source if absent."""
     if source.url_env:
-        value = os.environ.get(source.url_env, "").strip()
+        try:
+            value = read_secret_env(source.url_env)
+        except SecretFileError as exc:
+            raise ConfigError(f"{what}: {exc}") from None
         if not value:
             raise ConfigError(f"{what}: environment variable {source.url_env} is not set; "
                               "export it with the URL")
         return value
     assert source.url_file is not None
-    path = config.resolve_path(source.url_file)
     try:
-        value = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
-        raise ConfigError(f"{what}: cannot read {path}: {reason.lower()}") from None
-    if not value:
-        raise ConfigError(f"{what}: {path} is empty; write the URL in it")
-    return value
+        return read_secret_file(config.resolve_path(source.url_file))
+    except SecretFileError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
 
 
 def shown(url: str) -> str:

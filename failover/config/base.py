@@ -11,7 +11,9 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from failover.config.secretfile import env_name_ok
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -137,3 +139,17 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False,
                               defer_build=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _env_names(cls, data: Any) -> Any:
+        """Every ``*_env`` key names a variable. What is not a name is often the secret
+        pasted in its place, so the message does not quote it."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if (isinstance(key, str) and key.endswith("_env") and isinstance(value, str)
+                        and not env_name_ok(value)):
+                    raise ValueError(f"{key} must name an environment variable (letters, "
+                                     "digits and _, not first a digit); its value is not "
+                                     "shown, in case it is the secret itself")
+        return data

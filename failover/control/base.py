@@ -16,13 +16,13 @@ piece of evidence before anything leaves the probe.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from failover.config import Config
+from failover.config.secretfile import SecretFileError, read_secret_env, read_secret_file
 from failover.untrusted import clean
 
 ALIVE = "alive"
@@ -138,18 +138,17 @@ def read_secret(config: Config, trace: Trace, *, env: str | None, file: str | No
     :class:`SecretMissing` with a message that names the variable or file, never a value.
     """
     if env:
-        value = os.environ.get(env, "").strip()
+        try:
+            value = read_secret_env(env)
+        except SecretFileError as exc:
+            raise SecretMissing(f"{what}: {exc}") from None
         if not value:
             raise SecretMissing(f"{what}: environment variable {env} is not set")
     elif file:
-        path = config.resolve_path(file)
         try:
-            value = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
-            raise SecretMissing(f"{what}: cannot read {path}: {reason.lower()}") from None
-        if not value:
-            raise SecretMissing(f"{what}: {path} is empty")
+            value = read_secret_file(config.resolve_path(file))
+        except SecretFileError as exc:
+            raise SecretMissing(f"{what}: {exc}") from None
     else:
         raise SecretMissing(f"{what}: neither an environment variable nor a file is configured")
     trace.secret(value)

@@ -23,9 +23,28 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from lab import core, replace, resolver, vendors
-from lab.awsproxy import DEFAULT_CODE
-from lab.procs import LabError
+
+def _unshadow() -> None:
+    """Import the real package when a folder named ``lab`` in the working directory won.
+
+    ``python -m lab`` puts the working directory first on sys.path. Run from the folder
+    that holds a lab's folder (the tour's /tmp/lab, from /tmp), that folder became a
+    namespace package ``lab`` and its ``bind/`` became ``lab.bind`` (issue 20). The
+    installed package has a file; a namespace has none.
+    """
+    if getattr(sys.modules.get("lab"), "__file__", None) is not None:
+        return
+    cwd = os.path.abspath(os.curdir)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != cwd]
+    for name in [n for n in sys.modules if n == "lab" or n.startswith("lab.")]:
+        del sys.modules[name]
+
+
+_unshadow()
+
+from lab import core, replace, resolver, vendors  # noqa: E402 - after _unshadow
+from lab.awsproxy import DEFAULT_CODE  # noqa: E402
+from lab.procs import LabError  # noqa: E402
 
 # command -> the vendors it takes
 VENDOR_COMMANDS = {"kill": "aws, gcp or metal", "revive": "aws, gcp or metal",

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import socket
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +32,13 @@ LOCK_DIR_ENV = "FAILOVER_LOCK_DIR"
 
 
 def lock_dir() -> Path:
-    """The machine's directory for zone locks and pins (created world-writable, sticky)."""
+    """The machine's directory for zone locks and pins: ours, mode 0755.
+
+    Only its owner may write there: in a world-writable one (an older failover made it
+    1777) any local user could forge a pin that stops the automation, or hold a zone's
+    flock so that no move runs. One owned by another user is refused, not skipped for
+    the next candidate: that would split the lock between two users' failovers.
+    """
     explicit = os.environ.get(LOCK_DIR_ENV)
     candidates = [Path(explicit)] if explicit else [
         Path("/run/lock/failover"), Path(tempfile.gettempdir()) / "failover-lock"]
@@ -39,9 +46,8 @@ def lock_dir() -> Path:
     for folder in candidates:
         try:
             if not folder.is_dir():
-                folder.mkdir(parents=True, exist_ok=True)
-                if not explicit:
-                    folder.chmod(0o1777)   # every user's failover shares one lock per zone
+                folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+            _ours(folder)
             if os.access(folder, os.W_OK | os.X_OK):
                 return folder
             problems.append(f"{folder}: not writable")
@@ -49,6 +55,30 @@ def lock_dir() -> Path:
             problems.append(f"{folder}: {exc.strerror}")
     raise JournalError(f"no directory for the move lock ({'; '.join(problems)}); set "
                        f"{LOCK_DIR_ENV} to a writable directory")
+
+
+def _ours(folder: Path) -> None:
+    """Refuse ``folder`` unless this user owns it; make it 0755 if others may write."""
+    info = folder.lstat()
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise JournalError(f"{folder}: the lock directory is not a directory (a symbolic "
+                           f"link?); remove it, or set {LOCK_DIR_ENV} to a directory of yours")
+    if info.st_uid != os.geteuid():
+        raise JournalError(f"{folder}: the lock directory is owned by uid {info.st_uid}, not "
+                           f"this user (uid {os.geteuid()}); run failover as its owner, or "
+                           f"set {LOCK_DIR_ENV} to a directory of yours")
+    if stat.S_IMODE(info.st_mode) & 0o022:
+        folder.chmod(0o755)
+
+
+def refuse_foreign(path: Path, fd: int, what: str) -> None:
+    """Raise JournalError when the open file ``fd`` belongs to another user: a pin or lock
+    someone else wrote is not this user's decision."""
+    owner = os.fstat(fd).st_uid
+    if owner != os.geteuid():
+        raise JournalError(f"{path}: a {what} owned by uid {owner}, not this user (uid "
+                           f"{os.geteuid()}), is refused; remove it if nobody of yours "
+                           "wrote it")
 
 
 def zone_key(zone: str) -> str:
@@ -90,19 +120,26 @@ class LocalCoordinator(Coordinator):
 
     def pin(self) -> Pin | None:
         try:
-            data: dict[str, Any] = json.loads(self.pin_path.read_text())
+            fd = os.open(self.pin_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
-            raise JournalError(f"{self.pin_path}: unreadable pin ({exc}); "
+        except OSError as exc:
+            raise JournalError(f"{self.pin_path}: unreadable pin ({exc.strerror}); "
                                "'failover resume' removes it") from None
+        with os.fdopen(fd, "rb") as f:
+            refuse_foreign(self.pin_path, fd, "pin")
+            try:
+                data: dict[str, Any] = json.loads(f.read(1024 * 1024))
+            except (OSError, ValueError) as exc:
+                raise JournalError(f"{self.pin_path}: unreadable pin ({exc}); "
+                                   "'failover resume' removes it") from None
         return Pin.from_json(data)
 
     def set_pin(self, pin: Pin) -> None:
         # Written whole, then renamed: a reader sees the old pin or the new one.
         tmp = self.pin_path.with_name(f".{self.pin_path.name}.{os.getpid()}")
         tmp.write_text(json.dumps(pin.to_json()))
-        tmp.chmod(0o666)
+        tmp.chmod(0o644)
         tmp.replace(self.pin_path)
 
     def clear_pin(self) -> Pin | None:

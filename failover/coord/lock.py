@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from failover.coord.base import Holder
-from failover.errors import LockHeld
+from failover.errors import JournalError, LockHeld
 
 
 class MoveLock:
@@ -31,7 +31,18 @@ class MoveLock:
 
     def __enter__(self) -> MoveLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:   # ELOOP: a symbolic link planted in its place
+            raise JournalError(f"{self.path}: cannot open the move lock: {exc.strerror}; "
+                               "remove it") from None
+        if os.fstat(fd).st_uid != os.geteuid():
+            # Another user's file: its flock could keep every move out (issue 21).
+            owner = os.fstat(fd).st_uid
+            os.close(fd)
+            raise JournalError(f"{self.path}: a lock owned by uid {owner}, not this user "
+                               f"(uid {os.geteuid()}), is refused; remove it if nobody of "
+                               "yours made it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

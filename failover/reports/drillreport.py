@@ -15,6 +15,7 @@ from failover.config import Config
 from failover.drill.report import DrillReport, Phase, seconds_text
 from failover.health import UP
 from failover.plan import Plan
+from failover.reports.files import write_file
 
 
 def default_report_dir(vendor: str, at: float) -> Path:
@@ -26,10 +27,11 @@ def write_report(report: DrillReport, directory: Path) -> list[Path]:
     """Write report.md, report.json and timeline.svg into ``directory``; their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / "report.md", directory / "report.json", directory / "timeline.svg"]
-    paths[0].write_text(markdown(report), encoding="utf-8")
-    paths[1].write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n",
-                        encoding="utf-8")
-    paths[2].write_text(timeline_svg(report), encoding="utf-8")
+    # 0600: a drill report holds addresses and the vendors' own words.
+    write_file(paths[0], markdown(report).encode("utf-8"))
+    write_file(paths[1], (json.dumps(report.to_json(), indent=2, sort_keys=True)
+                          + "\n").encode("utf-8"))
+    write_file(paths[2], timeline_svg(report).encode("utf-8"))
     return paths
 
 

@@ -14,19 +14,18 @@ move or the cycle made), reading the providers itself only when the event has no
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from failover.config import Config, DirTarget, PageTarget, S3Target, WebhookTarget
 from failover.errors import ConfigError
 from failover.events import CycleEnded, DrillEnded, Event, Moved, Served
 from failover.notify.outbox import Outbox
+from failover.reports.files import PRIVATE, PUBLIC, write_file
 from failover.reports.page import render
 from failover.reports.pagedata import DrillPicture, PageSource, gather
 
@@ -165,8 +164,10 @@ def _put(config: Config, target: PageTarget, page: str, timeout: float,
     if isinstance(target, DirTarget):
         folder = config.resolve_path(target.path)
         folder.mkdir(parents=True, exist_ok=True)
+        # The internal page shows addresses and reasons: its owner reads it, not everyone.
+        mode = PUBLIC if target.audience == "public" else PRIVATE
         for name in _names("index.html", move_id):
-            _write_atomic(folder / name, body)
+            write_file(folder / name, body, mode)
     elif isinstance(target, S3Target):
         client = _s3(config, target, timeout)
         for key in _names(target.key, move_id):
@@ -175,12 +176,6 @@ def _put(config: Config, target: PageTarget, page: str, timeout: float,
                               CacheControl="no-cache, max-age=0")
     else:
         _webhook(config, target, body, timeout, move_id)
-
-
-def _write_atomic(path: Path, body: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(body)
-    os.replace(tmp, path)     # readers never see half a page
 
 
 def _s3(config: Config, target: S3Target, timeout: float) -> Any:

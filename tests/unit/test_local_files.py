@@ -95,3 +95,28 @@ def test_a_lock_file_of_another_uid_is_refused(tmp_path: Path, locks: Path) -> N
             pass
     finally:
         engine.close()
+
+
+def test_drill_reports_and_the_internal_page_are_0600_the_public_page_0644(
+        tmp_path: Path) -> None:
+    from failover.drill import DrillReport
+    from failover.reports.drillreport import write_report
+    from failover.reports.publish import publish
+
+    report = DrillReport("s", "example.test.", "aws", "simulate", False, "f.yaml", 10.0, 3, 2,
+                         5.0, ["a"], 1000.0, finished=1010.0)
+    for path in write_report(report, tmp_path / "drill"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    text = CONFIG.format(journal=tmp_path / "j.sqlite") + f"""page:
+  targets:
+    - {{kind: dir, path: {tmp_path}/public}}
+    - {{kind: dir, path: {tmp_path}/internal, audience: internal}}
+"""
+    config = parse_config(text, str(tmp_path / "failover.yaml"))
+    assert all(r.ok for r in publish(config, {"public": "<p>1</p>", "internal": "<p>2</p>"},
+                                     move_id=7))
+    for name in ("index.html", "move-7.html"):
+        assert stat.S_IMODE((tmp_path / "public" / name).stat().st_mode) == 0o644
+        assert stat.S_IMODE((tmp_path / "internal" / name).stat().st_mode) == 0o600
+    assert sorted(p.name for p in (tmp_path / "internal").iterdir()) == ["index.html",
+                                                                          "move-7.html"]

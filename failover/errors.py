@@ -1,7 +1,8 @@
 """The exception tree: every error a user can cause or meet, in one place.
 
 Each error carries the exit code the CLI should return (monitoring-plugin
-convention: 1 WARNING, 2 CRITICAL, 3 UNKNOWN) and renders as one line that
+convention: 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 4 a refusal, 5 a held lock: the
+table is failover/exitcodes.py) and renders as one line that
 names the place and, where there is one, the fix. Callers catch at the level
 they care about, as httpx's callers do::
 
@@ -13,10 +14,13 @@ they care about, as httpx's callers do::
         ProviderOutcomeUnknown
         ProviderAuthError
         ProviderConflict
+          FenceLost               (a newer leader holds the DNS fence: write nothing more)
+        LeaseWindowClosed         (our lease's deadline passed before a write could start)
       NoProviderReachable
-      UnsafePlanError
-      ChecksumMismatch
-      LockHeld                    (a refusal: another move holds the lock)
+      Refused                     (nothing written: a safety rule or a person said no)
+        UnsafePlanError
+        ChecksumMismatch
+      LockHeld                    (busy: another move holds the lock)
       CoordinationError           (the coordination store failed us)
         LockLost
         CoordinationUnavailable   (fail-static: no automatic move)
@@ -27,6 +31,7 @@ they care about, as httpx's callers do::
       JournalError
       InventoryError
       DrillRefused
+      CertError                   (a CA refused or failed, or a challenge was not served)
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ EXIT_OK = 0
 EXIT_WARNING = 1
 EXIT_CRITICAL = 2
 EXIT_UNKNOWN = 3
+EXIT_REFUSED = 4
+EXIT_BUSY = 5
+EXIT_USAGE = 64
+EXIT_INTERRUPTED = 130
 
 
 class FailoverError(Exception):
@@ -93,6 +102,23 @@ class ProviderConflict(ProviderError):
     """The provider's state is not the one the plan was made against."""
 
 
+class FenceLost(ProviderConflict):
+    """The zone's fence (``_failover-fence`` TXT) holds a newer leader's epoch, or changed
+    under our write: this node is no longer the one that may write DNS, and writes
+    nothing more. ``held`` and ``ours`` are the epochs (``held`` None: not readable)."""
+
+    def __init__(self, provider: str, message: str, *, held: int | None = None,
+                 ours: int | None = None) -> None:
+        super().__init__(provider, message)
+        self.held = held
+        self.ours = ours
+
+
+class LeaseWindowClosed(ProviderError):
+    """The deadline our lease leaves for writing passed before a batch could start: the
+    batch was not sent (those before it were). Not a newer leader: our own time ran out."""
+
+
 class NoProviderReachable(FailoverError):
     """Not one DNS provider could be read, so nothing is known about what is served."""
 
@@ -104,16 +130,25 @@ class NoProviderReachable(FailoverError):
                          "can be planned: " + "; ".join(errors))
 
 
-class UnsafePlanError(FailoverError):
+class Refused(FailoverError):
+    """Nothing was written because a safety rule or a person said no: a declined prompt,
+    no terminal to ask on, a rule that needs --force. Not a failure: exit 4."""
+
+    exit_code = EXIT_REFUSED
+
+
+class UnsafePlanError(Refused):
     """The plan touches more than the policy allows, or needs an operator's --force."""
 
 
-class ChecksumMismatch(FailoverError):
+class ChecksumMismatch(Refused):
     """The plan to apply is not the plan that was reviewed."""
 
 
 class LockHeld(FailoverError):
-    """Another move holds the lock."""
+    """Another move holds the lock: busy, try again later (exit 5)."""
+
+    exit_code = EXIT_BUSY
 
 
 class CoordinationError(FailoverError):
@@ -163,3 +198,10 @@ class InventoryError(FailoverError):
 
 class DrillRefused(FailoverError):
     """The drill cannot start: its precondition does not hold. Nothing was touched."""
+
+
+class CertError(FailoverError):
+    """A standby certificate could not be had: the CA refused or did not validate, or the
+    ``_acme-challenge`` records were not served at every authority (the CA was not asked)."""
+
+    exit_code = EXIT_CRITICAL

@@ -1,4 +1,4 @@
-"""Four fixes to moto, so that the lab's Route 53 behaves like the real one.
+"""Five fixes to moto, so that the lab's Route 53 behaves like the real one.
 
 moto 5.2 refuses a CREATE that is identical to any CREATE in its change
 journal, even when the same batch first DELETEs that record set: the check
@@ -8,10 +8,16 @@ its documented way to replace a record set (failover relies on it: the
 DELETE must match exactly, which makes it a prerequisite). Unfixed, the third
 move between the same two answers fails in the lab and never in production.
 
-A CREATE paired with a DELETE of the same record set in its batch gets a
-mark unique to its batch (moto journals the marked change, so a constant
-mark would match the next time), so that moto's journal lookup does not
-match it; moto still validates, applies and journals it as usual.
+Every CREATE gets a mark unique to its batch (moto journals the marked change,
+so a constant mark would match the next time), so that moto's journal lookup
+does not match it; moto still validates, applies and journals it as usual.
+
+moto 5.2 also appends a CREATE of a record set that exists (with no identical
+CREATE journaled) as a second record set of that name and type, where real
+Route 53 answers InvalidChangeBatch "... but it already exists". Unfixed, the
+fencing token's CREATE (issue 19: a writer that found no fence) would never be
+refused in the lab. A CREATE of a record set that exists and that no DELETE
+before it in the batch removes is now refused.
 
 moto 5.2 also accepts a DELETE whose values were ever CREATEd (it checks the
 journal), where real Route 53 answers InvalidChangeBatch unless the DELETE
@@ -75,9 +81,12 @@ def apply() -> None:
             zone.rrsets = [rs for rs in zone.rrsets if _held_key(rs) != key]
 
         deleted = {_key(rrset) for rrset in deletes}
+        held = {_held_key(rs) for rs in zone.rrsets}
+        for c in change_list:
+            if c["Action"] == "CREATE":
+                _check_create(_key(c["ResourceRecordSet"]), held, deleted)
         batch = next(_batches)
-        marked = [{**c, "PairedWithDelete": batch}
-                  if c["Action"] == "CREATE" and _key(c["ResourceRecordSet"]) in deleted else c
+        marked = [{**c, "PairedWithDelete": batch} if c["Action"] == "CREATE" else c
                   for c in change_list]
         zone.delete_rrset_by_id = delete_rrset_by_id  # this batch only
         # Record sets are replaced, never changed in place, so shallow copies restore them.
@@ -93,6 +102,19 @@ def apply() -> None:
 
     change_resource_record_sets.failover_fixed = True  # type: ignore[attr-defined]
     Route53Backend.change_resource_record_sets = change_resource_record_sets  # type: ignore[method-assign]
+
+
+def _check_create(key: tuple[str, str, str | None], held: set[tuple[str, str, str | None]],
+                  deleted: set[tuple[str, str, str | None]]) -> None:
+    """Refuse, as Route 53 does, a CREATE of a record set that exists and stays."""
+    from moto.route53.exceptions import Route53ClientError
+
+    if key in held and key not in deleted:
+        shown = f"[name='{key[0]}.', type='{key[1]}'" + (
+            f", set-identifier='{key[2]}']" if key[2] is not None else "]")
+        raise Route53ClientError(
+            "InvalidChangeBatch", f"[Tried to create resource record set {shown} but it "
+                                  f"already exists]")
 
 
 def _check_delete(zone: Any, rrset: dict[str, Any]) -> None:

@@ -14,6 +14,11 @@ Batches hold at most ``max_rrsets`` additions and as many deletions (the
 project's quota, 1,000 each by default). Each change is polled until ``done``.
 429 and 5xx answers are retried with backoff.
 
+A fenced write (:mod:`failover.dns.fence`) puts in EVERY change a deletion of the
+fence TXT exactly as it is (none when absent: then its addition is refused with 409
+if one appeared) and an addition with the writer's epoch, so Cloud DNS refuses a
+stale leader's change whole. A refused change whose fence moved is FenceLost.
+
 The OAuth2 access token comes from ``token_env`` or ``token_file``, as for the
 ``gcp`` control plane, and is never shown; a refused token names where it came
 from. Verification asks ``verify_servers`` over DNS, or reads back through the
@@ -31,10 +36,11 @@ from failover.clock import Clock
 from failover.config import CloudDnsProvider, Config
 from failover.dns.base import RecordKey
 from failover.dns.conflict import first_few, partial
+from failover.dns.fence import Fence, check_deadline, fence_change, moved, refuse_newer
 from failover.dns.rest import json_of, load_api_secret
 from failover.dns.restprovider import Entry, RestProvider, rrsets_of, wanted_keys
 from failover.dns.retry import Backoff
-from failover.errors import ProviderConflict, ProviderError
+from failover.errors import FenceLost, ProviderConflict, ProviderError
 from failover.records import Change, RRKey, RRSet
 from failover.untrusted import clean
 
@@ -47,6 +53,7 @@ class CloudDns(RestProvider[CloudDnsProvider]):
     kind = "clouddns"
     label = "Cloud DNS"
     supports_weights = False
+    fence_check = "atomic"
 
     def __init__(self, name: str, settings: CloudDnsProvider, config: Config, *,
                  clock: Clock | None = None, rng: random.Random | None = None,
@@ -108,18 +115,38 @@ class CloudDns(RestProvider[CloudDnsProvider]):
 
     # -- writing -------------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
         self.changes_sent = 0
-        if not changes:
+        if not changes and fence is None:
             return
         self.refuse_weighted(changes, "written to Cloud DNS; use one RRset per name")
-        batches = _batches(changes, self.settings.max_rrsets)
+        held = None
+        if fence is not None:
+            held = self.held_fence()
+            refuse_newer(self.name, held, fence)
+        self.write(changes, fence, held)
+
+    def write(self, changes: Sequence[Change], fence: Fence | None,
+              held: RRSet | None) -> None:
+        """Send ``changes`` in changes.create calls, each (with ``fence``) on condition that
+        the fence is ``held`` (the first; None: absent) or our epoch (the next): Cloud DNS
+        decides."""
+        self.changes_sent = 0
+        limit = self.settings.max_rrsets - (1 if fence else 0)
+        batches = _batches(changes, limit) or ([[]] if fence else [])
         for done, batch in enumerate(batches):
+            check_deadline(self.name, fence, done, len(batches), "change")
+            expected = held if done == 0 or fence is None else fence.rrset(self.zone)
+            sent = list(batch)
+            if fence is not None:
+                sent.insert(0, fence_change(self.zone, expected, fence))
             body = {"kind": "dns#change",
-                    "deletions": [_rrset_dict(c.before) for c in batch if c.before],
-                    "additions": [_rrset_dict(c.after) for c in batch if c.after]}
+                    "deletions": [_rrset_dict(c.before) for c in sent if c.before],
+                    "additions": [_rrset_dict(c.after) for c in sent if c.after]}
             try:
                 resp = self.api.call("changes.create", "POST", f"{self.path}/changes", json=body)
+                if resp.status_code in (409, 412) and fence is not None:
+                    self._check_fence(fence, expected, resp.status_code)
                 if resp.status_code in (409, 412):
                     raise ProviderConflict(self.name, f"Cloud DNS refused the change "
                                                       f"({resp.status_code} "
@@ -150,6 +177,17 @@ class CloudDns(RestProvider[CloudDnsProvider]):
             if resp.status_code != 200:
                 raise self.api.fail("changes.get", resp)
             status = str(json_of(self.name, "changes.get", resp).get("status", ""))
+
+    def _check_fence(self, fence: Fence, expected: RRSet | None, status: int) -> None:
+        """After a refused change: FenceLost if the fence no longer is ``expected``."""
+        try:
+            now = self.held_fence()
+        except ProviderError:
+            return  # cannot tell: the refusal is reported as it is
+        if now != expected:
+            lost = moved(self.name, expected, now, fence)
+            raise FenceLost(self.name, f"{lost.detail} (Cloud DNS refused the change whole, "
+                                       f"{status})", held=lost.held, ours=lost.ours)
 
     def _culprits(self, batch: Sequence[Change]) -> str:
         """The records in ``batch`` whose before-image no longer holds, read again now."""

@@ -29,6 +29,13 @@ someone else between that read and the batch makes its patch or delete fail,
 which fails the whole batch. A record *added* by someone else in that window
 (one API round trip) is not seen.
 
+A fenced write (:mod:`failover.dns.fence`) reads the fence record with the
+before-images, just before EACH batch: a newer epoch (or, after the first batch,
+anything but ours) refuses it with FenceLost; otherwise the batch also patches the
+fence record, by id, to the writer's epoch (or posts it). A newer leader that patches
+the fence within that round trip is not seen: the lease's deadline bounds when a
+batch may start (docs/fencing.md).
+
 The API token comes from ``token_env`` or ``token_file``; a refused token names
 where it came from, never the token. Cloudflare has no DNS server to ask that is
 ours alone, so a move verifies by reading back through the API.
@@ -45,6 +52,14 @@ from failover.clock import Clock
 from failover.config import CloudflareProvider, Config
 from failover.dns.base import RecordKey
 from failover.dns.conflict import first_few, held_instead, partial
+from failover.dns.fence import (
+    Fence,
+    check_deadline,
+    fence_change,
+    fence_name,
+    moved,
+    refuse_newer,
+)
 from failover.dns.rest import json_of, load_api_secret
 from failover.dns.restprovider import Entry, RestProvider, wanted_keys
 from failover.dns.retry import Backoff
@@ -64,6 +79,7 @@ class Cloudflare(RestProvider[CloudflareProvider]):
     kind = "cloudflare"
     label = "Cloudflare"
     supports_weights = False
+    fence_check = "re-read"
 
     def __init__(self, name: str, settings: CloudflareProvider, config: Config, *,
                  clock: Clock | None = None, rng: random.Random | None = None,
@@ -148,15 +164,16 @@ class Cloudflare(RestProvider[CloudflareProvider]):
 
     # -- writing -------------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
         self.batches_sent = 0
-        if not changes:
+        if not changes and fence is None:
             return
         self.refuse_weighted(changes, "written to Cloudflare; use one RRset per name")
-        batches = self._batches(changes)
+        batches = self._batches(changes) or [[]]
         for done, batch in enumerate(batches):
             try:
-                self._apply_batch(batch)
+                check_deadline(self.name, fence, done, len(batches), "batch")
+                self._apply_batch(batch, fence, done == 0)
             except ProviderError as exc:
                 raise partial(exc, done, len(batches), "batches") from None
             self.batches_sent += 1
@@ -183,8 +200,20 @@ class Cloudflare(RestProvider[CloudflareProvider]):
             out.append(batch)
         return out
 
-    def _apply_batch(self, batch: Sequence[Change]) -> None:
-        held = self.read_records(sorted({(c.key.name, c.key.rtype) for c in batch}))
+    def _apply_batch(self, batch: Sequence[Change], fence: Fence | None, first: bool) -> None:
+        keys = {(c.key.name, c.key.rtype) for c in batch}
+        fence_key = RRKey(fence_name(self.zone), "TXT")
+        if fence is not None:
+            keys.add((fence_key.name, "TXT"))
+        held = self.read_records(sorted(keys))
+        fence_records = held.pop(fence_key, None)
+        if fence is not None:
+            found = fence_records[0] if fence_records else None
+            ours = fence.rrset(self.zone)
+            if first:
+                refuse_newer(self.name, found, fence)
+            elif found != ours:
+                raise moved(self.name, ours, found, fence)
         stale = []
         for c in batch:
             now = held.get(c.key)
@@ -194,6 +223,10 @@ class Cloudflare(RestProvider[CloudflareProvider]):
             raise ProviderConflict(self.name, "the zone's records changed since the plan: "
                                               + first_few(stale) + " (this batch was not sent)")
         body: dict[str, list[dict[str, Any]]] = {"deletes": [], "patches": [], "posts": []}
+        if fence is not None:
+            _fence_operations(fence_change(self.zone, fence_records[0] if fence_records
+                                           else None, fence),
+                              fence_records[1] if fence_records else [], body)
         for c in batch:
             now = held.get(c.key)
             self._operations(c, now[1] if now else [], body)
@@ -231,6 +264,21 @@ class Cloudflare(RestProvider[CloudflareProvider]):
             body["posts"].append({"name": after.name.rstrip("."), "type": after.rtype,
                                   "content": value, "proxied": proxied,
                                   "ttl": AUTOMATIC_TTL if proxied else after.ttl})
+
+
+def _fence_operations(change: Change, records: list[dict[str, Any]],
+                      body: dict[str, list[dict[str, Any]]]) -> None:
+    """The fence's operations: its first record patched to our value (by id, so that the
+    batch fails if it was deleted since it was read), the others deleted; posted if
+    there was none. Never proxied: it is a TXT record."""
+    assert change.after is not None
+    value, ttl = change.after.values[0], change.after.ttl
+    if records:
+        body["patches"].append({"id": records[0]["id"], "content": value, "ttl": ttl})
+        body["deletes"] += [{"id": r["id"]} for r in records[1:]]
+    else:
+        body["posts"].append({"name": change.after.name.rstrip("."), "type": "TXT",
+                              "content": value, "proxied": False, "ttl": ttl})
 
 
 def _value(rtype: str, record: dict[str, Any]) -> str:

@@ -39,5 +39,9 @@ def partial(exc: ProviderError, done: int, total: int, writes: str) -> ProviderE
     applied before the one that failed, when any were."""
     if not done:
         return exc
-    return type(exc)(exc.provider, f"{exc.detail} ({done} of {total} {writes} were applied "
-                                   f"before this one)")
+    out = type(exc)(exc.provider, f"{exc.detail} ({done} of {total} {writes} were applied "
+                                  f"before this one)")
+    # What a subclass carries besides its message (FenceLost's epochs) stays.
+    extra = {k: v for k, v in vars(exc).items() if k not in ("provider", "detail")}
+    vars(out).update(extra)
+    return out

@@ -13,6 +13,12 @@ again (``populate``) immediately before ``apply`` and compared with the plan's
 before-images; any difference refuses the apply. The window that remains is one
 read; the provider's own batching and retries apply inside ``apply``.
 
+A fenced write (:mod:`failover.dns.fence`) reads the fence in that same
+``populate``: a newer epoch refuses the write with FenceLost; otherwise the plan
+also sets the fence TXT to the writer's epoch (its first change). Whether the
+octoDNS provider applies a plan atomically is its own affair, so this is a
+"re-read" provider, with the window of one ``populate`` (docs/fencing.md).
+
 Settings go to the provider's constructor as they are, except strings
 ``env/NAME`` (octoDNS's convention: the environment variable) and ``file/PATH``
 (the file's content, relative to the config file): secrets stay out of the config
@@ -32,6 +38,7 @@ from typing import Any
 from failover.config import Config, OctodnsProvider
 from failover.config.octodnsclass import octodns_provider_class
 from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.fence import Fence, check_deadline, fence_name, refuse_newer
 from failover.dns.verify import api_authorities
 from failover.errors import (
     ConfigError,
@@ -49,6 +56,7 @@ class Octodns(Provider):
 
     kind = "octodns"
     supports_weights = False
+    fence_check = "re-read"
 
     def __init__(self, name: str, settings: OctodnsProvider, config: Config) -> None:
         super().__init__(name, settings.vendor, config.zone)
@@ -157,8 +165,8 @@ class Octodns(Provider):
 
     # -- writing -------------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change]) -> None:
-        if not changes:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
+        if not changes and fence is None:
             return
         from octodns.provider.plan import Plan
         from octodns.record import Create, Delete, Record, Update
@@ -167,8 +175,14 @@ class Octodns(Provider):
             if c.key.set_id is not None:
                 raise ProviderError(self.name, f"{c.key}: weighted record sets are not "
                                                f"written through octoDNS; use one per name")
+        check_deadline(self.name, fence, 0, 1, "apply")
         existing = self._zone()
-        held = self._records(existing, {(c.key.name, c.key.rtype) for c in changes})
+        fence_key = RRKey(fence_name(self.zone), "TXT")
+        held = self._records(existing, {(c.key.name, c.key.rtype) for c in changes}
+                             | {(fence_key.name, "TXT")})
+        held_fence = held.pop(fence_key, None)
+        if fence is not None:
+            refuse_newer(self.name, held_fence[0] if held_fence else None, fence)
         stale = [c for c in changes
                  if (held[c.key][0] if c.key in held else None) != c.before]
         if stale:
@@ -181,6 +195,18 @@ class Octodns(Provider):
                                               f"{shown} (nothing was sent)")
         desired = existing.copy()
         octo_changes: list[Any] = []
+        if fence is not None:
+            # octoDNS spells TXT values unquoted (with ; escaped: ours has none).
+            fenced = {"type": "TXT", "ttl": fence.rrset(self.zone).ttl,
+                      "values": [fence.txt()]}
+            new = Record.new(desired, relative_name(fence_key.name, self.zone), fenced,
+                             lenient=True)
+            if held_fence is not None:
+                octo_changes.append(Update(held_fence[1], new))
+                desired.add_record(new, replace=True, lenient=True)
+            else:
+                octo_changes.append(Create(new))
+                desired.add_record(new, lenient=True)
         for c in changes:
             old = held[c.key][1] if c.key in held else None
             new = None

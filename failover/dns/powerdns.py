@@ -16,6 +16,12 @@ time between that read and the PATCH: one API round trip, milliseconds on a
 LAN. This is weaker than RFC 2136 prerequisites or Route 53's exact DELETE, and
 the README says so.
 
+A fenced write (:mod:`failover.dns.fence`) reads the fence in the same request as
+the before-images, just before EACH PATCH: a newer epoch (or, after the first PATCH,
+anything but ours) refuses it with FenceLost; otherwise the PATCH also replaces the
+fence with the writer's epoch. A newer leader that writes within that round trip is
+not seen: the lease's deadline bounds when a PATCH may start (docs/fencing.md).
+
 Verification asks the server over DNS (``verify_servers``), or reads back
 through the API when none is given. The API key comes from an environment
 variable or a file and is never shown; a refused key names where it came from.
@@ -32,6 +38,7 @@ from failover.clock import Clock
 from failover.config import Config, PowerDnsProvider
 from failover.dns.base import RecordKey
 from failover.dns.conflict import first_few, held_instead, partial
+from failover.dns.fence import Fence, check_deadline, fence_name, moved, refuse_newer
 from failover.dns.rest import json_of, load_api_secret
 from failover.dns.restprovider import Entry, RestProvider, rrsets_of, wanted_keys
 from failover.dns.retry import Backoff
@@ -45,6 +52,7 @@ class PowerDns(RestProvider[PowerDnsProvider]):
     kind = "powerdns"
     label = "PowerDNS"
     supports_weights = False
+    fence_check = "re-read"
 
     def __init__(self, name: str, settings: PowerDnsProvider, config: Config, *,
                  clock: Clock | None = None, rng: random.Random | None = None,
@@ -86,16 +94,25 @@ class PowerDns(RestProvider[PowerDnsProvider]):
 
     # -- writing -------------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
         self.patches_sent = 0
-        if not changes:
+        if not changes and fence is None:
             return
         self.refuse_weighted(changes, "supported by PowerDNS; use one RRset per name")
-        size = self.settings.max_rrsets
+        size = max(1, self.settings.max_rrsets - (1 if fence else 0))
         batches = [list(changes[i:i + size]) for i in range(0, len(changes), size)]
+        if not batches:
+            batches = [[]]
         for done, batch in enumerate(batches):
-            self._check_unchanged(batch, done, len(batches))
+            check_deadline(self.name, fence, done, len(batches), "PATCH")
+            self._check_unchanged(batch, done, len(batches), fence)
             body = {"rrsets": [_patch_entry(c) for c in batch]}
+            if fence is not None:
+                ours = fence.rrset(self.zone)
+                body["rrsets"].insert(0, {"name": ours.name, "type": "TXT", "ttl": ours.ttl,
+                                          "changetype": "REPLACE",
+                                          "records": [{"content": ours.values[0],
+                                                       "disabled": False}]})
             try:
                 resp = self.api.call("PATCH zone", "PATCH", self.path, json=body)
             except ProviderError as exc:
@@ -104,9 +121,22 @@ class PowerDns(RestProvider[PowerDnsProvider]):
                 raise partial(self.api.fail("PATCH zone", resp), done, len(batches), "PATCHes")
             self.patches_sent += 1
 
-    def _check_unchanged(self, batch: Sequence[Change], done: int, total: int) -> None:
-        """The precondition PowerDNS lacks: every before-image still holds, read just now."""
-        held = self.read(sorted({(c.key.name, c.key.rtype) for c in batch}))
+    def _check_unchanged(self, batch: Sequence[Change], done: int, total: int,
+                         fence: Fence | None) -> None:
+        """The precondition PowerDNS lacks: every before-image still holds, and the fence
+        holds no newer epoch (after our first PATCH: ours), read just now."""
+        keys = {(c.key.name, c.key.rtype) for c in batch}
+        fence_key = RRKey(fence_name(self.zone), "TXT")
+        if fence is not None:
+            keys.add((fence_key.name, "TXT"))
+        held = self.read(sorted(keys))
+        if fence is not None:
+            now = held.pop(fence_key, None)
+            ours = fence.rrset(self.zone)
+            if done == 0:
+                refuse_newer(self.name, now, fence)
+            elif now != ours:
+                raise partial(moved(self.name, ours, now, fence), done, total, "PATCHes")
         stale = [held_instead(c, held.get(c.key), self.label) for c in batch
                  if held.get(c.key) != c.before]
         if stale:

@@ -13,6 +13,12 @@ message is applied atomically); a plan is split into messages that stay under
 ``max_update_bytes``. A failed prerequisite stops the apply and names the
 records that changed, after the messages before it were applied.
 
+A fenced write (:mod:`failover.dns.fence`) adds to EVERY message a prerequisite on
+the fence record's exact current value ("RRset does not exist" when there is none)
+and replaces it with the writer's epoch: a stale leader's UPDATE fails at the
+server, whatever its process believes. A failed prerequisite is told apart by
+reading the fence again: moved, it is FenceLost; held, the plan's conflict.
+
 The TSIG secret is read from the environment or a file when the provider is
 built, and is never put in a message, a log line or an exception.
 """
@@ -46,6 +52,7 @@ import dns.tsig
 from failover.config import Config, Rfc2136Provider, Tsig
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.conflict import first_few
+from failover.dns.fence import Fence, check_deadline, fence_change, moved, refuse_newer
 from failover.dns.query import (
     AXFR_ABOVE,
     DnsAuthority,
@@ -61,6 +68,7 @@ from failover.dns.query import (
 )
 from failover.errors import (
     ConfigError,
+    FenceLost,
     ProviderAuthError,
     ProviderConflict,
     ProviderError,
@@ -194,6 +202,7 @@ class Rfc2136(Provider):
 
     kind = "rfc2136"
     supports_weights = False
+    fence_check = "atomic"
 
     def __init__(self, name: str, settings: Rfc2136Provider, config: Config) -> None:
         super().__init__(name, settings.vendor, config.zone)
@@ -249,23 +258,42 @@ class Rfc2136(Provider):
 
     # -- writing ---------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change]) -> None:
-        self.last_apply = report = ApplyReport()
-        if not changes:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
+        self.last_apply = ApplyReport()
+        if not changes and fence is None:
             return
+        held = None
+        if fence is not None:
+            held = self.held_fence()
+            refuse_newer(self.name, held, fence)
+        self.write(changes, fence, held)
+
+    def write(self, changes: Sequence[Change], fence: Fence | None,
+              held: RRSet | None) -> None:
+        """Send ``changes`` in UPDATE messages, each (with ``fence``) on condition that the
+        fence holds ``held`` (the first) or our epoch (the next): the server decides."""
+        self.last_apply = report = ApplyReport()
         with tcp_connection(self.name, self.host, self.port, self.timeout) as sock:
-            for batch, mac, wire in self.update_messages(changes):
+            for n, (batch, mac, wire) in enumerate(self.update_messages(changes, fence, held)):
+                check_deadline(self.name, fence, n, None, "UPDATE")
                 response = self._exchange(sock, wire, mac, report, len(changes))
+                if fence is not None and response.rcode() in _CONFLICT_RCODES:
+                    self._check_fence(fence, held if n == 0 else fence.rrset(self.zone),
+                                      self._progress(report, len(changes)))
                 self._check(response, batch, report, len(changes))
                 report.messages += 1
                 report.changes += len(batch)
                 report.bytes += len(wire)
                 report.largest = max(report.largest, len(wire))
 
-    def update_messages(self, changes: Sequence[Change]
+    def update_messages(self, changes: Sequence[Change], fence: Fence | None = None,
+                        held: RRSet | None = None
                         ) -> Iterator[tuple[list[Change], bytes | None, bytes]]:
         """The UPDATE messages for ``changes``: each change list with the request MAC
-        (None unsigned) and the signed wire, at most ``max_update_bytes`` long.
+        (None unsigned) and the signed wire, at most ``max_update_bytes`` long. With
+        ``fence``, each message also holds the fence: the first on condition that it
+        holds ``held``, the next that it holds our epoch (the first set it); with no
+        changes, one message holds only the fence.
 
         The wire is written directly, not through dnspython's message objects: a
         change's records are the same bytes in whichever message they land (owner
@@ -277,6 +305,12 @@ class Rfc2136(Provider):
         """
         budget = (self.max_update_bytes - _HEADER.size - len(self._zone_section)
                   - self._tsig_bytes())
+        fences: list[_Prepared] = []
+        if fence is not None:
+            ours = fence.rrset(self.zone)
+            fences = [self._prepare(fence_change(self.zone, held, fence)),
+                      self._prepare(fence_change(self.zone, ours, fence))]
+            budget -= max(f.size for f in fences)
         prepared = [self._prepare(c) for c in changes]
         for p in prepared:
             if p.size > budget:
@@ -285,11 +319,15 @@ class Rfc2136(Provider):
                                                f"{size} bytes, more than max_update_bytes "
                                                f"({self.max_update_bytes}); raise "
                                                f"max_update_bytes")
-        for group in _pack(prepared, budget):
+        groups = list(_pack(prepared, budget)) or ([[]] if fences else [])
+        for n, group in enumerate(groups):
+            # The fence goes first: its prerequisite is the one that fails for a stale
+            # leader, whatever the others do.
+            sent = ([fences[min(n, 1)]] if fences else []) + group
             mac, wire = self._message(
-                b"".join(p.prerequisites for p in group),
-                sum(p.prerequisite_count for p in group),
-                b"".join(p.updates for p in group), sum(p.update_count for p in group))
+                b"".join(p.prerequisites for p in sent),
+                sum(p.prerequisite_count for p in sent),
+                b"".join(p.updates for p in sent), sum(p.update_count for p in sent))
             yield [p.change for p in group], mac, wire
 
     def _message(self, prerequisites: bytes, prerequisite_count: int, updates: bytes,
@@ -408,6 +446,19 @@ class Rfc2136(Provider):
             raise ProviderError(self.name, f"{self.server} sent an answer that does not match "
                                            f"the UPDATE{self._progress(report, total)}")
         return response
+
+    def _check_fence(self, fence: Fence, expected: RRSet | None, progress: str) -> None:
+        """After a failed prerequisite: FenceLost if the fence no longer holds
+        ``expected`` (the server refused this UPDATE, and so is this node)."""
+        try:
+            now = self.held_fence()
+        except ProviderError:
+            return  # cannot tell: the before-image conflict is reported
+        if now != expected:
+            lost = moved(self.name, expected, now, fence)
+            raise FenceLost(self.name, f"{lost.detail} (the server refused the UPDATE; "
+                                       f"nothing in it was applied{progress})",
+                            held=lost.held, ours=lost.ours)
 
     def _check(self, response: dns.message.Message, batch: list[Change], report: ApplyReport,
                total: int) -> None:

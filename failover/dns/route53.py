@@ -12,7 +12,13 @@ Before writing, the affected record sets are read once: a record that changed
 since the plan is reported by name before anything is sent, and DELETEs carry
 the record sets exactly as Route 53 spells them. Batches stay within Route 53's
 per-request limits (``batch_changes``); throttling and 5xx answers are retried
-with jittered exponential backoff; each batch is waited on until INSYNC.
+with jittered exponential backoff. Every batch is sent first, then each is waited
+on until INSYNC: the wait is not part of the writes (nor of a lease's window).
+
+A fenced write (:mod:`failover.dns.fence`) puts in EVERY batch a DELETE of the fence
+TXT with its exact current value (none when absent: then its CREATE fails if one
+appeared) and a CREATE with the writer's epoch, so Route 53 refuses a stale
+leader's batch whole. A refused batch whose fence moved is FenceLost.
 
 Credentials come from environment variables, a credentials file or botocore's
 own chain, as :mod:`failover.awscreds` reads them; they are never printed,
@@ -32,11 +38,13 @@ from failover.clock import Clock, SystemClock
 from failover.config import Config, Route53Provider
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.conflict import first_few, held_instead, partial
+from failover.dns.fence import Fence, check_deadline, fence_name, moved, refuse_newer
 from failover.dns.query import DnsAuthority
 from failover.dns.retry import Backoff
 from failover.dns.verify import ApiReadBack
 from failover.errors import (
     ConfigError,
+    FenceLost,
     ProviderAuthError,
     ProviderConflict,
     ProviderError,
@@ -166,6 +174,7 @@ class Route53(Provider):
 
     kind = "route53"
     supports_weights = True
+    fence_check = "atomic"
 
     def __init__(self, name: str, settings: Route53Provider, config: Config, *,
                  clock: Clock | None = None, rng: random.Random | None = None,
@@ -379,12 +388,16 @@ class Route53(Provider):
 
     # -- writing -----------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
         self.batches_sent = 0
-        if not changes:
+        if not changes and fence is None:
             return
         keys = sorted({(c.key.name, c.key.rtype) for c in changes})
-        held = self.read_raw(keys)
+        fence_key = RRKey(fence_name(self.zone), "TXT")
+        held = self.read_raw(keys + ([(fence_key.name, "TXT")] if fence else []))
+        held_fence = held.pop(fence_key, None)
+        if fence is not None:
+            refuse_newer(self.name, held_fence[0] if held_fence else None, fence)
         stale = []
         for c in changes:
             now = held.get(c.key)
@@ -394,35 +407,78 @@ class Route53(Provider):
             raise ProviderConflict(self.name, "the server's records changed since the plan: "
                                               + first_few(stale)
                                               + " (nothing was sent)")
+        self.write(changes, {k: raw for k, (_, raw) in held.items()}, fence,
+                   held_fence[1] if held_fence else None)
+
+    def write(self, changes: Sequence[Change], current: Mapping[RRKey, dict[str, Any]],
+              fence: Fence | None, held_fence: dict[str, Any] | None) -> None:
+        """Send ``changes`` in batches (DELETEs spelled as in ``current``), each (with
+        ``fence``) on condition that the fence is ``held_fence`` (the first batch; None:
+        absent) or our epoch (the next): Route 53 decides. Then wait for INSYNC."""
+        self.batches_sent = 0
+        reserve = _fence_reserve(fence, held_fence, self.zone)
         try:
-            batches = _batches(changes, {k: raw for k, (_, raw) in held.items()})
+            batches = _batches(changes, current, max_records=MAX_RECORDS - reserve[0],
+                               max_chars=MAX_VALUE_CHARS - reserve[1],
+                               max_changes=MAX_CHANGES - (2 if fence else 0))
         except ValueError as exc:
             raise ProviderError(self.name, str(exc)) from None
+        if not batches and fence is not None:
+            batches = [([], [])]
+        pending: list[tuple[str, str]] = []
         for done, (batch, carried) in enumerate(batches):
+            check_deadline(self.name, fence, done, len(batches), "batch")
+            # The fence as the first batch found it, then as each batch leaves it.
+            expected = held_fence
+            if fence is not None:
+                expected = held_fence if done == 0 else rrset_dict(fence.rrset(self.zone))
+                batch = _fenced(batch, fence, self.zone, expected)
             try:
                 info = self.call("ChangeResourceRecordSets",
                                  self.client.change_resource_record_sets,
                                  HostedZoneId=self.zone_id,
                                  ChangeBatch={"Comment": "failover", "Changes": batch})
             except ProviderConflict as exc:
-                if self.tries > 1 and self._already_applied(carried):
+                if self.tries > 1 and self._already_applied(carried, fence):
                     # An earlier try went through though its answer was lost (a 5xx or
                     # a throttle after the write), so the retry's DELETE found nothing.
                     self.batches_sent += 1
                     continue
+                if fence is not None:
+                    self._check_fence(fence, expected, done, len(batches))
                 raise partial(exc, done, len(batches), "batches") from None
             except ProviderError as exc:
                 raise partial(exc, done, len(batches), "batches") from None
             self.batches_sent += 1
-            self._wait_insync(str(info["ChangeInfo"]["Id"]), str(info["ChangeInfo"]["Status"]))
+            pending.append((str(info["ChangeInfo"]["Id"]), str(info["ChangeInfo"]["Status"])))
+        for change_id, status in pending:
+            self._wait_insync(change_id, status)
 
-    def _already_applied(self, changes: Sequence[Change]) -> bool:
-        """Whether Route 53 already holds every ``after`` of ``changes``."""
+    def _check_fence(self, fence: Fence, expected: dict[str, Any] | None, done: int,
+                     total: int) -> None:
+        """After a refused batch: FenceLost if the fence no longer is ``expected``."""
         try:
-            now = self.read(sorted({(c.key.name, c.key.rtype) for c in changes}))
+            now = self.held_fence()
+        except ProviderError:
+            return  # cannot tell: the refusal is reported as it is
+        want = _rrset_of(expected) if expected is not None else None
+        if now != want:
+            lost = moved(self.name, want, now, fence)
+            raise partial(FenceLost(self.name, f"{lost.detail} (Route 53 refused the batch "
+                                               f"whole)", held=lost.held, ours=lost.ours),
+                          done, total, "batches") from None
+
+    def _already_applied(self, changes: Sequence[Change], fence: Fence | None) -> bool:
+        """Whether Route 53 already holds every ``after`` of ``changes`` (and our fence)."""
+        keys = {(c.key.name, c.key.rtype) for c in changes}
+        if fence is not None:
+            keys.add((fence_name(self.zone), "TXT"))
+        try:
+            now = self.read(sorted(keys))
         except ProviderError:
             return False
-        return all(now.get(c.key) == c.after for c in changes)
+        ours = fence is None or now.get(fence.rrset(self.zone).key) == fence.rrset(self.zone)
+        return ours and all(now.get(c.key) == c.after for c in changes)
 
     def _wait_insync(self, change_id: str, status: str) -> None:
         deadline = self.clock.monotonic() + self.sync_timeout
@@ -482,6 +538,26 @@ class Route53(Provider):
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _fence_reserve(fence: Fence | None, held: Mapping[str, Any] | None,
+                   zone: str) -> tuple[int, int]:
+    """The ResourceRecord elements and value characters the fence takes in each batch."""
+    if fence is None:
+        return 0, 0
+    ours = [r["Value"] for r in rrset_dict(fence.rrset(zone))["ResourceRecords"]]
+    theirs = [str(r.get("Value", "")) for r in (held or {}).get("ResourceRecords") or []]
+    records = max(len(theirs), len(ours)) + len(ours)
+    return records, max(sum(map(len, theirs)), sum(map(len, ours))) + sum(map(len, ours))
+
+
+def _fenced(batch: list[dict[str, Any]], fence: Fence, zone: str,
+            held: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """``batch`` with the fence's exact DELETE first (when it is ``held``) and its CREATE
+    with our epoch last: the batch applies only where the fence is still ``held``."""
+    delete = [{"Action": "DELETE", "ResourceRecordSet": held}] if held is not None else []
+    create = [{"Action": "CREATE", "ResourceRecordSet": rrset_dict(fence.rrset(zone))}]
+    return delete + batch + create
 
 
 def _decode_name(name: str) -> str:

@@ -1,0 +1,259 @@
+"""The fencing token at every DNS provider kind (issue 19), against real servers: BIND
+over RFC 2136 and moto's Route 53 from the shared lab, PowerDNS, and the Cloud DNS and
+Cloudflare stand-ins.
+
+For each kind: a fenced write sets ``_failover-fence.<zone>`` TXT and its changes; a
+stale writer gets FenceLost and none of its changes lands; a writer that read the
+fence before a newer leader advanced it is refused (by the server itself where the
+provider can check: RFC 2136, Route 53, Cloud DNS); advancing is idempotent at an
+equal epoch and refuses a lower one; no batch starts after the lease's deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from failover.config import (
+    CloudDnsProvider,
+    CloudflareProvider,
+    Config,
+    PowerDnsProvider,
+    Rfc2136Provider,
+    Route53Provider,
+    load_config,
+    parse_config,
+)
+from failover.dns.base import Provider
+from failover.dns.clouddns import CloudDns
+from failover.dns.cloudflare import Cloudflare
+from failover.dns.fence import Fence, fence_name, parse_fence
+from failover.dns.powerdns import PowerDns
+from failover.dns.query import DnsAuthority
+from failover.dns.retry import Backoff
+from failover.dns.rfc2136 import Rfc2136
+from failover.dns.route53 import Route53
+from failover.errors import FenceLost, LeaseWindowClosed, ProviderConflict
+from failover.records import Change, RRKey, RRSet
+from lab import pdns as lab_pdns
+from lab.cfapi import CfZone, FakeCloudflare
+from lab.clouddns import ManagedZone
+from lab.gcpapi import FakeGcp
+from lab.procs import stop
+
+pytestmark = pytest.mark.integration
+
+ZONE = "example.test."
+WWW, API, APEX = f"www.{ZONE}", f"api.{ZONE}", ZONE
+FENCE = RRKey(fence_name(ZONE), "TXT")
+START = "127.0.0.11"
+KINDS = ["rfc2136", "route53", "clouddns", "cloudflare", "powerdns"]
+FAST = Backoff(tries=4, base=0.01, cap=0.05)
+
+
+def a(name: str, *values: str, ttl: int = 60) -> RRSet:
+    return RRSet.of(name, "A", ttl, values)
+
+
+# -- the providers, each with a way to read what its authority holds ------------------
+
+class Kind:
+    """One provider kind under test: ``make()`` builds a fresh provider (a second one is
+    another leader's process), ``held(keys)`` reads what the authority serves, not
+    through the provider's own read where there is a server to ask."""
+
+    def __init__(self, make: Callable[[], Provider],
+                 held: Callable[[list[tuple[str, str]]], dict[RRKey, RRSet]]) -> None:
+        self.make = make
+        self.held = held
+
+    def www(self) -> set[str]:
+        got = self.held([(WWW, "A")]).get(RRKey(WWW, "A"))
+        return set(got.values) if got else set()
+
+    def fence(self) -> int | None:
+        got = self.held([(FENCE.name, "TXT")]).get(FENCE)
+        return parse_fence(got.values) if got else None
+
+
+def _lab_kind(lab: dict[str, Any], kind: str) -> Kind:
+    config = load_config(Path(lab["dir"]) / "failover.yaml")
+    settings = config.dns["bind" if kind == "rfc2136" else "route53"]
+    if kind == "rfc2136":
+        assert isinstance(settings, Rfc2136Provider)
+        bind = settings
+
+        def make() -> Provider:
+            return Rfc2136("bind", bind, config)
+
+        dns = DnsAuthority("bind", lab["bind"]["host"], int(lab["bind"]["port"]), ZONE, 2.0)
+        return Kind(make, dns.read)
+    assert isinstance(settings, Route53Provider)
+    r53 = settings
+
+    def make_r53() -> Provider:
+        return Route53("route53", r53, config, backoff=FAST)
+
+    reader = make_r53()
+    return Kind(make_r53, reader.read)  # moto has no DNS server: its API is the authority
+
+
+def _pdns_kind(tmp_path: Path) -> Iterator[Kind]:
+    proc, dns_port, api_port, key = lab_pdns.start(tmp_path)
+    try:
+        lab_pdns.wait_ready(proc, tmp_path, api_port, key, 30)
+        lab_pdns.create_zone(api_port, key, ZONE, [APEX, WWW, API], START, 60,
+                             ["ns1.example.test."])
+        config = _config(tmp_path, f"""\
+  pdns: {{vendor: v, kind: powerdns, url: "http://127.0.0.1:{api_port}",
+          api_key_file: pdns.key, max_rrsets: 1}}""")
+        settings = config.dns["pdns"]
+        assert isinstance(settings, PowerDnsProvider)
+        pdns = settings
+        dns = DnsAuthority("pdns", "127.0.0.1", dns_port, ZONE, 2.0)
+        yield Kind(lambda: PowerDns("pdns", pdns, config, backoff=FAST), dns.read)
+    finally:
+        stop(proc.pid)
+
+
+CF_TOKEN = "cf-fence-token"
+CF_ZONE_ID = "0123456789abcdef0123456789abcdef"
+
+
+def _cf_kind(tmp_path: Path) -> Iterator[Kind]:
+    zone = CfZone(CF_ZONE_ID, ZONE, ["ada.ns.cloudflare.com."])
+    for name in (APEX, WWW, API):
+        zone.add(zone.records, {"name": name, "type": "A", "content": START, "ttl": 60,
+                                "proxied": False})
+    (tmp_path / "cf.token").write_text(CF_TOKEN + "\n")
+    with FakeCloudflare(CF_TOKEN, [zone]) as fake:
+        config = _config(tmp_path, f"""\
+  cf: {{vendor: v, kind: cloudflare, zone_id: "{CF_ZONE_ID}", token_file: cf.token,
+        url: "{fake.url}", batch_limit: 1}}""")
+        settings = config.dns["cf"]
+        assert isinstance(settings, CloudflareProvider)
+        cf = settings
+
+        def make() -> Provider:
+            return Cloudflare("cf", cf, config, backoff=FAST)
+
+        yield Kind(make, make().read)  # no DNS server of ours there: the API answers
+    fake.violations.assert_none()
+
+
+def _gcp_kind(tmp_path: Path) -> Iterator[Kind]:
+    zone = ManagedZone("example-test", ZONE, ["ns-cloud-a1.googledomains.com."])
+    for name in (APEX, WWW, API):
+        zone.rrsets[(name, "A")] = {"kind": "dns#resourceRecordSet", "name": name,
+                                    "type": "A", "ttl": 60, "rrdatas": [START]}
+    (tmp_path / "gcp.token").write_text("ya29.fence\n")
+    with FakeGcp(token="ya29.fence", project="p", dns_zones={"example-test": zone}) as fake:
+        config = _config(tmp_path, f"""\
+  cdns: {{vendor: v, kind: clouddns, project: p, managed_zone: example-test,
+          token_file: gcp.token, url: "{fake.url}", max_rrsets: 2}}""")
+        settings = config.dns["cdns"]
+        assert isinstance(settings, CloudDnsProvider)
+        cdns = settings
+
+        def make() -> Provider:
+            return CloudDns("cdns", cdns, config, backoff=FAST)
+
+        yield Kind(make, make().read)
+    fake.violations.assert_none()
+
+
+def _config(tmp_path: Path, provider: str) -> Config:
+    return parse_config(f"""\
+service: s
+zone: {ZONE}
+records: [{{name: "@"}}, {{name: www}}, {{name: api}}]
+vendors: {{v: {{}}}}
+hosting: {{h: {{vendor: v, endpoints: {{A: [192.0.2.1]}}}}}}
+dns:
+{provider}
+""", str(tmp_path / "failover.yaml"))
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kind]:
+    name = request.param
+    if name in ("rfc2136", "route53"):
+        yield _lab_kind(request.getfixturevalue("lab"), name)
+    elif name == "powerdns":
+        yield from _pdns_kind(tmp_path)
+    elif name == "cloudflare":
+        yield from _cf_kind(tmp_path)
+    else:
+        yield from _gcp_kind(tmp_path)
+
+
+def move_www(p: Provider, *values: str) -> Change:
+    """The change that moves www from what ``p`` holds now to ``values``."""
+    before = p.read([(WWW, "A")])[RRKey(WWW, "A")]
+    return Change("update", before, a(WWW, *values))
+
+
+# -- 1. a fenced write sets the fence and its changes ---------------------------------
+
+def test_a_fenced_write_sets_the_fence_and_the_changes(kind: Kind) -> None:
+    p = kind.make()
+    p.apply([move_www(p, "127.0.0.12")], Fence(100))
+    assert kind.www() == {"127.0.0.12"}
+    assert kind.fence() == 100
+    assert p.read_fence() == 100
+
+
+# -- 2. a stale writer writes nothing -------------------------------------------------
+
+def test_a_stale_writer_gets_fence_lost_and_nothing_of_it_lands(kind: Kind) -> None:
+    new, old = kind.make(), kind.make()
+    new.apply([move_www(new, "127.0.0.12")], Fence(100))
+    with pytest.raises(FenceLost) as lost:
+        old.apply([move_www(old, "127.0.0.66")], Fence(99))
+    assert str(lost.value) == (f"{old.name}: fenced by a newer leader (epoch 100 > our 99): "
+                               f"this node writes nothing more")
+    assert (lost.value.held, lost.value.ours) == (100, 99)
+    assert kind.www() == {"127.0.0.12"}
+    assert kind.fence() == 100
+
+
+# -- 4. advancing -----------------------------------------------------------------------
+
+def test_advance_is_idempotent_at_an_equal_epoch_and_refuses_a_lower_one(kind: Kind) -> None:
+    p = kind.make()
+    assert p.advance_fence(Fence(7)) is None
+    assert kind.fence() == 7
+    assert p.advance_fence(Fence(7)) == 7
+    assert p.advance_fence(Fence(9)) == 7
+    assert kind.fence() == 9
+    with pytest.raises(FenceLost):
+        kind.make().advance_fence(Fence(8))
+    assert kind.fence() == 9
+    assert kind.www() == {START}  # the fence, nothing else
+
+
+# -- the lease's deadline -----------------------------------------------------------------
+
+def test_no_batch_starts_after_the_deadline(kind: Kind) -> None:
+    p = kind.make()
+    with pytest.raises(LeaseWindowClosed) as closed:
+        p.apply([move_www(p, "127.0.0.12")], Fence(5, deadline=time.monotonic() - 0.01))
+    assert "was not sent" in str(closed.value)
+    assert kind.www() == {START}
+    assert kind.fence() is None
+
+
+# -- a plan's own conflict is still the plan's -------------------------------------------
+
+def test_a_changed_record_under_a_held_fence_is_a_plain_conflict(kind: Kind) -> None:
+    p, other = kind.make(), kind.make()
+    stale = move_www(p, "127.0.0.12")
+    other.apply([move_www(other, "127.0.0.13")], Fence(3))
+    with pytest.raises(ProviderConflict) as conflict:
+        p.apply([stale], Fence(3))
+    assert not isinstance(conflict.value, FenceLost)
+    assert kind.www() == {"127.0.0.13"}

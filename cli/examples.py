@@ -113,6 +113,21 @@ EXAMPLES: dict[str, list[str]] = {
         "failover delegation rollback --dry-run",
         "failover delegation rollback --yes",
     ],
+    "certs": [
+        "failover certs issue --ca pebble-b",
+        "failover certs renew",
+        "failover certs status",
+    ],
+    "certs issue": [
+        "failover certs issue                      # standby CA, every managed name",
+        "failover certs issue --ca zerossl --name www --dry-run",
+    ],
+    "certs renew": [
+        "failover certs renew   # whatever is under certs.min_days, from its own CA",
+    ],
+    "certs status": [
+        "failover certs status --format json",
+    ],
     "notify": [
         "failover notify test",
     ],

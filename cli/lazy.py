@@ -31,6 +31,7 @@ COMMAND_MODULES: dict[str, str] = {
     "page": "page",
     "notify": "notify",
     "delegation": "delegation",
+    "certs": "certs",
 }
 
 

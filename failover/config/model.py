@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 
 from failover.config.backups import Backup
 from failover.config.base import Duration, Strict, dns_name
+from failover.config.certs import CertSettings
 from failover.config.checks import Check
 from failover.config.cluster import Cluster
 from failover.config.delegation import Delegation
@@ -52,6 +53,8 @@ class Config(Strict):
     cluster: Cluster | None = None
     page: PageSettings | None = None
     saas: dict[str, SaasDependency] = Field(default_factory=dict)
+    # Standby certificates through ACME DNS-01 (failover/certs); absent: none kept.
+    certs: CertSettings | None = None
 
     # Where the file was read from; relative paths inside it are taken from its folder.
     source: str = Field(default="<memory>", exclude=True)

@@ -1,13 +1,15 @@
-"""``python -m lab up|kill|revive|partition|heal|replace|suspend|unsuspend|down|status --dir
-DIR [VENDOR]``: the lab from a shell.
+"""``python -m lab up|kill|revive|partition|heal|freeze|thaw|replace|suspend|unsuspend|down|
+status --dir DIR [VENDOR]``: the lab from a shell.
 
 ``kill aws`` stops vendor aws's origins (an outage); ``suspend aws [--code CODE]`` makes its
 control plane refuse our account with that AWS error (default AccountSuspended): both
 together are a termination. ``up --cluster`` adds five vendors' etcd members and watchers
 (lab.vendors); in such a lab ``kill VENDOR`` takes everything at the vendor (origins, DNS
-servers, etcd member, watcher), ``partition VENDOR`` freezes it all, ``heal`` resumes it,
-and ``replace VENDOR`` drills a replaced etcd member: wipes its data and starts it through
-the deployed machines' start script (lab.replace).
+servers, etcd member, watcher), ``partition VENDOR [--only etcd|dns]`` cuts its network
+with nftables while it all keeps running (lab.partition), ``heal [VENDOR]`` removes the cut,
+``freeze VENDOR`` stops it all (SIGSTOP), ``thaw`` resumes it, and ``replace VENDOR``
+drills a replaced etcd member: wipes its data and starts it through the deployed machines'
+start script (lab.replace).
 
 Prints one line per server (name, address:port, pid); exit 0, or one line on stderr and
 exit 3 on any error, bad usage included.
@@ -42,14 +44,15 @@ def _unshadow() -> None:
 
 _unshadow()
 
-from lab import core, replace, resolver, vendors  # noqa: E402 - after _unshadow
+from lab import core, partition, replace, resolver, vendors  # noqa: E402 - after _unshadow
 from lab.awsproxy import DEFAULT_CODE  # noqa: E402
 from lab.procs import LabError  # noqa: E402
 
 # command -> the vendors it takes
 VENDOR_COMMANDS = {"kill": "aws, gcp or metal", "revive": "aws, gcp or metal",
                    "partition": "a vendor of a clustered lab",
-                   "heal": "a vendor of a clustered lab",
+                   "freeze": "a vendor of a clustered lab",
+                   "thaw": "a vendor of a clustered lab",
                    "replace": "a vendor of a clustered lab",
                    "suspend": "aws", "unsuspend": "aws"}
 
@@ -63,13 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m lab", description="Real servers on loopback for failover: "
                 "BIND 9 (RFC 2136 + TSIG) with its parent zone and Knot DNS as secondary, "
                 "moto (Route 53, STS, EC2) behind a fault proxy, one HTTP origin per hosting.")
-    p.add_argument("command", choices=[*VENDOR_COMMANDS, "up", "down", "status"])
+    p.add_argument("command", choices=[*VENDOR_COMMANDS, "heal", "up", "down", "status"])
     p.add_argument("vendor", nargs="?", help="for kill and revive: aws, gcp or metal (any "
-                   "vendor of a clustered lab, as for partition, heal and replace); for "
+                   "vendor of a clustered lab, as for partition, freeze and replace; heal "
+                   "without one heals every vendor); for "
                    "suspend and unsuspend: aws (the only control plane in the lab)")
     p.add_argument("--code", default=DEFAULT_CODE, help="for suspend: the AWS error code "
                    f"STS and EC2 answer with (default {DEFAULT_CODE}; e.g. AuthFailure, "
                    "InvalidClientTokenId, OptInRequired)")
+    p.add_argument("--only", choices=partition.ONLY, help="for partition: cut only etcd "
+                   "traffic (client and peer ports) or only DNS traffic (DNS servers and "
+                   "APIs) between the vendor and the others; default everything")
     p.add_argument("--cluster", action="store_true", help="for up: also run five vendors "
                    "(aws, gcp, metal, hetzner, quorum), each with an etcd member and a "
                    "watcher; kill then takes a whole vendor")
@@ -123,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             for row in core.status(args.dir):
                 print(_line({k: v for k, v in row.items() if k != "alive"}))
             print(f"config     {lab['config']}  (up in {time.monotonic() - started:.1f}s)")
-        elif args.command in ("kill", "revive", "partition", "heal"):
+        elif args.command in ("partition", "heal"):
+            _cut_command(args.dir, args.command, args.vendor, args.only)
+        elif args.command in ("kill", "revive", "freeze", "thaw"):
             _vendor_command(args.dir, args.command, args.vendor)
         elif args.command == "replace":
             row = replace.replace(args.dir.resolve(), args.vendor)
@@ -144,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(_line(row))
             for vendor, code in core.suspended(args.dir).items():
                 print(f"{vendor:<10} suspended ({code})")
+            for vendor, only in partition.partitions(args.dir).items():
+                print(f"{vendor:<10} partitioned ({only})")
     except LabError as exc:
         print(f"python -m lab {args.command}: {exc}", file=sys.stderr)
         return 3
@@ -176,19 +187,36 @@ def _up_extras(dir: Path, cluster: bool, with_resolver: bool, watchers: bool,
 def _vendor_command(dir: Path, command: str, vendor: str) -> None:
     """kill/revive a vendor's origins, or in a clustered lab everything at the vendor."""
     if "cluster" not in core.load(dir):
-        if command in ("partition", "heal"):
+        if command in ("freeze", "thaw"):
             raise LabError(f"{command} needs a clustered lab: `python -m lab up --cluster`")
         (core.kill if command == "kill" else core.revive)(dir, vendor)
         _print_vendor(dir, vendor)
         return
-    act = {"kill": vendors.kill, "revive": vendors.revive, "partition": vendors.partition,
-           "heal": vendors.heal}[command]
+    act = {"kill": vendors.kill, "revive": vendors.revive, "freeze": vendors.freeze,
+           "thaw": vendors.thaw}[command]
     rows = act(dir.resolve(), vendor)
-    done = {"kill": "killed", "revive": "started", "partition": "frozen", "heal": "resumed"}
+    done = {"kill": "killed", "revive": "started", "freeze": "frozen", "thaw": "resumed"}
     for row in rows:
         print(_line({k: v for k, v in row.items() if k != "marker"}, f" {done[command]}"))
     if not rows:
         print(f"{vendor:<10} nothing to do")
+
+
+def _cut_command(dir: Path, command: str, vendor: str | None, only: str | None) -> None:
+    """partition a vendor (every process keeps running), or heal one or every cut."""
+    if "cluster" not in core.load(dir):
+        raise LabError(f"{command} needs a clustered lab: `python -m lab up --cluster`")
+    if command == "partition":
+        assert vendor is not None
+        cut = partition.partition(dir, vendor, only)
+        print(f"{vendor:<10} partitioned ({cut['only']}): {len(cut['own'])} of its endpoints "
+              f"and {len(cut['others'])} of the other vendors' cut apart; its processes run")
+        return
+    if only is not None:
+        raise LabError("heal takes no --only: it removes the vendor's whole cut")
+    healed = partition.heal(dir, vendor)
+    print(f"healed     {', '.join(healed)}" if healed else
+          f"{vendor or 'lab':<10} nothing to heal")
 
 
 def _print_vendor(dir: Path, vendor: str) -> None:

@@ -129,6 +129,7 @@ class Member:
     data_dir: Path
     pid: int | None = None
     tls: Tls | None = None
+    gid: int | None = None  # the gid it runs under (its vendor's, lab.netcut), or ours
 
     @property
     def endpoint(self) -> str:
@@ -237,14 +238,15 @@ class Cluster:
                 "tls": str(self.tls.dir) if self.tls else None,
                 "members": {n: {"host": m.host, "client_port": m.client_port,
                                 "peer_port": m.peer_port, "data_dir": str(m.data_dir),
-                                "pid": m.pid} for n, m in self.members.items()}}
+                                "pid": m.pid, "gid": m.gid}
+                            for n, m in self.members.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Cluster:
         """The cluster ``to_dict`` described (pids as they were recorded)."""
         tls = Tls(Path(data["tls"])) if data.get("tls") else None
         members = {n: Member(n, m["host"], int(m["client_port"]), int(m["peer_port"]),
-                             Path(m["data_dir"]), m.get("pid"), tls)
+                             Path(m["data_dir"]), m.get("pid"), tls, m.get("gid"))
                    for n, m in data["members"].items()}
         return cls(Path(data["dir"]), data["token"], members, tls)
 
@@ -274,12 +276,13 @@ def health(endpoint: str, timeout: float = 1.0, context: ssl.SSLContext | None =
 
 def start_cluster(dir: Path | str, names: Sequence[str], host: str = HOST,
                   hosts: dict[str, str] | None = None, timeout: float = TIMEOUT,
-                  tls: bool = False) -> Cluster:
+                  tls: bool = False, gids: dict[str, int] | None = None) -> Cluster:
     """Start one etcd member per name in ``dir``; return once all are healthy.
 
     ``hosts`` may give a member its own loopback address (default ``host``). ``tls``
     serves the client URLs over https with mutual TLS, certificates in ``dir``/tls (one
-    server certificate for ``host``, so not with ``hosts``). On failure
+    server certificate for ``host``, so not with ``hosts``). ``gids`` runs a member under
+    a gid of its own (a clustered lab's vendors: lab.netcut cuts by it). On failure
     nothing is left running and LabError names the member and its log's telling line.
     """
     if not names or len(set(names)) != len(names):
@@ -292,7 +295,7 @@ def start_cluster(dir: Path | str, names: Sequence[str], host: str = HOST,
     certs = make_certs(root / "tls", host) if tls else None
     for attempt in range(ATTEMPTS):
         cluster = _configure(root, names, {n: (hosts or {}).get(n, host) for n in names},
-                             certs)
+                             certs, gids or {})
         try:
             _start(cluster, timeout)
             return cluster
@@ -306,7 +309,7 @@ def start_cluster(dir: Path | str, names: Sequence[str], host: str = HOST,
 
 
 def _configure(root: Path, names: Sequence[str], hosts: dict[str, str],
-               tls: Tls | None = None) -> Cluster:
+               tls: Tls | None = None, gids: dict[str, int] | None = None) -> Cluster:
     """Fresh data folders and free ports for every member (no process yet)."""
     root.mkdir(parents=True, exist_ok=True)
     cluster = Cluster(root, f"lab-{uuid.uuid4().hex[:12]}", tls=tls)
@@ -319,7 +322,8 @@ def _configure(root: Path, names: Sequence[str], hosts: dict[str, str],
         taken.append(client)
         peer = free_port((hosts[name],), avoid=tuple(taken))
         taken.append(peer)
-        cluster.members[name] = Member(name, hosts[name], client, peer, data_dir, tls=tls)
+        cluster.members[name] = Member(name, hosts[name], client, peer, data_dir, tls=tls,
+                                       gid=(gids or {}).get(name))
     return cluster
 
 
@@ -347,7 +351,7 @@ def _spawn(m: Member, cluster: Cluster, state: str) -> subprocess.Popen[bytes]:
     if m.tls:
         argv += ["--cert-file", str(m.tls.server_cert), "--key-file", str(m.tls.server_key),
                  "--trusted-ca-file", str(m.tls.ca), "--client-cert-auth"]
-    return spawn(argv, m.log, cwd=cluster.dir)
+    return spawn(argv, m.log, cwd=cluster.dir, group=m.gid)
 
 
 def _wait_healthy(m: Member, proc: subprocess.Popen[bytes], timeout: float) -> None:

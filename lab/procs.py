@@ -31,14 +31,17 @@ class LabError(Exception):
 
 
 def spawn(argv: Sequence[str], log: Path, env: dict[str, str] | None = None,
-          cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    """Start ``argv`` detached in its own session, output appended to ``log``."""
+          cwd: Path | None = None, group: int | None = None) -> subprocess.Popen[bytes]:
+    """Start ``argv`` detached in its own session, output appended to ``log``; with
+    ``group``, under that gid (its sockets then carry it: lab.netcut matches a vendor's
+    traffic by it)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         try:
             proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                    env=env, cwd=cwd, close_fds=True)
+                                    env=env, cwd=cwd, close_fds=True, group=group,
+                                    extra_groups=[] if group is not None else None)
         except OSError as exc:
             raise LabError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
     _children[proc.pid] = proc

@@ -113,7 +113,7 @@ def start_member(cluster: etcd.Cluster, name: str) -> int:
     flags.mkdir(exist_ok=True)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            **member_settings(cluster, name, flags)}
-    return spawn([str(script)], member.log, env=env, cwd=cluster.dir).pid
+    return spawn([str(script)], member.log, env=env, cwd=cluster.dir, group=member.gid).pid
 
 
 def replace(root: Path, vendor: str, timeout: float = JOIN_TIMEOUT) -> dict[str, Any]:

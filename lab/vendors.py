@@ -15,10 +15,14 @@ managed records' TTL to 5 s, and starts the watchers. What each vendor runs:
 - quorum: an etcd member and a watcher (the fifth vote).
 
 The parent zone's server (the registry) and moto (AWS's storage) belong to no vendor that
-the lab kills. ``kill`` SIGKILLs every process at a vendor; ``partition`` freezes them
-(SIGSTOP: ports open, nothing answers); ``heal`` resumes frozen ones; ``revive`` starts
+the lab kills. ``kill`` SIGKILLs every process at a vendor; ``freeze`` stops them
+(SIGSTOP: ports open, nothing answers); ``thaw`` resumes frozen ones; ``revive`` starts
 killed ones again with the same command line (BIND keeps its zone and journal, Knot
-transfers afresh, etcd rejoins with its data) and returns once each answers.
+transfers afresh, etcd rejoins with its data) and returns once each answers. A network
+partition, where every process keeps running, is lab.partition's.
+
+Run as root, each vendor's etcd member and watcher run under a gid of their own
+(``gid``), so that lab.netcut can tell their packets apart on loopback.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind, etcd, pdns, processes, restart
+from lab import aws, bind, etcd, netcut, pdns, processes, restart
 from lab.files import CONFIG, load, locked, save
 from lab.procs import LabError, alive, python_env, spawn, stop_many
 
@@ -44,11 +48,24 @@ RECORD_TTL = 5  # seconds: what resolvers may cache a managed answer for
 TIMING = {"interval": "1s", "fall": 2, "rise": 2}
 LEASE = {"ttl": "5s", "loop_wait": "1s", "retry_timeout": "2s"}
 OPERATOR = "operator"  # the node name of DIR/failover.yaml: a person's laptop
+GID_BASE = 40100  # vendor i's processes run under gid GID_BASE + i (no group entry needed)
+
+
+def gid(vendor: str) -> int:
+    """The gid ``vendor``'s etcd member and watcher run under (as root)."""
+    return GID_BASE + VENDORS.index(vendor)
+
+
+def gids() -> dict[str, int]:
+    """Each vendor's gid, or {} when not root (only root may take another group; then no
+    partition is possible either)."""
+    return {v: gid(v) for v in VENDORS} if os.geteuid() == 0 else {}
 
 
 def cluster_section(endpoints: list[str], node: str, vendor: str) -> dict[str, Any]:
     """The ``cluster:`` section of a config for one node (failover.config.Cluster)."""
-    return {"endpoints": list(endpoints), "node": node, "vendor": vendor, **LEASE}
+    return {"endpoints": list(endpoints), "node": node, "vendor": vendor, **LEASE,
+            "watchers": [node_name(v) for v in VENDORS]}
 
 
 def watcher_argv(config: Path) -> list[str]:
@@ -72,7 +89,8 @@ def start(root: Path, *, watchers: bool = True) -> dict[str, Any]:
         if "pdns" in data:
             raise LabError("--cluster runs its own PowerDNS (at vendor hetzner): leave out "
                            "--providers all")
-        cluster = etcd.start_cluster(root / "etcd", list(VENDORS))
+        netcut.drop_table(root)  # a crashed lab's cut would catch this one's new ports
+        cluster = etcd.start_cluster(root / "etcd", list(VENDORS), gids=gids())
         try:
             data["pdns"] = _start_pdns(root, data)
             _set_record_ttl(data, RECORD_TTL)
@@ -80,7 +98,8 @@ def start(root: Path, *, watchers: bool = True) -> dict[str, Any]:
             data["cluster"] = {"etcd": cluster.to_dict(), "vendors": list(VENDORS),
                                "watchers": {v: {"config": str(configs[v]), "pid": None,
                                                 "run": watchers} for v in VENDORS},
-                               "record_ttl": RECORD_TTL, "dead": [], "frozen": []}
+                               "record_ttl": RECORD_TTL, "dead": [], "frozen": [],
+                               "gids": gids(), "partitions": {}}
             if watchers:
                 for vendor in VENDORS:
                     _start_watcher(root, data, vendor)
@@ -187,7 +206,7 @@ def _set_record_ttl(data: dict[str, Any], ttl: int) -> None:
 def _start_watcher(root: Path, data: dict[str, Any], vendor: str) -> None:
     w = data["cluster"]["watchers"][vendor]
     proc = spawn(watcher_argv(Path(w["config"])), root / "watchers" / f"{vendor}.log",
-                 env=python_env(), cwd=root)
+                 env=python_env(), cwd=root, group=data["cluster"].get("gids", {}).get(vendor))
     w["pid"] = proc.pid
 
 
@@ -197,10 +216,13 @@ def _stop_watchers(data: dict[str, Any]) -> None:
 
 
 def down(data: dict[str, Any]) -> None:
-    """Stop the cluster's processes (called by ``core.down``): frozen ones are resumed
-    first, so that they can hear SIGTERM; etcd members are SIGKILLed (their data goes)."""
+    """Stop the cluster's processes (called by ``core.down``): the lab's network cuts are
+    removed, frozen ones are resumed first, so that they can hear SIGTERM; etcd members are
+    SIGKILLed (their data goes)."""
+    netcut.drop_table(Path(data["dir"]))
     if "cluster" not in data:
         return
+    data["cluster"]["partitions"] = {}
     for row in _all_rows(data):
         if alive(row["pid"], row["marker"]):
             with contextlib.suppress(ProcessLookupError):
@@ -214,7 +236,9 @@ def _all_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return processes.rows(data, Path(data["dir"]))
 
 
-def _vendor_rows(data: dict[str, Any], vendor: str) -> list[dict[str, Any]]:
+def vendor_rows(data: dict[str, Any], vendor: str) -> list[dict[str, Any]]:
+    """The process rows (lab.processes) of everything at ``vendor``; LabError for a lab
+    with no cluster or an unknown vendor."""
     if "cluster" not in data:
         raise LabError("this lab runs no cluster; start it with `python -m lab up --cluster`")
     if vendor not in VENDORS:
@@ -229,7 +253,7 @@ def kill(root: Path, vendor: str) -> list[dict[str, Any]]:
     watcher. Returns once each process is gone; the rows it stopped."""
     with locked(root):
         data = load(root)
-        rows = [r for r in _vendor_rows(data, vendor) if alive(r["pid"], r["marker"])]
+        rows = [r for r in vendor_rows(data, vendor) if alive(r["pid"], r["marker"])]
         commands = data["cluster"].setdefault("commands", {})
         for row in rows:
             commands[row["name"]] = restart.command(row["pid"])
@@ -243,20 +267,20 @@ def kill(root: Path, vendor: str) -> list[dict[str, Any]]:
         return rows
 
 
-def partition(root: Path, vendor: str) -> list[dict[str, Any]]:
+def freeze(root: Path, vendor: str) -> list[dict[str, Any]]:
     """Freeze everything at ``vendor`` (SIGSTOP): its sockets stay open, nothing answers."""
     return _signal(root, vendor, signal.SIGSTOP, frozen=True)
 
 
-def heal(root: Path, vendor: str) -> list[dict[str, Any]]:
-    """Resume what ``partition`` froze at ``vendor`` (SIGCONT)."""
+def thaw(root: Path, vendor: str) -> list[dict[str, Any]]:
+    """Resume what ``freeze`` froze at ``vendor`` (SIGCONT)."""
     return _signal(root, vendor, signal.SIGCONT, frozen=False)
 
 
 def _signal(root: Path, vendor: str, sig: signal.Signals, frozen: bool) -> list[dict[str, Any]]:
     with locked(root):
         data = load(root)
-        rows = [r for r in _vendor_rows(data, vendor) if alive(r["pid"], r["marker"])]
+        rows = [r for r in vendor_rows(data, vendor) if alive(r["pid"], r["marker"])]
         for row in rows:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(row["pid"], sig)
@@ -271,7 +295,7 @@ def revive(root: Path, vendor: str, timeout: float = etcd.TIMEOUT) -> list[dict[
     return once each answers; the rows it started."""
     with locked(root):
         data = load(root)
-        rows = [r for r in _vendor_rows(data, vendor) if not alive(r["pid"], r["marker"])]
+        rows = [r for r in vendor_rows(data, vendor) if not alive(r["pid"], r["marker"])]
         commands = data["cluster"].get("commands", {})
         started = []
         try:
@@ -295,7 +319,7 @@ def revive(root: Path, vendor: str, timeout: float = etcd.TIMEOUT) -> list[dict[
         _mark(data, vendor, dead=False)
         save(root, data)
         names = {r["name"] for r in rows}
-        return [r for r in _vendor_rows(data, vendor) if r["name"] in names]  # new pids
+        return [r for r in vendor_rows(data, vendor) if r["name"] in names]  # new pids
 
 
 def _mark(data: dict[str, Any], vendor: str, dead: bool) -> None:

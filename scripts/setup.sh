@@ -25,6 +25,7 @@ DEB_NEEDS=(
   "openssl:openssl"
   "pebble:pebble"
   "ip:iproute2"
+  "nft:nftables"
   "git:git"
   "bash:bash"
   "sh:dash"

@@ -1,5 +1,6 @@
-"""The clustered lab: five vendors with etcd members; kill, partition, heal and revive act
-on everything at one vendor and on nothing else."""
+"""The clustered lab: five vendors with etcd members; kill, freeze, thaw and revive act
+on everything at one vendor and on nothing else (network partitions:
+test_lab_partition.py)."""
 
 from __future__ import annotations
 
@@ -84,26 +85,27 @@ def test_kill_aws_takes_route53_away_but_moto_keeps_its_state(
         ["127.0.0.11"]
 
 
-def test_partition_freezes_heal_resumes_and_bad_vendors_are_one_line(
+def test_freeze_stops_thaw_resumes_and_bad_vendors_are_one_line(
         cluster_lab: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    rows = vendors.partition(cluster_lab["dir"], "gcp")
+    rows = vendors.freeze(cluster_lab["dir"], "gcp")
     assert {r["name"] for r in rows} == {"gcp-euw1", "etcd-gcp"}
     assert all(_proc_state(r["pid"]) == "T" for r in rows)
     assert core.load(cluster_lab["dir"])["cluster"]["frozen"] == ["gcp"]
-    vendors.heal(cluster_lab["dir"], "gcp")
+    vendors.thaw(cluster_lab["dir"], "gcp")
     assert all(_proc_state(r["pid"]) != "T" for r in rows)
 
     with pytest.raises(LabError, match="unknown vendor 'ibm'; the lab's vendors are: aws"):
         vendors.kill(cluster_lab["dir"], "ibm")
-    assert lab_main(["partition", "--dir", str(cluster_lab["dir"])]) == 3
-    assert "partition needs a vendor" in capsys.readouterr().err
+    assert lab_main(["freeze", "--dir", str(cluster_lab["dir"])]) == 3
+    assert "freeze needs a vendor" in capsys.readouterr().err
 
-    vendors.partition(cluster_lab["dir"], "quorum")  # down resumes and stops frozen ones
+    vendors.freeze(cluster_lab["dir"], "quorum")  # down resumes and stops frozen ones
     core.down(cluster_lab["dir"])
     assert not any(_states(cluster_lab).values())
 
 
-def test_partition_needs_a_clustered_lab(lab: dict[str, Any],
-                                         capsys: pytest.CaptureFixture[str]) -> None:
-    assert lab_main(["partition", "aws", "--dir", str(lab["dir"])]) == 3
-    assert "partition needs a clustered lab" in capsys.readouterr().err
+def test_partition_and_freeze_need_a_clustered_lab(lab: dict[str, Any],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("partition", "freeze"):
+        assert lab_main([command, "aws", "--dir", str(lab["dir"])]) == 3
+        assert f"{command} needs a clustered lab" in capsys.readouterr().err

@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from failover.config import (
     CloudDnsProvider,
     CloudflareProvider,
     Config,
+    OctodnsProvider,
     PowerDnsProvider,
     Rfc2136Provider,
     Route53Provider,
@@ -32,6 +35,7 @@ from failover.dns.base import Provider
 from failover.dns.clouddns import CloudDns
 from failover.dns.cloudflare import Cloudflare
 from failover.dns.fence import Fence, fence_name, parse_fence
+from failover.dns.octodns import Octodns
 from failover.dns.powerdns import PowerDns
 from failover.dns.query import DnsAuthority
 from failover.dns.retry import Backoff
@@ -44,6 +48,7 @@ from lab.cfapi import CfZone, FakeCloudflare
 from lab.clouddns import ManagedZone
 from lab.gcpapi import FakeGcp
 from lab.procs import stop
+from tests.hypo import cases
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +56,7 @@ ZONE = "example.test."
 WWW, API, APEX = f"www.{ZONE}", f"api.{ZONE}", ZONE
 FENCE = RRKey(fence_name(ZONE), "TXT")
 START = "127.0.0.11"
-KINDS = ["rfc2136", "route53", "clouddns", "cloudflare", "powerdns"]
+KINDS = ["rfc2136", "route53", "clouddns", "cloudflare", "powerdns", "octodns"]
 FAST = Backoff(tries=4, base=0.01, cap=0.05)
 
 
@@ -100,6 +105,20 @@ def _lab_kind(lab: dict[str, Any], kind: str) -> Kind:
 
     reader = make_r53()
     return Kind(make_r53, reader.read)  # moto has no DNS server: its API is the authority
+
+
+def _octodns_kind(lab: dict[str, Any]) -> Kind:
+    """octoDNS's own RFC 2136 provider (octodns_bind) at the lab's BIND."""
+    config = _config(Path(lab["dir"]), f"""\
+  octo: {{vendor: v, kind: octodns, class: octodns_bind.Rfc2136Provider,
+          settings: {{host: {lab["bind"]["host"]}, port: {lab["bind"]["port"]},
+                      key_name: failover-lab., key_secret: file/tsig.secret,
+                      key_algorithm: hmac-sha256}}}}""")
+    settings = config.dns["octo"]
+    assert isinstance(settings, OctodnsProvider)
+    octo = settings
+    dns = DnsAuthority("bind", lab["bind"]["host"], int(lab["bind"]["port"]), ZONE, 2.0)
+    return Kind(lambda: Octodns("octo", octo, config), dns.read)
 
 
 def _pdns_kind(tmp_path: Path) -> Iterator[Kind]:
@@ -178,17 +197,36 @@ dns:
 """, str(tmp_path / "failover.yaml"))
 
 
-@pytest.fixture(params=KINDS)
-def kind(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kind]:
-    name = request.param
+@pytest.fixture
+def powerdns_kind(tmp_path: Path) -> Iterator[Kind]:
+    yield from _pdns_kind(tmp_path)
+
+
+@pytest.fixture
+def cloudflare_kind(tmp_path: Path) -> Iterator[Kind]:
+    yield from _cf_kind(tmp_path)
+
+
+@pytest.fixture
+def clouddns_kind(tmp_path: Path) -> Iterator[Kind]:
+    yield from _gcp_kind(tmp_path)
+
+
+def kind_named(request: pytest.FixtureRequest, name: str) -> Kind:
+    """The provider kind ``name``: BIND and Route 53 from the shared lab, the others
+    started for this test."""
     if name in ("rfc2136", "route53"):
-        yield _lab_kind(request.getfixturevalue("lab"), name)
-    elif name == "powerdns":
-        yield from _pdns_kind(tmp_path)
-    elif name == "cloudflare":
-        yield from _cf_kind(tmp_path)
-    else:
-        yield from _gcp_kind(tmp_path)
+        return _lab_kind(request.getfixturevalue("lab"), name)
+    if name == "octodns":
+        return _octodns_kind(request.getfixturevalue("lab"))
+    got = request.getfixturevalue(f"{name}_kind")
+    assert isinstance(got, Kind)
+    return got
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> Kind:
+    return kind_named(request, request.param)
 
 
 def move_www(p: Provider, *values: str) -> Change:
@@ -257,3 +295,143 @@ def test_a_changed_record_under_a_held_fence_is_a_plain_conflict(kind: Kind) -> 
         p.apply([stale], Fence(3))
     assert not isinstance(conflict.value, FenceLost)
     assert kind.www() == {"127.0.0.13"}
+
+
+# -- 3. the race: a newer leader advances the fence after this writer read it ---------
+
+# The method each provider kind reads the fence through first in ``apply``.
+FIRST_READ = {"rfc2136": "read", "route53": "read_raw", "clouddns": "read",
+              "powerdns": "read", "cloudflare": "read_records"}
+
+
+def race_after_read(p: Provider, kind: str, newer: Callable[[], object], nth: int = 1) -> None:
+    """Make ``p``'s ``nth`` read in apply run ``newer`` just after (``nth`` 1) or just
+    before (later reads) it: another leader writes in the window this writer has."""
+    original = getattr(p, FIRST_READ[kind])
+    calls = [0]
+
+    def read(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == nth and nth > 1:
+            newer()
+        got = original(*args, **kwargs)
+        if calls[0] == nth == 1:
+            newer()
+        return got
+
+    setattr(p, FIRST_READ[kind], read)
+
+
+@pytest.mark.parametrize("start", [None, 50])
+@pytest.mark.parametrize("name", ["rfc2136", "route53", "clouddns"])
+def test_the_server_refuses_a_writer_whose_fence_moved_after_it_read(
+        name: str, start: int | None, request: pytest.FixtureRequest) -> None:
+    k = kind_named(request, name)
+    if start is not None:
+        k.make().advance_fence(Fence(start))
+    old, new = k.make(), k.make()
+    change = move_www(old, "127.0.0.66")
+    race_after_read(old, name, lambda: new.advance_fence(Fence(60)))
+    with pytest.raises(FenceLost) as lost:
+        old.apply([change], Fence(55))
+    # The check that refused it is the server's: the client had read the old fence.
+    said = {"rfc2136": "the server refused the UPDATE", "route53": "Route 53 refused the batch",
+            "clouddns": "Cloud DNS refused the change"}[name]
+    assert said in str(lost.value)
+    assert str(lost.value).startswith(f"{old.name}: fenced by a newer leader (epoch 60 > our 55)")
+    assert k.www() == {START}
+    assert k.fence() == 60
+
+
+@pytest.mark.parametrize("name", ["powerdns", "cloudflare"])
+def test_a_re_read_provider_refuses_the_next_batch_once_the_fence_moved(
+        name: str, request: pytest.FixtureRequest) -> None:
+    k = kind_named(request, name)
+    old, new = k.make(), k.make()
+    changes = [move_www(old, "127.0.0.66"),
+               Change("update", old.read([(API, "A")])[RRKey(API, "A")], a(API, "127.0.0.66"))]
+    # One change per batch (max_rrsets / batch_limit 1): the newer leader writes between.
+    race_after_read(old, name, lambda: new.advance_fence(Fence(60)), nth=2)
+    with pytest.raises(FenceLost) as lost:
+        old.apply(changes, Fence(55))
+    assert "fenced by a newer leader (epoch 60 > our 55)" in str(lost.value)
+    assert "1 of 2" in str(lost.value)
+    api = k.held([(API, "A")])[RRKey(API, "A")]
+    assert set(api.values) == {START}  # the second batch never went
+    assert k.fence() == 60
+
+
+# -- 5. the property: the highest epoch that wrote is what is served ------------------
+
+# One step: ("apply", writer) reads and writes at once; ("read", writer) keeps what the
+# writer sees; ("write", writer) writes on what it last read, however stale by now.
+STEP = st.tuples(st.sampled_from(["apply", "read", "write", "advance"]),
+                 st.integers(min_value=0, max_value=3))
+
+
+# The lab is the shared one: each example puts www and the fence back first.
+@settings(cases(50), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(STEP, min_size=1, max_size=12),
+       epochs=st.lists(st.integers(min_value=1, max_value=9), min_size=4, max_size=4))
+def test_the_highest_epoch_that_wrote_is_served_and_no_lower_one_lands_after_it(
+        lab: dict[str, Any], steps: list[tuple[str, int]], epochs: list[int]) -> None:
+    k = _lab_kind(lab, "rfc2136")
+    writers = [k.make() for _ in epochs]
+    assert isinstance(writers[0], Rfc2136)
+    _reset(writers[0])
+    seen: dict[int, tuple[RRSet | None, RRSet | None]] = {}   # writer -> (fence, www)
+    landed: list[tuple[int, str]] = []                         # (epoch, www value) in order
+    for n, (what, w) in enumerate(steps):
+        p, fence = writers[w], Fence(epochs[w])
+        assert isinstance(p, Rfc2136)
+        value = f"10.0.{n}.{epochs[w]}"
+        if what == "read":
+            found = p.read([(WWW, "A"), (FENCE.name, "TXT")])
+            seen[w] = (found.get(FENCE), found.get(RRKey(WWW, "A")))
+            newer = parse_fence(found[FENCE].values) if FENCE in found else None
+            if newer is not None and newer > fence.epoch:
+                del seen[w]  # as apply does: a writer that sees a newer epoch stops
+            continue
+        before = (k.fence(), k.www())
+        now = p.read([(WWW, "A"), (FENCE.name, "TXT")])
+        try:
+            if what == "advance":
+                p.advance_fence(fence)
+                value = ""
+            elif what == "apply":
+                p.apply([move_www(p, value)], fence)
+            elif w in seen:
+                held, www = seen[w]
+                assert www is not None
+                p.write([Change("update", www, a(WWW, value))], fence, held)
+                # The server took it: nothing had changed since this writer read.
+                assert (now.get(FENCE), now.get(RRKey(WWW, "A"))) == seen[w]
+            else:
+                continue
+        except ProviderConflict:
+            assert (k.fence(), k.www()) == before, "a refused write changed something"
+            if what == "write":
+                assert (now.get(FENCE), now.get(RRKey(WWW, "A"))) != seen[w]
+            continue
+        if value:
+            landed.append((fence.epoch, value))
+        else:
+            landed.append((fence.epoch, ""))
+        assert k.fence() == fence.epoch
+    epochs_landed = [e for e, _ in landed]
+    assert epochs_landed == sorted(epochs_landed), f"a lower epoch landed after: {landed}"
+    if landed:
+        assert k.fence() == max(epochs_landed)
+        values = [v for _, v in landed if v]
+        assert k.www() == ({values[-1]} if values else {START})
+
+
+def _reset(p: Rfc2136) -> None:
+    """The zone as the lab left it: www at START, no fence (each example starts fresh)."""
+    found = p.read([(WWW, "A"), (FENCE.name, "TXT")])
+    changes = []
+    if FENCE in found:
+        changes.append(Change("delete", found[FENCE], None))
+    if found.get(RRKey(WWW, "A")) != a(WWW, START):
+        changes.append(Change("update", found[RRKey(WWW, "A")], a(WWW, START)))
+    p.apply(changes)

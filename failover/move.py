@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
 from failover.clock import Clock
-from failover.coord.base import MoveStore
+from failover.coord.base import MoveStore, WriteLease
 from failover.dns.base import Authority, Provider
+from failover.dns.fence import Fence
 from failover.errors import (
     EXIT_CRITICAL,
     EXIT_OK,
@@ -86,6 +87,9 @@ class MoveResult:
     seconds: float
     steps: list[StepResult]
     summary: str
+    # A person interrupted it (Ctrl-C): writes not yet started were skipped; a second
+    # interrupt also left the writes under way unanswered (outcome unknown).
+    interrupted: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -104,12 +108,24 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
             kind: str = "move", reason: str, args: dict[str, Any],
             verify_timeout: float, verify_interval: float,
             rollback_of: int | None = None, on_event: EventSink | None = None,
-            guard: Callable[[], None] | None = None) -> MoveResult:
+            guard: Callable[[], WriteLease | None] | None = None,
+            heartbeat: Callable[[], None] | None = None,
+            cancel: threading.Event | None = None,
+            abandon: threading.Event | None = None) -> MoveResult:
     """Apply ``plan`` and verify it; every edge is journaled as it happens.
 
     ``guard`` runs just before each provider write and raises (a FailoverError) when
     this process may no longer write: the coordinator's lock or leader lease was lost.
-    That provider is then not written, and the result says why.
+    That provider is then not written, and the result says why. Otherwise it gives the
+    fencing token the write carries (:mod:`failover.dns.fence`): the provider refuses it
+    when a newer leader's epoch holds the zone's fence, and starts no batch after the
+    lease's deadline. ``heartbeat`` runs while verifying (a watcher renews its lease
+    from its own loop, never from a free-running thread).
+
+    ``cancel`` (a person's first Ctrl-C): no write starts after it is set; the writes
+    under way finish and what was written is verified and journaled. ``abandon`` (the
+    second): verification stops, and writes still under way are left behind, journaled
+    as outcome unknown, so the caller can say at once which providers are split.
     """
     emit = on_event or (lambda _kind, _data: None)
     t0 = clock.monotonic()
@@ -125,6 +141,7 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
     results: dict[str, StepResult] = {}
     lock = threading.Lock()
     writing = [len(plan.providers)]      # providers whose write has not returned yet
+    in_flight: set[str] = set()          # providers whose write was sent, unanswered yet
     keys = plan.managed
 
     def write(pp: ProviderPlan) -> StepResult:
@@ -133,14 +150,21 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
             step.state, step.error = "unreachable", pp.error
             emit("apply-failed", {"provider": pp.provider, "error": pp.error,
                                   "tolerated": pp.tolerated})
+        elif pp.changes and cancel is not None and cancel.is_set():
+            step.state, step.error = "failed", NOT_STARTED
+            journal.step_state(move_id, pp.provider, "failed", at=clock.now(), error=NOT_STARTED)
+            emit("apply-failed", {"provider": pp.provider, "error": NOT_STARTED,
+                                  "tolerated": pp.tolerated, "unknown": False})
         elif pp.changes:
             start = clock.monotonic()
             journal.step_state(move_id, pp.provider, "writing", at=clock.now())
+            with lock:
+                in_flight.add(pp.provider)
             emit("apply-start", {"provider": pp.provider, "changes": len(pp.changes)})
             try:
-                if guard is not None:
-                    guard()
-                providers[pp.provider].apply(pp.changes)
+                lease = guard() if guard is not None else None
+                fence = Fence(lease.epoch, lease.deadline) if lease is not None else None
+                providers[pp.provider].apply(pp.changes, fence=fence)
             except ProviderOutcomeUnknown as exc:
                 # Sent, but no answer: it may be applied now or later. Never "not written".
                 step.state, step.error = "unknown", str(exc)
@@ -150,6 +174,8 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
                 step.state, step.error = "failed", f"{pp.provider}: {type(exc).__name__}: {exc}"
             else:
                 step.state = "applied"
+            with lock:
+                in_flight.discard(pp.provider)
             step.apply_seconds = clock.monotonic() - start
             journal.step_state(move_id, pp.provider, step.state, at=clock.now(),
                                error=step.error)
@@ -170,7 +196,8 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
 
         def check(authority: Authority) -> Verification:
             v = verify_one(pp.provider, authority, keys, pp.desired, clock, since=since,
-                           timeout=verify_timeout, interval=verify_interval)
+                           timeout=verify_timeout, interval=verify_interval,
+                           heartbeat=heartbeat, stop=abandon)
             journal.record_verification(move_id, pp.provider, authority.label, v.ok,
                                         v.seconds, v.detail, clock.now())
             emit("verified" if v.ok else "verify-failed", v.to_json())
@@ -201,22 +228,63 @@ def execute(plan: Plan, providers: Mapping[str, Provider], journal: MoveStore, c
             results[pp.provider] = step
         return step
 
-    with ThreadPoolExecutor(max_workers=max(1, len(plan.providers))) as pool:
-        list(pool.map(run, plan.providers))
-
-    ordered = [results[p.provider] for p in plan.providers]
+    pool = ThreadPoolExecutor(max_workers=max(1, len(plan.providers)))
+    futures = [pool.submit(run, pp) for pp in plan.providers]
+    left = _wait(futures, abandon, lambda: {pp.provider: pp for pp in plan.providers
+                                             if pp.provider in in_flight})
+    # Left behind: a write under way when the second interrupt came. Its thread may still
+    # finish; the interpreter waits for it at exit, bounded by the provider's timeout.
+    pool.shutdown(wait=not left, cancel_futures=True)
+    for f in futures:
+        if f.done():
+            f.result()   # a bug in run() is raised here, as pool.map did
+    with lock:
+        ordered = [results.get(p.provider) or _left_behind(p, move_id, journal, clock)
+                   for p in plan.providers]
     state = _outcome(ordered)
     seconds = clock.monotonic() - t0
     summary = _summary(kind, state, ordered, seconds)
+    stopped = bool(cancel is not None and cancel.is_set())
+    if stopped:
+        summary += "; interrupted (Ctrl-C)"
     journal.move_state(move_id, state, at=clock.now(), summary=summary)
     emit("end", {"move_id": move_id, "state": state, "seconds": seconds})
-    return MoveResult(move_id, kind, state, checksum, seconds, ordered, summary)
+    return MoveResult(move_id, kind, state, checksum, seconds, ordered, summary, stopped)
+
+
+NOT_STARTED = "not written: interrupted (Ctrl-C) before its write started"
+LEFT_BEHIND = ("outcome unknown: a second Ctrl-C left its write unanswered; 'failover "
+               "status' re-reads it")
+
+
+def _wait(futures: Sequence[Future[StepResult]], abandon: threading.Event | None,
+          writing: Callable[[], dict[str, ProviderPlan]]) -> bool:
+    """Wait for every provider's write and verification, or, once ``abandon`` is set, for
+    all but the writes still under way (a verification stops at once then); whether some
+    were left behind."""
+    while True:
+        _done, pending = wait(futures, timeout=None if abandon is None else 0.1)
+        if not pending:
+            return False
+        if abandon is not None and abandon.is_set() and len(pending) <= len(writing()):
+            return True
+
+
+def _left_behind(pp: ProviderPlan, move_id: int, journal: MoveStore,
+                 clock: Clock) -> StepResult:
+    """A provider whose write was under way when the second interrupt came."""
+    step = StepResult(pp.provider, pp.vendor, "unknown", len(pp.changes), pp.tolerated,
+                      LEFT_BEHIND)
+    journal.step_state(move_id, pp.provider, "unknown", at=clock.now(), error=LEFT_BEHIND)
+    return step
 
 
 def verify_one(provider: str, authority: Authority, keys: Sequence[tuple[str, str]],
                desired: Mapping[RRKey, RRSet], clock: Clock, *, since: float, timeout: float,
-               interval: float) -> Verification:
-    """Ask ``authority`` until it serves ``desired`` for ``keys``, or ``timeout`` passes."""
+               interval: float, heartbeat: Callable[[], None] | None = None,
+               stop: threading.Event | None = None) -> Verification:
+    """Ask ``authority`` until it serves ``desired`` for ``keys``, or ``timeout`` passes
+    (``heartbeat`` between asks: the lock holder's lease renewal), or ``stop`` is set."""
     deadline = clock.monotonic() + timeout
     last = "no answer yet"
     while True:
@@ -232,6 +300,11 @@ def verify_one(provider: str, authority: Authority, keys: Sequence[tuple[str, st
         if clock.monotonic() >= deadline:
             return Verification(provider, authority.label, False, clock.monotonic() - since,
                                 f"still not serving the new answers after {timeout:g}s: {last}")
+        if stop is not None and stop.is_set():
+            return Verification(provider, authority.label, False, clock.monotonic() - since,
+                                f"not verified: a second Ctrl-C stopped verifying: {last}")
+        if heartbeat is not None:
+            heartbeat()
         clock.sleep(interval)
 
 

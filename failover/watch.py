@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from failover.coord.base import Pin
-from failover.coord.quorum import cluster_verdicts
+from failover.coord.base import Pin, WriteLease
+from failover.coord.quorum import cluster_verdicts, fresh, view_expiry
 from failover.engine import Engine
 from failover.errors import (
     EXIT_CRITICAL,
@@ -32,11 +32,14 @@ from failover.errors import (
     CoordinationError,
     CoordinationUnavailable,
     FailoverError,
+    FenceLost,
     LockHeld,
 )
 from failover.events import CycleEnded
 from failover.health import DEGRADED, DOWN, HEALTHY, TERMINATED, Verdict
 from failover.move import MoveResult
+from failover.plan import Plan
+from failover.serving import owners, served
 
 log = logging.getLogger("failover.watch")
 
@@ -47,7 +50,8 @@ class CycleResult:
     at: float
     sentence: str
     exit_code: int
-    # none | keep | would-move | pinned | moved | refused | busy | follower | fail-static
+    # none | keep | would-move | pinned | stranded | moved | refused | busy | follower |
+    # fail-static
     action: str
     move: MoveResult | None = None
     checksum: str | None = None
@@ -71,6 +75,16 @@ class Reconciler:
         self.number = engine.journal.count_events("cycle")
         self.started = self.number
         self.confirming = False
+        self.fenced: int | None = None   # the lead epoch this node last set the DNS fence to
+
+    def period(self, interval: float) -> float:
+        """Seconds from one cycle's start to the next: the watch interval, and with a
+        cluster at most ``loop_wait``, as the loop renews the lease (Patroni's rule,
+        ``loop_wait + 2 * retry_timeout <= ttl``, then leaves room for a failed renewal)."""
+        cluster = self.engine.config.cluster
+        if self.engine.coord.clustered and cluster is not None:
+            return min(interval, float(cluster.loop_wait))
+        return interval
 
     def pause(self, stop: threading.Event, seconds: float) -> None:
         """Between cycles: until ``stop``, ``seconds``, or (a clustered follower) the
@@ -138,18 +152,23 @@ class Reconciler:
         mine = ", ".join(f"{v.hosting} {v.verdict}" for v in report.verdicts)
         head = f"cycle {self.number}: {coord.node} saw {mine}"
         try:
+            coord.renew()   # the loop renews the lease: a stuck loop loses the lead
             coord.publish_view(report.verdicts, at)
             leader = coord.campaign()
             snap = coord.snapshot()
-            views = snap.views
             pin = snap.pin
+            views, dropped = fresh(snap.views, cluster.watchers, at=engine.clock.now(),
+                                   max_age=view_expiry(engine.config))
             verdicts, state = cluster_verdicts(
                 views, {h: c.vendor for h, c in engine.config.hosting.items()}, cluster.quorum,
-                snap.cluster_state, rise=engine.config.rise, at=at)
+                snap.cluster_state, rise=engine.config.rise, at=at,
+                configured=len(cluster.watchers))
             counted = sum(not v.cut_off for v in views)
             cut = sorted(v.node for v in views if v.cut_off)
-            head += (f"; cluster ({counted} of {len(views)} live vantage points counted"
+            head += (f"; cluster ({counted} of {len(cluster.watchers)} configured vantage "
+                     "points counted"
                      + (f"; not counted, they see nothing up: {', '.join(cut)}" if cut else "")
+                     + "".join(f"; not counted: {n}, {why}" for n, why in dropped.items())
                      + ") says " + ", ".join(f"{h} {v.verdict}" for h, v in verdicts.items()))
             if pin is not None:
                 head += f"; {pin.sentence()}"
@@ -157,6 +176,12 @@ class Reconciler:
                 code = EXIT_OK if all(v.healthy for v in verdicts.values()) else EXIT_WARNING
                 return CycleResult(self.number, at, f"{head}; {leader} leads, so this node "
                                    "moves nothing", code, "follower")
+            fenced, lost = self._fence(coord.lead_lease())
+            if fenced:
+                head += f"; {fenced}"
+            if lost:
+                return CycleResult(self.number, at, f"{head}; so this node moves nothing",
+                                   EXIT_WARNING, "follower")
             coord.save_cluster_state(state)
             for v in verdicts.values():
                 if v.verdict == TERMINATED:
@@ -178,10 +203,30 @@ class Reconciler:
                                "automatic move; a person may 'failover move --break-glass'",
                                EXIT_CRITICAL, "fail-static")
 
+    def _fence(self, lease: WriteLease | None) -> tuple[str, bool]:
+        """As a leader with a new epoch: first set the DNS fence to it at every provider
+        (again each cycle until every provider took it). What was done, for the sentence,
+        and whether a newer leader holds the fence somewhere (then this node is stale).
+        """
+        if lease is None or lease.epoch == self.fenced:
+            return "", False
+        failed = self.engine.advance_fences(lease)
+        lost = [str(e) for e in failed.values() if isinstance(e, FenceLost)]
+        if lost:
+            return f"a newer leader fenced DNS ({'; '.join(lost)})", True
+        if failed:
+            return (f"set the DNS fence to epoch {lease.epoch} except at "
+                    f"{', '.join(sorted(failed))} (tried again next cycle)", False)
+        self.fenced = lease.epoch
+        return f"set the DNS fence to epoch {lease.epoch} at every provider", False
+
     def _act(self, at: float, head: str, verdicts: dict[str, Verdict], check_code: int,
              suspected: bool, pin: Pin | None, *, auto: bool = False) -> CycleResult:
         """Decide from ``verdicts`` and, when allowed, move: shared by both backends."""
         engine = self.engine
+        if pin is not None and pin.expired(at):
+            head += f"; {self._expire(pin, at)}"
+            pin = None
         decision = engine.decide(verdicts)
         if decision.keep:
             return CycleResult(self.number, at, f"{head}; decided: {decision.reason}; did nothing",
@@ -200,23 +245,41 @@ class Reconciler:
                      else f"every DNS provider serves {serving}")
             return CycleResult(self.number, at, f"{head}; no action: {which} "
                                f"({decision.reason})", code, "none", checksum=plan.checksum)
+        yielded = ""
         if pin is not None:
-            return CycleResult(self.number, at,
-                               f"{head}; would move to {serving}: {plan.change_count} changes "
-                               f"({decision.reason}); the operator's pin holds, so did nothing",
-                               EXIT_WARNING, "pinned", checksum=plan.checksum)
+            dead = stranded(engine, plan, verdicts)
+            if not dead:
+                return CycleResult(self.number, at,
+                                   f"{head}; would move to {serving}: {plan.change_count} "
+                                   f"changes ({decision.reason}); the operator's pin holds, so "
+                                   "did nothing", EXIT_WARNING, "pinned", checksum=plan.checksum)
+            what = ", ".join(f"{h} {verdicts[h].verdict}" for h in dead)
+            if engine.config.pins.strict:
+                # A strict pin holds, but never silently: CRITICAL, notified once (the
+                # notice sink remembers the situation by action and checksum).
+                return CycleResult(self.number, at,
+                                   f"{head}; the pin serves {what}: users are stranded; would "
+                                   f"move to {serving}: {plan.change_count} changes "
+                                   f"({decision.reason}); pins.strict holds the pin, so did "
+                                   "nothing: run 'failover resume', or 'failover move'",
+                                   EXIT_CRITICAL, "stranded", checksum=plan.checksum)
+            yielded = f"the operator's pin yielded: it served {what} ({pin.reason})"
         if not self.auto_move:
             return CycleResult(self.number, at,
                                f"{head}; would move to {serving}: {plan.change_count} changes "
-                               f"({decision.reason}); policy.auto_move is off, so did nothing: "
-                               "run 'failover move'", EXIT_CRITICAL, "would-move",
+                               f"({decision.reason}); "
+                               + (f"{yielded}, but " if yielded else "")
+                               + "policy.auto_move is off, so did nothing: run 'failover "
+                               f"move{_intent(decision.off)}'", EXIT_CRITICAL, "would-move",
                                checksum=plan.checksum)
         try:
             with engine.lock("failover reconcile", auto=auto):
                 # A person may have moved and pinned while we waited: look again under the lock.
-                pin = engine.coord.pin()
-                if pin is not None:
-                    return CycleResult(self.number, at, f"{head}; {pin.sentence()}; did nothing",
+                now_pin = engine.coord.pin()
+                if now_pin is not None and not now_pin.expired(at) \
+                        and not (yielded and pin is not None and pin.same(now_pin)):
+                    return CycleResult(self.number, at,
+                                       f"{head}; {now_pin.sentence(at)}; did nothing",
                                        EXIT_WARNING, "pinned")
                 plan = engine.plan_for(decision)   # re-read under the lock
                 if plan.empty:
@@ -227,13 +290,58 @@ class Reconciler:
                 except FailoverError as exc:
                     return CycleResult(self.number, at, f"{head}; refused to move to {serving}: "
                                        f"{exc}", EXIT_CRITICAL, "refused", checksum=plan.checksum)
-                moved = engine.move(plan, reason=decision.reason,
+                reason = f"{decision.reason}; {yielded}" if yielded else decision.reason
+                moved = engine.move(plan, reason=reason,
                                     args={"auto": True, "off": list(decision.off)})
+                if yielded and moved.state != "failed":
+                    # Cleared only once users left the dead target: a failed move keeps the
+                    # pin, and the next cycle yields it again.
+                    engine.coord.clear_pin()
+                    engine.journal.event(at, "pin", f"{yielded}; moved to {serving} (move "
+                                         f"{moved.move_id}); pin cleared",
+                                         {"pin": now_pin.to_json() if now_pin else None,
+                                          "yielded": True, "move_id": moved.move_id})
         except LockHeld as exc:
             return CycleResult(self.number, at, f"{head}; did nothing: {exc}", EXIT_WARNING,
                                "busy")
-        return CycleResult(self.number, at, f"{head}; moved to {serving} ({decision.reason}): "
+        return CycleResult(self.number, at, f"{head}; "
+                           + (f"{yielded}; " if yielded else "")
+                           + f"moved to {serving} ({decision.reason}): "
                            f"{moved.summary}", moved.exit_code, "moved", moved, plan.checksum)
+
+    def _expire(self, pin: Pin, at: float) -> str:
+        """Clear an expired pin (if it is still the one read), journal it; what to say."""
+        engine = self.engine
+        said = f"the operator's pin expired ({pin.expiry(at)}; {pin.reason})"
+        try:
+            with engine.lock("failover reconcile (expired pin)"):
+                if pin.same(engine.coord.pin()):
+                    engine.coord.clear_pin()
+                    engine.journal.event(at, "pin", f"{said}: cleared",
+                                         {"pin": pin.to_json(), "expired": True})
+                    return f"{said}: cleared, watchers act again"
+        except (LockHeld, CoordinationError):
+            pass   # ignored meanwhile; the next cycle clears it
+        return f"{said}: ignored, watchers act again"
+
+
+def stranded(engine: Engine, plan: Plan, verdicts: dict[str, Verdict]) -> list[str]:
+    """The hostings some DNS provider serves now (as the plan read it) that are DOWN or
+    TERMINATED: users a pin would strand there."""
+    owned = owners(engine.endpoints())
+    dead = set()
+    for pp in plan.providers:
+        if pp.current is None:
+            continue
+        hostings, _strangers = served(pp.current, owned)
+        dead |= {h for h in hostings if h in verdicts and verdicts[h].verdict in (DOWN,
+                                                                                TERMINATED)}
+    return sorted(dead)
+
+
+def _intent(off: tuple[str, ...] | list[str]) -> str:
+    """' --off aws --off gcp': the command that does what the decision did."""
+    return "".join(f" --off {v}" for v in off)
 
 
 def changing(v: Verdict) -> bool:
@@ -261,7 +369,7 @@ def watch(reconciler: Reconciler, *, interval: float, stop: threading.Event,
             on_cycle(result)
         if max_cycles is not None and reconciler.number - reconciler.started >= max_cycles:
             break
-        every = interval
+        every = reconciler.period(interval)
         if result.confirming and confirm_interval is not None:
             every = min(confirm_interval, interval)
         reconciler.pause(stop, every - (clock.monotonic() - started))

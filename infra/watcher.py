@@ -226,6 +226,8 @@ def cluster_section(coordination: Coordination, node: str, vendor: str) -> dict[
     return {"endpoints": coordination.client_urls(), "node": node, "vendor": vendor,
             "ttl": f"{coordination.ttl}s", "loop_wait": f"{coordination.loop_wait}s",
             "retry_timeout": f"{coordination.retry_timeout}s",
+            # Every member runs a watcher named after it: the configured vantage points.
+            "watchers": list(coordination.members),
             "tls": {"ca_file": f"{tls}/ca.crt", "cert_file": f"{tls}/member.crt",
                     "key_file": f"{tls}/member.key"}}
 

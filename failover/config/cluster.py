@@ -38,10 +38,17 @@ class Cluster(Strict):
     ttl: Duration = 30.0
     loop_wait: Duration = 10.0
     retry_timeout: Duration = 10.0
-    # A hosting is DOWN for the cluster when this share of the live vantage points says so:
-    # 'majority' (more than half), or a fraction such as 0.82 (Route 53: healthy while more
-    # than 18% of checkers say healthy).
+    # Every watcher's node name: the configured vantage points. The quorum counts these,
+    # not the live ones, so a lone survivor is never a quorum unless the quorum says so;
+    # a view from a node not listed is not counted.
+    watchers: list[str] = Field(min_length=1)
+    # A hosting is DOWN for the cluster when this share of the configured vantage points
+    # says so: 'majority' (more than half), or a fraction such as 0.82 (Route 53: healthy
+    # while more than 18% of checkers say healthy).
     quorum: Literal["majority"] | float = "majority"
+    # A view older than this is not counted, whatever its lease says (a stuck watcher's
+    # lease may outlive its judgement). Default: 3 watch intervals plus ttl.
+    view_expiry: Duration | None = None
     # Moves kept in etcd's shared history; older ones are deleted there (each node's own
     # journal keeps the moves it made), so a leader's read of the history stays bounded.
     history_keep: int = Field(default=1000, ge=1)
@@ -58,6 +65,13 @@ class Cluster(Strict):
                 raise ValueError(f"'{e}' is not an etcd client URL; write "
                                  "https://HOST:2379 (or http:// in a lab)")
         return endpoints
+
+    @field_validator("watchers")
+    @classmethod
+    def _names(cls, watchers: list[str]) -> list[str]:
+        if len(set(watchers)) != len(watchers):
+            raise ValueError("a watcher is named twice")
+        return watchers
 
     @field_validator("quorum")
     @classmethod

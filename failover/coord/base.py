@@ -14,7 +14,8 @@ What they share:
 - ``lock()``: the zone's move lock, held from planning to the end of
   verification; a second mover gets :class:`LockHeld` naming the holder;
 - ``guard()``: called before each DNS provider write; raises when the lock
-  (or, for the leader, its lease) was lost since it was taken;
+  (or, for the leader, its lease) was lost since it was taken, else gives the
+  write its fencing token (:class:`WriteLease`);
 - ``store``: where moves are recorded and read back (the journal's verbs);
 - terminated vendors and the operator's pin;
 - a watcher's verbs (``publish_view``, ``campaign``, ``save_cluster_state``,
@@ -75,26 +76,103 @@ class Holder:
                    str(data.get("command", "?")))
 
 
+# A pin's kinds: a person's move or rollback (it expires), or 'failover pause'.
+PIN_MOVE = "move"
+PIN_PAUSE = "pause"
+
+
+def utc_stamp(at: float) -> str:
+    """A moment for people, with its zone: '2026-12-07 21:40 UTC'."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+
+
+def span(seconds: float) -> str:
+    """'42 s', '29 min', '3 h 5 min': how long, for people."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 @dataclass(frozen=True)
 class Pin:
-    """The operator's decision: watchers move nothing until ``failover resume``."""
+    """The operator's decision: watchers move nothing while it stands.
+
+    A pin never strands users: a manual move's pin expires (``until``, from
+    ``pins.move_expires``); a ``pause`` pin lasts until ``failover resume`` (or its
+    ``--for``); and a watcher yields a pin whose served hosting is DOWN or TERMINATED
+    unless ``pins.strict`` (see :mod:`failover.watch`).
+    """
 
     holder: Holder
     reason: str                 # "move 12 (failover move --off aws)" or "paused"
     move_id: int | None = None
+    kind: str = PIN_MOVE        # PIN_MOVE | PIN_PAUSE
+    until: float | None = None  # when it stops holding (epoch seconds); None: until resume
+    # Set only on a pin read from this node's cache because etcd could not be asked:
+    # when it was last read from etcd.
+    last_known: float | None = None
 
-    def sentence(self) -> str:
+    def expired(self, now: float | None = None) -> bool:
+        return self.until is not None and (time.time() if now is None else now) >= self.until
+
+    def expiry(self, now: float | None = None) -> str:
+        """Until when it holds, for people: "until 2026-12-07 22:10 UTC (in 29 min) or
+        'failover resume'", or "until 'failover resume'"."""
+        if self.until is None:
+            return "until 'failover resume'"
+        now = time.time() if now is None else now
+        if now >= self.until:
+            return (f"expired at {utc_stamp(self.until)} ({span(now - self.until)} ago); the "
+                    "next cycle clears it")
+        return (f"until {utc_stamp(self.until)} (in {span(self.until - now)}) or "
+                "'failover resume'")
+
+    def sentence(self, now: float | None = None) -> str:
+        known = ""
+        if self.last_known is not None:
+            now_ = time.time() if now is None else now
+            known = (f" (last known: etcd cannot be asked; read {span(now_ - self.last_known)} "
+                     "ago)")
         return (f"pinned by {self.holder.describe()}: {self.reason}; watchers move nothing "
-                "until 'failover resume'")
+                f"{self.expiry(now)}{known}")
 
     def to_json(self) -> dict[str, Any]:
-        return {"holder": self.holder.to_json(), "reason": self.reason, "move_id": self.move_id}
+        out: dict[str, Any] = {"holder": self.holder.to_json(), "reason": self.reason,
+                               "move_id": self.move_id, "kind": self.kind, "until": self.until}
+        if self.last_known is not None:
+            out["last_known"] = self.last_known
+            out["age"] = round(time.time() - self.last_known, 1)
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Pin:
         move_id = data.get("move_id")
+        until = data.get("until")
+        kind = str(data.get("kind", PIN_MOVE))
         return cls(Holder.from_json(data.get("holder", {})), str(data.get("reason", "")),
-                   int(move_id) if move_id is not None else None)
+                   int(move_id) if move_id is not None else None,
+                   kind if kind in (PIN_MOVE, PIN_PAUSE) else PIN_MOVE,
+                   float(until) if until is not None else None)
+
+    def same(self, other: Pin | None) -> bool:
+        """The same decision (one person's one pin), whatever cache it was read from."""
+        return other is not None and (self.holder, self.reason, self.move_id, self.until) \
+            == (other.holder, other.reason, other.move_id, other.until)
+
+
+@dataclass(frozen=True)
+class WriteLease:
+    """What a DNS write may carry while this process holds the lock: its fencing token
+    (an etcd revision, which only grows) and the monotonic time after which no write may
+    start (the lease could run out before it lands)."""
+
+    epoch: int
+    deadline: float
 
 
 @dataclass(frozen=True)
@@ -208,9 +286,24 @@ class Coordinator(ABC):
         ``auto``: a watcher's move, which needs leadership as well; ``break_glass``: a
         person acting while the cluster cannot be asked (local lock only)."""
 
-    def guard(self) -> None:
-        """Raise LockLost when the lock taken by :meth:`lock` is no longer ours."""
-        return None   # a local flock cannot be lost while its holder lives
+    def guard(self) -> WriteLease | None:
+        """Raise LockLost when the lock taken by :meth:`lock` is no longer ours; else the
+        fencing token the next DNS write carries (None: nothing to fence with, as for a
+        local flock, which cannot be lost while its holder lives)."""
+        return None
+
+    def heartbeat(self) -> None:
+        """While a move verifies: renew what a lock holder must renew (nothing, locally)."""
+        return None
+
+    def renew(self) -> None:
+        """A watcher's cycle renews its hold on the cluster first (nothing, locally)."""
+        return None
+
+    def lead_lease(self) -> WriteLease | None:
+        """The fencing token this node leads with (None: it does not lead, or has no
+        epochs, as a local node)."""
+        return None
 
     @property
     @abstractmethod

@@ -12,25 +12,30 @@ leader key's), so a process that lost its lease (frozen, cut off) can no
 longer record anything; before each DNS provider write, :meth:`guard` checks
 the same in etcd and that the lease has not run out by our own clock.
 
-One lease per process (the session), refreshed by a thread every third of
-ttl; when etcd cannot be reached for longer than ttl the session is gone and
-the process stops acting (as Patroni demotes itself).
+One lease per process (the session). A watcher renews it from its loop (each
+cycle, before each DNS write, while verifying), so a stuck loop loses the lead;
+a person's command keeps it alive by a thread while the person reads the plan.
+When it cannot be renewed in time the process stops writing before the lease
+runs out by its own clock (as Patroni demotes itself), and each DNS write
+carries the lock's revision as a fencing token (:mod:`failover.dns.fence`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from failover.clock import Clock
 from failover.config import Config
-from failover.coord.base import Coordinator, Holder, MoveStore, Pin, Snapshot
+from failover.coord.base import Coordinator, Holder, MoveStore, Pin, Snapshot, WriteLease
 from failover.coord.etcdclient import Compare, EtcdClient, Op
 from failover.coord.etcdstore import SharedHistory, SharedState, txn_kvs
 from failover.coord.local import lock_dir, zone_key
@@ -42,57 +47,96 @@ from failover.verdict import Verdict
 
 
 class Session:
-    """This process's lease, kept alive by a thread; ``valid()`` by our own monotonic clock."""
+    """This process's lease. ``valid()`` is judged by our own monotonic clock.
 
-    def __init__(self, client: EtcdClient, ttl: int) -> None:
+    A watcher's lease is renewed by its loop (:meth:`renew`, at each cycle and before
+    each DNS write), never by a free-running thread: a loop that is stuck (a hung
+    provider, a long write) stops renewing, its lease runs out, and it loses the lead
+    and the lock, as Patroni's HA loop does. A person's command keeps its lease alive
+    with :meth:`kept_alive` while it waits for the person at the plan's prompt.
+    """
+
+    def __init__(self, client: EtcdClient, ttl: int, margin: float) -> None:
         self.client = client
         self.ttl = ttl
+        # How long before the lease runs out by our clock we stop starting writes: an
+        # etcd request's timeout, so a renewal that failed is seen before the deadline.
+        self.margin = min(margin, ttl / 2)
         self.lease: int | None = None
         self._valid_until = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._mutex = threading.Lock()
+        self._keepers = 0
+        self._stop = threading.Event()
 
     def ensure(self) -> int:
         """The live lease, granted anew when there is none or it ran out."""
         with self._mutex:
             if self.lease is not None and self.valid():
                 return self.lease
-            sent = time.monotonic()
-            self.lease = self.client.grant(self.ttl)
-            self._valid_until = sent + self.ttl
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._keepalive, daemon=True,
-                                                name="etcd-keepalive")
-                self._thread.start()
-            return self.lease
+            return self._grant()
 
-    def valid(self) -> bool:
-        return self.lease is not None and time.monotonic() < self._valid_until
+    def _grant(self) -> int:
+        sent = time.monotonic()
+        self.lease = self.client.grant(self.ttl)
+        self._valid_until = sent + self.ttl
+        return self.lease
+
+    def renew(self) -> int:
+        """Renew the lease now (a new one when it ran out); raises EtcdUnavailable when etcd
+        cannot be asked, and the lease then runs out on its own."""
+        with self._mutex:
+            lease = self.lease
+            if lease is None or not self.valid():
+                return self._grant()
+            sent = time.monotonic()
+            left = self.client.keepalive(lease)
+            if self.lease != lease:
+                return self.lease if self.lease is not None else self._grant()
+            if left <= 0:   # it expired while we were away: whatever it held is gone
+                self.lease, self._valid_until = None, 0.0
+                return self._grant()
+            self._valid_until = sent + left
+            return lease
+
+    def valid(self, margin: float = 0.0) -> bool:
+        return self.lease is not None and time.monotonic() + margin < self._valid_until
+
+    def deadline(self) -> float:
+        """The monotonic time after which this process starts no DNS write."""
+        return self._valid_until - self.margin
+
+    @contextmanager
+    def kept_alive(self) -> Iterator[None]:
+        """Renew every third of ttl for the block (a person reading a plan)."""
+        with self._mutex:
+            self._keepers += 1
+            first = self._keepers == 1
+            if first:
+                self._stop.clear()
+        thread = None
+        if first:
+            thread = threading.Thread(target=self._keepalive, daemon=True,
+                                      name="etcd-keepalive")
+            thread.start()
+        try:
+            yield
+        finally:
+            with self._mutex:
+                self._keepers -= 1
+                if self._keepers == 0:
+                    self._stop.set()
 
     def _keepalive(self) -> None:
         while not self._stop.wait(max(0.2, self.ttl / 3)):
-            lease = self.lease
-            if lease is None:
-                continue
-            sent = time.monotonic()
-            try:
-                left = self.client.keepalive(lease)
-            except Exception:   # unreachable: the lease runs out on its own; valid() says so
-                continue
-            with self._mutex:
-                if self.lease != lease:
-                    continue
-                if left <= 0:
-                    self.lease, self._valid_until = None, 0.0   # expired while we were away
-                else:
-                    self._valid_until = sent + left
+            with contextlib.suppress(Exception):   # unreachable: valid() says so in time
+                self.renew()
 
     def close(self) -> None:
         self._stop.set()
         lease, self.lease = self.lease, None
         if lease is not None:
-            self.client.revoke(lease)
+            with contextlib.suppress(EtcdUnavailable):
+                self.client.revoke(lease)
 
 
 class EtcdCoordinator(Coordinator):
@@ -114,7 +158,7 @@ class EtcdCoordinator(Coordinator):
             cert_file=str(config.resolve_path(tls.cert_file)) if tls and tls.cert_file else None,
             key_file=str(config.resolve_path(tls.key_file)) if tls and tls.key_file else None,
             username=cluster.username, password=self._password())
-        self.session = Session(self.client, max(1, round(cluster.ttl)))
+        self.session = Session(self.client, max(1, round(cluster.ttl)), cluster.retry_timeout)
         self.shared = SharedState(self.client, f"{cluster.prefix.rstrip('/')}/{config.zone}/",
                                   self)
         self._lock_rev: int | None = None
@@ -122,7 +166,8 @@ class EtcdCoordinator(Coordinator):
         self._auto = False
         self._break_glass = False
         self._history = SharedHistory(self.shared, journal, self, vendor=cluster.vendor,
-                                      history_keep=cluster.history_keep)
+                                      history_keep=cluster.history_keep,
+                                      pin_expires=config.pins.move_expires)
         self._offline = False    # a reader fell back to this node's journal
         self._vacancy_from: int | None = None   # the revision a follower watches from
         self.followed: str | None = None          # the leader seen by the last campaign
@@ -176,21 +221,28 @@ class EtcdCoordinator(Coordinator):
     def _cluster_lock(self, command: str | None, auto: bool) -> Iterator[None]:
         lease = self.session.ensure()
         holder = Holder.me(self.node, command)
+        # Ours alone: a txn retried after its answer was lost finds the lock it took.
+        token = uuid.uuid4().hex
         compares = [Compare.create_revision(self.key("lock"), 0)]
         if auto:
             compares.append(self.lead_fence())
-        ok, answer = self.client.txn(compares, [Op.put(self.key("lock"),
-                                                       json.dumps(holder.to_json()), lease)],
-                                     [Op.get(self.key("lock"))])
-        if not ok:
+        ok, answer = self.client.txn(
+            compares, [Op.put(self.key("lock"), json.dumps({**holder.to_json(),
+                                                            "token": token}), lease)],
+            [Op.get(self.key("lock"))])
+        if ok:
+            self._lock_rev = int(answer["header"]["revision"])
+        else:
             held = txn_kvs(answer)
             if not held:
                 raise LockHeld("not the leader any more: another watcher leads; "
                                "it decides the next move")
-            raise LockHeld(f"another move is running: held by "
-                           f"{Holder.from_json(held[0].json()).describe()}; wait for it to "
-                           "finish, or see 'failover cluster'")
-        self._lock_rev, self._auto = int(answer["header"]["revision"]), auto
+            if held[0].json().get("token") != token:
+                raise LockHeld(f"another move is running: held by "
+                               f"{Holder.from_json(held[0].json()).describe()}; wait for it "
+                               "to finish, or see 'failover cluster'")
+            self._lock_rev = held[0].create_revision
+        self._auto = auto
         try:
             yield
         finally:
@@ -214,21 +266,57 @@ class EtcdCoordinator(Coordinator):
              break_glass: bool = False) -> Any:
         if break_glass:
             return self._glass(command)
-        return self._cluster_lock(command, auto)
+        if auto:   # a watcher: its loop renews the lease (guard, heartbeat)
+            return self._cluster_lock(command, auto)
+        return self._person_lock(command)
 
-    def guard(self) -> None:
+    @contextmanager
+    def _person_lock(self, command: str | None) -> Iterator[None]:
+        # A person may read the plan for minutes: a thread keeps the lease meanwhile.
+        with self.session.kept_alive(), self._cluster_lock(command, False):
+            yield
+
+    def guard(self) -> WriteLease | None:
+        """Renew the lease, confirm the lock (and, for a watcher, the lead) in etcd, and
+        give the write its fencing token: the lock's create revision, with the deadline
+        after which no DNS write may start (``margin`` before the lease runs out by our
+        own clock). Raises LockLost instead when any of it fails."""
         if self._break_glass:
-            return
-        if not self.session.valid():
-            raise LockLost("this node's etcd lease ran out (frozen or cut off longer than "
-                           "ttl): it writes nothing more")
+            return None
+        with contextlib.suppress(EtcdUnavailable):   # judged by valid() just below
+            self.session.renew()
+        if not self.session.valid(self.session.margin):
+            raise LockLost("this node could not renew its etcd lease in time (stuck, frozen "
+                           "or cut off): it starts no DNS write, which could land after "
+                           "another node took over")
         try:
             ok, _ = self.client.txn(self.lock_fence(), [])
         except EtcdUnavailable as exc:
             raise LockLost(f"cannot confirm the cluster lock ({exc})") from None
-        if not ok:
+        if not ok or self._lock_rev is None:
             raise LockLost("lost the cluster lock to another node: this node writes nothing "
                            "more")
+        return WriteLease(self._lock_rev, self.session.deadline())
+
+    def heartbeat(self) -> None:
+        """Renew the lease while a move verifies (best effort: when it fails, the lease
+        runs out, and what is recorded after is fenced)."""
+        if self._break_glass or self._lock_rev is None:
+            return
+        with contextlib.suppress(EtcdUnavailable):
+            self.session.renew()
+
+    def renew(self) -> None:
+        """A watcher's cycle renews its lease first (raises CoordinationUnavailable when
+        etcd cannot be asked: the cycle is fail-static)."""
+        self.session.renew()
+
+    def lead_lease(self) -> WriteLease | None:
+        """While this node leads and its lease is valid beyond the margin: its lead epoch
+        (the leader key's create revision) as a fencing token, with the deadline."""
+        if self._leader_rev is None or not self.session.valid(self.session.margin):
+            return None
+        return WriteLease(self._leader_rev, self.session.deadline())
 
     # -- the store -------------------------------------------------------------
 
@@ -274,9 +362,27 @@ class EtcdCoordinator(Coordinator):
         return self.journal.reinstate(vendor) or gone
 
     def pin(self) -> Pin | None:
+        """The pin in etcd; while etcd cannot be asked (a reader fell back), the one this
+        node last read there, marked last known with when it was read (issue 19)."""
         if self._offline:
-            return None   # the pin lives in etcd only; the reader said etcd is out of reach
-        return self.shared.pin()
+            return self.last_known_pin()
+        try:
+            pin = self.shared.pin()
+        except EtcdUnavailable:
+            if self._break_glass:
+                return self.last_known_pin()
+            raise
+        # Remembered here, so that a reader with etcd out of reach still sees it.
+        self.journal.remember("pin", {"at": time.time(),
+                                      "pin": pin.to_json() if pin else None})
+        return pin
+
+    def last_known_pin(self) -> Pin | None:
+        seen = self.journal.recall("pin")
+        if not seen or not isinstance(seen.get("pin"), dict):
+            return None
+        return dataclasses.replace(Pin.from_json(seen["pin"]),
+                                   last_known=float(seen.get("at", 0.0)))
 
     def set_pin(self, pin: Pin) -> None:
         if self._break_glass:

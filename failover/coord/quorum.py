@@ -1,15 +1,20 @@
-"""The cluster's verdict from the vantage points' views: only live ones, only by quorum.
+"""The cluster's verdict from the vantage points' views: only fresh ones, only by quorum.
 
 Each watcher publishes its own verdicts under its lease (a view); a view
-vanishes when its watcher dies. From the live views:
+vanishes when its watcher dies, and is not counted once it is older than the
+view expiry, whatever its lease says. The quorum is a share of the
+*configured* vantage points (``cluster.watchers``), not of the live ones, so a
+lone surviving watcher is never a quorum unless the config's quorum says so.
+From the fresh views of configured watchers:
 
 - a view in which no hosting is healthy comes from a watcher that is itself
   cut off (or from a total outage, where there is nowhere to move anyway):
   it is not counted, so a lone cut-off watcher can never move traffic;
 - a hosting is DOWN (TERMINATED when the quorum says so) only when at least
-  the quorum of the counted views says DOWN or TERMINATED: by default more
-  than half, or a configured fraction (Route 53 marks healthy when more than
-  18% of its checkers say so, which is a quorum of 0.82 for DOWN);
+  the quorum of the configured vantage points says DOWN or TERMINATED in
+  counted views: by default more than half, or a configured fraction (Route
+  53 marks healthy when more than 18% of its checkers say so, which is a
+  quorum of 0.82 for DOWN);
 - otherwise it is served (UP, or DEGRADED when some view doubts it), and
   UNKNOWN when no counted view exists.
 """
@@ -21,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from failover.config import Config
 from failover.verdict import DEGRADED, DOWN, HEALTHY, TERMINATED, UNKNOWN, UP, Verdict
 
 BAD = (DOWN, TERMINATED)
@@ -52,18 +58,50 @@ class View:
                     for h, v in dict(data.get("verdicts", {})).items()})
 
 
-def needed(quorum: str | float, counted: int) -> int:
-    """How many counted views must say DOWN for the cluster to say DOWN (at least one)."""
+def needed(quorum: str | float, configured: int) -> int:
+    """How many vantage points must agree for the cluster to say DOWN, or UP again (at
+    least one): a share of the configured ones."""
     if quorum == "majority":
-        return counted // 2 + 1
-    return max(1, math.ceil(float(quorum) * counted - 1e-9))
+        return configured // 2 + 1
+    return max(1, math.ceil(float(quorum) * configured - 1e-9))
+
+
+def view_expiry(config: Config) -> float:
+    """How old a view may be and still count: ``cluster.view_expiry``, by default three
+    watch intervals plus the lease's ttl."""
+    cluster = config.cluster
+    assert cluster is not None
+    if cluster.view_expiry is not None:
+        return float(cluster.view_expiry)
+    return 3 * float(config.interval) + float(cluster.ttl)
+
+
+def fresh(views: Sequence[View], watchers: Sequence[str], *, at: float,
+          max_age: float) -> tuple[list[View], dict[str, str]]:
+    """The views that may be counted: from a configured watcher and at most ``max_age``
+    seconds old by their own cycle time; and, node -> why, the others."""
+    kept: list[View] = []
+    dropped: dict[str, str] = {}
+    for v in views:
+        if v.node not in watchers:
+            dropped[v.node] = "not in cluster.watchers"
+        elif at - v.at > max_age:
+            dropped[v.node] = f"its view is {at - v.at:.0f}s old, expiry {max_age:g}s"
+        else:
+            kept.append(v)
+    return kept, dropped
 
 
 def cluster_verdicts(views: Sequence[View], vendors: Mapping[str, str], quorum: str | float,
                      previous: Mapping[str, Mapping[str, Any]] | None = None, *, rise: int = 1,
-                     at: float = 0.0) -> tuple[dict[str, Verdict], dict[str, dict[str, Any]]]:
+                     at: float = 0.0, configured: int | None = None
+                     ) -> tuple[dict[str, Verdict], dict[str, dict[str, Any]]]:
     """The cluster's verdict per hosting (``vendors``: hosting -> vendor), and the new
     shared state (verdict, since, up streak) for the next cycle.
+
+    ``views`` are the ones that may be counted (see :func:`fresh`); ``configured`` is
+    how many vantage points the config names (None: as many as ``views``, for a reader
+    that knows no config).
 
     A quorum is needed both ways: DOWN when the quorum says down, back UP only after
     ``rise`` cycles in a row in which the quorum says up. Without a quorum either way
@@ -73,7 +111,8 @@ def cluster_verdicts(views: Sequence[View], vendors: Mapping[str, str], quorum: 
     previous = previous or {}
     counted = [v for v in views if not v.cut_off]
     ignored = sorted(v.node for v in views if v.cut_off)
-    need = needed(quorum, len(counted))
+    total = len(views) if configured is None else configured
+    need = needed(quorum, total)
     verdicts: dict[str, Verdict] = {}
     state: dict[str, dict[str, Any]] = {}
     for hosting, vendor in vendors.items():
@@ -81,7 +120,8 @@ def cluster_verdicts(views: Sequence[View], vendors: Mapping[str, str], quorum: 
         bad = sum(s in BAD for s in said)
         terminated = sum(s == TERMINATED for s in said)
         good = sum(s in HEALTHY for s in said)
-        tally = f"{bad} of {len(counted)} vantage points say down, {good} up, {need} needed"
+        tally = (f"{bad} of {total} configured vantage points say down, {good} up, "
+                 f"{need} needed")
         if ignored:
             tally += f"; not counted (they see nothing up): {', '.join(ignored)}"
         before = previous.get(hosting, {})

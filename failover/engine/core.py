@@ -14,6 +14,7 @@ probes) and ``pool`` (the thread pools it runs concurrent work on).
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -22,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 from failover.clock import Clock, SystemClock
 from failover.config import Config, StackEndpoints, StaticEndpoints
 from failover.control.base import ControlResult
-from failover.coord.base import Coordinator, MoveStore
+from failover.coord.base import Coordinator, MoveStore, WriteLease
 from failover.dns.base import Provider
+from failover.dns.fence import Fence
 from failover.engine.check import CheckReport, PoolFactory, Probe, real_probe
 from failover.engine.findings import FullCheck, vendor_findings, with_write_proofs
 from failover.engine.reading import Reads, Waiting, prove_writes, read_all
@@ -409,7 +411,8 @@ class Engine:
         require_readable(providers)
         # A provider that refuses our key fails mid-move and leaves DNS split: say so now.
         proofs = self.prove_writes([p.provider for p in providers if p.changes])
-        refusals = []
+        # --to a DOWN or TERMINATED hosting: refused without --force, as rollback is.
+        refusals = list(decision.refusals)
         for pp in providers:
             ok, text = proofs.get(pp.provider, (True, ""))
             if ok is False:
@@ -437,17 +440,47 @@ class Engine:
         reason = f"{decision.reason}; saas {said}" if decision.reason else f"saas {said}"
         return dataclasses.replace(decision, reason=reason), desired(self.config, choices)
 
+    def advance_fences(self, lease: WriteLease) -> dict[str, FailoverError]:
+        """A new leader's first act: set the zone's fence record to its epoch at every DNS
+        provider, at once (:mod:`failover.dns.fence`), so that a stale leader's write
+        fails at the server; journaled. The providers that could not be fenced, with why
+        (a :class:`FenceLost` there: a newer leader holds the fence)."""
+        fence = Fence(lease.epoch, lease.deadline)
+
+        def one(name: str) -> tuple[str, FailoverError | None]:
+            try:
+                self.provider(name).advance_fence(fence)
+            except FailoverError as exc:
+                return name, exc
+            return name, None
+
+        with ThreadPoolExecutor(max_workers=max(1, len(self.config.dns))) as pool:
+            done = dict(pool.map(one, self.config.dns))
+        failed = {n: e for n, e in done.items() if e is not None}
+        fenced = sorted(n for n in done if n not in failed)
+        self.journal.event(self.clock.now(), "fence",
+                           f"fence at epoch {lease.epoch}: "
+                           + (f"set at {', '.join(fenced)}" if fenced else "set nowhere")
+                           + "".join(f"; {n}: {e}" for n, e in sorted(failed.items())),
+                           {"epoch": lease.epoch, "fenced": fenced,
+                            "failed": {n: str(e) for n, e in failed.items()}})
+        return failed
+
     def check_safety(self, plan: Plan, *, force: bool) -> None:
         check_safety(plan, self.config.policy.max_change_fraction, force=force)
 
     def move(self, plan: Plan, *, reason: str, args: dict[str, Any], kind: str = "move",
-             rollback_of: int | None = None, on_event: EventSink | None = None) -> MoveResult:
-        """Apply a reviewed plan. The caller holds :meth:`lock` across plan and move."""
+             rollback_of: int | None = None, on_event: EventSink | None = None,
+             cancel: threading.Event | None = None,
+             abandon: threading.Event | None = None) -> MoveResult:
+        """Apply a reviewed plan. The caller holds :meth:`lock` across plan and move.
+        ``cancel``/``abandon``: a person's first and second Ctrl-C (see ``execute``)."""
         result = execute(plan, {n: self.provider(n) for n in self.config.dns}, self.store,
                          self.clock, kind=kind, reason=reason, args=args,
                          verify_timeout=self.config.verify.timeout,
                          verify_interval=self.config.verify.interval, rollback_of=rollback_of,
-                         on_event=on_event, guard=self.coord.guard)
+                         on_event=on_event, guard=self.coord.guard,
+                         heartbeat=self.coord.heartbeat, cancel=cancel, abandon=abandon)
         self._saas_webhooks(result)
         # Journaled above: the subscribers tell it (in the background).
         self.sinks.emit(Moved(plan, result, self._served_after(plan, result)))

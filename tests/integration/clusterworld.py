@@ -85,13 +85,23 @@ class World:
         self.dead_port = dead.getsockname()[1]   # bound, never listening: refused
         self._dead = dead
         self.procs: list[subprocess.Popen[bytes]] = []
+        # The configured vantage points every config names, and the quorum (a test of
+        # several watchers sets them; None: each node counts alone, the quorum default).
+        self.watchers: list[str] | None = None
+        self.quorum: str | float | None = None
 
     def config(self, node: str, vendor: str, *, cut_off: bool = False, auto: bool = True,
-               extra: str = "") -> Path:
+               extra: str = "", watchers: list[str] | None = None,
+               quorum: str | float | None = None) -> Path:
+        """A node's config. ``watchers``: the configured vantage points (default
+        ``self.watchers``, else this node alone); ``quorum`` (default ``self.quorum``)."""
         port = self.dead_port if cut_off else self.a.port
         path = self.root / f"{node}.yaml"
         cluster: dict[str, Any] = {"endpoints": self.etcd.endpoints, "node": node,
-                                   "vendor": vendor, **TIMING}
+                                   "vendor": vendor, **TIMING,
+                                   "watchers": watchers or self.watchers or [node]}
+        if (quorum or self.quorum) is not None:
+            cluster["quorum"] = quorum or self.quorum
         if self.etcd.tls:   # a TLS cluster: our CA and client certificate
             cluster["tls"] = {"ca_file": str(self.etcd.tls.ca),
                               "cert_file": str(self.etcd.tls.client_cert),

@@ -30,6 +30,7 @@ def waiting(coord: object, stop: threading.Event, seconds: float) -> threading.T
 
 
 def test_a_follower_wakes_when_the_leader_key_goes(world: World) -> None:
+    world.watchers, world.quorum = ["w-aws", "w-gcp"], 0.5
     leader = Engine(load_config(world.config("w-aws", "aws")))
     follower = Engine(load_config(world.config("w-gcp", "gcp")))
     try:
@@ -58,6 +59,7 @@ def test_a_follower_wakes_when_the_leader_key_goes(world: World) -> None:
 def test_sigkilled_leader_is_taken_over_and_the_takeover_is_recorded(world: World) -> None:
     etcd = EtcdClient(world.etcd.endpoints, timeout=5)
     nodes = {"w-aws": "aws", "w-gcp": "gcp"}
+    world.watchers, world.quorum = list(nodes), 0.5
     logs = {n: world.root / f"{n}.log" for n in nodes}
     procs = {n: world.watcher(world.config(n, v), logs[n]) for n, v in nodes.items()}
     wait("a leader and both views", lambda: etcd.get(PREFIX + "leader") is not None

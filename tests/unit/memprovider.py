@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.fence import Fence, check_deadline, fence_change, fence_name, refuse_newer
 from failover.errors import ProviderConflict, ProviderUnreachable
 from failover.records import Change, RRKey, RRSet
 
@@ -40,9 +41,14 @@ class MemProvider(Provider):
         wanted = set(keys)
         return {k: v for k, v in self.records.items() if (k.name, k.rtype) in wanted}
 
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
         if self.down:
             raise ProviderUnreachable(self.name, "connection refused")
+        if fence is not None:   # atomic, as an RFC 2136 prerequisite is: all or nothing
+            held = self.records.get(RRKey(fence_name(self.zone), "TXT"))
+            refuse_newer(self.name, held, fence)
+            check_deadline(self.name, fence, 0, 1, "batch")
+            changes = [fence_change(self.zone, held, fence), *changes]
         for c in changes:
             if self.records.get(c.key) != c.before:
                 raise ProviderConflict(self.name, f"{c.key} changed since the plan")

@@ -20,6 +20,7 @@ cluster:
   endpoints: [http://127.0.0.1:2379]
   node: n1
   vendor: aws
+  watchers: [n1, n2, n3]
 """
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from failover.config import Config, parse_config
 from failover.dns.base import Authority, Provider, RecordKey
+from failover.dns.fence import Fence
 from failover.dnscheck import (
     DELEGATION,
     ParentView,
@@ -255,7 +256,7 @@ class Fake(Provider):
     def read(self, keys: Sequence[RecordKey]) -> dict[RRKey, RRSet]:
         raise NotImplementedError
 
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
         raise NotImplementedError
 
     def authorities(self) -> list[Authority]:

@@ -15,6 +15,7 @@ import pytest
 from failover.clock import Clock, FakeClock
 from failover.config import Config, parse_config
 from failover.dns.base import Authority, RecordKey
+from failover.dns.fence import Fence
 from failover.drill import (
     Drill,
     DrillRefused,
@@ -93,9 +94,9 @@ class SlowMem(MemProvider):
         self.seconds = seconds
         self.stale: dict[RRKey, RRSet] | None = None
 
-    def apply(self, changes: Sequence[Change]) -> None:
+    def apply(self, changes: Sequence[Change], fence: Fence | None = None) -> None:
         self.clock.advance(self.seconds)
-        super().apply(changes)
+        super().apply(changes, fence)
 
     def authorities(self) -> list[Authority]:
         return [_Authority(self)]

@@ -18,6 +18,7 @@ from typing import Any
 from failover.certs import challenge, store
 from failover.certs.client import Account, Challenge
 from failover.config import Config
+from failover.config.base import dns_name
 from failover.config.certs import CertSettings
 from failover.engine import Engine
 from failover.errors import CertError, ConfigError, FailoverError
@@ -77,9 +78,13 @@ def certified_names(config: Config, requested: Sequence[str] = ()) -> list[str]:
                                                                config.records]
     out: list[str] = []
     for text in given:
-        full = str(text).strip().lower().rstrip(".") + "."
+        try:
+            checked = dns_name(str(text))
+        except ValueError as exc:
+            raise ConfigError(f"--name {clean(text, 100)}: {clean(exc, 200)}") from None
+        full = checked.rstrip(".") + "."
         name = full if full == zone or full.endswith("." + zone) else absolute_name(
-            str(text), zone)
+            checked, zone)
         if name != zone and not name.endswith("." + zone):
             raise ConfigError(f"--name {clean(text, 100)}: not in the zone {zone}; only "
                               "names the DNS providers serve can be validated by DNS-01")

@@ -123,6 +123,12 @@ class _Builder:
             problem = exc.problem or exc.context or "invalid YAML"
             raise ConfigError(f"broken YAML: {problem}", file=self.file,
                               line=mark.line + 1 if mark else None) from None
+        except yaml.reader.ReaderError as exc:
+            # A NUL or another control character: PyYAML names a position, not a line.
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            raise ConfigError(f"a control character (U+{code:04X}) that YAML does not allow; "
+                              "remove it (is this a binary file?)", file=self.file,
+                              line=text.count("\n", 0, exc.position) + 1) from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"broken YAML: {exc}", file=self.file) from None
         finally:
@@ -210,6 +216,12 @@ class _Builder:
         if parent.key is _NO_KEY:   # this value is a key
             if isinstance(value, (dict, list)):
                 raise self.fail("a mapping key must be a plain value", event.start_mark)
+            if value is None or isinstance(value, bool):
+                # YAML 1.1 reads no, off, yes, on, ~ as false, true or null: a vendor
+                # named 'no' would become 'False' and be blamed under that name.
+                raise self.fail(f"the key {event.value!r} is read by YAML as "
+                                f"{str(value).lower()}, not as a name; quote it: "
+                                f"'{event.value}':", event.start_mark)
             key = value if isinstance(value, str) else str(value)
             if key in container:
                 raise self.fail(f"duplicate key '{key}'", event.start_mark)

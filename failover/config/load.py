@@ -77,6 +77,9 @@ def _first_error(exc: ValidationError, located: Located) -> ConfigError:
     # A union whose branches all fail reports once per branch; the discriminated
     # unions of the sections avoid most of that, and the first error is the most precise.
     err = errors[0]
+    union = _union_error(errors, located)
+    if union is not None:
+        return union
     loc = _data_path(err["loc"], located.data)
     key = ".".join(str(p) for p in loc) or None
     line = located.line_of(loc)
@@ -100,9 +103,58 @@ def _first_error(exc: ValidationError, located: Located) -> ConfigError:
             text = text[len("Value error, "):]
         got = err.get("input")
         if kind.endswith("_type") or kind.endswith("_parsing"):
-            text = f"{text} (got {got!r})"
+            text = f"{text} (got {_shown(got)})"
         msg = text
     return ConfigError(msg, file=located.file, line=line, key=key)
+
+
+# What a union's branch wants, in words (pydantic's are "Input should be a valid number").
+_WANTS = {"float_type": "a number", "float_parsing": "a number", "int_type": "a whole number",
+          "int_parsing": "a whole number", "string_type": "text", "bool_type": "true or false",
+          "finite_number": "a finite number"}
+
+
+def _union_error(errors: list[Any], located: Located) -> ConfigError | None:
+    """One line for a value that fits no branch of a union (``quorum: 'majority' | float``):
+    what each branch wants, not the first branch's words under its tag
+    (``cluster.quorum.literal['majority']: Input should be 'majority'``)."""
+    loc = tuple(errors[0]["loc"])
+    head = loc[:-1]
+    if errors[0]["type"] in ("missing", "extra_forbidden"):
+        return None        # keys of a mapping, not branches of a union
+    value: Any = located.data
+    for part in head:
+        found = (isinstance(value, dict) and part in value) or (
+            isinstance(value, list) and isinstance(part, int) and part < len(value))
+        if not found:
+            return None
+        value = value[part]
+    last = loc[-1]
+    if (isinstance(value, dict) and last in value) or (
+            isinstance(value, list) and isinstance(last, int)):
+        return None        # the last part is a key or an index, not a branch's tag
+    branches = [e for e in errors if len(e["loc"]) == len(loc) and tuple(e["loc"][:-1]) == head
+                and e["type"] not in ("missing", "extra_forbidden")]
+    if len(branches) < 2:
+        return None
+    wants: list[str] = []
+    for e in branches:
+        want = (str(e.get("ctx", {}).get("expected", "")) if e["type"] == "literal_error"
+                else _WANTS.get(e["type"], str(e["msg"]).removeprefix("Input should be ")))
+        if want and want not in wants:
+            wants.append(want)
+    return ConfigError(f"should be {' or '.join(wants)} (got {_shown(value)})",
+                       file=located.file, line=located.line_of(head),
+                       key=".".join(str(p) for p in head) or None)
+
+
+def _shown(value: Any) -> str:
+    """A value from the file, quoted short: a 400-digit number or a 10 MB string is not
+    worth printing whole."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 30:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:

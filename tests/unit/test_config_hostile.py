@@ -1,0 +1,64 @@
+"""Hostile configs through the real 'failover validate' (issue 21): each is exit 3 and one
+line naming the file, the line and the fix, in the config's own words; no traceback, no
+"internal error", no pydantic jargon such as ``literal['majority']``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = (ROOT / "examples" / "failover.yaml").read_text()
+SCRIPT = Path(sys.executable).parent / "failover"
+CLUSTER = ("\ncluster: {{endpoints: ['http://127.0.0.1:2379'], node: n1, vendor: aws, "
+           "watchers: [n1], quorum: {quorum}}}\n")
+
+
+def _line(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def _validate(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "failover.yaml"
+    path.write_text(text)
+    result = subprocess.run([str(SCRIPT), "-c", str(path), "validate"], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "CI": "true"})
+    assert result.returncode == 3, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    said = lines[0]
+    assert "Traceback" not in said and "internal error" not in said
+    assert said.startswith(f"failover: {path}:")
+    return said.removeprefix(f"failover: {path}:")
+
+
+@pytest.mark.parametrize(("quorum", "got"), [
+    ("1e400", "'1e400'"), ("1.0e+400", "inf"), ("1" + "0" * 400, "a number of 401 digits"),
+    ("yes", "True"), ("[1]", "[1]"),
+])
+def test_a_quorum_that_is_no_number_says_what_it_should_be(tmp_path: Path, quorum: str,
+                                                            got: str) -> None:
+    text = BASE + CLUSTER.format(quorum=quorum)
+    said = _validate(tmp_path, text)
+    assert said.startswith(f"{_line(text, 'cluster:')}: cluster.quorum: should be 'majority' "
+                           "or a")
+    assert f"(got {got})" in said and "literal" not in said
+
+
+@pytest.mark.parametrize("key", ["no", "off", "yes", "on", "true", "null", "~"])
+def test_a_key_yaml_reads_as_a_boolean_or_null_is_refused(tmp_path: Path, key: str) -> None:
+    text = BASE.replace("vendors:\n", f"vendors:\n  {key}: {{}}\n", 1)
+    said = _validate(tmp_path, text)
+    assert said.startswith(f"{_line(text, key + ': {}')}: the key '{key}' is read by YAML as ")
+    assert f"quote it: '{key}':" in said and "False" not in said
+
+
+def test_a_nul_byte_names_its_line(tmp_path: Path) -> None:
+    text = BASE.replace("zone: ", "zone: \x00", 1)
+    said = _validate(tmp_path, text)
+    assert said.startswith(f"{_line(text, 'zone:')}: a control character (U+0000)")

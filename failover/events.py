@@ -58,7 +58,8 @@ class CycleEnded:
 
     at: float
     sentence: str
-    # none | keep | would-move | pinned | moved | refused | busy | follower | fail-static | error
+    # none | keep | would-move | pinned | stranded | moved | refused | busy | follower |
+    # fail-static | error
     action: str
     checksum: str | None
     clustered: bool              # the watcher coordinates through etcd

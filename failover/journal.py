@@ -302,6 +302,30 @@ class Journal:
             rows = self._db.execute("SELECT vendor, since, reason FROM vendor_state").fetchall()
         return {r["vendor"]: (r["since"], r["reason"]) for r in rows}
 
+    # -- what this node last read of shared state (kept in meta) ------------------
+
+    def remember(self, key: str, value: dict[str, Any] | None) -> None:
+        """Keep ``value`` under ``key`` (None forgets it): e.g. the pin last read from etcd,
+        shown as last known while etcd cannot be asked."""
+        with self._tx() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key=?", (f"seen:{key}",))
+            else:
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                           (f"seen:{key}", json.dumps(value, sort_keys=True)))
+
+    def recall(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?",
+                                   (f"seen:{key}",)).fetchone()
+        if row is None:
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
     # -- events ------------------------------------------------------------------
 
     def event(self, at: float, kind: str, sentence: str,

@@ -31,6 +31,8 @@ class Decision:
     off: tuple[str, ...] = ()             # vendors evacuated: by the operator or terminated
     to: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    # Why the decision is unsafe: the plan carries these, applied only with --force.
+    refusals: tuple[str, ...] = field(default=())
 
     @property
     def keep(self) -> bool:
@@ -56,9 +58,12 @@ def decide(config: Config, verdicts: Mapping[str, Verdict], *, off: Sequence[str
         if config.hosting[to].vendor in off_set:
             raise ConfigError(f"--to {to} is at vendor '{config.hosting[to].vendor}', "
                               "which --off evacuates; pick another hosting")
+        refusals, warnings = target_refusals(config, to, verdicts, terminated,
+                                             f"--to {to}", "moves there anyway")
         warnings = tuple(f"{problem}; moving there because --to says so"
-                         for problem, _fatal in judge_target(config, to, verdicts, terminated))
-        return Decision((to,), f"operator asked for --to {to}", off_set, to, warnings)
+                         for problem in warnings)
+        return Decision((to,), f"operator asked for --to {to}", off_set, to, warnings,
+                        refusals)
     gone = tuple(sorted(set(terminated) - set(off_set)))
     off_set = tuple(sorted(set(off_set) | set(terminated)))
 
@@ -98,6 +103,23 @@ def judge_target(config: Config, hosting: str, verdicts: Mapping[str, Verdict],
     if vendor in terminated:
         out.append((f"vendor '{vendor}' was marked TERMINATED", True))
     return out
+
+
+def target_refusals(config: Config, hosting: str, verdicts: Mapping[str, Verdict],
+                    terminated: Sequence[str], doing: str, forced: str, *, again: bool = False
+                    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The one safety rule of ``move --to`` and ``rollback`` (issue 20): sending traffic
+    to a DOWN or TERMINATED ``hosting`` (or one at a vendor remembered as terminated) is
+    refused without --force; another unhealthy verdict is a warning. ``doing`` names the
+    act ("--to aws-use1", "rolling back move 3"); ``forced``, what --force does.
+    Returns (refusals, warnings)."""
+    problems = judge_target(config, hosting, verdicts, terminated)
+    if any(fatal for _problem, fatal in problems):
+        said = " and ".join(problem for problem, _ in problems)
+        return (f"{doing} would serve {hosting}{' again' if again else ''}, but {said}; run "
+                "'failover move' to serve the best healthy hosting, or 'failover move --to "
+                f"HOSTING'; --force {forced}",), ()
+    return (), tuple(problem for problem, _ in problems)
 
 
 def desired_rrsets(config: Config, decision: Decision, endpoints: Endpoints, *,

@@ -15,6 +15,7 @@ from failover.config.dns import DnsProvider
 from failover.config.hostings import Hosting, InventorySettings
 from failover.config.notify import NotifySettings
 from failover.config.page import PageSettings
+from failover.config.pins import Pins
 from failover.config.policy import Policy, Verify
 from failover.config.records import MAX_TTL, ManagedRecord, RecordEntry
 from failover.config.saas import SaasDependency
@@ -40,6 +41,7 @@ class Config(Strict):
     rise: int = Field(default=2, ge=1, le=1000)
     concurrency: int = Field(default=200, ge=1, le=10000)
     policy: Policy = Field(default_factory=Policy)
+    pins: Pins = Field(default_factory=Pins)
     verify: Verify = Field(default_factory=Verify)
     journal: str | None = None
     backups: dict[str, Backup] = Field(default_factory=dict)

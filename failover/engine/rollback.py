@@ -12,7 +12,7 @@ from failover.engine.reading import Reads
 from failover.errors import JournalError
 from failover.journal import MoveRow, StepRow
 from failover.plan import Plan, ProviderPlan, require_readable, rollback_provider_plan
-from failover.policy import Decision, judge_target
+from failover.policy import Decision, target_refusals
 from failover.records import Snapshot, by_record
 from failover.verdict import Verdict
 
@@ -70,12 +70,9 @@ def rollback_plan(config: Config, store: MoveStore, target: MoveRow, *,
     require_readable(providers)
     refusals = mismatched_records(target, list(steps.values()), managed)
     dead, unsure = judge_rollback_hostings(config, providers, endpoints, verdicts, judge,
-                                           terminated)
+                                           terminated, f"rolling back move {target.id}")
     warnings += unsure
-    refusals += [f"rolling back move {target.id} would serve {hosting} again, but "
-                 f"{problem}; run 'failover move' to serve the best healthy hosting, or "
-                 "'failover move --to HOSTING'; --force rolls back anyway"
-                 for hosting, problem in dead]
+    refusals += dead
     decision = Decision((), f"roll back move {target.id} ({target.reason})",
                         warnings=tuple(warnings))
     return Plan(config.zone, decision, providers, managed, tuple(refusals))
@@ -106,10 +103,10 @@ def mismatched_records(target: MoveRow, steps: list[StepRow],
 def judge_rollback_hostings(config: Config, providers: list[ProviderPlan],
                             endpoints: Callable[[], Endpoints],
                             verdicts: Mapping[str, Verdict] | None, judge: Judge,
-                            terminated: Callable[[], Iterable[str]]
-                            ) -> tuple[list[tuple[str, str]], list[str]]:
-    """The hostings a rollback would start serving, judged: the fatal problems (with
-    their hosting), and the other problems."""
+                            terminated: Callable[[], Iterable[str]], doing: str = "the rollback"
+                            ) -> tuple[list[str], list[str]]:
+    """The hostings a rollback would start serving, judged by the rule ``move --to`` uses
+    (:func:`failover.policy.target_refusals`): the refusals, and the other problems."""
     owners: dict[str, set[str]] = {}
     for hosting, by_type in endpoints().items():
         for values in by_type.values():
@@ -135,14 +132,13 @@ def judge_rollback_hostings(config: Config, providers: list[ProviderPlan],
     if verdicts is None:
         verdicts = judge(sorted(targets))
     gone = sorted(terminated())
-    dead: list[tuple[str, str]] = []
+    dead: list[str] = []
     for hosting in sorted(targets):
-        problems = judge_target(config, hosting, verdicts, gone)
-        if any(fatal for _problem, fatal in problems):
-            dead.append((hosting, " and ".join(problem for problem, _ in problems)))
-        elif problems:
-            unsure.append(f"the rollback serves {hosting} again, but "
-                          + " and ".join(problem for problem, _ in problems))
+        refused, problems = target_refusals(config, hosting, verdicts, gone, doing,
+                                            "rolls back anyway", again=True)
+        dead += refused
+        if problems:
+            unsure.append(f"the rollback serves {hosting} again, but " + " and ".join(problems))
     return dead, unsure
 
 

@@ -30,8 +30,9 @@ from failover.notify.notices import (
 from failover.notify.outbox import Outbox, Recorder
 from failover.notify.send import Notifier
 
-# Cycle actions that mean "a move is needed and was not made".
-BLOCKED = ("would-move", "refused", "keep")
+# Cycle actions that mean "a move is needed and was not made" (stranded: a strict pin
+# holds users on a DOWN or TERMINATED hosting).
+BLOCKED = ("would-move", "refused", "keep", "stranded")
 
 
 class NoticeSink:

@@ -58,9 +58,14 @@ def test_nothing_healthy_keeps_what_is_served() -> None:
     assert desired_rrsets(cfg(), d, ENDPOINTS, weighted=False) == {}
 
 
-def test_to_overrides_and_warns_when_unhealthy() -> None:
+def test_to_a_down_hosting_needs_force_as_rollback_does() -> None:
     d = decide(cfg(), verdicts(a=UP, g=DOWN, m=UP), to="g")
-    assert d.serve == ("g",) and d.warnings
+    # One rule with rollback (issue 20): served, but the plan carries a refusal.
+    assert d.serve == ("g",) and not d.warnings
+    assert d.refusals and "--to g would serve g, but g is DOWN" in d.refusals[0]
+    assert "--force moves there anyway" in d.refusals[0]
+    d = decide(cfg(), verdicts(a=UP, g=UP, m=UP), to="g")
+    assert d.serve == ("g",) and not d.warnings and not d.refusals
     with pytest.raises(ConfigError, match="no such hosting"):
         decide(cfg(), verdicts(a=UP), to="nope")
     with pytest.raises(ConfigError, match="which --off evacuates"):

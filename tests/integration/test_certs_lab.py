@@ -42,12 +42,16 @@ def cas(lab: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def write_config(lab: dict[str, Any], cas: dict[str, Any], certs: Path,
-                 verify: str | None = None) -> Path:
+                 verify: str | None = None, bucket: str | None = None) -> Path:
     text = Path(lab["config"]).read_text()
     if verify:
         text = re.sub(r"^verify: .*$", f"verify: {verify}", text, flags=re.M)
+    text += pebble.config_section(cas, str(certs))
+    if bucket:  # a second target at another vendor: moto's S3
+        text += (f"    - {{kind: s3, bucket: {bucket}, prefix: standby, endpoint_url: "
+                 f"\"{lab['moto']['endpoint']}\", credentials_file: aws-credentials}}\n")
     path = Path(lab["dir"]) / "certs-test.yaml"
-    path.write_text(text + pebble.config_section(cas, str(certs)))
+    path.write_text(text)
     return path
 
 
@@ -85,13 +89,16 @@ def verifies(chain_pem: bytes, root_pem: bytes, name: str) -> bool:
 def test_issue_from_the_second_ca_through_every_dns_provider(
         lab: dict[str, Any], cas: dict[str, Any], tmp_path: Path) -> None:
     from failover.journal import Journal
+    from lab import aws
 
-    config = write_config(lab, cas, tmp_path / "certs")
+    s3 = aws.service_client("s3", lab["moto"]["endpoint"])
+    s3.create_bucket(Bucket="certs-standby")
+    config = write_config(lab, cas, tmp_path / "certs", bucket="certs-standby")
     done = failover(config, "certs", "issue", "--ca", "pebble-b", "--format", "json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)["result"]
     assert result["names"] == ["example.test", "www.example.test", "api.example.test"]
-    assert result["saved"] == [f"dir:{tmp_path / 'certs'}"]
+    assert result["saved"] == [f"dir:{tmp_path / 'certs'}", "s3://certs-standby/standby"]
 
     # The tokens were written and verified at BIND, Knot and Route 53 (moto) before the
     # CA was asked to validate, and withdrawn (and verified gone) afterwards.
@@ -127,10 +134,16 @@ def test_issue_from_the_second_ca_through_every_dns_provider(
         assert verifies(chain, pebble.root_pem(cas["pebble-b"]), name)
         assert not verifies(chain, pebble.root_pem(cas["pebble-a"]), name)
 
+    key = s3.get_object(Bucket="certs-standby", Key="standby/pebble-b/example.test/privkey.pem")
+    assert key["ServerSideEncryption"] == "AES256"
+    assert key["Body"].read() == (folder / "privkey.pem").read_bytes()
+
     shown = failover(config, "certs", "status", "--format", "json")
     assert shown.returncode == 0, shown.stderr
-    [cert] = json.loads(shown.stdout)["certificates"]
-    assert cert["ca"] == "pebble-b" and cert["days_left"] > 21
+    certs = json.loads(shown.stdout)["certificates"]
+    assert [(c["ca"], c["target"]) for c in certs] == [
+        ("pebble-b", f"dir:{tmp_path / 'certs'}"), ("pebble-b", "s3://certs-standby/standby")]
+    assert all(c["days_left"] > 21 and c["names"] == result["names"] for c in certs)
 
 
 @pytest.fixture

@@ -8,6 +8,16 @@ from failover.config.base import dns_name
 
 # DNS TTLs are 32-bit with the top bit clear (RFC 2181 section 8).
 MAX_TTL = 2**31 - 1
+# The fencing token's owner name (failover.dns.fence, a layer above): failover writes a
+# TXT there on every move, which a managed record of that name would collide with.
+FENCE_LABEL = "_failover-fence"
+
+
+def _not_the_fence(name: str) -> str:
+    if name.split(".", 1)[0].lower() == FENCE_LABEL:
+        raise ValueError(f"'{name}' is where failover keeps its fencing token (a TXT it "
+                         f"writes on every move); manage another name")
+    return name
 
 
 class ManagedRecord(NamedTuple):
@@ -18,7 +28,7 @@ class ManagedRecord(NamedTuple):
 
     # Relative to the zone (www, @) or absolute under it; IDN labels are kept in
     # their xn-- form, the form providers store and servers answer with.
-    name: Annotated[str, AfterValidator(dns_name)]
+    name: Annotated[str, AfterValidator(dns_name), AfterValidator(_not_the_fence)]
     type: Literal["A", "AAAA", "CNAME"] = "A"
     ttl: Annotated[int | None, Field(ge=0, le=MAX_TTL)] = None
 

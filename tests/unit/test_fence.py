@@ -137,3 +137,20 @@ def test_no_batch_starts_after_the_deadline() -> None:
     check_deadline("bind", Fence(1, deadline=time.monotonic() + 60), 0, 1, "UPDATE")
     with pytest.raises(LeaseWindowClosed, match=r"^bind: .* before UPDATE 2 of 3 could start"):
         check_deadline("bind", Fence(1, deadline=time.monotonic()), 1, 3, "UPDATE")
+
+
+def test_a_config_cannot_manage_the_fence_name() -> None:
+    from failover.config import parse_config
+    from failover.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^f\.yaml:3: records\.1\.name: '_failover-fence' is "
+                                          r"where failover keeps its fencing token"):
+        parse_config("""\
+service: s
+zone: example.test.
+records: [{name: www}, {name: _failover-fence, type: CNAME}]
+vendors: {v: {}}
+hosting: {h: {vendor: v, endpoints: {A: [192.0.2.1]}}}
+dns:
+  r: {vendor: v, kind: rfc2136, server: 127.0.0.1}
+""", "f.yaml")

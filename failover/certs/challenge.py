@@ -12,16 +12,19 @@ when :func:`served_everywhere` holds for the publishing move.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Literal
 
-from failover.engine import Engine
-from failover.engine.reading import Reads, read_all
-from failover.errors import CertError
+from failover.certs.writer import DnsWriter
+from failover.config import read_deadline
+from failover.errors import CertError, FailoverError
 from failover.move import EventSink, MoveResult, execute
 from failover.plan import Plan, ProviderPlan
 from failover.policy import Decision
 from failover.records import RRKey, RRSet, diff
 
+# Per DNS provider: its RRsets for the challenge names, or None and why it could not say.
+Reads = dict[str, tuple[dict[RRKey, RRSet] | None, str | None]]
 KIND = "acme-challenge"
 TTL = 60  # short: a token is useful for minutes, and a stale one must age out fast
 Action = Literal["publish", "withdraw"]
@@ -53,13 +56,40 @@ def txt_plan(zone: str, dns: Mapping[str, str], current: Reads,
     return Plan(zone, Decision((), reason), providers, keys)
 
 
-def apply(engine: Engine, tokens: Mapping[str, Sequence[str]], action: Action, *,
+def read(writer: DnsWriter, keys: Sequence[tuple[str, str]]) -> Reads:
+    """Every provider's RRsets for ``keys``, read concurrently, each within its deadline
+    (``dns.NAME.deadline``); one that fails or is late is unreadable, with why."""
+    config = writer.config
+    names = list(config.dns)
+
+    def one(name: str) -> tuple[dict[RRKey, RRSet] | None, str | None]:
+        try:
+            return writer.provider(name).read(keys), None
+        except FailoverError as exc:
+            return None, str(exc)
+        except Exception as exc:  # an SDK error we did not map: still one line
+            return None, f"{name}: {type(exc).__name__}: {exc}"
+
+    pool = ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="certs-read")
+    try:
+        futures = {n: pool.submit(one, n) for n in names}
+        wait(futures.values(), timeout=max(read_deadline(config.dns[n]) for n in names))
+        out: Reads = {}
+        for n, f in futures.items():
+            out[n] = f.result() if f.done() else (None, f"{n}: did not answer within "
+                                                  f"{read_deadline(config.dns[n]):g} s")
+        return out
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def apply(engine: DnsWriter, tokens: Mapping[str, Sequence[str]], action: Action, *,
           reason: str, on_event: EventSink | None = None) -> tuple[Plan, MoveResult]:
     """Read every provider, plan, write and verify ``tokens`` under the zone's lock."""
     config = engine.config
     keys = sorted((name, "TXT") for name in tokens)
     with engine.lock(f"failover certs ({action} {KIND})"):
-        current = read_all(config, engine.provider, keys, lambda *_: None)
+        current = read(engine, keys)
         plan = txt_plan(config.zone, {n: s.vendor for n, s in config.dns.items()},
                         current, tokens, action, reason)
         result = execute(plan, {n: engine.provider(n) for n in config.dns}, engine.store,

@@ -17,10 +17,10 @@ from typing import Any
 
 from failover.certs import challenge, store
 from failover.certs.client import Account, Challenge
+from failover.certs.writer import DnsWriter
 from failover.config import Config
 from failover.config.base import dns_name
 from failover.config.certs import CertSettings
-from failover.engine import Engine
 from failover.errors import CertError, ConfigError, FailoverError
 from failover.move import EventSink
 from failover.records import absolute_name
@@ -100,7 +100,7 @@ def _tokens(pending: Sequence[Challenge]) -> dict[str, list[str]]:
     return tokens
 
 
-def issue(engine: Engine, ca: str | None = None, names: Sequence[str] = (), *,
+def issue(engine: DnsWriter, ca: str | None = None, names: Sequence[str] = (), *,
           on_event: EventSink | None = None) -> Issued:
     """Take a certificate for ``names`` from ``ca`` through DNS-01 and keep it at every
     target (see the module's docstring for the order of steps)."""
@@ -131,7 +131,7 @@ def issue(engine: Engine, ca: str | None = None, names: Sequence[str] = (), *,
     return out
 
 
-def _validate(engine: Engine, account: Account, order: Any, pending: list[Challenge],
+def _validate(engine: DnsWriter, account: Account, order: Any, pending: list[Challenge],
               out: Issued, on_event: EventSink | None) -> str:
     """Publish, verify, answer, finalize; withdraw whatever happens."""
     clock = engine.clock
@@ -169,7 +169,7 @@ def _validate(engine: Engine, account: Account, order: Any, pending: list[Challe
     return chain
 
 
-def _withdraw(engine: Engine, tokens: dict[str, list[str]], reason: str, out: Issued,
+def _withdraw(engine: DnsWriter, tokens: dict[str, list[str]], reason: str, out: Issued,
               on_event: EventSink | None) -> None:
     clock = engine.clock
     t = clock.monotonic()
@@ -214,7 +214,7 @@ def due(config: Config, now: float) -> list[tuple[str, str, tuple[str, ...], flo
             if days < certs.min_days]
 
 
-def renew(engine: Engine, *, on_event: EventSink | None = None) -> list[Renewal]:
+def renew(engine: DnsWriter, *, on_event: EventSink | None = None) -> list[Renewal]:
     """Issue again every certificate on hand that is under ``certs.min_days``, from the
     CA it came from; one failure stops no other."""
     config = engine.config

@@ -1,7 +1,8 @@
 """The ``failover`` command: parses, calls the engine, renders. No logic the engine could use.
 
-Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARNING,
-2 CRITICAL, 3 UNKNOWN (also bad config or usage). Every error is one line.
+Exit codes are the one table of failover/exitcodes.py: reporting commands follow the
+monitoring-plugin convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), acting ones add
+4 refused and 5 busy, and a usage error is 64. Every error is one line.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ app = typer.Typer(
     help="Keep a service reachable when a vendor stops serving it: probe every hosting, "
          "rewrite DNS at every DNS provider that still serves the zone, verify, roll back.\n\n"
          "Start with 'failover validate', then 'failover check' and 'failover plan'. "
-         "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN or bad input.",
+         "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (nothing judged); "
+         "4 refused, 5 busy (commands that write); 64 usage.",
     epilog=epilog("failover"),
     no_args_is_help=True,
     # --install-completion / --show-completion (bash, zsh, fish, PowerShell).
@@ -148,7 +150,13 @@ def _usage_line(exc: Exception) -> str:
 
 def main() -> None:
     """Entry point: run the app, turn every expected error into one line and an exit code."""
-    from failover.errors import EXIT_UNKNOWN, FailoverError
+    from failover.errors import (
+        EXIT_INTERRUPTED,
+        EXIT_REFUSED,
+        EXIT_UNKNOWN,
+        EXIT_USAGE,
+        FailoverError,
+    )
     from failover.untrusted import clean
 
     try:
@@ -157,20 +165,21 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.stderr.write("failover: aborted; nothing was written\n")
-        sys.exit(EXIT_UNKNOWN)
+        sys.exit(EXIT_REFUSED)
     except _click_errors() as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare 'failover': the help teaches more
             exc.show()  # type: ignore[attr-defined]
         else:
             sys.stderr.write(_usage_line(exc) + "\n")
-        sys.exit(EXIT_UNKNOWN)
+        # Not 3: cron must tell "you typed it wrong" from "nothing could be judged".
+        sys.exit(EXIT_USAGE)
     except FailoverError as exc:
         # An error may quote a vendor (an API's message, a server's answer): one inert line.
         sys.stderr.write(f"failover: {clean(exc, MAX_ERROR)}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("failover: interrupted; see 'failover status' for what was written\n")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug: still one line, the traceback on request
         if os.environ.get("FAILOVER_DEBUG"):
             raise

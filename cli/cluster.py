@@ -116,7 +116,7 @@ def replace_member(
     Use it when a member's machine was replaced or its data dir wiped and it cannot
     start ('member ... has already been bootstrapped'), and its start script did not
     rejoin it by itself (infra/etcdstart.py does the same on the machine). Talks to
-    the endpoints of the config's cluster section. Refuses (exit 3, nothing changed)
+    the endpoints of the config's cluster section. Refuses (exit 4, nothing changed)
     if NODE is started and healthy, or if the other members' healthy ones are too few
     for a quorum once NODE is added again. Otherwise: removes NODE's old member (by
     name, or by peer URL if it was added and never started), adds NODE at its peer

@@ -122,7 +122,7 @@ def _apply(engine: Any, config: Config, p: DelegationPlan, registrars: dict[str,
            *, yes: bool, dry_run: bool, force: bool, checksum: str | None, format: Format,
            kind: str, args: dict[str, Any], rollback_of: int | None = None) -> int:
     from failover.delegation import apply, check_safety
-    from failover.errors import ChecksumMismatch, FailoverError
+    from failover.errors import EXIT_REFUSED, ChecksumMismatch, Refused
 
     as_json = format is Format.json
     if not as_json:
@@ -145,11 +145,11 @@ def _apply(engine: Any, config: Config, p: DelegationPlan, registrars: dict[str,
         return 0
     if not yes:
         if not sys.stdin.isatty():
-            raise FailoverError("not a terminal, so nobody can confirm: pass --yes to apply "
-                                f"this plan (checksum {p.checksum}), or --dry-run")
+            raise Refused("not a terminal, so nobody can confirm: pass --yes to apply "
+                          f"this plan (checksum {p.checksum}), or --dry-run")
         if not typer.confirm(f"Apply this plan (checksum {p.checksum})?", default=False):
             out().print("Nothing written.")
-            return 3
+            return EXIT_REFUSED
     verify = config.verify
     result = apply(p, registrars, engine.store, engine.clock, config, kind=kind, args=args,
                    rollback_of=rollback_of, verify_timeout=verify.timeout,

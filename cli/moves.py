@@ -230,13 +230,15 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
         return 0
     if not yes:
         if not sys.stdin.isatty():
-            from failover.errors import FailoverError
+            from failover.errors import Refused
 
-            raise FailoverError("not a terminal, so nobody can confirm: pass --yes to apply "
+            raise Refused("not a terminal, so nobody can confirm: pass --yes to apply "
                                 f"this plan (checksum {p.checksum}), or --dry-run")
         if not typer.confirm(f"Apply this plan (checksum {p.checksum})?", default=False):
             out().print("Nothing written.")
-            return 3
+            from failover.errors import EXIT_REFUSED
+
+            return EXIT_REFUSED
     try:
         result = engine.move(p, kind=kind, reason=reason, args=args, rollback_of=rollback_of,
                              on_event=None if quiet() or as_json else _progress)

@@ -18,12 +18,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from failover.errors import EXIT_CRITICAL, EXIT_OK, EXIT_UNKNOWN, EXIT_WARNING
+from failover.errors import (
+    EXIT_BUSY,
+    EXIT_CRITICAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    EXIT_WARNING,
+)
 
-EXIT_REFUSED = 4
-EXIT_BUSY = 5
-EXIT_USAGE = 64
-EXIT_INTERRUPTED = 130
+__all__ = ["EXIT_BUSY", "EXIT_CRITICAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REFUSED",
+           "EXIT_UNKNOWN", "EXIT_USAGE", "EXIT_WARNING", "ROWS", "help_line", "markdown"]
 
 # Terraform's `plan -detailed-exitcode`: 2 is "there is something to apply".
 PLAN_NO_CHANGES = 0

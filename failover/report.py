@@ -115,8 +115,16 @@ def worst(codes: Iterable[int]) -> int:
 
 def overall_exit_code(hosting_exit_code: int, findings: Iterable[Finding]) -> int:
     """The check's exit code: the engine's code for the hostings (which knows
-    ``min_healthy``) combined with every other finding's severity."""
-    return worst([hosting_exit_code, *(f.severity for f in findings if f.kind != "hosting")])
+    ``min_healthy``) combined with every other finding's severity.
+
+    3 (UNKNOWN) only when nothing at all could be judged. A part that could not be
+    seen while the rest was (a DNS provider or a backup store not answering) is
+    CRITICAL: cron must not read "BIND is down" as "the check itself is broken".
+    """
+    codes = [hosting_exit_code, *(f.severity for f in findings if f.kind != "hosting")]
+    if all(code == EXIT_UNKNOWN for code in codes):
+        return EXIT_UNKNOWN
+    return worst([EXIT_CRITICAL if code == EXIT_UNKNOWN else code for code in codes])
 
 
 def ordered(findings: Iterable[Finding]) -> list[Finding]:

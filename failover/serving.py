@@ -60,8 +60,10 @@ def serving_findings(config: Config, verdicts: Mapping[str, Verdict],
         vendor = config.dns[provider].vendor
         metrics: dict[str, float] = {f"served.{h}": 0.0 for h in config.hosting}
         if rrsets is None:
-            out.append(Finding("serving", provider, UNKNOWN, EXIT_UNKNOWN,
-                               f"cannot tell what it serves: {error}", vendor=vendor,
+            # It does not answer: users it sends anywhere are out of our sight (exit 2).
+            out.append(Finding("serving", provider, "CRITICAL", EXIT_CRITICAL,
+                               f"does not answer, so what it serves is unknown: {error}",
+                               vendor=vendor,
                                metrics={**metrics, "readable": 0.0}))
             continue
         hostings, strangers = served(rrsets, owned)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from failover import errors
 from failover.coord.etcdclient import EtcdClient
 from failover.errors import EXIT_CRITICAL, EtcdUnavailable, FailoverError
 
@@ -30,8 +31,9 @@ HEALTH_WITHIN = 8.0
 Connect = Callable[[list[str]], EtcdClient]
 
 
-class Refused(FailoverError):
-    """The replacement would do harm (the member is healthy, or quorum would be lost)."""
+class Refused(errors.Refused):
+    """The replacement would do harm (the member is healthy, or quorum would be lost):
+    nothing changed, exit 4."""
 
 
 class NotAdded(FailoverError):

@@ -63,7 +63,7 @@ def test_move_off_aws_then_rollback(lab: dict[str, Any]) -> None:
     assert status.returncode == 0, status.stdout
 
     refused = failover(config, "rollback", "--yes")         # aws-use1 is DOWN
-    assert refused.returncode == 3 and "aws-use1 is DOWN" in refused.stderr
+    assert refused.returncode == 4 and "aws-use1 is DOWN" in refused.stderr
     revive(lab["dir"], "aws")
     failover(config, "check")
     failover(config, "check")                               # rise: 2
@@ -81,7 +81,7 @@ def test_plan_and_checksum_guard(lab: dict[str, Any]) -> None:
     checksum = re.search(r"Checksum: (\w+)", planned.stdout)
     assert checksum and "~ www.example.test. A" in planned.stdout
     stale = failover(config, "move", "--off", "aws", "--yes", "--checksum", "0" * 16)
-    assert stale.returncode == 3 and "not the reviewed" in one_line_error(stale)
+    assert stale.returncode == 4 and "not the reviewed" in one_line_error(stale)
     assert all_answers(lab) == {(AWS,)}
     ok = failover(config, "move", "--off", "aws", "--yes", "--checksum", checksum.group(1))
     assert ok.returncode == 0 and all_answers(lab) == {(GCP,)}
@@ -89,7 +89,7 @@ def test_plan_and_checksum_guard(lab: dict[str, Any]) -> None:
 
 def test_no_yes_without_terminal_refuses(lab: dict[str, Any]) -> None:
     proc = failover(lab["config"], "move", "--off", "aws")
-    assert proc.returncode == 3 and "pass --yes" in one_line_error(proc)
+    assert proc.returncode == 4 and "pass --yes" in one_line_error(proc)
     assert all_answers(lab) == {(AWS,)}
 
 
@@ -97,7 +97,7 @@ def test_refused_tsig_key_fails_bind_only_and_keeps_secret(lab: dict[str, Any]) 
     wrong = base64.b64encode(b"x" * 32).decode()
     (lab["dir"] / "tsig.secret").write_text(wrong + "\n")
     refused = failover(lab["config"], "move", "--off", "aws", "--yes")   # would split DNS
-    assert refused.returncode == 3 and "BADSIG" in refused.stderr, refused.stderr
+    assert refused.returncode == 4 and "BADSIG" in refused.stderr, refused.stderr
     assert all_answers(lab) == {(AWS,)}
     proc = failover(lab["config"], "move", "--off", "aws", "--yes", "--force")
     assert proc.returncode == 2

@@ -77,13 +77,13 @@ def test_refuses_one_vendor_left_without_force_and_never_empty(
     before = parent_ns(lab_all)
     one = failover(lab_all, "delegation", "move", "--off", "aws", "--off", "gcp",
                    "--off", "cloudflare", "--yes")
-    assert one.returncode == 3
+    assert one.returncode == 4
     line = [x for x in one.stderr.splitlines() if x.startswith("failover:")]
     assert len(line) == 1 and "one vendor (metal)" in line[0] and "--force" in line[0]
     assert parent_ns(lab_all) == before
     empty = failover(lab_all, "delegation", "move", "--off", "aws", "--off", "gcp",
                      "--off", "cloudflare", "--off", "metal", "--yes", "--force")
-    assert empty.returncode == 3 and "would be empty" in empty.stderr
+    assert empty.returncode == 4 and "would be empty" in empty.stderr
     assert parent_ns(lab_all) == before and registry_ns(lab_all) == before
 
 

@@ -120,7 +120,7 @@ def test_rollback_with_a_config_that_manages_more_refuses_then_keeps_every_answe
     moved = failover(narrow, "move", "--to", "gcp-euw1", "--yes")
     assert moved.returncode == 0, moved.stdout + moved.stderr
     refused = failover(lab["config"], "rollback", "--yes")
-    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert refused.returncode == 4, refused.stdout + refused.stderr
     assert "do not match the managed records" in refused.stderr
     assert "api.example.test. A" in refused.stderr and "--force" in refused.stderr
     assert "to delete" in refused.stdout and "0 to delete" in refused.stdout
@@ -151,7 +151,7 @@ def test_rollback_refuses_to_send_traffic_back_to_a_dead_or_terminated_vendor(
         for args in (["--dry-run"], ["--yes"]):
             back = failover(config, "rollback", *args)
             said = back.stdout + back.stderr
-            assert back.returncode == 3, said
+            assert back.returncode == 4, said
             assert re.search(rf"would serve aws-use1 again, but (aws-use1 is {state}|vendor "
                              rf"'aws' was marked {state})", said), said
             assert "run 'failover move' to serve the best healthy hosting" in said

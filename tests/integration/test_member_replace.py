@@ -211,7 +211,7 @@ def test_replace_member_refuses_a_healthy_member_and_brings_back_a_wiped_one(
     before = _member_list(etcd_cluster.endpoints)
 
     refused = _failover(config, "cluster", "replace-member", "gcp", "--peer-url", gcp.peer_url)
-    assert refused.returncode == 3
+    assert refused.returncode == 4
     assert "started and healthy" in refused.stderr and len(refused.stderr.splitlines()) == 1
     assert _member_list(etcd_cluster.endpoints) == before
 
@@ -238,7 +238,7 @@ def test_replace_member_refuses_a_healthy_member_and_brings_back_a_wiped_one(
     assert sorted(m.name for m in after) == ["aws", "gcp", "metal"]
     assert old not in {m.hex for m in after}
     again = _failover(config, "cluster", "replace-member", "gcp", "--peer-url", gcp.peer_url)
-    assert again.returncode == 3 and "started and healthy" in again.stderr
+    assert again.returncode == 4 and "started and healthy" in again.stderr
 
 
 def test_replace_member_refuses_to_lose_quorum(etcd_cluster: etcd.Cluster,
@@ -248,7 +248,7 @@ def test_replace_member_refuses_to_lose_quorum(etcd_cluster: etcd.Cluster,
     etcd_cluster.kill("metal")
     metal = etcd_cluster.member("metal")
     done = _failover(config, "cluster", "replace-member", "metal", "--peer-url", metal.peer_url)
-    assert done.returncode == 3, done.stdout
+    assert done.returncode == 4, done.stdout
     assert ("lose quorum" in done.stderr or "did not answer" in done.stderr), done.stderr
     assert len(done.stderr.splitlines()) == 1
 

@@ -1,6 +1,6 @@
 """The installed `failover` console script, run as users run it, on every kind of usage error.
 
-Each must be click's own message on one line with exit 3, never "internal
+Each must be click's own message on one line with exit 64 (EX_USAGE), never "internal
 error": typer 0.29 brought its own click, and the old `except
 click.ClickException` let all of these through as bugs.
 """
@@ -36,9 +36,9 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     (["history", "--limit", "abc"], "Invalid value for '--limit'"),
     (["-c", "failover.yaml"], "Missing command."),
 ])
-def test_usage_error_is_one_line_exit_3(args: list[str], says: str) -> None:
+def test_usage_error_is_one_line_exit_64(args: list[str], says: str) -> None:
     result = run(*args)
-    assert result.returncode == 3, result
+    assert result.returncode == 64, result
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
@@ -48,9 +48,9 @@ def test_usage_error_is_one_line_exit_3(args: list[str], says: str) -> None:
     assert "-h'" in lines[0]  # where to read more
 
 
-def test_no_command_prints_the_help_and_exits_3() -> None:
+def test_no_command_prints_the_help_and_exits_64() -> None:
     result = run()
-    assert result.returncode == 3
+    assert result.returncode == 64
     assert "Usage: failover [OPTIONS] COMMAND" in result.stdout + result.stderr
     assert "Commands" in result.stdout + result.stderr
     assert "internal error" not in result.stdout + result.stderr

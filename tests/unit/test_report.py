@@ -119,7 +119,10 @@ def test_exit_code_combines_hostings_with_other_findings() -> None:
     down = hosting_findings(verdicts())[2]
     assert overall_exit_code(0, [down, backup_warning]) == 1   # the engine already judged hostings
     assert overall_exit_code(2, [backup_warning, dns_unknown]) == 2
-    assert overall_exit_code(0, [dns_unknown]) == 3
+    # A part that could not be seen while the rest was judged is CRITICAL (issue 20):
+    # 3 means only that nothing at all could be judged.
+    assert overall_exit_code(0, [dns_unknown]) == 2
+    assert overall_exit_code(3, [dns_unknown]) == 3
 
 
 def test_json_shape() -> None:

@@ -61,7 +61,8 @@ def said(proc: subprocess.CompletedProcess) -> str:
 TESTED = {
     ("reporting", 0): "test_reporting_0_ok",
     ("reporting", 1): "test_reporting_1_warning",
-    ("reporting", 2): "test_reporting_2_a_dns_provider_not_answering",
+    ("reporting", 2): "test_reporting_2_a_dns_provider_not_answering",  # and:
+    # test_reporting_2_a_pinned_target_down
     ("reporting", 3): "test_reporting_3_nothing_judged",
     ("reporting", 64): "test_64_usage",
     ("reporting", 130): "test_130_interrupted",
@@ -106,6 +107,19 @@ def test_reporting_2_a_dns_provider_not_answering(lab: dict[str, Any]) -> None:
     proc = failover(config, "check")
     assert proc.returncode == 2, said(proc)
     assert re.search(r"bind.*does not answer", proc.stdout), proc.stdout
+
+
+def test_reporting_2_a_pinned_target_down(lab: dict[str, Any]) -> None:
+    """`reconcile --auto-move` that a strict pin keeps on a DOWN hosting: CRITICAL, never 1."""
+    config = variant(lab, "strict.yaml", (r"verify: \{", "pins: {strict: true}\nverify: {"))
+    moved = failover(config, "move", "--off", "aws", "--yes")         # pins gcp-euw1
+    assert moved.returncode == 0, said(moved)
+    kill(lab["dir"], "gcp")
+    for _ in range(2):                                                # fall: 2 -> DOWN
+        failover(config, "check")
+    cycle = failover(config, "reconcile", "--auto-move")
+    assert cycle.returncode == 2, said(cycle)
+    assert "pin" in cycle.stdout, cycle.stdout
 
 
 def test_reporting_3_nothing_judged(lab: dict[str, Any]) -> None:

@@ -9,13 +9,22 @@ escape sequence of any kind (CSI, OSC, DCS and the other strings, 7-bit or 8-bit
 no bidirectional override that would make a line read as something it is not,
 newlines and tabs folded to single spaces, and a bounded length.
 
+It also masks every secret this process has read (:func:`remember_secret`; the
+secret readers call it) in every form a vendor or a library may echo it: as is,
+split by whitespace or a line break, escaped as ``repr`` or JSON would, URL-encoded,
+and inside base64 (an ``Authorization: Basic`` header of ``user:password``).
+
 What :func:`clean` does not do is escape for a medium: rich markup (``[bold]``),
 HTML and Markdown are each escaped by the renderer that writes them.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import threading
+import urllib.parse
 
 MAX_TEXT = 300
 ELLIPSIS = "..."
@@ -40,8 +49,79 @@ _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
                        "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+MASK = "***"
+# Shorter values would mask ordinary words in every line of the process (a probe's own
+# scrub masks its secrets from 4 characters on); a secret split by whitespace is looked
+# for from _MIN_SPLIT on (a short one would match words spaced apart).
+MIN_SECRET = 6
+_MIN_SPLIT = 8
+_known: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+_lock = threading.Lock()
+
+
+def remember_secret(value: str | None) -> None:
+    """Mask ``value`` in everything :func:`clean` returns from now on, in this process."""
+    global _pattern
+    if not value or len(value) < MIN_SECRET:
+        return
+    with _lock:
+        if value not in _known:
+            _known.add(value)
+            _pattern = None
+
+
+def forget_secrets() -> None:
+    """Forget every remembered secret (tests: one test's secrets are not another's)."""
+    global _pattern
+    with _lock:
+        _known.clear()
+        _pattern = None
+
+
+def _forms(secret: str) -> set[str]:
+    """The texts a secret may show up as, each of at least ``MIN_SECRET`` characters."""
+    forms = {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1],
+             secret.encode("unicode_escape").decode("ascii"),
+             urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
+             urllib.parse.quote(secret)}
+    data = secret.encode("utf-8")
+    for offset in range(3):
+        # base64 of any text that holds the secret (user:password) holds, at one of three
+        # alignments, the characters that only the secret's bytes determine.
+        encoded = base64.b64encode(b"\0" * offset + data).decode("ascii").rstrip("=")
+        first = -(-8 * offset // 6)                  # the first char wholly of the secret
+        last = (8 * (offset + len(data))) // 6       # one past the last such char
+        core = encoded[first:last]
+        if len(core) >= 6:
+            forms |= {core, core.replace("+", "-").replace("/", "_")}
+    return {f for f in forms if len(f) >= MIN_SECRET}
+
+
+def _secrets_pattern() -> re.Pattern[str] | None:
+    global _pattern
+    with _lock:
+        if _pattern is None and _known:
+            forms: set[str] = set()
+            for secret in _known:
+                forms |= _forms(secret)
+            parts = [re.escape(f) for f in sorted(forms, key=len, reverse=True)]
+            # Split by whitespace (a line break, folded to a space by now).
+            parts += [r"\s?".join(re.escape(c) for c in s)
+                      for s in sorted(_known, key=len, reverse=True) if len(s) >= _MIN_SPLIT]
+            _pattern = re.compile("|".join(parts))
+        return _pattern
+
+
+def redact(text: str) -> str:
+    """``text`` with every remembered secret masked, in each of its forms."""
+    pattern = _secrets_pattern()
+    return text if pattern is None else pattern.sub(MASK, text)
+
+
 def clean(text: object, limit: int = MAX_TEXT) -> str:
-    """``text`` from outside as one inert line of at most ``limit`` characters.
+    """``text`` from outside as one inert line of at most ``limit`` characters, with
+    every remembered secret masked.
 
     Accepts anything: bytes are decoded as UTF-8 (invalid bytes become U+FFFD),
     other objects are turned into text with ``str()``. Never raises.
@@ -53,7 +133,8 @@ def clean(text: object, limit: int = MAX_TEXT) -> str:
         raw = raw[:cut]
     raw = _SEQUENCES.sub("", raw)
     raw = _CONTROLS.sub("", raw)
-    line = " ".join(raw.split())
+    # Masked before the line is cut, so that a cut never leaves half a secret behind.
+    line = redact(" ".join(raw.split()))
     if len(line) <= limit:
         return line
     if limit <= len(ELLIPSIS):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from failover.untrusted import remember_secret
+
 log = logging.getLogger("failover.secrets")
 
 # A token, a URL, a password or an INI of credentials: far below this.
@@ -50,6 +52,7 @@ def read_secret_env(name: str) -> str:
         raise SecretFileError(f"environment variable {name} holds a line break or another "
                               "control character inside the secret; set it to the secret "
                               "alone")
+    remember_secret(value)      # masked in all text from outside from now on
     return value
 
 
@@ -88,6 +91,7 @@ def read_secret_file(path: Path, *, one_line: bool = True,
     if one_line and _CONTROL.search(text):
         raise SecretFileError(f"{path} holds a line break or another control character "
                               "inside the secret; write the secret alone on one line")
+    remember_secret(text)       # masked in all text from outside from now on
     said = loose_mode(path)
     if said:
         log.warning("%s", said)

@@ -23,7 +23,7 @@ from typing import Any
 
 from failover.config import Config
 from failover.config.secretfile import SecretFileError, read_secret_env, read_secret_file
-from failover.untrusted import clean
+from failover.untrusted import clean, remember_secret
 
 ALIVE = "alive"
 REFUSED = "refused"
@@ -100,6 +100,7 @@ class Trace:
     def secret(self, value: str | None) -> None:
         """Remember a credential so that it is scrubbed from everything reported."""
         if value and len(value) >= _MIN_SECRET:
+            remember_secret(value)
             with self._lock:
                 self._secrets.add(value)
 

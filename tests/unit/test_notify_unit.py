@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from failover.config import fragility_warnings, parse_config
 from failover.errors import ConfigError
 from failover.notify.send import bounded
-from failover.secreturls import MASK, scrub, secret_parts, shown
+from failover.secreturls import MASK, read_url, scrub, secret_parts, shown
 
 BASE = """
 service: s
@@ -91,3 +92,29 @@ def test_channels_that_one_vendor_can_silence_are_a_warning() -> None:
     two = parse_config(BASE + "notify: {channels: [{name: m, url_env: A, vendor: aws}, "
                               "{name: n, url_env: B, vendor: gcp}]}\n")
     assert not any("notify" in w for w in fragility_warnings(two))
+
+
+@pytest.mark.parametrize(("url", "expect"), [
+    ("opsgenie://KEYSECRET123456", "opsgenie://K...6"),
+    ("pbul://TOKENABCDEF12345", "pbul://T...5"),
+    ("pagerduty://ROUTINGKEY123@INTEGRATIONKEY123", "pagerduty://****@****"),
+    ("nosuchscheme://SECRETKEY99", "nosuchscheme://***"),
+])
+def test_a_key_in_the_host_place_is_shown_in_apprise_privacy_form(url: str,
+                                                                   expect: str) -> None:
+    assert shown(url) == expect
+    key = url.split("://")[1].split("@")[-1]
+    assert key in secret_parts(url) and key not in scrub(f"apprise: {url} failed: {key}", [url])
+
+
+def test_a_channel_url_read_once_is_masked_in_all_text_from_outside(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from failover.untrusted import clean
+
+    monkeypatch.setenv("T_MAIL", "mailto://ops:Pa55w0rd%2FXy@smtp.example.org")
+    config = parse_config(BASE + "notify:\n  channels: [{name: mail, url_env: T_MAIL}]\n",
+                          str(tmp_path / "failover.yaml"))
+    assert config.notify is not None
+    read_url(config, config.notify.channels[0], "notify channel 'mail'")
+    said = clean("535 authentication failed for ops / Pa55w0rd/Xy (Pa55w0rd%2FXy)")
+    assert "Pa55w0rd" not in said

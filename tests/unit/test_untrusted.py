@@ -6,12 +6,16 @@ UTF-8, bytes, objects whose ``str()`` raises, huge strings.
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+import urllib.parse
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from failover.untrusted import ELLIPSIS, clean
+from failover.untrusted import ELLIPSIS, MASK, clean, forget_secrets, remember_secret
+from tests.hypo import cases
 
 ESC = "\x1b"
 HOSTILE = [
@@ -104,3 +108,50 @@ def test_small_limits() -> None:
     assert clean("abcdef", 0) == ""
     assert clean("abcdef", 2) == "ab"
     assert clean("abcdef", 5) == "ab..."
+
+
+# -- secrets, in every form a vendor or a library echoes them ---------------------------
+
+secrets = st.text(alphabet=st.characters(codec="ascii", categories=["L", "N", "P", "S"]),
+                  min_size=8, max_size=40).filter(lambda s: MASK[0] not in s)
+
+
+def _forms(secret: str, cut: int) -> list[str]:
+    """How a vendor or a library may quote ``secret``: as is, split by a line break (a
+    token file with a newline inside, a wrapped log line), repr- and JSON-escaped,
+    URL-encoded, in an Authorization: Basic header."""
+    cut = 1 + cut % (len(secret) - 1)
+    return [secret, f"{secret[:cut]}\n{secret[cut:]}", f"{secret[:cut]}\r\n{secret[cut:]}",
+            repr(secret), repr(secret.encode()), json.dumps(secret),
+            urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
+            "Basic " + base64.b64encode(f"admin:{secret}".encode()).decode(),
+            base64.b64encode(f"ab:{secret}".encode()).decode(),
+            base64.urlsafe_b64encode(f"{secret}".encode()).decode()]
+
+
+@given(secrets, st.integers(min_value=0), hostile_text, hostile_text)
+@cases(300)
+def test_a_remembered_secret_never_comes_out_in_any_form(
+        secret: str, cut: int, before: str, after: str) -> None:
+    forget_secrets()
+    remember_secret(secret)
+    try:
+        for form in _forms(secret, cut):
+            out = clean(f"{before} Invalid header value b'Bearer {form}' {after}", 10_000)
+            for shown in (secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe="")):
+                assert shown not in out, (form, out)
+            assert " ".join(secret.split()) not in out.replace(MASK, "")
+    finally:
+        forget_secrets()
+
+
+def test_a_secret_is_masked_before_the_line_is_cut() -> None:
+    remember_secret("SEKRET-0123456789")
+    try:
+        out = clean("x" * 290 + "SEKRET-0123456789", 300)
+        assert "SEKRET" not in out and out.endswith(MASK)
+        # Ordinary text and short values are left alone.
+        remember_secret("pass")
+        assert clean("tests passed") == "tests passed"
+    finally:
+        forget_secrets()

@@ -8,6 +8,11 @@ to the real server, except the next N, which it answers itself with a chosen sta
 It exists so that rate limiting and server errors are tested against the real server
 behind it, not a mock: the request that gets through is the real one. Standard library
 only; runs on a daemon thread on 127.0.0.1 at a free port.
+
+``lose_next_answers(count, path="/v3/kv/txn")`` forwards the next ``count`` matching
+requests, lets the server apply them, and then closes the connection without a word:
+the answer lost after the request was sent, an unknown outcome for the client (a member
+that dies just after committing).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ class FaultProxy(httpbase.InThread):
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.faults: list[tuple[int, str | None, bytes]] = []
         self.answered: list[tuple[str, str, int]] = []  # (method, path, status) in order
+        self.lose: list[str] = []          # paths whose next answer is lost, in order
+        self.lost: list[str] = []          # paths whose answer was lost
         self._lock = threading.Lock()
         super().__init__(self._handler())
 
@@ -34,6 +41,11 @@ class FaultProxy(httpbase.InThread):
         """Answer the next ``count`` requests with ``status`` (and Retry-After) ourselves."""
         with self._lock:
             self.faults.extend([(status, retry_after, body)] * count)
+
+    def lose_next_answers(self, count: int = 1, path: str = "/v3/kv/txn") -> None:
+        """Forward the next ``count`` requests to ``path``, then drop their answers."""
+        with self._lock:
+            self.lose.extend([path] * count)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -61,6 +73,14 @@ class FaultProxy(httpbase.InThread):
                     conn.request(self.command, self.path, body=body or None, headers=headers)
                     resp = conn.getresponse()
                     data = resp.read()
+                    with proxy._lock:
+                        lose = self.path in proxy.lose
+                        if lose:
+                            proxy.lose.remove(self.path)
+                            proxy.lost.append(self.path)
+                    if lose:
+                        self.close_connection = True   # applied upstream; no answer here
+                        return
                     self._send(resp.status, {k: v for k, v in resp.getheaders()
                                              if k.lower() in ("content-type", "retry-after")},
                                data)

@@ -433,29 +433,59 @@ class EtcdCoordinator(Coordinator):
     def wait(self, stop: threading.Event, seconds: float) -> None:
         """As a follower, also wake when the leader key is deleted (its holder's lease
         ended, or it let go), streamed from etcd (``/v3/watch``), so a takeover costs the
-        dead leader's lease and one check, not up to a whole interval more. When the
-        stream cannot be opened the wait is the plain one."""
+        dead leader's lease and one check, not up to a whole interval more.
+
+        A stream that ends early (the member serving it died, or etcd cancelled it
+        because its revision was compacted) comes back: the leader key is read again,
+        and the watch goes on from that read's revision, at another member if need be,
+        until the wait's time is up. When no stream can be opened the wait is the
+        plain one."""
         since = self._vacancy_from
         if since is None or seconds <= 0:
             stop.wait(max(0.0, seconds))
             return
-        vacant = threading.Event()
+        vacant, done = threading.Event(), threading.Event()
+        deadline = time.monotonic() + seconds
 
-        def follow() -> None:
-            with contextlib.suppress(EtcdUnavailable):
-                for _event in self.client.watch(self.key("leader"), start_revision=since,
-                                                seconds=seconds, deletes_only=True):
+        def follow(start: int) -> None:
+            while not done.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                began = time.monotonic()
+                with contextlib.suppress(EtcdUnavailable):
+                    for _event in self.client.watch(self.key("leader"), start_revision=start,
+                                                    seconds=left, deletes_only=True):
+                        vacant.set()
+                        return
+                if done.is_set() or deadline - time.monotonic() <= 0:
+                    return
+                # The stream ended early. What was missed is in the key: gone, or made
+                # again after we began to follow (so the leader we followed went).
+                try:
+                    _ok, answer = self.client.txn([], [Op.get(self.key("leader"))])
+                except EtcdUnavailable:
+                    done.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+                    continue
+                leader = txn_kvs(answer)
+                if not leader or leader[0].create_revision >= since:
                     vacant.set()
                     return
+                start = int(answer["header"]["revision"]) + 1
+                # A member that ends every stream at once is not asked in a tight loop.
+                done.wait(max(0.0, 0.2 - (time.monotonic() - began)))
 
-        threading.Thread(target=follow, daemon=True, name="etcd-watch-leader").start()
-        deadline = time.monotonic() + seconds
-        # Short slices, so a stop signal is seen as soon as without the watch.
-        while not stop.is_set() and not vacant.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            vacant.wait(min(left, 0.05))
+        threading.Thread(target=follow, args=(since,), daemon=True,
+                         name="etcd-watch-leader").start()
+        try:
+            # Short slices, so a stop signal is seen as soon as without the watch.
+            while not stop.is_set() and not vacant.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                vacant.wait(min(left, 0.05))
+        finally:
+            done.set()
 
     def publish_sentence(self, sentence: str, at: float) -> None:
         if not self.session.valid():

@@ -9,6 +9,20 @@ one connection attempt, not the whole cycle. A cluster without quorum answers
 linearizable reads and writes with an error or not at all; both raise
 :class:`EtcdUnavailable`, which callers treat as fail-static.
 
+Two ways a member fails us, kept apart: the request was **not sent** (refused, no
+route, TLS handshake), so nothing happened there; or it was sent and **the answer was
+lost** (the member died or the connection dropped after the request went out), so it
+may have been applied. Both move on to the next member, as a client must to stay
+available; so every transaction a caller sends must recognise its own effect when it
+is retried after an unknown outcome (the lock and leader keys by token or lease, a
+move record by its token), and an error after an unknown outcome says so.
+
+A request etcd finds too large (its ``--max-request-bytes``, 1.5 MiB by default, or
+gRPC's 2 MiB message limit, which the gateway answers with HTTP 429) raises
+:class:`EtcdRequestTooLarge`, never :class:`EtcdUnavailable`: no other member would
+take it, and it is not lost quorum. :data:`MAX_REQUEST` is the size callers keep
+under (:func:`payload_size`).
+
 Secrets (the password, the auth token) are sent and never put in an error.
 """
 
@@ -29,6 +43,15 @@ from typing import Any
 
 # Its errors live in the one tree; callers may still import them from here.
 from failover.errors import EtcdAuthError, EtcdRequestTooLarge, EtcdTlsError, EtcdUnavailable
+
+# etcd's default --max-request-bytes (1.5 MiB), counted on the raw keys and values.
+ETCD_REQUEST_LIMIT = 1536 * 1024
+# What one request of ours may carry in keys and values: the limit less room for the
+# request's own framing (compares, ops, lease ids); see payload_size.
+MAX_REQUEST = ETCD_REQUEST_LIMIT - 64 * 1024
+# The answers etcd and its gateway give to a request above a size limit.
+_TOO_LARGE = ("request is too large", "larger than max", "message too large",
+              "exceeds the maximum")
 
 
 def _b64(text: str | bytes) -> str:
@@ -164,7 +187,9 @@ class EtcdClient:
             return result
         _raise_if_tls(errors)
         said = "; ".join(map(str, errors[-3:])) or "timed out"
-        raise EtcdUnavailable(f"etcd did not answer ({said}"
+        unknown = ("; a member may have applied it before its answer was lost"
+                   if any(e.sent for e in errors) and path == "kv/txn" else "")
+        raise EtcdUnavailable(f"etcd did not answer ({said}{unknown}"
                               + "): no quorum, or every member is unreachable; to move "
                               "anyway, without the cluster lock: 'failover move --break-glass'")
 
@@ -174,7 +199,7 @@ class EtcdClient:
             try:
                 answer: dict[str, Any] = json.loads(resp.read() or b"{}")
             except (OSError, ValueError) as exc:
-                raise _Retry(endpoint, str(exc)) from None
+                raise _Retry(endpoint, f"answer lost: {exc}", sent=True) from None
         if "error" in answer and "result" not in answer and "header" not in answer:
             raise _Retry(endpoint, _message(json.dumps(answer)))
         return answer
@@ -194,11 +219,11 @@ class EtcdClient:
                 if "invalid auth token" in text and attempt == 1:
                     self._token = None
                     continue
-                if "request is too large" in text:
+                if exc.code == 413 or any(t in text for t in _TOO_LARGE):
                     raise EtcdRequestTooLarge(
-                        f"etcd refused a request of {len(data)} bytes as too large (its "
-                        "--max-request-bytes, 1.5 MiB by default): a move this big cannot be "
-                        "shared; raise the limit on every member, or 'failover move "
+                        f"etcd refused a request of {len(data)} bytes as too large "
+                        f"({_message(text)}; its --max-request-bytes is 1.5 MiB by "
+                        "default): raise the limit on every member, or 'failover move "
                         "--break-glass'") from None
                 if "user name is empty" in text:
                     raise EtcdAuthError("etcd requires a user: set cluster.username and "
@@ -213,12 +238,19 @@ class EtcdClient:
                 reason = exc if isinstance(exc, ssl.SSLError) else getattr(exc, "reason", exc)
                 if isinstance(reason, ssl.SSLError):
                     raise _TlsRefused(endpoint, self._tls_message(endpoint, reason)) from None
+                # urlopen wraps what fails before the request is out (connect, send) in
+                # URLError; what fails after (reading the answer) comes raw: the member
+                # may have applied the request.
+                sent = not isinstance(exc, urllib.error.URLError)
                 if isinstance(exc, http.client.RemoteDisconnected) and \
                         endpoint.startswith("http://"):
-                    # What etcd does to plain http on a TLS client port.
+                    # What etcd does to plain http on a TLS client port, and what a member
+                    # that dies mid-request does.
                     raise _Retry(endpoint, "closed the connection without an answer (if it "
-                                 "serves TLS: write https:// and set cluster.tls)") from None
-                raise _Retry(endpoint, str(reason)) from None
+                                 "serves TLS: write https:// and set cluster.tls)",
+                                 sent=True) from None
+                raise _Retry(endpoint, f"answer lost: {reason}" if sent else str(reason),
+                             sent=sent) from None
         raise _Retry(endpoint, "auth token refused twice")
 
     def _tls_message(self, endpoint: str, exc: ssl.SSLError) -> str:
@@ -267,6 +299,10 @@ class EtcdClient:
 
     def txn(self, compare: list[dict[str, Any]], success: list[dict[str, Any]],
             failure: list[dict[str, Any]] | None = None) -> tuple[bool, dict[str, Any]]:
+        """Whether ``compare`` held, and etcd's answer. A txn whose answer was lost is sent
+        again to the next member, where it may find its own earlier effect: the caller's
+        compares and ``failure`` reads must let it recognise that (see the module's
+        docstring)."""
         answer = self.call("kv/txn", {"compare": compare, "success": success,
                                       "failure": failure or []})
         return bool(answer.get("succeeded", False)), answer
@@ -340,11 +376,14 @@ class EtcdClient:
 
 
 class _Retry(Exception):
-    """This member did not serve the request; try the next one."""
+    """This member did not serve the request; try the next one. ``sent``: the request
+    went out and its answer was lost, so the member may have applied it (an unknown
+    outcome); otherwise it was not sent, or refused, and nothing happened there."""
 
-    def __init__(self, endpoint: str, why: str) -> None:
+    def __init__(self, endpoint: str, why: str, *, sent: bool = False) -> None:
         super().__init__(why)
         self.endpoint = endpoint
+        self.sent = sent
 
     def __str__(self) -> str:
         return f"{self.endpoint}: {self.args[0]}"
@@ -355,6 +394,20 @@ class _TlsRefused(_Retry):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+def payload_size(ops: Sequence[dict[str, Any]]) -> int:
+    """The raw bytes of the keys and values in txn ``ops`` or compares (what etcd's
+    request limit counts, near enough)."""
+    total = 0
+    for op in ops:
+        inner = next(iter(op.values()), None) if len(op) == 1 else None
+        body = inner if isinstance(inner, dict) else op
+        for part in ("key", "value", "range_end"):
+            text = body.get(part)
+            if isinstance(text, str):
+                total += len(text) * 3 // 4   # base64
+    return total
 
 
 def _raise_if_tls(errors: list[_Retry]) -> None:

@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -131,13 +132,40 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _private(path: Path) -> None:
+    """The journal's folder exists (only its last level is made, as ``.failover`` beside
+    the config: a mistyped path is an error, not folders made from the root), and the
+    file is 0600 (0640 kept): it holds addresses, reasons and the vendors' own words.
+    SQLite gives its -wal and -shm files the database file's mode."""
+    folder = path.parent
+    if not folder.is_dir():
+        try:
+            folder.mkdir(mode=0o700)
+        except OSError as exc:
+            raise JournalError(f"{path}: the journal's folder {folder} does not exist and "
+                               f"cannot be made ({exc.strerror}); create it, or set "
+                               "'journal:' in the config to a file in an existing folder"
+                               ) from None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot open the journal: {exc.strerror}; set "
+                           "'journal:' in the config to a writable path") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_IMODE(info.st_mode) & 0o037 and info.st_uid == os.geteuid():
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o740)
+    finally:
+        os.close(fd)
+
+
 class Journal:
     """One SQLite file; safe to share between the threads of one move."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        _private(self.path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
                                        isolation_level=None)
             self._db.row_factory = sqlite3.Row

@@ -120,3 +120,20 @@ def test_drill_reports_and_the_internal_page_are_0600_the_public_page_0644(
         assert stat.S_IMODE((tmp_path / "internal" / name).stat().st_mode) == 0o600
     assert sorted(p.name for p in (tmp_path / "internal").iterdir()) == ["index.html",
                                                                           "move-7.html"]
+
+
+def test_the_journal_is_0600_and_its_folder_is_not_made_from_the_root(tmp_path: Path) -> None:
+    from failover.journal import Journal
+
+    Journal(tmp_path / ".failover" / "journal.sqlite").close()   # the default's one level
+    path = tmp_path / ".failover" / "journal.sqlite"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    path.chmod(0o666)                     # as an older failover left it under umask 0
+    Journal(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    with pytest.raises(JournalError) as info:
+        Journal(tmp_path / "nonexistent" / "x" / "journal.sqlite")
+    said = str(info.value)
+    assert "does not exist" in said and "'journal:'" in said and "\n" not in said
+    assert not (tmp_path / "nonexistent").exists()

@@ -99,11 +99,13 @@ def drill(
     matrix: Annotated[bool, typer.Option(
         "--matrix", help="In a clustered lab (python -m lab up --cluster --resolver): kill "
         "every vendor alone and every pair that leaves a hosting, a DNS provider and etcd "
-        "quorum; measure authorities and the resolver; write matrix.md/json/svg.")] = False,
+        "quorum, then cut the leader's vendor off etcd and the served hosting's vendor off "
+        "the network; measure authorities and the resolver; write matrix.md/json/svg.")] = False,
     only: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--only", metavar="KILL", help="With --matrix: run only this row (aws, or a pair "
-        "gcp+metal, or 'leader': the vendor of the node leading when the row starts); "
-        "repeat for more.")] = None,
+        "gcp+metal, or 'leader': the vendor of the node leading when the row starts; or a "
+        "partition row: cut:VENDOR, cut-etcd:VENDOR, cut-dns:VENDOR, VENDOR also 'leader' "
+        "or 'served'); repeat for more.")] = None,
     singles: Annotated[bool, typer.Option(
         "--singles", help="With --matrix: single vendors only, no pairs.")] = False,
     format: FormatOpt = Format.table,

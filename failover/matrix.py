@@ -11,6 +11,19 @@ A column's time counts only once its condition then holds: 2 s for the authoriti
 TTL + 2 s for the resolver (so a cached healthy answer that expires into SERVFAIL is no
 success).
 
+Partition rows cut a vendor off the network while its processes keep running (the lab's
+nftables): ``cut-etcd:leader`` cuts the leading node's vendor off the other etcd members
+only, so the old leader can still reach every DNS provider (the stale leader's case), and
+``cut:served`` cuts the vendor of the served hosting off entirely, so the others see its
+hosting and its DNS providers gone (``cut-dns:VENDOR`` and any vendor by name work with
+``--only``). A partition row passes when, after it settles, the service is served (every
+authority the cluster still reaches serves only hostings it can reach, and the resolver
+hands them out), there is one leader (etcd names one node, outside the cut vendor when
+etcd is cut, and it is the only watcher whose recent cycles act as leader) and DNS is not
+split (those authorities all serve the same answers). Its times are shown, not bounded: a
+cut makes probes and etcd calls wait out their timeouts, which a kill does not. Then the cut
+is healed and the lab must be clean again.
+
 A pair is a row when it leaves at least one hosting, one DNS provider and a quorum of etcd
 members. The bounds each row is held to: authority <= detect (interval x fall) + the
 cluster's lease ttl + 2 s (a new leader may wait out the dead one's lease), and resolver <=
@@ -39,6 +52,13 @@ POLL = 0.1         # seconds between looks at authorities and the resolver
 DEADLINE = 60.0    # seconds a row may take to converge before it counts as not survived
 CLEAN_DEADLINE = 120.0  # seconds the lab may take to be clean again after a restore
 LEADER = "leader"  # --only leader: kill the vendor of whichever node leads when the row starts
+SERVED = "served"  # cut:served: the vendor of the best hosting (the one served when clean)
+# A partition row's name: PREFIX:TARGET; the prefix says what is cut (None: everything).
+CUTS: dict[str, str | None] = {"cut": None, "cut-etcd": "etcd", "cut-dns": "dns"}
+CUT_ROWS = ("cut-etcd:leader", "cut:served")  # the partition rows a whole matrix runs
+SETTLE = 20.0      # seconds a partition row's one-leader check may take to hold
+RECENT = 10.0      # seconds: a watcher whose last cycle is older acts as nothing now
+NOT_LEADING = ("follower", "fail-static", "error")  # cycle actions of a node that does not lead
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,10 @@ class MatrixLab(Protocol):
     def kill(self, vendors: Sequence[str]) -> None: ...
     def restore(self, vendors: Sequence[str]) -> None: ...
     def problems(self) -> list[str]: ...  # processes that should run and do not
+    def partition(self, vendor: str, only: str | None) -> None: ...  # every process runs on
+    def heal(self, vendor: str) -> None: ...
+    # node -> (epoch seconds, action) of its last cycle, from each watcher's own record
+    def watcher_actions(self) -> dict[str, tuple[float, str]]: ...
 
 
 @dataclass
@@ -83,15 +107,26 @@ class Row:
     resolver_path: bool = True         # False: no server the resolver can reach survived
     chosen: str | None = None          # LEADER: the row kills whoever led when it started
     notes: list[str] = field(default_factory=list)
+    cut: str | None = None             # a partition row: what is cut (all, etcd, dns)
+    takeover: float | None = None      # seconds from the cut until a node outside leads
+    one_leader: bool | None = None     # after the cut settled (partition rows)
+    split: bool | None = None          # authorities the cluster reaches disagree (ditto)
 
     @property
     def name(self) -> str:
-        return "+".join(self.kill) + (f" ({self.chosen})" if self.chosen else "")
+        head = "+".join(self.kill)
+        if self.cut is not None:
+            prefix = next(p for p, o in CUTS.items() if (o or "all") == self.cut)
+            head = f"{prefix}:{head}"
+        return head + (f" ({self.chosen})" if self.chosen else "")
 
     @property
     def within(self) -> bool:
         """Survived, with both columns inside their bounds (the resolver's, when the
-        resolver had a server left to reach)."""
+        resolver had a server left to reach); a partition row: survived with one leader
+        and no split DNS."""
+        if self.cut is not None:
+            return self.survived and self.one_leader is True and self.split is False
         if not self.survived or self.authority is None or \
                 self.authority > self.authority_bound:
             return False
@@ -257,15 +292,18 @@ class Matrix:
         rows, skipped = rows_to_run(self.config, self.lab.vendors(), self.lab.etcd_vendors())
         if singles:
             rows = [r for r in rows if len(r) == 1]
+        named_cuts = [o for o in only if o.split(":", 1)[0] in CUTS]
+        cuts = [self._cut(o) for o in (named_cuts if only else CUT_ROWS)]
         leader_rows = sum(1 for o in only if o == LEADER)
-        only = [o for o in only if o != LEADER]
-        if only or leader_rows:
+        only = [o for o in only if o != LEADER and o not in named_cuts]
+        if only or leader_rows or named_cuts:
             wanted = {"+".join(sorted(o.split("+"))) for o in only}
             known = {"+".join(sorted(r)) for r in rows}
             unknown = sorted(wanted - known)
             if unknown:
                 raise ConfigError(f"--only {', '.join(unknown)}: not a row of the matrix; rows "
-                                  f"are {', '.join('+'.join(r) for r in rows)}")
+                                  f"are {', '.join('+'.join(r) for r in rows)}, leader, and "
+                                  f"partition rows {'|'.join(CUTS)}:VENDOR|leader|served")
             rows = [r for r in rows if "+".join(sorted(r)) in wanted]
         report = MatrixReport(self.wall(), self.config.interval, self.config.fall,
                               self.config.cluster.ttl if self.config.cluster else 0,
@@ -274,7 +312,18 @@ class Matrix:
             report.rows.append(self.row([], chosen=LEADER))
         for kill in rows:
             report.rows.append(self.row(kill))
+        for target, what in cuts:
+            report.rows.append(self.cut_row(target, what))
         return report
+
+    def _cut(self, name: str) -> tuple[str, str | None]:
+        """(target, what is cut) of a partition row's name such as ``cut-etcd:leader``."""
+        prefix, _, target = name.partition(":")
+        targets = [*self.lab.vendors(), LEADER, SERVED]
+        if target not in targets:
+            raise ConfigError(f"--only {name}: a partition row is {'|'.join(CUTS)}:TARGET "
+                              f"with TARGET one of {', '.join(targets)}")
+        return target, CUTS[prefix]
 
     def row(self, kill: list[str], chosen: str | None = None) -> Row:
         row = Row(kill=kill, authority_bound=self.authority_bound, chosen=chosen)
@@ -298,10 +347,23 @@ class Matrix:
         authorities = [a for a in self.lab.authorities() if a.vendor not in kill]
         row.moved = bool(self.best - healthy)
         self.say(f"{name}: kill (leader {row.leader_before or 'none'})")
+        self._measure(row, kill, healthy, authorities, lambda: self.lab.kill(kill))
+        self.say(f"{name}: authority {row.authority}s, resolver {row.resolver}s, "
+                 f"moved by {row.mover or '-'}; restore")
+        self.lab.restore(kill)
+        problem = self.wait_clean(CLEAN_DEADLINE)
+        row.clean = problem is None
+        if problem:
+            row.notes.append(f"not clean after the restore: {problem}")
+        return row
 
+    def _measure(self, row: Row, gone: Sequence[str], healthy: set[str],
+                 authorities: Sequence[Authority], act: Callable[[], None]) -> None:
+        """Do ``act`` (the kill or the cut of the vendors ``gone``) and fill in ``row``:
+        the authority and resolver columns, survived, and the node that moved."""
         stop = threading.Event()
         seen: dict[str, float] = {}
-        reachable = [v for v in self.lab.resolver_vendors() if v not in kill]
+        reachable = [v for v in self.lab.resolver_vendors() if v not in gone]
         resolver = threading.Thread(
             target=self._until, name="matrix-resolver", daemon=True,
             args=("resolver", lambda: self._resolver_ok(healthy), seen, stop,
@@ -310,7 +372,7 @@ class Matrix:
         t0 = self.clock()
         seen["t0"] = t0
         resolver.start()  # a steady client: the resolver's cache is as warm as in life
-        self.lab.kill(kill)
+        act()
         self._until("authority", lambda: _all_ok(authorities, self.names, healthy), seen, stop,
                     HOLD)
         resolver.join(self.deadline + self.config.ttl + SLACK + 5)
@@ -341,14 +403,113 @@ class Matrix:
             row.notes.append("no move in the shared history")
         elif not row.moved and row.mover is not None:
             row.notes.append(f"{row.mover} moved although the best hosting survived")
-        self.say(f"{name}: authority {row.authority}s, resolver {row.resolver}s, "
-                 f"moved by {row.mover or '-'}; restore")
-        self.lab.restore(kill)
+
+    def cut_row(self, target: str, only: str | None) -> Row:
+        """A partition row: cut ``target``'s vendor (LEADER, SERVED or a vendor) off the
+        others (``only``: etcd or DNS traffic alone) while its processes run; measure as a
+        kill row, then check one leader and no split DNS; heal."""
+        row = Row(kill=[target], authority_bound=self.authority_bound, cut=only or "all",
+                  chosen=target if target in (LEADER, SERVED) else None)
+        problem = self.wait_clean(CLEAN_DEADLINE)
+        if problem:
+            row.notes.append(f"not clean before the cut: {problem}")
+            return row
+        row.leader_before = self.view.leader()
+        vendor = self._target_vendor(target, row.leader_before)
+        if vendor is None:
+            row.notes.append(f"the leader {row.leader_before or '(none)'} is no watcher of "
+                             "the lab's vendors; nothing cut")
+            return row
+        row.kill = [vendor]
+        # What the cluster's side can no longer reach: the vendor's hostings (a full cut)
+        # and its DNS providers (a full or a DNS cut).
+        gone_hostings = {n for n, h in self.config.hosting.items()
+                         if only is None and h.vendor == vendor}
+        healthy = addresses(self.config, [n for n in self.config.hosting
+                                          if n not in gone_hostings])
+        authorities = [a for a in self.lab.authorities()
+                       if only == "etcd" or a.vendor != vendor]
+        row.moved = bool(self.best - healthy)
+        led_there = self.lab.node_vendor(row.leader_before or "") == vendor and only != "dns"
+        self.say(f"{row.name}: cut (leader {row.leader_before or 'none'})")
+        t0 = self.clock()
+        taken: dict[str, float] = {}
+        stop = threading.Event()
+        watch = threading.Thread(target=self._takeover, args=(vendor, t0, taken, stop),
+                                 name="matrix-takeover", daemon=True)
+        if led_there:
+            watch.start()
+        self._measure(row, [vendor] if only != "etcd" else [], healthy, authorities,
+                      lambda: self.lab.partition(vendor, only))
+        if led_there:
+            watch.join(self.deadline)
+        stop.set()
+        if "at" in taken:
+            row.takeover = round(taken["at"] - t0, 2)
+        elif led_there:
+            row.notes.append(f"no node outside {vendor} led within {self.deadline:.0f}s")
+        self._settled(row, vendor, only, authorities)
+        self.say(f"{row.name}: authority {row.authority}s, resolver {row.resolver}s, "
+                 f"takeover {row.takeover}s, one leader {row.one_leader}, split {row.split}; "
+                 "heal")
+        self.lab.heal(vendor)
+        self.lab.restore([])
         problem = self.wait_clean(CLEAN_DEADLINE)
         row.clean = problem is None
         if problem:
-            row.notes.append(f"not clean after the restore: {problem}")
+            row.notes.append(f"not clean after the heal: {problem}")
         return row
+
+    def _target_vendor(self, target: str, leader: str | None) -> str | None:
+        if target == LEADER:
+            return self.lab.node_vendor(leader or "")
+        if target == SERVED:
+            best = min(h.priority for h in self.config.hosting.values())
+            return next(h.vendor for h in self.config.hosting.values() if h.priority == best)
+        return target
+
+    def _takeover(self, vendor: str, t0: float, taken: dict[str, float],
+                  stop: threading.Event) -> None:
+        """Record in ``taken["at"]`` when etcd first names a leader outside ``vendor``."""
+        while not stop.is_set() and self.clock() < t0 + self.deadline:
+            node = self.view.leader()
+            if node and self.lab.node_vendor(node) != vendor:
+                taken["at"] = self.clock()
+                return
+            time.sleep(POLL)
+
+    def _settled(self, row: Row, vendor: str, only: str | None,
+                 authorities: Sequence[Authority]) -> None:
+        """After a cut: one leader (waiting up to SETTLE for it) and no split DNS."""
+        end = self.clock() + SETTLE
+        while True:
+            problem = self._leaders(vendor, only)
+            if problem is None or self.clock() > end:
+                break
+            time.sleep(0.5)
+        row.one_leader = problem is None
+        if problem:
+            row.notes.append(problem)
+        split = _split(authorities, self.names)
+        row.split = split is not None
+        if split:
+            row.notes.append(split)
+
+    def _leaders(self, vendor: str, only: str | None) -> str | None:
+        """None when etcd names one leader (outside ``vendor`` when etcd is cut) and it is
+        the only watcher whose recent cycles act as leader; else what is wrong."""
+        leader = self.view.leader()
+        if leader is None:
+            return "no cluster leader after the cut"
+        if only != "dns" and self.lab.node_vendor(leader) == vendor:
+            return f"{leader} still leads from the vendor cut off etcd"
+        now = self.wall()
+        acting = sorted(node for node, (at, action) in self.lab.watcher_actions().items()
+                        if now - at <= RECENT and action not in NOT_LEADING)
+        if acting != [leader]:
+            return (f"watchers acting as leader: {', '.join(acting) or 'none'}; etcd names "
+                    f"{leader}")
+        return None
 
     def _until(self, what: str, ok: Callable[[], bool], seen: dict[str, float],
                stop: threading.Event, hold: float) -> None:
@@ -418,6 +579,20 @@ def _all_ok(authorities: Sequence[Authority], names: Sequence[str], healthy: set
             if not got or not set(got) <= healthy:
                 return False
     return True
+
+
+def _split(authorities: Sequence[Authority], names: Sequence[str]) -> str | None:
+    """What the authorities disagree on (split DNS), or None."""
+    for name in names:
+        seen: dict[str, str] = {}
+        for a in authorities:
+            try:
+                seen[a.label] = ", ".join(a.read(name)) or "nothing"
+            except Exception as exc:  # a server that does not answer: say which
+                seen[a.label] = f"no answer ({exc})"
+        if len(set(seen.values())) > 1:
+            return f"split DNS for {name}: " + "; ".join(f"{k} {v}" for k, v in seen.items())
+    return None
 
 
 def _fqdn(name: str, zone: str) -> str:

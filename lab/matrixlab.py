@@ -1,23 +1,28 @@
 """The clustered lab as ``failover.matrix.MatrixLab``: what ``failover drill --matrix`` kills,
-restores and reads (lab started with ``python -m lab up --cluster --resolver``)."""
+cuts off the network, restores and reads (lab started with ``python -m lab up --cluster
+--resolver``)."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from failover.matrix import Authority
-from lab import bind, core, resolver, vendors
+from lab import bind, core, partition, resolver, vendors
 from lab.procs import LabError
 
 
 class VendorLab:
-    """Kills and restores whole vendors of the lab in ``dir``; reads its DNS and resolver."""
+    """Kills, cuts and restores whole vendors of the lab in ``dir``; reads its DNS, its
+    resolver and its watchers' records. ``resolver=False`` takes a lab without one (the
+    resolver's readers are then not to be used)."""
 
-    def __init__(self, dir: Path) -> None:
+    def __init__(self, dir: Path, resolver: bool = True) -> None:
         self.dir = Path(dir).resolve()
         data = core.load(self.dir)
-        if "cluster" not in data or "resolver" not in data:
+        if "cluster" not in data or (resolver and "resolver" not in data):
             raise LabError(f"the lab in {self.dir} runs no cluster and resolver; start it with "
                            f"`python -m lab up --cluster --resolver --dir {self.dir}`")
         self.data = data
@@ -70,10 +75,49 @@ class VendorLab:
         # the next row starts from healthy at the resolver too: without this, Unbound keeps
         # a server that was dead in this row in backoff for 15 minutes, and the next row
         # measures this one's aftermath (a 5 s timeout per query; README, the matrix)
-        resolver.reset_to_healthy(self.data)
+        if "resolver" in self.data:
+            resolver.reset_to_healthy(self.data)
+
+    def partition(self, vendor: str, only: str | None) -> None:
+        partition.partition(self.dir, vendor, only)
+
+    def heal(self, vendor: str) -> None:
+        partition.heal(self.dir, vendor)
+
+    def watcher_actions(self) -> dict[str, tuple[float, str]]:
+        """Each watcher's last cycle (epoch seconds, action), from its own journal."""
+        out = {}
+        for vendor, w in self.data["cluster"]["watchers"].items():
+            if not w.get("run"):
+                continue
+            last = last_cycle(self.dir / vendors.journal_name(vendor))
+            if last is not None:
+                out[vendors.node_name(vendor)] = last
+        return out
 
     def problems(self) -> list[str]:
         return [row["name"] for row in core.status(self.dir) if not row["alive"]]
+
+
+def last_cycle(journal: Path) -> tuple[float, str] | None:
+    """(epoch seconds, action) of the last cycle a watcher's journal records (read only, so
+    a running watcher's file is never changed); None if there is none yet."""
+    try:
+        db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT at, data FROM events WHERE kind='cycle' "
+                             "ORDER BY id DESC LIMIT 1").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    if row is None:
+        return None
+    try:
+        action = json.loads(row[1]).get("action")
+    except (ValueError, AttributeError):
+        return None
+    return float(row[0]), str(action)
 
 
 def _vendor_of(server: str) -> str:

@@ -78,6 +78,11 @@ def node_name(vendor: str) -> str:
     return f"watcher-{vendor}"
 
 
+def journal_name(vendor: str) -> str:
+    """The file name (in the lab's folder) of the journal of the watcher at ``vendor``."""
+    return f"journal-{vendor}.sqlite"
+
+
 def start(root: Path, *, watchers: bool = True) -> dict[str, Any]:
     """Add the etcd cluster, the cluster configs and (``watchers``) the watchers to the lab
     running in ``root``; the updated lab.json dict. On failure what this started is stopped.
@@ -139,7 +144,7 @@ def _write_configs(root: Path, data: dict[str, Any], endpoints: list[str]) -> di
         path.write_text(header.replace("NODE", f"This node: {node} at {vendor}") + text)
         return path
 
-    configs = {v: write(root / f"watch-{v}.yaml", node_name(v), v, f"journal-{v}.sqlite")
+    configs = {v: write(root / f"watch-{v}.yaml", node_name(v), v, journal_name(v))
                for v in VENDORS}
     write(root / CONFIG, OPERATOR, "laptop", "journal.sqlite")
     return configs

@@ -1,8 +1,10 @@
 """``failover drill --matrix`` in the clustered lab with its resolver and five watchers,
 through the CLI: the row that kills the leader's own vendor (and aws, whose hosting is
-the one served, if the leader is elsewhere). Each row must survive, be led by a live
-node, and leave the lab clean. The matrix's time bounds are measured (see README), never
-asserted here: a loaded CI machine must not fail the build on a slow second."""
+the one served, if the leader is elsewhere), and the partition row that cuts the leader's
+vendor off etcd while its watcher can still write DNS (cut-etcd:leader). Each row must
+survive, be led by a live node, and leave the lab clean. The matrix's time bounds are
+measured (see README), never asserted here: a loaded CI machine must not fail the build on
+a slow second."""
 
 from __future__ import annotations
 
@@ -59,14 +61,15 @@ def test_matrix_rows_for_the_leaders_vendor_and_aws(watched_lab: dict[str, Any],
     done = subprocess.run(
         [sys.executable, "-m", "cli.app", "-c", str(watched_lab["dir"] / "failover.yaml"),
          "drill", "--matrix", "--lab", str(watched_lab["dir"]), "--only", "leader",
-         "--only", "aws", "--report", str(tmp_path / "report"), "--format", "json"],
+         "--only", "aws", "--only", "cut-etcd:leader", "--report", str(tmp_path / "report"),
+         "--format", "json"],
         capture_output=True, text=True, timeout=600, env={**os.environ, "CI": "true"},
         stdin=subprocess.DEVNULL)
     assert done.returncode in (0, 2), done.stderr
     report = json.loads(done.stdout)
-    assert [r["chosen"] for r in report["rows"]] == ["leader", None]
-    killed_leader, aws = report["rows"]
-    for r in report["rows"]:
+    assert [r["chosen"] for r in report["rows"]] == ["leader", None, "leader"]
+    killed_leader, aws, cut = report["rows"]
+    for r in report["rows"][:2]:
         assert r["survived"], (r["name"], r["notes"])
         assert r["clean"], (r["name"], r["notes"])
         assert r["authority"] is not None and r["resolver"] is not None
@@ -77,5 +80,11 @@ def test_matrix_rows_for_the_leaders_vendor_and_aws(watched_lab: dict[str, Any],
     assert killed_leader["name"] == f"{leader_vendor} (leader)"
     if killed_leader["moved"]:  # the leader's own vendor hosted what was served
         assert killed_leader["mover"] not in (None, f"watcher-{leader_vendor}")
+    # the leader cut off etcd: another node leads, no one else acts as leader, nothing
+    # moved, no split DNS, and the lab is clean after the heal
+    assert cut["cut"] == "etcd" and cut["name"] == f"cut-etcd:{cut['kill'][0]} (leader)"
+    assert cut["within"] and cut["clean"], cut["notes"]
+    assert cut["one_leader"] and cut["split"] is False and not cut["moved"]
+    assert cut["takeover"] is not None and cut["mover"] is None
     assert {p.name for p in (tmp_path / "report").iterdir()} == \
         {"matrix.md", "matrix.json", "matrix.svg"}

@@ -56,6 +56,9 @@ class Cluster(Strict):
     username: str | None = None
     password_env: str | None = None
     password_file: str | None = None
+    # A password to http:// endpoints crosses the network in clear text: refused unless
+    # this says the network is trusted (a lab on loopback).
+    insecure: bool = False
 
     @field_validator("endpoints")
     @classmethod
@@ -95,4 +98,9 @@ class Cluster(Strict):
             raise ValueError("a password goes with a username")
         if self.tls is None and any(e.lower().startswith("https://") for e in self.endpoints):
             raise ValueError("https:// endpoints need tls: {ca_file: ...}")
+        plain = [e for e in self.endpoints if e.lower().startswith("http://")]
+        if (self.password_env or self.password_file) and plain and not self.insecure:
+            raise ValueError(f"the etcd password would cross the network in clear text to "
+                             f"{plain[0]}; write https:// endpoints with tls: {{ca_file: "
+                             "...}, or set insecure: true where the network is trusted")
         return self

@@ -62,3 +62,21 @@ def test_a_nul_byte_names_its_line(tmp_path: Path) -> None:
     text = BASE.replace("zone: ", "zone: \x00", 1)
     said = _validate(tmp_path, text)
     assert said.startswith(f"{_line(text, 'zone:')}: a control character (U+0000)")
+
+
+def test_an_etcd_password_over_plain_http_is_refused_unless_insecure(tmp_path: Path) -> None:
+    cluster = ("\ncluster: {{endpoints: ['{url}'], node: n1, vendor: aws, watchers: [n1], "
+               "username: failover, password_env: ETCD_PASSWORD{extra}}}\n")
+    text = BASE + cluster.format(url="http://10.0.0.5:2379", extra="")
+    said = _validate(tmp_path, text)
+    assert said.startswith(f"{_line(text, 'cluster:')}: cluster: the etcd password would "
+                           "cross the network in clear text to http://10.0.0.5:2379; write "
+                           "https:// endpoints with tls")
+    assert "insecure: true" in said
+    for url, extra in (("http://127.0.0.1:2379", ", insecure: true"),
+                       ("https://10.0.0.5:2379", ", tls: {ca_file: ca.pem}")):
+        path = tmp_path / "ok.yaml"
+        path.write_text(BASE + cluster.format(url=url, extra=extra))
+        ok = subprocess.run([str(SCRIPT), "-c", str(path), "validate"], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "CI": "true"})
+        assert ok.returncode in (0, 1), ok.stderr

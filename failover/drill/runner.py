@@ -335,9 +335,11 @@ class Drill:
 
     def _roll_back(self, move: MoveResult) -> None:
         engine, r = self.engine, self.report
-        target = engine.journal.move(move.move_id)
+        # By the id the move was recorded under: in a cluster, the shared history's number
+        # (this node's journal numbers its own copy differently).
+        target = engine.store.move(move.move_id)
         if target is None:
-            raise FailoverError(f"move {move.move_id} is not in the journal")
+            raise FailoverError(f"move {move.move_id} is not in {engine.coord.where}")
         plan = engine.rollback_plan(target)
         if plan.empty:
             return

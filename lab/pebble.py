@@ -157,11 +157,17 @@ def root_pem(entry: dict[str, Any]) -> bytes:
         return bytes(reply.read())
 
 
+def caa_domain(name: str) -> str:
+    """The issuer domain a CAA record names the lab's CA ``name`` by (Pebble has none of
+    its own and does not check CAA: failover's check does)."""
+    return f"{name}.ca.test"
+
+
 def config_section(entries: dict[str, Any], folder: str = "certs") -> str:
     """The ``certs:`` section of failover.yaml for these CAs: paths as given."""
-    lines = ["certs:", "  min_days: 21", "  cas:"]
+    lines = ["certs:", "  min_days: 21", f"  standby_ca: {NAMES[-1]}", "  cas:"]
     for name, e in entries.items():
         lines.append(f"    {name}: {{directory: \"{e['directory']}\", contact: \"{CONTACT}\", "
-                     f"ca_bundle: \"{e['ca_bundle']}\"}}")
+                     f"ca_bundle: \"{e['ca_bundle']}\", caa: [{caa_domain(name)}]}}")
     lines += ["  targets:", f"    - {{kind: dir, path: {folder}}}"]
     return "\n".join(lines) + "\n"

@@ -66,9 +66,16 @@ def describe(chain_pem: bytes) -> tuple[tuple[str, ...], str, float]:
     """(names, issuer, not-after) of the first certificate in a PEM chain; ValueError if
     it is not one."""
     from cryptography import x509
+
+    return describe_cert(x509.load_pem_x509_certificate(chain_pem))
+
+
+def describe_cert(cert: Any) -> tuple[tuple[str, ...], str, float]:
+    """(names, issuer, not-after) of a ``cryptography`` certificate. The issuer is its
+    organization (a CA's intermediates change, its organization stays), else its CN."""
+    from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    cert = x509.load_pem_x509_certificate(chain_pem)
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         names = tuple(str(n) for n in san.value.get_values_for_type(x509.DNSName))
@@ -76,7 +83,7 @@ def describe(chain_pem: bytes) -> tuple[tuple[str, ...], str, float]:
         names = ()
     cns = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
     orgs = cert.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    issuer = str((cns or orgs)[0].value) if (cns or orgs) else cert.issuer.rfc4514_string()
+    issuer = str((orgs or cns)[0].value) if (orgs or cns) else cert.issuer.rfc4514_string()
     return names, clean(issuer, 200), cert.not_valid_after_utc.timestamp()
 
 

@@ -56,6 +56,9 @@ class CertAuthority(Strict):
     timeout: Duration = 30.0
     # How long the CA may take to validate and issue, in all.
     deadline: Duration = 300.0
+    # The CA's issuer domain names as CAA records name it (RFC 8659), e.g. letsencrypt.org:
+    # check says whether the zone's CAA set lets this CA issue.
+    caa: list[str] = Field(default_factory=list)
 
     @field_validator("directory")
     @classmethod
@@ -64,6 +67,11 @@ class CertAuthority(Strict):
             raise ValueError(f"'{url}' is not an https:// URL; an ACME directory is served "
                              "over HTTPS")
         return url
+
+    @field_validator("caa")
+    @classmethod
+    def _issuer_domains(cls, domains: list[str]) -> list[str]:
+        return [dns_name(d).rstrip(".") for d in domains]
 
     @field_validator("contact")
     @classmethod
@@ -104,6 +112,16 @@ class CertSettings(Strict):
     names: list[str] = Field(default_factory=list)
     # The CA a standby certificate comes from when none is named (default: the first).
     standby_ca: str | None = None
+    # Where check reads each hosting's served certificate (SNI: each name); absent: only
+    # the certificates on hand are judged.
+    tls_port: int | None = Field(default=None, ge=1, le=65535)
+    # Per TLS handshake of check.
+    timeout: Duration = 5.0
+
+    @property
+    def standby(self) -> str:
+        """The standby CA: ``standby_ca``, else the first configured."""
+        return self.standby_ca or next(iter(self.cas))
 
     @field_validator("names")
     @classmethod

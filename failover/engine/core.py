@@ -271,12 +271,18 @@ class Engine:
         )
 
         t0 = self.clock.monotonic()
-        with self._pool(max_workers=4) as pool:
+        with self._pool(max_workers=5) as pool:
             backups = None
             if cfg.backups:
                 from failover.backups import check_backups
 
                 backups = pool.submit(check_backups, cfg, clock=self.clock)
+            certs = None
+            if cfg.certs is not None:
+                from failover.certs.findings import check as check_certs
+
+                # Served certificates, those on hand and CAA at every provider (issue 23).
+                certs = pool.submit(check_certs, self, self.endpoints(), self.clock.now())
             dns = pool.submit(check_dns, cfg, providers, clock=self.clock,
                               setup_errors=setup_errors)
             writes = pool.submit(self.prove_writes, list(providers))
@@ -288,6 +294,8 @@ class Engine:
             findings += with_write_proofs(dns.result(), writes.result())
             if backups is not None:
                 findings += backups.result()
+            if certs is not None:
+                findings += certs.result()
             serving = serving_findings(cfg, {v.hosting: v for v in report.verdicts},
                                        report.terminated, current.result(), self.endpoints())
         findings = relax_vendor_findings(findings, serving, cfg) + serving

@@ -35,15 +35,32 @@ def register(app: typer.Typer) -> None:
 def pause(ctx: typer.Context,
           reason: Annotated[str, typer.Option(metavar="TEXT",
                                                  help="Why, for whoever reads 'status'.")]
-          = "paused") -> int:
-    """Pin what is served now: watchers move nothing until 'failover resume'."""
-    from failover.coord.base import Holder, Pin
-    from failover.engine import Engine
+          = "paused",
+          for_: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs it
+              "--for", metavar="DURATION",
+              help="Resume by itself after DURATION (30m, 2h); default: until "
+                   "'failover resume'.")] = None) -> int:
+    """Pin what is served now: watchers move nothing until 'failover resume' (or --for).
 
-    engine = Engine(load(ctx))
+    Unless pins.strict is set, a watcher still moves away when what is served goes
+    DOWN or TERMINATED, and says the pin yielded.
+    """
+    from failover.config import parse_duration
+    from failover.coord.base import PIN_PAUSE, Holder, Pin
+    from failover.engine import Engine
+    from failover.errors import ConfigError
+
+    config = load(ctx)
+    try:
+        seconds = parse_duration(for_, most=366 * 86400) if for_ is not None else None
+    except ValueError as exc:
+        raise ConfigError(f"--for: {exc}") from None
+    engine = Engine(config)
     try:
         with engine.lock("failover pause"):
-            pin = Pin(Holder.me(engine.coord.node, "failover pause"), reason)
+            holder = Holder.me(engine.coord.node, "failover pause")
+            pin = Pin(holder, reason, kind=PIN_PAUSE,
+                      until=holder.since + seconds if seconds is not None else None)
             engine.coord.set_pin(pin)
     finally:
         engine.close()

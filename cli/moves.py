@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -17,6 +19,7 @@ import typer
 from cli.common import (
     Format,
     FormatOpt,
+    config_file,
     err,
     fmt_seconds,
     inert,
@@ -27,8 +30,12 @@ from cli.common import (
     quiet,
     subscribe,
 )
+from cli.interrupt import EXIT_INTERRUPTED
+from failover.configpath import DEFAULT_CONFIG
 
 if TYPE_CHECKING:
+    from cli.interrupt import Interrupts
+    from failover.coord.base import Pin
     from failover.engine import Engine
     from failover.move import MoveResult
     from failover.plan import Plan, PlanLine
@@ -49,7 +56,7 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; apply the
 DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show the plan and stop.")]
 ForceOpt = Annotated[bool, typer.Option(
     "--force", help="Apply even when the plan changes more than policy.max_change_fraction "
-    "of the managed records.")]
+    "of the managed records, or would serve a DOWN or TERMINATED hosting (--to, rollback).")]
 GlassOpt = Annotated[bool, typer.Option(
     "--break-glass", help="With cluster: set and etcd out of reach, move without the cluster "
     "lock. Watchers are not stopped; the move is journaled here and copied to etcd's shared "
@@ -121,12 +128,16 @@ def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt
     Without --off/--to the policy decides from fresh checks. One failing
     provider does not stop the others; the result names each. Before-images
     are journaled first: 'failover rollback' restores them. A move pins its
-    decision: watchers leave it alone until 'failover resume'.
+    decision: watchers leave it alone for pins.move_expires (30 min) or until
+    'failover resume', unless what it serves goes DOWN. Ctrl-C while writing: the
+    writes under way finish and are verified, then the summary and the undo command;
+    Ctrl-C again stops waiting and prints what is split.
     """
+    from cli.interrupt import Interrupts
     from failover.engine import Engine
 
     engine = subscribe(Engine(load(ctx)))
-    try:
+    with Interrupts("move") as stop, _closing(engine):
         if break_glass and engine.config.cluster is not None:
             err().print("[bold red]BREAK GLASS[/]: moving WITHOUT the cluster lock. Watchers "
                         "and other operators are not stopped; make sure nobody else moves. "
@@ -139,9 +150,8 @@ def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt
             return _apply(engine, p, kind="move", format=format, yes=yes, dry_run=dry_run,
                           force=force, full=full, checksum=checksum, reason=p.decision.reason,
                           args=args, after=lambda r: _pin(engine, r),
-                          planning=time.monotonic() - started)
-    finally:
-        engine.close()
+                          planning=time.monotonic() - started, stop=stop,
+                          config=config_file(ctx))
 
 
 def rollback(ctx: typer.Context,
@@ -152,17 +162,26 @@ def rollback(ctx: typer.Context,
              checksum: RollbackSumOpt = None, full: FullOpt = False,
              format: FormatOpt = Format.table) -> int:
     """Restore the answers every DNS provider served before a move (its journaled before-images)."""
+    from cli.interrupt import Interrupts
     from failover.engine import Engine
 
     engine = subscribe(Engine(load(ctx)))
+    with Interrupts("rollback") as stop, _closing(engine), engine.lock():
+        target = engine.rollback_target(move_id)
+        p = engine.rollback_plan(target)
+        return _apply(engine, p, kind="rollback", format=format, yes=yes, dry_run=dry_run,
+                      force=force, full=full, checksum=checksum, rollback_of=target.id,
+                      reason=f"roll back move {target.id}", args={"move": target.id},
+                      after=lambda r: _pin(engine, r), stop=stop,
+                      config=config_file(ctx))
+
+
+@contextmanager
+def _closing(engine: Engine) -> Iterator[Engine]:
+    """Close the engine (notices and the page wait, bounded) inside the Ctrl-C handling,
+    so that a Ctrl-C while they finish never turns a move's outcome into 130."""
     try:
-        with engine.lock():
-            target = engine.rollback_target(move_id)
-            p = engine.rollback_plan(target)
-            return _apply(engine, p, kind="rollback", format=format, yes=yes, dry_run=dry_run,
-                          force=force, full=full, checksum=checksum, rollback_of=target.id,
-                          reason=f"roll back move {target.id}", args={"move": target.id},
-                          after=lambda r: _pin(engine, r))
+        yield engine
     finally:
         engine.close()
 
@@ -186,22 +205,28 @@ def _make_plan(engine: Engine, off: list[str], to: str | None,
         return engine.plan(off=off, to=to, saas=saas)
 
 
-def _pin(engine: Engine, result: MoveResult) -> None:
+def _pin(engine: Engine, result: MoveResult) -> Pin | None:
     """A person's move or rollback pins its decision (still under the lock, so no watcher
     can slip a move in between)."""
     if result.state == "failed":
-        return
+        return None
     from failover.coord.base import Holder, Pin
 
     holder = Holder.me(engine.coord.node)
-    engine.coord.set_pin(Pin(holder, f"{result.kind} {result.move_id}", result.move_id))
+    # It expires (pins.move_expires): a decision taken in an incident never switches
+    # automatic failover off for good.
+    pin = Pin(holder, f"{result.kind} {result.move_id}", result.move_id,
+              until=holder.since + engine.config.pins.move_expires)
+    engine.coord.set_pin(pin)
+    return pin
 
 
 def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry_run: bool,
            force: bool, checksum: str | None, reason: str, args: dict[str, Any],
            full: bool = False, rollback_of: int | None = None,
-           after: Callable[[MoveResult], None] | None = None,
-           planning: float | None = None) -> int:
+           after: Callable[[MoveResult], Pin | None] | None = None,
+           planning: float | None = None, stop: Interrupts | None = None,
+           config: Path | None = None) -> int:
     from failover.errors import ChecksumMismatch, ConfigError
 
     as_json = format is Format.json
@@ -240,17 +265,64 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
 
             return EXIT_REFUSED
     try:
+        if stop is not None:
+            stop.arm()
         result = engine.move(p, kind=kind, reason=reason, args=args, rollback_of=rollback_of,
-                             on_event=None if quiet() or as_json else _progress)
+                             on_event=None if quiet() or as_json else _progress,
+                             cancel=stop.cancel if stop else None,
+                             abandon=stop.abandon if stop else None)
+        if stop is not None:
+            stop.finish()
     except ConfigError:
         raise
-    if after is not None:
-        after(result)
+    pin = after(result) if after is not None else None
     if as_json:
         print_json({"plan": p.to_json(), "result": result.to_json()})
     else:
-        _show_result(result, planning)
+        _show_result(result, planning, pin)
+    if result.interrupted:
+        return _interrupted(result, args, config or Path(DEFAULT_CONFIG), stop)
+    if not as_json:
+        _undo_line(result, config or Path(DEFAULT_CONFIG))
     return result.exit_code
+
+
+def _interrupted(r: MoveResult, args: dict[str, Any], config: Path,
+                 stop: Interrupts | None = None) -> int:
+    """After a Ctrl-C: what is split, the command that finishes the move and the one that
+    undoes it (on stderr, as the interrupt's own lines are); 130 when the interrupt left
+    something unwritten or unverified, else the move's own code (it completed)."""
+    from cli.intent import redo, undo
+    from failover.move import LEFT_BEHIND, NOT_STARTED
+
+    written = [s.provider for s in r.steps if s.state == "applied"]
+    # Left unwritten by the interrupt (an evacuated vendor's provider too: it still
+    # serves the old answers), or not written for a reason of its own.
+    behind = [s.provider for s in r.steps if s.state != "applied" and s.changes
+              and (s.error in (NOT_STARTED, LEFT_BEHIND) or not s.tolerated)]
+    e = err()
+    if written and behind:
+        e.print(f"[red]DNS is split[/]: written {', '.join(written)}; not written (or "
+                f"unknown) {', '.join(behind)}", markup=True, soft_wrap=True)
+    elif behind:
+        e.print("Interrupted before any write landed: DNS is as it was.")
+    if behind:
+        e.print(f"Finish it with: {redo(r.kind, args, config)}", markup=False, soft_wrap=True)
+    if written:
+        e.print(f"Undo with: {undo(r.kind, r.move_id, config)}", markup=False,
+                soft_wrap=True)
+    unverified = any(s.written and not s.verified for s in r.steps if s.state == "applied")
+    if stop is not None:
+        stop.left_behind = any(s.error == LEFT_BEHIND for s in r.steps)
+    return EXIT_INTERRUPTED if behind or unverified else r.exit_code
+
+
+def _undo_line(r: MoveResult, config: Path) -> None:
+    from cli.intent import undo
+
+    if r.state != "failed" and any(s.state == "applied" for s in r.steps):
+        out().print(f"Undo with: {undo(r.kind, r.move_id, config)}", markup=False,
+                    soft_wrap=True)
 
 
 def _plan_exit(p: Plan) -> int:
@@ -335,7 +407,7 @@ def _markup(line: PlanLine) -> str:
                     f"{line.text}")
 
 
-def _show_result(r: MoveResult, planning: float | None = None) -> None:
+def _show_result(r: MoveResult, planning: float | None = None, pin: Pin | None = None) -> None:
     """``planning``: the seconds spent planning, said beside the move's own so the summary
     gives the whole command's time (a slow provider is felt there, not in the writes)."""
     from rich.markup import escape
@@ -392,7 +464,5 @@ def _show_result(r: MoveResult, planning: float | None = None) -> None:
     if planning is not None:   # its own line: the summary above is already long
         o.print(f"{fmt_seconds(planning + r.seconds)} in all, {fmt_seconds(planning)} of it "
                 "planning (checks and reads)")
-    if r.kind == "move" and r.state != "failed":
-        o.print(f"Undo with: failover rollback {r.move_id}")
-    if r.state != "failed":
-        o.print("Pinned: watchers leave this decision alone until 'failover resume'.")
+    if r.state != "failed" and pin is not None:
+        o.print(f"Pinned: watchers leave this decision alone {pin.expiry()}.")

@@ -10,7 +10,17 @@ import typer
 if TYPE_CHECKING:
     from failover.engine import Engine
 
-from cli.common import Format, FormatOpt, fmt_seconds, inert, live, load, out, print_json
+from cli.common import (
+    Format,
+    FormatOpt,
+    config_file,
+    fmt_seconds,
+    inert,
+    live,
+    load,
+    out,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -123,8 +133,13 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
         for s in report.unfinished:
             o.print(f"  {escape(s.step.provider)}: step '{s.step.state}', "
                     f"now [bold]{inert(s.now)}[/]")
-        o.print("Finish it with 'failover move' or undo it with "
-                f"'failover rollback {m.id if m else ''}'.")
+        if m is not None:
+            from cli.intent import redo, undo
+
+            # The journaled intent (--off aws), not a plain 'failover move' that would plan
+            # back to aws once it answers again (issue 20).
+            o.print(f"Finish it with '{redo(m.kind, m.args, config_file(ctx))}' or undo it "
+                    f"with '{undo(m.kind, m.id, config_file(ctx))}'.", markup=False)
     for s in report.unknown:
         o.print(f"{escape(s.step.provider)}: its write in {m.kind if m else 'move'} "
                 f"{m.id if m else '?'} had no answer ({inert(s.step.error or '')}); "

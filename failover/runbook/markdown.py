@@ -21,6 +21,7 @@ from failover.config import (
     SshControl,
 )
 from failover.dns import handbook
+from failover.errors import EXIT_REFUSED
 from failover.health import HEALTHY
 from failover.records import absolute_name
 from failover.runbook.commands import Commands
@@ -69,7 +70,9 @@ class Markdown:
                "hosting's vendor is the one; go to its section below. Exit **0**: everything "
                "answers, nothing to evacuate. Exit **1**: something is `DEGRADED` (failing, "
                f"not yet `fall`={cfg.fall} times in a row): run it again in "
-               f"{cfg.interval:g} s.", "",
+               f"{cfg.interval:g} s. If the only warning left is a `pin` row (an operator's "
+               "move or `pause`; it says until when), nothing needs evacuating: the pin is "
+               "why the watchers wait; a pinned hosting that goes DOWN is exit **2**.", "",
                "| vendor | hostings | DNS providers | control plane | section |",
                "| --- | --- | --- | --- | --- |"]
         for v in self.facts.vendors(only):
@@ -294,8 +297,10 @@ class Markdown:
 
     def afterwards(self, v: str) -> list[str]:
         out = [f"### 6. Afterwards (after evacuating {v})", "",
-               f"1. `{self.sh.cmd('check')}`: exit **2** while {v}'s hostings stay DOWN is "
-               "expected; every other hosting should be UP.",
+               f"1. `{self.sh.cmd('check')}`: exit **1** while {v}'s hostings stay DOWN and "
+               "are no longer served is expected (and the move's `pin` row); every other "
+               "hosting should be UP. Exit **2** means users still reach a DOWN hosting: "
+               "step 3 again.",
                f"2. `{self.sh.cmd('history')}`: the move is listed `done`; "
                f"`{self.sh.cmd('status')}` shows every provider agreeing.",
                f"3. If {v} was marked TERMINATED, failover never serves it again by itself. "
@@ -303,7 +308,11 @@ class Markdown:
                "the account is restored, its machines are redeployed and `failover check` "
                "shows them UP; then roll back (below) if you want the traffic there.",
                "4. Tell the people who own the services listed in step 4, and write down the "
-               "times: the journal has them (`failover history`).", ""]
+               "times: the journal has them (`failover history`).",
+               f"5. Hand the decision back to the watchers: `{self.sh.cmd('resume')}`. The "
+               "move pinned what it serves (the pin expires by itself after "
+               f"`pins.move_expires`, {_minutes(self.config.pins.move_expires)}); once resumed, a "
+               "watcher moves away by itself if the hosting now served goes DOWN.", ""]
         return out
 
     def roll_back(self, v: str) -> list[str]:
@@ -319,10 +328,12 @@ class Markdown:
                "Expect exit **0** and `rollback N done`: every provider serves again what it "
                "served before the newest move not yet rolled back (name one with "
                f"`{self.sh.cmd('rollback')} MOVE_ID --yes`; ids in `failover history`). If it "
-               "exits **3** saying a hosting it would serve again is DOWN or TERMINATED, do "
-               f"not force it: {v} is not back, so stay where you are (step 7). Then run "
-               f"step 3 again: the answers from before the move should be back ({v}'s own "
-               f"addresses, {self.facts.addresses(v)}, if {v} was serving then).", ""]
+               f"exits **{EXIT_REFUSED}** saying a hosting it would serve again is DOWN or "
+               f"TERMINATED, do not force it: {v} is not back, so stay where you are (step 7). "
+               f"Then run step 3 again: the answers from before the move should be back ({v}'s "
+               f"own addresses, {self.facts.addresses(v)}, if {v} was serving then). Last, "
+               f"`{self.sh.cmd('resume')}`: the rollback pinned its answers too, and "
+               "automatic failover works again only once the pin is gone.", ""]
         return out
 
     def last_drill(self, v: str) -> list[str]:
@@ -411,3 +422,8 @@ def _backup_text(backup: Any) -> str:
     if isinstance(backup, PathBackup):
         return f"{backup.path}/{backup.pattern}"
     return str(backup.kind)
+
+
+def _minutes(seconds: float) -> str:
+    """'30 min', '2 h' for a duration in the runbook."""
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"

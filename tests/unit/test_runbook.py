@@ -212,3 +212,16 @@ def test_no_standby_left_is_said_plainly(tmp_path: Path) -> None:
     aws = section(render(config, tmp_path / "f.yaml"), "aws")
     assert "**Nothing**: every hosting is at aws" in aws
     assert "**no healthy hosting outside aws**" in aws
+
+
+def test_the_runbook_ends_with_automatic_failover_working(setup) -> None:
+    """Issue 20: after evacuating, step 6 expects exit 1 (the DOWN hosting no longer
+    served, the move's pin), says to resume, and so does the rollback; step 0 does not
+    loop on a pin's warning."""
+    config, path = setup
+    text = render(config, path)
+    assert "exit **1** while aws's hostings stay DOWN and are no longer served" in text
+    assert "Exit **2** means users still reach a DOWN hosting" in text
+    assert text.count(" resume`") >= 2 * len(config.vendors)   # afterwards, and rollback
+    assert "`pins.move_expires`, 30 min" in text
+    assert "only warning left is a `pin` row" in text

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 HEALTHY_ROWS = 20
 # Problems first, the worst at the top.
 _ORDER = {"TERMINATED": 0, "DOWN": 1, "UNKNOWN": 2, "DEGRADED": 3, "UP": 4}
+# Finding severities, worst first: CRITICAL, UNKNOWN, WARNING, OK.
+_SEVERITY_ORDER = {2: 0, 3: 1, 1: 2, 0: 3}
 
 
 def register(app: typer.Typer) -> None:
@@ -131,7 +133,27 @@ def check(ctx: typer.Context,
         return full.exit_code
     from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
+    from failover.serving import evacuation, move_off
+    from failover.untrusted import clean
+
+    o = out()
+    serving = [f for f in full.findings if f.kind == "serving"]
+    # The action first, as the exact commands: at 3 a.m. at 80 columns it must not sit
+    # below a screen of evidence, nor be a 'failover move' the policy could send back.
+    vendors = evacuation(report.verdicts, serving, report.terminated)
+    if vendors:
+        dead = [v for v in report.verdicts if v.vendor in vendors
+                and v.verdict in ("DOWN", "TERMINATED")]
+        where = ", ".join(f"{v.hosting} ({v.verdict})" for v in dead) or ", ".join(vendors)
+        o.print(Text.assemble(("ACTION", "bold red"), f": users are still sent to {where}; "
+                              "move them off:"), soft_wrap=False)
+        o.print(Text(f"  {move_off(vendors, 'plan')}"), soft_wrap=False, no_wrap=True,
+                overflow="ignore")
+        o.print(Text(f"  {move_off(vendors)}"), soft_wrap=False, no_wrap=True,
+                overflow="ignore")
+        o.print()
     table = Table(box=None, pad_edge=False, show_edge=False)
     for col in ("HOSTING", "VENDOR", "VERDICT", "PROBES", "LATENCY", "EVIDENCE"):
         table.add_column(col, no_wrap=col != "EVIDENCE")
@@ -144,7 +166,6 @@ def check(ctx: typer.Context,
                       f"[{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]",
                       f"{passed}/{len(v.evidence)}",
                       fmt_seconds(latency) if latency is not None else "-", inert(v.reason))
-    o = out()
     o.print(table)
     if healthy:
         o.print(f"[green]{healthy:,} more hostings UP[/], every probe passed (--full lists "
@@ -154,19 +175,28 @@ def check(ctx: typer.Context,
         more = Table(box=None, pad_edge=False, show_edge=False)
         for col in ("CHECK", "NAME", "STATUS", "EVIDENCE"):
             more.add_column(col, no_wrap=col != "EVIDENCE")
-        for f in others:
+        # Problems first (CRITICAL, UNKNOWN, WARNING, then OK), config order within each.
+        for f in sorted(others, key=lambda f: _SEVERITY_ORDER.get(f.severity, 1)):
             style = ["green", "yellow", "red", "magenta"][f.severity]
+            # An OK row's evidence is one line (…): it proves, it does not instruct.
+            evidence = Text(clean(f.reason, 2000), no_wrap=f.severity == 0 and not every_row,
+                            overflow="ellipsis")
             more.add_row(escape(f.kind), escape(f.name), f"[{style}]{escape(f.status)}[/]",
-                         inert(f.reason))
+                         evidence)
         o.print()
         o.print(more)
-    serving = [f for f in full.findings if f.kind == "serving"]
-    if serving:
+    if serving:             # what users are sent to: the exit code follows these
+        # A table, so rich wraps the reason at word boundaries under its own column,
+        # never the terminal inside a word.
+        sent = Table(box=None, pad_edge=False, show_edge=False)
+        for col in ("SERVING", "STATUS", "USERS ARE SENT TO"):
+            sent.add_column(col, no_wrap=col != "USERS ARE SENT TO")
+        for f in serving:
+            style = ["green", "yellow", "red", "magenta"][f.severity]
+            sent.add_row(f"{escape(f.name)} ({escape(str(f.vendor))})",
+                         f"[{style}]{escape(f.status)}[/]", Text(clean(f.reason, 2000)))
         o.print()
-    for f in serving:       # what users are sent to: the exit code follows these
-        style = ["green", "yellow", "red", "magenta"][f.severity]
-        o.print(f"SERVING {escape(f.name)} ({escape(str(f.vendor))}): "
-                f"[{style}]{escape(f.status)}[/]: {inert(f.reason)}")
+        o.print(sent)
     label = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][full.exit_code]
     up = sum(v.verdict == "UP" for v in report.verdicts)
     degraded = sum(v.verdict == "DEGRADED" for v in report.verdicts)
@@ -178,7 +208,8 @@ def check(ctx: typer.Context,
             if slow is not None and slow.seconds >= 1 and slow.seconds >= full.seconds / 2
             else "")
     o.print(f"{label}: {up}/{len(report.verdicts)} hostings up{still}, "
-            f"{len(report.results)} probes; took {fmt_seconds(full.seconds)}{escape(held)}")
+            f"{len(report.results)} probes; took {fmt_seconds(full.seconds)}{escape(held)}",
+            soft_wrap=False)
     return full.exit_code
 
 

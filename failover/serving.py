@@ -86,7 +86,7 @@ def serving_findings(config: Config, verdicts: Mapping[str, Verdict],
             sev = EXIT_CRITICAL
             reason = (f"traffic is still on {', '.join(f'{h} ({state(h)})' for h in dead)}"
                       + (f" (serves {shown})" if len(hostings) + len(strangers) > len(dead)
-                         else "") + "; run 'failover move'")
+                         else "") + f"; run '{move_off(config.hosting[h].vendor for h in dead)}'")
         elif not healthy:
             sev, reason = EXIT_CRITICAL, f"serves {shown}: nothing healthy"
         else:
@@ -104,6 +104,27 @@ def serving_findings(config: Config, verdicts: Mapping[str, Verdict],
         out.append(Finding("serving", provider, ["OK", "WARNING", "CRITICAL"][sev], sev,
                            reason, vendor=vendor, metrics=metrics))
     return out
+
+
+def move_off(vendors: Iterable[str], command: str = "move") -> str:
+    """The exact command that moves traffic off ``vendors``: what a hint prints, to be run
+    as printed (plain 'failover move' would let the policy pick, maybe the dead vendor)."""
+    return " ".join(["failover", command, *(f"--off {v}" for v in sorted(set(vendors)))])
+
+
+def evacuation(verdicts: Sequence[Verdict], serving: Sequence[Finding],
+               terminated: Iterable[str] = ()) -> list[str]:
+    """The vendors to move off now: those whose DOWN or TERMINATED hostings a DNS provider
+    still serves, while a healthy hosting at another vendor remains. Empty when no move
+    off a vendor would help (nothing dead is served, or nothing healthy is left)."""
+    gone = set(terminated)
+    dead = {v.hosting: v.vendor for v in verdicts
+            if v.verdict in (DOWN, TERMINATED) or v.vendor in gone}
+    served_dead = {dead[h] for f in serving for h in dead if f.metrics.get(f"served.{h}")}
+    if any(v.verdict in (UP, DEGRADED) and v.vendor not in served_dead | gone
+           for v in verdicts):
+        return sorted(served_dead)
+    return []
 
 
 def exposure_exit_code(verdicts: Sequence[Verdict], serving: Sequence[Finding],

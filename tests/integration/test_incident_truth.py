@@ -338,9 +338,11 @@ def test_check_says_what_each_provider_serves_and_clears_after_the_move(
     config = lab["config"]
 
     def check() -> tuple[int, list[str]]:
-        proc = failover(config, "check")
-        return proc.returncode, [" ".join(line.split()) for line in proc.stdout.splitlines()
-                                 if line.startswith("SERVING")]
+        proc = failover(config, "check", "--format", "json")
+        found = {f["name"]: f for f in json.loads(proc.stdout)["findings"]
+                 if f["kind"] == "serving"}
+        return proc.returncode, [f"SERVING {p} ({f['vendor']}): {f['status']}: {f['reason']}"
+                                 for p, f in ((p, found[p]) for p in ("route53", "bind"))]
 
     code, lines = check()
     assert lines == ["SERVING route53 (aws): OK: serves aws-use1 (UP)",
@@ -350,7 +352,7 @@ def test_check_says_what_each_provider_serves_and_clears_after_the_move(
     code, lines = check()                                   # fall: 2 -> DOWN
     assert code == 2
     assert lines == [f"SERVING {p}: CRITICAL: traffic is still on aws-use1 (DOWN); run "
-                     "'failover move'" for p in ("route53 (aws)", "bind (metal)")], lines
+                     "'failover move --off aws'" for p in ("route53 (aws)", "bind (metal)")], lines
     moved = failover(config, "move", "--off", "aws", "--yes")
     assert moved.returncode == 0, moved.stdout + moved.stderr
     code, lines = check()

@@ -218,7 +218,37 @@ def audit(config: Config, stacks: Path | None, backend: str | None = None) -> Au
     result.dependencies += _registries(description.get("service") or {}, name, service_file)
     result.dependencies += _registrar(recovery, hedged, name, service_file)
     result.dependencies += _sign_in(recovery, name, service_file)
+    result.dependencies += certificate_bindings(config, name)
     return result
+
+
+# A vendor-managed certificate service -> the vendor whose account holds it.
+MANAGED_CERTIFICATES = {"acm": ("aws", "AWS Certificate Manager"),
+                        "google-managed": ("gcp", "Google-managed certificates"),
+                        "cloudflare": ("cloudflare", "Cloudflare's edge certificates")}
+
+
+def certificate_bindings(config: Config, name: Any = lambda v: v) -> list[Dependency]:
+    """Hostings whose certificate lives only in a vendor's managed service: it cannot be
+    exported, so losing that vendor leaves the name without a certificate anywhere else
+    unless a standby certificate from a CA of our own is on hand (``certs:``)."""
+    out = []
+    for hosting, spec in config.hosting.items():
+        if spec.certificate == "own":
+            continue
+        vendor, service = MANAGED_CERTIFICATES[spec.certificate]
+        standby = config.certs is not None
+        out.append(Dependency(
+            vendor=name(vendor), kind="certificate",
+            what=f"hosting {hosting}'s certificate lives only in {service}",
+            loss=(f"hosting {hosting} is bound to {name(vendor)}: its certificate cannot be "
+                  "exported, and " + ("the standby certificates of certs: are what the "
+                                      "other hostings serve" if standby else
+                                      "no standby certificate is kept anywhere else")),
+            fix="keep standby certificates from a second CA at targets at other vendors: "
+                "a certs: section and 'failover certs issue'",
+            blocking=not standby))
+    return out
 
 
 def _state(project: dict[str, Any], recovery: dict[str, Any], override: str | None,
@@ -301,6 +331,18 @@ def _registrar(recovery: dict[str, Any], hedged: set[str], name: Any,
         raise ConfigError(f"{where}: recovery.registrar must be a vendor name")
     vendor = name(registrar)
     also = vendor in hedged
+    second = recovery.get("second_registrar")
+    if second is not None and (not isinstance(second, str) or not second):
+        raise ConfigError(f"{where}: recovery.second_registrar must name a registrar where "
+                          "an account is ready to take a transfer")
+    if not second and not also:
+        return [Dependency(
+            vendor=vendor, kind="registrar", what=f"the domain's registration at {vendor}",
+            loss="a registrar that suspends or holds the domain (GoDaddy gave Gab 24 hours) "
+                 "blocks recovery: there is no second registrar account to transfer it to",
+            fix="open an account at a second registrar and name it in "
+                "recovery.second_registrar; keep the transfer lock and auth code in reach",
+            blocking=True)]
     return [Dependency(
         vendor=vendor, kind="registrar", what=f"the domain's registration at {vendor}",
         loss="the domain and its delegation, with everything else at this vendor" if also

@@ -63,6 +63,8 @@ class Recovery(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     registrar: str | None = None
+    # A second registrar where an account is ready to take a transfer of the domain.
+    second_registrar: str | None = None
     # How admins sign in to the vendors' consoles and APIs (an IdP, or each vendor's own).
     admin_sign_in: list[str] = Field(default_factory=list)
     # Accounts at each vendor that do not go through the IdP.

@@ -2,7 +2,7 @@
 
 import ipaddress
 import re
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
@@ -88,3 +88,7 @@ class Hosting(Strict):
         Annotated[StaticEndpoints, Tag("static")] | Annotated[StackEndpoints, Tag("stack")],
         Discriminator(lambda v: "stack" if isinstance(v, dict) and "from_stack" in v else "static"),
     ]
+    # Where its TLS certificate lives: "own" (a key we hold and can copy anywhere), or a
+    # vendor's managed service whose certificates cannot be exported (audit names the
+    # hosting as bound to that vendor; see failover certs for a standby).
+    certificate: Literal["own", "acm", "google-managed", "cloudflare"] = "own"

@@ -208,3 +208,26 @@ def test_broken_stack_file_is_one_line_exit_3(stacks: Path) -> None:
 def test_missing_project_says_pass_stacks(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="pass --stacks DIR"):
         audit(load_config(EXAMPLE), tmp_path)
+
+
+def test_no_second_registrar_account_blocks_recovery(stacks: Path) -> None:
+    _hedge(stacks)
+    _edit(stacks / "service.yaml", lambda d: d["recovery"].pop("second_registrar"))
+    result = audit(load_config(EXAMPLE), stacks)
+    assert result.blocking_vendors == ["gandi"]
+    [dep] = [d for d in result.dependencies if d.kind == "registrar"]
+    assert "no second registrar account" in dep.loss and "second_registrar" in dep.fix
+
+
+def test_an_acm_only_hosting_is_named_as_bound_to_aws(stacks: Path) -> None:
+    _hedge(stacks)
+    config = load_config(EXAMPLE)
+    hosting = next(iter(config.hosting))
+    config.hosting[hosting] = config.hosting[hosting].model_copy(
+        update={"certificate": "acm"})
+    result = audit(config, stacks)
+    [dep] = [d for d in result.dependencies if d.kind == "certificate"]
+    assert dep.vendor == "aws" and dep.blocking  # no certs: section, no standby anywhere
+    assert f"hosting {hosting}'s certificate lives only in AWS Certificate Manager" == dep.what
+    assert f"hosting {hosting} is bound to aws" in dep.loss
+    assert "aws" in result.blocking_vendors

@@ -37,7 +37,7 @@ def test_unknown_key_names_line_key_and_allowed_keys() -> None:
     e = error(text)
     assert e.line == line_of("priorty", text)
     assert e.key == "hosting.gcp-euw1.priorty"
-    assert "allowed here: endpoints, priority, vendor, weight" in str(e)
+    assert "allowed here: certificate, endpoints, priority, vendor, weight" in str(e)
 
 
 def test_unknown_key_inside_provider_union_names_that_kind_fields() -> None:

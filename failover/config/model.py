@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from failover.config.backups import Backup
-from failover.config.base import Duration, Strict, dns_name
+from failover.config.base import Duration, HeaderText, Strict, dns_name
 from failover.config.certs import CertSettings
 from failover.config.checks import Check
 from failover.config.cluster import Cluster
@@ -17,16 +17,19 @@ from failover.config.notify import NotifySettings
 from failover.config.page import PageSettings
 from failover.config.pins import Pins
 from failover.config.policy import Policy, Verify
-from failover.config.records import MAX_TTL, ManagedRecord, RecordEntry
+from failover.config.records import MAX_TTL, ManagedRecord, RecordList
 from failover.config.saas import SaasDependency
 from failover.config.vendors import Vendor
 
+MAX_SERVICE = 100
+
 
 class Config(Strict):
-    service: str
+    # A name for people, in every notice, page title and sentence: short, one line.
+    service: HeaderText = Field(min_length=1, max_length=MAX_SERVICE)
     zone: str
     ttl: int = Field(default=60, ge=0, le=MAX_TTL)
-    records: list[RecordEntry] = Field(min_length=1)
+    records: RecordList = Field(min_length=1)
     vendors: dict[str, Vendor] = Field(min_length=1)
     hosting: dict[str, Hosting] = Field(min_length=1)
     dns: dict[str, DnsProvider] = Field(min_length=1)

@@ -80,3 +80,29 @@ def test_an_etcd_password_over_plain_http_is_refused_unless_insecure(tmp_path: P
         ok = subprocess.run([str(SCRIPT), "-c", str(path), "validate"], capture_output=True,
                             text=True, timeout=120, env={**os.environ, "CI": "true"})
         assert ok.returncode in (0, 1), ok.stderr
+
+
+def test_a_huge_service_name_is_refused(tmp_path: Path) -> None:
+    text = BASE.replace("service: social", "service: " + "x" * 1_000_000, 1)
+    said = _validate(tmp_path, text)
+    assert said.startswith(f"{_line(BASE, 'service:')}: service: String should have at most "
+                           "100 characters") and len(said) < 200
+    said = _validate(tmp_path, BASE.replace("service: social", 'service: "a\\u001b[2Jb"', 1))
+    assert "control character" in said and "\x1b" not in said
+
+
+def test_too_many_records_are_counted_before_any_is_validated(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from failover.config import parse_config
+    from failover.config import records as section
+    from failover.errors import ConfigError
+
+    monkeypatch.setattr(section, "MAX_RECORDS", 3)
+    rows = "".join(f"  - {{name: r{i}, type: NOPE}}\n" for i in range(4))
+    text = BASE.replace('records:\n  - {name: "@", type: A}\n  - {name: www, type: A}\n',
+                        "records:\n" + rows)
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "f.yaml")
+    assert str(info.value) == (f"f.yaml:{_line(text, 'records:')}: records: 4 managed records; "
+                               "at most 3 (a plan holds each at every DNS provider): split "
+                               "the service into several configs")

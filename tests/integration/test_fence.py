@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from failover.clock import FakeClock
 from failover.config import (
     CloudDnsProvider,
     CloudflareProvider,
@@ -440,3 +441,30 @@ def _reset(p: Rfc2136) -> None:
     if found.get(RRKey(WWW, "A")) != a(WWW, START):
         changes.append(Change("update", found[RRKey(WWW, "A")], a(WWW, START)))
     p.apply(changes)
+
+
+# -- Route 53's INSYNC wait is outside the lease's window ------------------------------
+
+def test_route53_sends_every_fenced_batch_before_waiting_for_insync(
+        lab: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import failover.dns.route53 as r53
+
+    monkeypatch.setattr(r53, "MAX_CHANGES", 4)   # the fence's two and two of ours a batch
+    config = load_config(Path(lab["dir"]) / "failover.yaml")
+    settings = config.dns["route53"]
+    assert isinstance(settings, Route53Provider)
+    p = Route53("route53", settings, config, backoff=FAST, clock=FakeClock())
+    calls: list[str] = []
+
+    def pending(parsed: dict[str, Any], **_: Any) -> None:
+        calls.append("ChangeResourceRecordSets")
+        parsed["ChangeInfo"]["Status"] = "PENDING"   # as Route 53 answers, until INSYNC
+
+    p.client.meta.events.register("after-call.route53.ChangeResourceRecordSets", pending)
+    p.client.meta.events.register("after-call.route53.GetChange",
+                                  lambda **_: calls.append("GetChange"))
+    news = [a(f"n{i}.{ZONE}", "127.0.0.30") for i in range(3)]
+    p.apply([Change("create", None, rr) for rr in news], Fence(70, time.monotonic() + 60))
+    assert calls == ["ChangeResourceRecordSets"] * 2 + ["GetChange"] * 2
+    assert p.read_fence() == 70
+    assert {rr.key for rr in news} <= set(p.read([(rr.name, "A") for rr in news]))

@@ -51,7 +51,7 @@ ETCD_REQUEST_LIMIT = 1536 * 1024
 MAX_REQUEST = ETCD_REQUEST_LIMIT - 64 * 1024
 # The answers etcd and its gateway give to a request above a size limit.
 _TOO_LARGE = ("request is too large", "larger than max", "message too large",
-              "exceeds the maximum")
+              "exceeds the maximum", "too many operations in txn")
 
 
 def _b64(text: str | bytes) -> str:

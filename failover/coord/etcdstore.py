@@ -320,11 +320,12 @@ class SharedHistory:
         size = 0
         for key, value in pieces:
             _fits(key, value)
-            if batch and size + len(key) + len(value) > _BATCH:
+            bytes_ = len(key.encode()) + len(value.encode())
+            if batch and (size + bytes_ > _BATCH or len(batch) == _BATCH_OPS):
                 self.state.fenced_by(fence, batch)
                 batch, size = [], 0
             batch.append(Op.put(key, value))
-            size += len(key) + len(value)
+            size += bytes_
         if batch:
             self.state.fenced_by(fence, batch)
 
@@ -621,6 +622,8 @@ _CHUNK = 256 * 1024
 # What one transaction of parts carries: well under the limit, so that each is quick to
 # commit on a slow disk, within a member's share of retry_timeout.
 _BATCH = min(MAX_REQUEST, 2 * _CHUNK)
+# Operations in one transaction: under etcd's --max-txn-ops (128 by default).
+_BATCH_OPS = 100
 
 
 def _fits(key: str, value: str) -> None:

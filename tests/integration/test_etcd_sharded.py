@@ -14,10 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from failover.coord import etcdstore
 from failover.coord.etcdclient import EtcdClient
 from failover.errors import EtcdRequestTooLarge
 from lab import etcd as lab_etcd
+from tests.hypo import cases
 from tests.integration.etcdworld import coordinator
 
 pytestmark = pytest.mark.integration
@@ -127,5 +131,30 @@ def test_a_new_leader_skips_a_broken_record_and_adopts_the_rest(
         assert [v["authority"] for v in coord.store.verifications(1)] == ["ns1"]
         said = " ".join(e["sentence"] for e in coord.journal.events(10, "shared"))
         assert "moves/00000002 skipped" in said and "moves/00000003 skipped" in said
+    finally:
+        coord.close()
+
+
+@settings(cases(30), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(images=st.lists(st.tuples(st.text(max_size=60), st.text(max_size=60)), min_size=1,
+                       max_size=3),
+       chunk=st.integers(min_value=1, max_value=16))
+def test_every_image_reads_back_exactly_as_written_however_it_is_cut(
+        tmp_path_factory: pytest.TempPathFactory, etcd_cluster: lab_etcd.Cluster,
+        monkeypatch: pytest.MonkeyPatch, images: list[tuple[str, str]], chunk: int) -> None:
+    """Whatever the size and characters of a step's images, and wherever the chunks cut
+    them (a small chunk here, so every image is cut, mid-character too), the shared
+    history gives back what the journal was given."""
+    monkeypatch.setattr(etcdstore, "_CHUNK", chunk)
+    steps = [{"provider": f"p{i}", "vendor": "metal", "before": json.dumps([before]),
+              "desired": json.dumps([desired]), "changes": "[]", "state": "planned",
+              "tolerated": False, "error": None} for i, (before, desired) in enumerate(images)]
+    coord = coordinator(tmp_path_factory.mktemp("node"), etcd_cluster.endpoints)
+    try:
+        with coord.lock("failover move"):
+            number = coord.store.begin_move(kind="move", at=time.time(), reason="r",
+                                            args={}, checksum="c", steps=steps)
+        got = coord.store.steps(number)
+        assert [(s.before, s.desired) for s in got] == [([b], [d]) for b, d in images]
     finally:
         coord.close()

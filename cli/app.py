@@ -145,7 +145,45 @@ def _usage_line(exc: Exception) -> str:
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     ctx = getattr(exc, "ctx", None)
     where = ctx.command_path if ctx is not None else "failover"
-    return f"failover: {' '.join(message.split())} (see '{where} -h')"
+    return (f"failover: {' '.join(message.split())}{_option_hint(ctx, message)} "
+            f"(see '{where} -h')")
+
+
+# Commands whose vendors and hostings are named by options: what a bare word meant.
+_TAKES_OFF_TO = {"move": "--off", "plan": "--off", "drill": "--vendor", "runbook": "--vendor"}
+
+
+def _option_hint(ctx: Any, message: str) -> str:
+    """'failover move aws': a word given where an option's value was meant, as the
+    command that works ("did you mean 'failover move --off aws'?"). A hosting's name
+    gets --to; anything else the command's vendor option."""
+    import re
+
+    found = re.search(r"unexpected extra argument(?:\(s\)|s)? \((.+)\)", message)
+    name = getattr(getattr(ctx, "command", None), "name", None)
+    if found is None or name not in _TAKES_OFF_TO:
+        return ""
+    vendors: list[str] = []
+    hostings: list[str] = []
+    try:
+        from failover.config import load_config
+
+        path = (ctx.find_root().obj or {}).get("config_path")
+        if path is not None:
+            config = load_config(path)
+            vendors, hostings = list(config.vendors), list(config.hosting)
+    except Exception:  # no config to read: a hint from the words alone
+        pass
+    from failover.suggest import closest
+
+    options = []
+    for word in found.group(1).split():
+        hosting = closest(word, hostings) if name in ("move", "plan") else None
+        if hosting is not None and closest(word, vendors) != word:
+            options.append(f"--to {hosting}")
+        else:
+            options.append(f"{_TAKES_OFF_TO[name]} {closest(word, vendors) or word}")
+    return f"; did you mean 'failover {name} {' '.join(options)}'?"
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from cli.common import Format, FormatOpt, err, inert, load, out, print_json
-from cli.moves import DryOpt, SumOpt, YesOpt
+from cli.moves import DryOpt, YesOpt
 
 if TYPE_CHECKING:
     from failover.config import Config
@@ -28,6 +28,15 @@ OffOpt = Annotated[list[str], typer.Option(
 ForceOpt = Annotated[bool, typer.Option(
     "--force", help="Apply even if fewer than two name servers, or name servers of only one "
     "vendor, would be left (never an empty set).")]
+
+DelegationSumOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional
+    "--checksum", metavar="SUM", help="Apply only if the delegation plan's checksum is SUM "
+    "(the 'Checksum:' line of a reviewed 'failover delegation plan' with the same --off); "
+    "refuse if anything changed since.")]
+DelegationRollbackSumOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--checksum", metavar="SUM", help="Apply only if the rollback's checksum is SUM (the "
+    "'Checksum:' line of a reviewed 'failover delegation rollback --dry-run' with the same "
+    "ID); refuse if anything changed since.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -71,7 +80,7 @@ def plan(ctx: typer.Context, off: OffOpt, format: FormatOpt = Format.table) -> i
 
 @delegation_app.command("move")
 def move(ctx: typer.Context, off: OffOpt, yes: YesOpt = False, dry_run: DryOpt = False,
-         force: ForceOpt = False, checksum: SumOpt = None,
+         force: ForceOpt = False, checksum: DelegationSumOpt = None,
          format: FormatOpt = Format.table) -> int:
     """Write each registrar's NS set without VENDOR's name servers, verify at the parent."""
     from failover.delegation import plan as make_plan
@@ -97,7 +106,8 @@ def rollback(ctx: typer.Context,
                  metavar="ID",
                  help="The delegation move to undo; default: the newest not yet undone.")
              ] = None,
-             yes: YesOpt = False, dry_run: DryOpt = False, checksum: SumOpt = None,
+             yes: YesOpt = False, dry_run: DryOpt = False,
+             checksum: DelegationRollbackSumOpt = None,
              format: FormatOpt = Format.table) -> int:
     """Restore the NS sets a delegation move replaced (its journaled before-images)."""
     from failover.delegation import rollback_plan, rollback_target

@@ -18,6 +18,7 @@ from failover.config import Config
 from failover.errors import ConfigError
 from failover.health import DOWN, TERMINATED, Verdict
 from failover.records import RRKey, RRSet, absolute_name
+from failover.suggest import did_you_mean
 
 Endpoints = Mapping[str, Mapping[str, Sequence[str]]]
 
@@ -48,12 +49,14 @@ def decide(config: Config, verdicts: Mapping[str, Verdict], *, off: Sequence[str
     """
     for vendor in off:
         if vendor not in config.vendors:
-            raise ConfigError(f"--off {vendor}: no such vendor; vendors: "
+            raise ConfigError(f"--off {vendor}: no such vendor"
+                              f"{did_you_mean(vendor, config.vendors, '--off {}')}; vendors: "
                               f"{', '.join(sorted(config.vendors))}")
     off_set = tuple(sorted(set(off)))
     if to is not None:
         if to not in config.hosting:
-            raise ConfigError(f"--to {to}: no such hosting; hostings: "
+            raise ConfigError(f"--to {to}: no such hosting"
+                              f"{did_you_mean(to, config.hosting, '--to {}')}; hostings: "
                               f"{', '.join(sorted(config.hosting))}")
         if config.hosting[to].vendor in off_set:
             raise ConfigError(f"--to {to} is at vendor '{config.hosting[to].vendor}', "

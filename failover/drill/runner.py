@@ -24,6 +24,7 @@ from failover.move import MoveResult
 from failover.plan import Plan
 from failover.policy import Decision
 from failover.records import RRKey, RRSet
+from failover.suggest import did_you_mean
 
 EXTRA_CHECKS = 3     # checks allowed beyond fall (or rise) before a phase is declared failed
 
@@ -80,7 +81,8 @@ class Drill:
         self.origin = self.clock.monotonic()
         config = engine.config
         if vendor not in config.vendors:
-            raise ConfigError(f"--vendor {vendor}: no such vendor; vendors: "
+            raise ConfigError(f"--vendor {vendor}: no such vendor"
+                              f"{did_you_mean(vendor, config.vendors, '--vendor {}')}; vendors: "
                               f"{', '.join(sorted(config.vendors))}")
         self.hostings = config.hostings_of(vendor)
         if not self.hostings:

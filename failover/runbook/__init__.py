@@ -28,6 +28,7 @@ from failover.journal import Journal
 from failover.runbook.commands import Commands
 from failover.runbook.facts import Facts
 from failover.runbook.markdown import Markdown
+from failover.suggest import did_you_mean
 
 
 def render(config: Config, config_path: Path | str, *, vendor: str | None = None,
@@ -38,7 +39,8 @@ def render(config: Config, config_path: Path | str, *, vendor: str | None = None
     the last drill of each vendor.
     """
     if vendor is not None and vendor not in config.vendors:
-        raise ConfigError(f"--vendor {vendor}: no such vendor; vendors: "
+        raise ConfigError(f"--vendor {vendor}: no such vendor"
+                          f"{did_you_mean(vendor, config.vendors, '--vendor {}')}; vendors: "
                           f"{', '.join(sorted(config.vendors))}")
     path = Path(config_path).resolve()
     own = journal is None and config.journal_path().exists()

@@ -264,6 +264,15 @@ class Reconciler:
                                    "nothing: run 'failover resume', or 'failover move'",
                                    EXIT_CRITICAL, "stranded", checksum=plan.checksum)
             yielded = f"the operator's pin yielded: it served {what} ({pin.reason})"
+            # The person's intent outlives the pin: vendors their move evacuated stay
+            # evacuated while any other hosting is healthy.
+            off = self._pinned_off(pin)
+            if off:
+                kept = engine.decide(verdicts, off=off)
+                if not kept.keep and kept.serve != decision.serve:
+                    decision = kept
+                    plan = engine.plan_for(decision)
+                    serving = ", ".join(decision.serve)
         if not self.auto_move:
             return CycleResult(self.number, at,
                                f"{head}; would move to {serving}: {plan.change_count} changes "
@@ -308,6 +317,17 @@ class Reconciler:
                            + (f"{yielded}; " if yielded else "")
                            + f"moved to {serving} ({decision.reason}): "
                            f"{moved.summary}", moved.exit_code, "moved", moved, plan.checksum)
+
+    def _pinned_off(self, pin: Pin) -> list[str]:
+        """The vendors the pinned move evacuated (its --off), as journaled."""
+        if pin.move_id is None:
+            return []
+        with contextlib.suppress(FailoverError):
+            row = self.engine.store.move(pin.move_id)
+            if row is not None:
+                return [str(v) for v in row.args.get("off") or []
+                        if v in self.engine.config.vendors]
+        return []
 
     def _expire(self, pin: Pin, at: float) -> str:
         """Clear an expired pin (if it is still the one read), journal it; what to say."""

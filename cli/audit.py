@@ -16,7 +16,8 @@ from cli.common import Format, FormatOpt, load, out, print_json
 from failover.errors import EXIT_OK, EXIT_WARNING
 
 if TYPE_CHECKING:
-    from failover.audit import Audit
+    from failover.audit import Audit, Dependency
+    from failover.config import Config
 
 
 def register(app: typer.Typer) -> None:
@@ -36,17 +37,29 @@ def audit(
              "$PULUMI_BACKEND_URL says it.")] = None,
 ) -> int:
     """Per vendor, what recovery would lose if that vendor cut us off (state, secrets,
-    image registry, registrar, admin sign-in). Exit 1 when one vendor would block it."""
+    image registry, registrar, admin sign-in, vendor-bound certificates), and each
+    registrar's readiness (transfer lock, expiry, auto-renew, auth code, privacy).
+    Exit 1 when one vendor would block it."""
     from failover.audit import audit as run_audit
     from failover.audit import default_stacks
 
     config = load(ctx)
     result = run_audit(config, stacks or default_stacks(config), backend)
+    result.dependencies += _registration(config)
     if format is Format.json:
         print_json(result.to_json())
     else:
         _render(result)
     return EXIT_WARNING if result.blocking_vendors else EXIT_OK
+
+
+def _registration(config: Config) -> list[Dependency]:
+    """What each registrar of delegation.registrars says of the domain (it asks them)."""
+    import time
+
+    from failover.registration import dependencies, read_config
+
+    return dependencies(read_config(config), time.time())
 
 
 def _render(result: Audit) -> None:

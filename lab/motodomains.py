@@ -42,6 +42,55 @@ def allow_lab_tld() -> None:
     # The name moto's private method has once Python mangles it.
     models.Route53DomainsBackend._Route53DomainsBackend__validate_duplicate_operations = (  # type: ignore[attr-defined]
         only_running)
+    _registration_calls()
+
+
+LOCK = "clientTransferProhibited"  # the EPP status a transfer lock sets (RFC 5731)
+
+
+def _registration_calls() -> None:
+    """Route 53 Domains calls moto 5.2 lacks, as AWS documents them: RetrieveDomainAuthCode,
+    Enable/DisableDomainTransferLock (the EPP status clientTransferProhibited in
+    GetDomainDetail's StatusList) and Enable/DisableDomainAutoRenew. State is moto's own
+    domain object; the auth code is made once per domain and kept by the server."""
+    import json
+    import secrets
+    import uuid
+
+    from moto.route53domains.responses import Route53DomainsResponse
+
+    codes: dict[str, str] = {}
+
+    def domain(self: Any) -> Any:
+        return self.route53domains_backend.get_domain(
+            domain_name=self._get_param("DomainName"))
+
+    def retrieve_domain_auth_code(self: Any) -> str:
+        name = domain(self).domain_name
+        codes.setdefault(name, secrets.token_urlsafe(12))
+        return json.dumps({"AuthCode": codes[name]})
+
+    def set_lock(on: bool) -> Any:
+        def call(self: Any) -> str:
+            d = domain(self)
+            d.status_list = [s for s in d.status_list if s != LOCK] + ([LOCK] if on else [])
+            return json.dumps({"OperationId": str(uuid.uuid4())})
+        return call
+
+    def set_renew(on: bool) -> Any:
+        def call(self: Any) -> str:
+            domain(self).auto_renew = on
+            return "{}"
+        return call
+
+    calls = {"retrieve_domain_auth_code": retrieve_domain_auth_code,
+             "enable_domain_transfer_lock": set_lock(True),
+             "disable_domain_transfer_lock": set_lock(False),
+             "enable_domain_auto_renew": set_renew(True),
+             "disable_domain_auto_renew": set_renew(False)}
+    for name, call in calls.items():
+        if not hasattr(Route53DomainsResponse, name):
+            setattr(Route53DomainsResponse, name, call)
 
 
 def register(client: Any, domain: str, name_servers: list[str], glue: dict[str, str]) -> None:
@@ -57,3 +106,5 @@ def register(client: Any, domain: str, name_servers: list[str], glue: dict[str, 
             entry["GlueIps"] = [glue[name]]
         servers.append(entry)
     client.update_domain_nameservers(DomainName=domain, Nameservers=servers)
+    # Locked, as a registrar leaves a new domain (and as it should stay).
+    client.enable_domain_transfer_lock(DomainName=domain)

@@ -271,7 +271,7 @@ class Engine:
         )
 
         t0 = self.clock.monotonic()
-        with self._pool(max_workers=5) as pool:
+        with self._pool(max_workers=6) as pool:
             backups = None
             if cfg.backups:
                 from failover.backups import check_backups
@@ -283,6 +283,9 @@ class Engine:
 
                 # Served certificates, those on hand and CAA at every provider (issue 23).
                 certs = pool.submit(check_certs, self, self.endpoints(), self.clock.now())
+            registration = None
+            if cfg.delegation is not None and cfg.delegation.registrars:
+                registration = pool.submit(self.registration_findings)
             dns = pool.submit(check_dns, cfg, providers, clock=self.clock,
                               setup_errors=setup_errors)
             writes = pool.submit(self.prove_writes, list(providers))
@@ -296,6 +299,8 @@ class Engine:
                 findings += backups.result()
             if certs is not None:
                 findings += certs.result()
+            if registration is not None:
+                findings += registration.result()
             serving = serving_findings(cfg, {v.hosting: v for v in report.verdicts},
                                        report.terminated, current.result(), self.endpoints())
         findings = relax_vendor_findings(findings, serving, cfg) + serving
@@ -309,6 +314,13 @@ class Engine:
         return FullCheck(report, findings, overall_exit_code(hostings, findings),
                          self.clock.monotonic() - t0, moves,
                          max((m.started for m in history), default=None))
+
+    def registration_findings(self) -> list[Finding]:
+        """Each registrar's word on the domain: transfer lock, expiry, auto-renew, auth
+        code, privacy (issue 23)."""
+        from failover.registration import findings, read_config
+
+        return findings(read_config(self.config), self.clock.now())
 
     def saas_findings(self, report: CheckReport) -> list[Finding]:
         """One finding per SaaS dependency: provider in use, its account, the fallback."""

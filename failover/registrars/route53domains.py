@@ -23,10 +23,12 @@ from failover.errors import (
     ProviderError,
     ProviderUnreachable,
 )
-from failover.registrars.base import Registrar, ns_name
+from failover.registrars.base import Readiness, Registrar, ns_name
 from failover.untrusted import clean
 
 OPERATION_TIMEOUT = 120.0
+# The EPP status a transfer lock sets (RFC 5731), in GetDomainDetail's StatusList.
+TRANSFER_LOCK = "clientTransferProhibited"
 AUTH_CODES = frozenset({"AccessDenied", "AccessDeniedException", "InvalidClientTokenId",
                         "UnrecognizedClientException", "SignatureDoesNotMatch",
                         "ExpiredToken", "ExpiredTokenException"})
@@ -134,6 +136,26 @@ class Route53Domains(Registrar):
                                                f"{OPERATION_TIMEOUT:g}s; it may still finish")
             time.sleep(delay)
             delay = min(2.0, delay * 2)
+
+    def readiness(self) -> Readiness:
+        """GetDomainDetail (its StatusList, expiry, auto-renew, privacy) and
+        RetrieveDomainAuthCode (only whether it answers: the code is dropped at once)."""
+        detail = self._call("get_domain_detail", DomainName=self.domain)
+        status = tuple(clean(s, 60) for s in detail.get("StatusList") or [])
+        expires = detail.get("ExpirationDate")
+        if hasattr(expires, "timestamp"):
+            expires = expires.timestamp()
+        privacy = [detail.get(k) for k in ("AdminPrivacy", "RegistrantPrivacy", "TechPrivacy")]
+        auth, auth_error = True, None
+        try:
+            self._call("retrieve_domain_auth_code", DomainName=self.domain)
+        except ProviderError as exc:
+            auth, auth_error = False, str(exc)
+        return Readiness(self.domain, transfer_lock=TRANSFER_LOCK in status,
+                         expires=float(expires) if expires is not None else None,
+                         auto_renew=bool(detail.get("AutoRenew")), auth_code=auth,
+                         auth_code_error=auth_error,
+                         privacy=all(p is True for p in privacy), status=status)
 
     def close(self) -> None:
         if self._client is not None:

@@ -1,0 +1,138 @@
+"""Registration readiness: can the domain itself be held hostage? Per registrar in
+``delegation.registrars``, what it says of the domain (transfer lock, expiry, auto-renew,
+the auth code, contact privacy), judged for ``check`` (findings) and ``audit``
+(dependencies).
+
+A registrar that cannot say (RFC 2136, a plugin without ``readiness``) is reported as
+such, never as ready. The auth code is asked for and dropped: only whether it could be
+had is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from failover.audit import Dependency
+from failover.config import Config
+from failover.errors import FailoverError
+from failover.finding import Finding
+from failover.registrars.base import Readiness, Registrar
+from failover.untrusted import clean
+
+# Under this many days to expiry a registration is an emergency (a registrar's grace
+# period and a transfer both take days).
+MIN_DAYS = 30
+_STATUS = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+
+
+def problems(r: Readiness, now: float) -> list[tuple[int, str]]:
+    """(severity, sentence) for each way the registration is not ready."""
+    out: list[tuple[int, str]] = []
+    days = r.days_left(now)
+    if days is not None and days < MIN_DAYS:
+        sev = 1 if r.auto_renew else 2
+        out.append((sev, f"expires in {days:.0f} days (under {MIN_DAYS})"
+                    + ("; auto-renew is on" if r.auto_renew else "; auto-renew is OFF")))
+    elif r.auto_renew is False:
+        out.append((1, "auto-renew is off: a missed renewal loses the domain"))
+    if r.transfer_lock is False:
+        out.append((1, "transfer lock is off: the domain can be moved away (or hijacked) "
+                       "with its auth code"))
+    if r.auth_code is False:
+        out.append((1, f"the auth code cannot be had now ({r.auth_code_error or 'refused'}): "
+                       "a transfer away would wait on this registrar"))
+    if r.privacy is False:
+        out.append((1, "contact privacy is off on some contact"))
+    return out
+
+
+def read(registrars: Mapping[str, Registrar]) -> dict[str, Readiness | str | None]:
+    """Each registrar's readiness (None: it cannot say; a string: why it failed),
+    read concurrently."""
+    def one(item: tuple[str, Registrar]) -> tuple[str, Readiness | str | None]:
+        name, registrar = item
+        try:
+            return name, registrar.readiness()
+        except FailoverError as exc:
+            return name, str(exc)
+        except Exception as exc:  # an SDK error we did not map: still one line
+            return name, f"{name}: {type(exc).__name__}: {clean(exc)}"
+
+    if not registrars:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(registrars)) as pool:
+        return dict(pool.map(one, registrars.items()))
+
+
+def findings(readings: Mapping[str, Readiness | str | None], now: float) -> list[Finding]:
+    """One ``registrar`` finding per registrar."""
+    out = []
+    for name, r in readings.items():
+        if r is None:
+            out.append(Finding("registrar", name, "OK", 0, "this registrar cannot report "
+                               "transfer lock, expiry or auth code: check them at the "
+                               "registrar"))
+            continue
+        if isinstance(r, str):
+            out.append(Finding("registrar", name, "UNKNOWN", 3, f"could not be read: {r}"))
+            continue
+        found = problems(r, now)
+        sev = max((s for s, _ in found), default=0)
+        days = r.days_left(now)
+        reason = "; ".join(t for _, t in found) if found else (
+            f"{r.domain}: transfer lock on, auto-renew on, auth code obtainable, "
+            f"{days:.0f} days to expiry" if days is not None else f"{r.domain}: ready")
+        out.append(Finding("registrar", name, _STATUS[sev], sev, reason,
+                           evidence=[r.to_json(now)],
+                           metrics={"days_left": round(days, 1)} if days is not None else {}))
+    return out
+
+
+def dependencies(readings: Mapping[str, Readiness | str | None], now: float
+                 ) -> list[Dependency]:
+    """What ``audit`` says of each registrar that is not ready: an expiry under
+    :data:`MIN_DAYS` blocks recovery, the rest is named."""
+    out = []
+    for name, r in readings.items():
+        if isinstance(r, str):
+            out.append(Dependency(vendor=name, kind="registration",
+                                  what=f"the registration at {name}",
+                                  loss=f"its readiness could not be read: {r}",
+                                  fix="check transfer lock, expiry and auth code at the "
+                                      "registrar", blocking=False))
+            continue
+        if r is None:
+            continue
+        for sev, text in problems(r, now):
+            expiry = text.startswith("expires")
+            out.append(Dependency(
+                vendor=name, kind="registration", what=f"{r.domain} at {name}: {text}",
+                loss=(f"{r.domain} may lapse before anyone can move it" if expiry else
+                      f"{r.domain} is not ready to be kept or moved in a hurry: {text}"),
+                fix=("renew now and turn auto-renew on" if expiry else
+                     "turn the transfer lock and auto-renew on, and keep the auth code "
+                     "obtainable"),
+                blocking=expiry and sev >= 1))
+    return out
+
+
+def read_config(config: Config) -> dict[str, Readiness | str | None]:
+    """:func:`read` for the registrars ``delegation.registrars`` names; one that cannot
+    be set up (no credentials, an unknown plugin) is reported as such, the others read."""
+    from failover.registrars import make_registrar
+
+    if config.delegation is None:
+        return {}
+    built: dict[str, Registrar] = {}
+    failed: dict[str, Readiness | str | None] = {}
+    for name in config.delegation.registrars:
+        try:
+            built[name] = make_registrar(name, config)
+        except FailoverError as exc:
+            failed[name] = str(exc)
+    try:
+        return {**read(built), **failed}
+    finally:
+        for r in built.values():
+            r.close()

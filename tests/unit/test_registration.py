@@ -1,0 +1,74 @@
+"""Registration readiness judged: a registrar (through the plugin interface's
+``readiness``) whose domain expires soon, is unlocked, or will not give its auth code."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from failover import registration
+from failover.registrars.base import Readiness, Registrar
+from tests.hypo import cases
+
+NOW = 1_800_000_000.0
+DAY = 86400.0
+
+
+class Plugin(Registrar):
+    """A third-party registrar as a plugin would ship it."""
+
+    def __init__(self, answer: Readiness | Exception | None) -> None:
+        super().__init__("plug", "example.org.")
+        self.answer = answer
+
+    def read(self) -> list[str]:
+        return []
+
+    def write(self, before: Sequence[str], after: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def readiness(self) -> Readiness | None:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def ready(**changes: object) -> Readiness:
+    base = {"domain": "example.org", "transfer_lock": True, "expires": NOW + 400 * DAY,
+            "auto_renew": True, "auth_code": True, "privacy": True}
+    return Readiness(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def test_expiry_under_thirty_days_blocks_recovery_in_audit() -> None:
+    readings = registration.read({"plug": Plugin(ready(expires=NOW + 12 * DAY,
+                                                       auto_renew=False))})
+    [f] = registration.findings(readings, NOW)
+    assert f.status == "CRITICAL" and "expires in 12 days" in f.reason and "OFF" in f.reason
+    [dep] = registration.dependencies(readings, NOW)
+    assert dep.blocking and dep.vendor == "plug" and "may lapse" in dep.loss
+
+
+def test_a_registrar_that_cannot_say_is_not_called_ready_and_errors_are_one_line() -> None:
+    readings = registration.read({"a": Plugin(None), "b": Plugin(RuntimeError("boom\x1b[2J"))})
+    found = {f.name: f for f in registration.findings(readings, NOW)}
+    assert "cannot report" in found["a"].reason
+    assert found["b"].status == "UNKNOWN" and "\x1b" not in found["b"].reason
+
+
+@cases(200)
+@given(st.booleans(), st.booleans(), st.booleans(), st.booleans(),
+       st.floats(min_value=-10, max_value=800))
+@example(False, True, True, True, 400.0)   # each fault alone, whatever the profile draws
+@example(True, False, True, True, 400.0)
+@example(True, True, False, True, 400.0)
+@example(True, True, True, False, 400.0)
+@example(True, True, True, True, 29.0)
+def test_ready_exactly_when_nothing_is_wrong(lock: bool, renew: bool, code: bool,
+                                             private: bool, days: float) -> None:
+    r = ready(transfer_lock=lock, auto_renew=renew, auth_code=code, privacy=private,
+              expires=NOW + days * DAY)
+    wrong = registration.problems(r, NOW)
+    assert (not wrong) == (lock and renew and code and private and days >= 30)
+    assert all(sev == 2 for sev, t in wrong if t.startswith("expires") and not renew)

@@ -92,6 +92,8 @@ class PageData:
     moves: list[MoveLine] = field(default_factory=list)
     drill: DrillLine | None = None
     title: str | None = None
+    # The operator's pin with until when it holds (internal page only); None: no pin.
+    pin: str | None = None
 
 
 def stamp(at: float | None) -> str:
@@ -176,6 +178,8 @@ def render(data: PageData, *, audience: Audience = "internal", hide_names: bool 
            f'<p class="banner" id="overall" style="background:{colour}" '
            f'data-serving="{_e(" ".join(names.hosting(s) for s in serving))}">'
            f"{_e(state)}. Served from: {_e(where)}.</p>"]
+    if internal and data.pin:
+        out.append(f'<p class="pin" id="pin"><strong>Pin</strong>: {_e(data.pin)}</p>')
     out += _hostings(data, names, internal)
     out += _providers(data, names, internal)
     if data.saas:

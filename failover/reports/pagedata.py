@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from failover.config import Config
 from failover.coord.base import MoveStore
-from failover.errors import CoordinationError
+from failover.errors import CoordinationError, FailoverError
 from failover.events import Served
 from failover.journal import MoveRow
 from failover.notify.outbox import Recorder
@@ -90,7 +90,20 @@ def gather(source: PageSource, served: Served, *, picture: DrillPicture) -> Page
                     for v, (since, _why) in terminated.items()},
         saas=_saas(source, served, set(terminated)),
         moves=moves, drill=_last_drill(source, picture),
-        title=config.page.title if config.page else None)
+        title=config.page.title if config.page else None, pin=_pin(source))
+
+
+def _pin(source: PageSource) -> str | None:
+    """The operator's pin and its expiry, if the source has a coordinator to ask (the
+    engine has); a page is still published when it cannot be asked."""
+    coord = getattr(source, "coord", None)
+    if coord is None:
+        return None
+    try:
+        pin = coord.pin()
+    except FailoverError:   # etcd out of reach, an unreadable pin file: the page goes on
+        return None
+    return str(pin.sentence()) if pin is not None else None
 
 
 def _providers(source: PageSource, served: Served) -> list[ProviderRow]:

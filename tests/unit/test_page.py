@@ -79,3 +79,16 @@ def test_no_input_can_add_markup(name: str, reason: str, vendor: str) -> None:
     for audience in ("internal", "public"):
         html = render(data(name, reason, vendor), audience=audience)  # type: ignore[arg-type]
         assert "<script" not in html and "<img" not in html and "<b onload" not in html
+
+
+def test_the_internal_page_shows_the_pin_and_its_expiry_the_public_one_does_not() -> None:
+    import dataclasses
+
+    pin = ("pinned by laptop (pid 1, host h, since x, failover move --off aws): move 7; "
+           "watchers move nothing until 2026-12-07 22:10 UTC (in 29 min) or 'failover "
+           "resume' <script>")
+    page = dataclasses.replace(data(), pin=pin)
+    internal = render(page, audience="internal")
+    assert 'id="pin"' in internal and "until 2026-12-07 22:10 UTC (in 29 min)" in internal
+    assert "<script>" not in internal and "&lt;script&gt;" in internal
+    assert 'id="pin"' not in render(page, audience="public")

@@ -182,6 +182,7 @@ class Route53(Provider):
         super().__init__(name, settings.vendor, config.zone)
         self.settings = settings
         self.zone_id = settings.hosted_zone_id.rsplit("/", 1)[-1]
+        self._fence_only = False   # advance_fence: accepted is enough, no INSYNC wait
         self.credentials = load_credentials(settings, config, key=f"dns.{name}")
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
@@ -451,8 +452,21 @@ class Route53(Provider):
                 raise partial(exc, done, len(batches), "batches") from None
             self.batches_sent += 1
             pending.append((str(info["ChangeInfo"]["Id"]), str(info["ChangeInfo"]["Status"])))
+        if self._fence_only:
+            return   # accepted is enough: Route 53 checked the fence when it took the batch
         for change_id, status in pending:
             self._wait_insync(change_id, status)
+
+    def advance_fence(self, fence: Fence) -> int | None:
+        """As :meth:`Provider.advance_fence`, without waiting for INSYNC: Route 53 checks
+        a batch's DELETE when it accepts it, so an accepted fence already refuses a stale
+        leader's batch, and a new leader's first move is not held up by up to
+        ``sync_timeout`` at takeover."""
+        self._fence_only = True
+        try:
+            return super().advance_fence(fence)
+        finally:
+            self._fence_only = False
 
     def _check_fence(self, fence: Fence, expected: dict[str, Any] | None, done: int,
                      total: int) -> None:

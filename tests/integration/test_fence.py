@@ -468,3 +468,23 @@ def test_route53_sends_every_fenced_batch_before_waiting_for_insync(
     assert calls == ["ChangeResourceRecordSets"] * 2 + ["GetChange"] * 2
     assert p.read_fence() == 70
     assert {rr.key for rr in news} <= set(p.read([(rr.name, "A") for rr in news]))
+
+
+# -- Route 53: a takeover's fence waits for no INSYNC ----------------------------------
+
+def test_route53_advances_its_fence_without_waiting_for_insync(lab: dict[str, Any]) -> None:
+    """Route 53 checks a batch's exact DELETE when it accepts it, so a new leader's fence
+    holds from then on: its first move is not held up by up to ``sync_timeout`` (a
+    move's own write still waits, after its last batch)."""
+    kind = _lab_kind(lab, "route53")
+    p = kind.make()
+    assert isinstance(p, Route53)
+
+    def never_insync(change_id: str, status: str) -> None:
+        raise AssertionError(f"waited for INSYNC of {change_id}")
+
+    p._wait_insync = never_insync  # type: ignore[method-assign]
+    p.advance_fence(Fence(11))
+    assert kind.fence() == 11
+    with pytest.raises(AssertionError, match="waited for INSYNC"):
+        p.apply([move_www(p, "127.0.0.12")], Fence(11))

@@ -1,16 +1,18 @@
-"""A follower's watch comes back when the member serving it dies (issue 19, defect 7),
-against a real three-member etcd: the follower still wakes when the leader goes, instead
-of sleeping out its interval."""
+"""A follower's watch comes back when the member serving it dies or etcd compacts past
+its revision (issue 19, defect 7), against a real three-member etcd: the follower still
+wakes when the leader goes, instead of sleeping out its interval."""
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from failover.coord.etcdclient import EtcdClient
 from lab import etcd as lab_etcd
 from tests.integration.clusterworld import wait
 from tests.integration.etcdworld import coordinator
@@ -45,6 +47,32 @@ def test_a_follower_whose_watch_member_dies_still_wakes_when_the_leader_goes(
         pause.join(60)
         assert not pause.is_alive(), "the follower slept on after its watch's member died"
         assert follower.campaign() == "w-gcp"
+    finally:
+        stop.set()
+        leader.close()
+        follower.close()
+
+
+def test_a_follower_whose_watch_revision_was_compacted_still_wakes_when_the_leader_goes(
+        tmp_path: Path, etcd_cluster: lab_etcd.Cluster) -> None:
+    leader = coordinator(tmp_path, etcd_cluster.endpoints, "w-aws", "aws")
+    follower = coordinator(tmp_path, etcd_cluster.endpoints, "w-gcp", "gcp")
+    stop = threading.Event()
+    try:
+        assert leader.campaign() == "w-aws"
+        assert follower.campaign() == "w-aws"
+        # Other writes go on, and etcd compacts past the revision the follower read.
+        client = EtcdClient(etcd_cluster.endpoints, timeout=5)
+        for i in range(5):
+            last = client.put(f"/other/{i}", "x")
+        client.call("kv/compaction", {"revision": str(last), "physical": True})
+        pause = threading.Thread(target=follower.wait, args=(stop, 3600), daemon=True)
+        pause.start()
+        time.sleep(0.5)   # etcd has cancelled the first stream by now; the wait goes on
+        assert pause.is_alive(), "the follower stopped waiting while the leader lived"
+        leader.close()
+        pause.join(60)
+        assert not pause.is_alive(), "the follower slept on after its watch was compacted"
     finally:
         stop.set()
         leader.close()

@@ -212,8 +212,10 @@ def main() -> None:
         # Not 3: cron must tell "you typed it wrong" from "nothing could be judged".
         sys.exit(EXIT_USAGE)
     except FailoverError as exc:
-        # An error may quote a vendor (an API's message, a server's answer): one inert line.
-        sys.stderr.write(f"failover: {clean(exc, MAX_ERROR)}\n")
+        # An error may quote a vendor (an API's message, a server's answer): one inert line;
+        # a config file's problems one line each, so one edit fixes them all.
+        for each in getattr(exc, "errors", None) or [exc]:
+            sys.stderr.write(f"failover: {clean(each, MAX_ERROR)}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("failover: interrupted; see 'failover status' for what was written\n")

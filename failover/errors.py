@@ -8,6 +8,7 @@ they care about, as httpx's callers do::
 
     FailoverError
       ConfigError
+        ConfigErrors              (several at once, each a ConfigError)
       ProbeError
       ProviderError               (the message starts with the DNS provider's name)
         ProviderUnreachable
@@ -69,6 +70,27 @@ class ConfigError(FailoverError):
         if key:
             where += f"{key}: "
         super().__init__(where + self.detail)
+
+
+class ConfigErrors(ConfigError):
+    """Several problems in one config file, each a :class:`ConfigError` in ``errors``
+    (the file's order). Read as one error it is the first, saying how many more there
+    are; the CLI prints every one on its own line."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        first = errors[0]
+        super().__init__(first.problem, file=first.file, line=first.line, key=first.key,
+                         fix=first.fix)
+        self.errors = errors
+        more = len(errors) - 1
+        if more:
+            self.args = (f"{first} (and {more} more problem{'s' if more > 1 else ''}: "
+                         "'failover validate' lists them)",)
+
+    @classmethod
+    def of(cls, errors: list[ConfigError]) -> ConfigError:
+        """One error as itself, several as :class:`ConfigErrors`."""
+        return errors[0] if len(errors) == 1 else cls(errors)
 
 
 class ProbeError(FailoverError):

@@ -1,5 +1,7 @@
-"""Reading a config file: its text (bounded, UTF-8), the YAML, the model, and the first
-pydantic error turned into one :class:`ConfigError` with the file, line and key."""
+"""Reading a config file: its text (bounded, UTF-8), the YAML, the model, and each
+pydantic error turned into one :class:`ConfigError` with the file, line and key: up to
+:data:`MAX_ERRORS` of them at once (:class:`ConfigErrors`), so a file with three
+mistakes takes one edit, not three runs."""
 
 import os
 import stat
@@ -12,11 +14,14 @@ from pydantic import BaseModel, ValidationError
 from failover.config.model import Config
 from failover.config.references import check_references
 from failover.configpath import CONFIG_ENV
-from failover.errors import ConfigError
+from failover.errors import ConfigError, ConfigErrors
+from failover.suggest import did_you_mean
 from failover.yamlsrc import Located, load_yaml
 
 # A config names vendors, hostings and records: 370,000 records are 10 MB.
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
+# Problems reported at once: enough for a file's mistakes, not a screen of one repeated.
+MAX_ERRORS = 20
 
 
 def load_config(path: str | Path) -> Config:
@@ -66,14 +71,34 @@ def parse_config(text: str, file: str = "<memory>") -> Config:
     try:
         config = Config.model_validate({**located.data, "source": file})
     except ValidationError as exc:
-        raise _first_error(exc, located) from None
+        raise ConfigErrors.of(_errors(exc, located)) from None
     located.data = None   # the models hold it all now; a large file need not be kept twice
     check_references(config, located)
     return config
 
 
-def _first_error(exc: ValidationError, located: Located) -> ConfigError:
-    errors = exc.errors(include_url=False)
+def _errors(exc: ValidationError, located: Located) -> list[ConfigError]:
+    """Every problem pydantic found, one line each, in the file's order, up to MAX_ERRORS.
+
+    A value that fits no branch of a union is one problem, not one per branch."""
+    pending = exc.errors(include_url=False)[:10 * MAX_ERRORS]
+    out: list[ConfigError] = []
+    seen: set[str] = set()
+    while pending and len(out) < MAX_ERRORS:
+        loc = tuple(pending[0]["loc"])
+        one = _first_error(pending, located)
+        if _union_error(pending, located) is not None:
+            pending = [e for e in pending[1:] if not (
+                len(e["loc"]) == len(loc) and tuple(e["loc"][:-1]) == loc[:-1])]
+        else:
+            pending = pending[1:]
+        if str(one) not in seen:
+            seen.add(str(one))
+            out.append(one)
+    return sorted(out, key=lambda e: e.line or 0)
+
+
+def _first_error(errors: list[Any], located: Located) -> ConfigError:
     # A union whose branches all fail reports once per branch; the discriminated
     # unions of the sections avoid most of that, and the first error is the most precise.
     err = errors[0]
@@ -86,8 +111,9 @@ def _first_error(exc: ValidationError, located: Located) -> ConfigError:
     kind = err["type"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1], located.data)
-        allowed = ", ".join(sorted(set(_fields_of(parent)) - {'source'})) if parent else ""
-        msg = f"unknown key '{loc[-1]}'"
+        keys = sorted(set(_fields_of(parent)) - {'source'}) if parent else []
+        allowed = ", ".join(keys)
+        msg = f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), keys)}"
         if allowed:
             msg += f"; allowed here: {allowed}"
     elif kind == "missing":

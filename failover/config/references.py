@@ -1,8 +1,8 @@
 """What the types alone cannot check, once they are sound: names that must be declared
 elsewhere (vendors, hostings), files that must exist (a check's ca_file), a min_healthy
 that can be met, managed records inside the zone, listed once and served by every
-hosting, and SaaS switches that clash with no managed record. The first failure is a
-:class:`ConfigError` at the key's file:line."""
+hosting, and SaaS switches that clash with no managed record. Each failure is a
+:class:`ConfigError` at the key's file:line; all of them (up to 20) are raised at once."""
 
 from collections import Counter
 from collections.abc import Callable
@@ -10,18 +10,29 @@ from collections.abc import Callable
 from failover.config.hostings import StaticEndpoints
 from failover.config.model import Config
 from failover.config.saas import DnsSwitch
-from failover.errors import ConfigError
+from failover.errors import ConfigError, ConfigErrors
 from failover.records import absolute_name
 from failover.yamlsrc import Located
 
 
 def check_references(config: Config, located: Located) -> None:
-    """Raise a :class:`ConfigError` at the first of these that does not hold."""
+    """Raise :class:`ConfigErrors` naming each of these that does not hold (up to 20)."""
     vendors = sorted(config.vendors)
+    problems: list[ConfigError] = []
 
     def fail(path: tuple[str | int, ...], msg: str) -> None:
-        raise ConfigError(msg, file=located.file, line=located.line_of(path),
-                          key=".".join(str(p) for p in path))
+        # Collected, not raised: each check below only reads the config, so the next
+        # one is sound to run after a failure, and the operator fixes all in one edit.
+        problems.append(ConfigError(msg, file=located.file, line=located.line_of(path),
+                                    key=".".join(str(p) for p in path)))
+
+    _check(config, located, vendors, fail)
+    if problems:
+        raise ConfigErrors.of(problems[:20])
+
+
+def _check(config: Config, located: Located, vendors: list[str],
+           fail: Callable[[tuple[str | int, ...], str], None]) -> None:
 
     for name, hosting in config.hosting.items():
         if hosting.vendor not in config.vendors:

@@ -231,7 +231,10 @@ class EtcdClient:
                 if "authentication failed" in text or "permission denied" in text:
                     raise EtcdAuthError(f"etcd refused us: {_message(text)}; check "
                                         "cluster.username and its password") from None
-                raise _Retry(endpoint, f"HTTP {exc.code}: {_message(text)}") from None
+                # etcd proposed it, then gave up waiting: it may still be applied.
+                proposed = any(t in text for t in ("request timed out", "leader changed"))
+                raise _Retry(endpoint, f"HTTP {exc.code}: {_message(text)}",
+                             sent=proposed) from None
             except (OSError, ValueError) as exc:
                 # urlopen wraps a failed handshake in URLError; an alert that comes with
                 # the response (TLS 1.3 checks our certificate after the handshake) is raw.

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from failover.coord.etcdclient import EtcdClient
+from failover.coord.etcdclient import EtcdClient, Op
+from failover.errors import EtcdUnavailable
 from lab import etcd as lab_etcd
 from lab.httpfault import FaultProxy
 from tests.integration.etcdworld import coordinator
@@ -72,3 +73,19 @@ def test_a_move_numbered_twice_when_its_answer_was_lost_is_one_move(
         finally:
             coord.close()
 
+
+
+def test_an_answer_lost_after_sending_is_an_unknown_outcome_not_a_refusal(
+        etcd_cluster: lab_etcd.Cluster) -> None:
+    direct = EtcdClient(etcd_cluster.endpoints, timeout=5)
+    with FaultProxy(etcd_cluster.endpoints[0]) as proxy:
+        lonely = EtcdClient([proxy.url], timeout=2)
+        proxy.lose_next_answers(1)
+        with pytest.raises(EtcdUnavailable, match="may have applied it") as info:
+            lonely.txn([], [Op.put("/applied", "yes")])
+        assert "\n" not in str(info.value)
+        assert direct.get("/applied") is not None     # it was: the outcome was unknown
+    refused = EtcdClient(["http://127.0.0.1:9"], timeout=1)   # nothing listens: not sent
+    with pytest.raises(EtcdUnavailable) as info:
+        refused.txn([], [Op.put("/never", "x")])
+    assert "may have applied" not in str(info.value)

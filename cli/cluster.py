@@ -3,7 +3,8 @@
 A pin is the operator's decision: while it stands, watchers check and report
 but move nothing (Patroni's pause mode). A manual move or rollback pins
 itself; ``pause`` pins without a move; ``resume`` lets the watchers act again.
-``failover cluster replace-member`` brings back an etcd member whose data is
+``failover cluster fence`` shows (and, after etcd was rebuilt, resets) the DNS
+fence; ``failover cluster replace-member`` brings back an etcd member whose data is
 gone (failover.coord.membership).
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cli.common import Format, FormatOpt, inert, load, out, print_json
+from cli.fence import fence
 
 if TYPE_CHECKING:
     from failover.config import Config
@@ -113,6 +115,9 @@ def cluster(ctx: typer.Context, format: FormatOpt = Format.table,
     for node in state.get("nodes", []):
         o.print(f"  {inert(node['node'])} ({inert(node['vendor'])}): {inert(node['sentence'])}")
     return 0
+
+
+cluster_app.command("fence")(fence)
 
 
 @cluster_app.command("replace-member")

@@ -69,6 +69,7 @@ EXAMPLES: dict[str, list[str]] = {
         "failover drill --vendor aws --simulate               # touches nothing",
         "failover drill --vendor aws --simulate --apply --yes # move, roll back",
         "failover drill --vendor aws --lab /tmp/lab           # really stop aws",
+        "failover drill --ca pebble-a --refuse --lab /tmp/lab # a CA refuses",
     ],
     "runbook": [
         "failover runbook --output RUNBOOK.md",
@@ -83,6 +84,10 @@ EXAMPLES: dict[str, list[str]] = {
     "cluster": [
         "failover cluster",
         "failover cluster --format json",
+    ],
+    "cluster fence": [
+        "failover cluster fence",
+        "failover cluster fence --reset --yes   # only after etcd was rebuilt",
     ],
     "cluster replace-member": [
         "failover cluster replace-member gcp --dry-run --peer-url https://gcp:2380",

@@ -41,7 +41,7 @@ REPORTING_COMMANDS = ("check", "status", "plan", "reconcile", "watch", "history"
                       "audit", "validate", "inventory", "runbook", "drill", "notify test",
                       "page", "delegation plan")
 ACTING_COMMANDS = ("move", "rollback", "pause", "resume", "reinstate", "delegation move",
-                   "delegation rollback", "cluster replace-member")
+                   "delegation rollback", "cluster replace-member", "cluster fence")
 
 
 class ExitRow(NamedTuple):

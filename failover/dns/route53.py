@@ -396,7 +396,9 @@ class Route53(Provider):
         keys = sorted({(c.key.name, c.key.rtype) for c in changes})
         fence_key = RRKey(fence_name(self.zone), "TXT")
         held = self.read_raw(keys + ([(fence_key.name, "TXT")] if fence else []))
-        held_fence = held.pop(fence_key, None)
+        # With a fence, the fence record is the fence's; without, a change may be to it
+        # (clearing the fence after etcd was rebuilt).
+        held_fence = held.pop(fence_key, None) if fence is not None else None
         if fence is not None:
             refuse_newer(self.name, held_fence[0] if held_fence else None, fence)
         stale = []

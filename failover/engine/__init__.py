@@ -15,7 +15,8 @@ One idea per module:
 - :mod:`~failover.engine.reading`: reading the DNS providers, proving write credentials;
 - :mod:`~failover.engine.findings`: a full check's findings;
 - :mod:`~failover.engine.rollback`: which move to undo, and the plan that undoes it;
-- :mod:`~failover.engine.status`: what is served now, and what a move left unfinished.
+- :mod:`~failover.engine.status`: what is served now, and what a move left unfinished;
+- :mod:`~failover.engine.fencing`: the DNS fence at every provider (advance, read, clear).
 
 The names importable from ``failover.engine`` are re-exported here.
 """

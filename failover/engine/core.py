@@ -25,7 +25,7 @@ from failover.config import Config, StackEndpoints, StaticEndpoints
 from failover.control.base import ControlResult
 from failover.coord.base import Coordinator, MoveStore, WriteLease
 from failover.dns.base import Provider
-from failover.dns.fence import Fence
+from failover.engine import fencing
 from failover.engine.check import CheckReport, PoolFactory, Probe, real_probe
 from failover.engine.findings import FullCheck, vendor_findings, with_write_proofs
 from failover.engine.reading import Reads, Waiting, prove_writes, read_all
@@ -462,22 +462,12 @@ class Engine:
 
     def advance_fences(self, lease: WriteLease) -> dict[str, FailoverError]:
         """A new leader's first act: set the zone's fence record to its epoch at every DNS
-        provider, at once (:mod:`failover.dns.fence`), so that a stale leader's write
-        fails at the server; journaled. The providers that could not be fenced, with why
-        (a :class:`FenceLost` there: a newer leader holds the fence)."""
-        fence = Fence(lease.epoch, lease.deadline)
-
-        def one(name: str) -> tuple[str, FailoverError | None]:
-            try:
-                self.provider(name).advance_fence(fence)
-            except FailoverError as exc:
-                return name, exc
-            return name, None
-
-        with ThreadPoolExecutor(max_workers=max(1, len(self.config.dns))) as pool:
-            done = dict(pool.map(one, self.config.dns))
-        failed = {n: e for n, e in done.items() if e is not None}
-        fenced = sorted(n for n in done if n not in failed)
+        provider, at once, so that a stale leader's write fails at the server; journaled.
+        The providers that could not be fenced, with why (a FenceLost there: a newer
+        leader holds the fence)."""
+        providers = {n: self.provider(n) for n in self.config.dns}
+        failed = fencing.advance(providers, lease)
+        fenced = sorted(n for n in providers if n not in failed)
         self.journal.event(self.clock.now(), "fence",
                            f"fence at epoch {lease.epoch}: "
                            + (f"set at {', '.join(fenced)}" if fenced else "set nowhere")
@@ -485,6 +475,23 @@ class Engine:
                            {"epoch": lease.epoch, "fenced": fenced,
                             "failed": {n: str(e) for n, e in failed.items()}})
         return failed
+
+    def fences(self) -> list[fencing.FenceReading]:
+        """The DNS fence as every provider holds it now."""
+        return fencing.read({n: self.provider(n) for n in self.config.dns})
+
+    def clear_fences(self) -> dict[str, FailoverError | None]:
+        """Delete the DNS fence at every provider (the caller holds :meth:`lock`);
+        journaled. See :mod:`failover.engine.fencing` for when a person needs this."""
+        result = fencing.clear({n: self.provider(n) for n in self.config.dns}, self.config.dns)
+        failed = {n: str(e) for n, e in result.items() if e is not None}
+        self.journal.event(self.clock.now(), "fence",
+                           "fence cleared at " + ", ".join(sorted(n for n in result
+                                                                  if n not in failed))
+                           + "".join(f"; {n}: {e}" for n, e in sorted(failed.items())),
+                           {"cleared": sorted(n for n in result if n not in failed),
+                            "failed": failed})
+        return result
 
     def check_safety(self, plan: Plan, *, force: bool) -> None:
         check_safety(plan, self.config.policy.max_change_fraction, force=force)

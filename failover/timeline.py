@@ -9,6 +9,13 @@ stopped"). Every bar is labelled with its duration, so the shortest ones
 readable even where the bar itself is a sliver. A legend names the kinds
 that appear.
 
+Nothing is drawn over anything else or off the picture: the row names'
+column is as wide as the longest name (up to a bound; longer names are cut
+with an ellipsis and shown whole on hover); mark labels take as many lines
+as they need; a bar's label that would run off the right edge goes inside
+the bar or before it. A wait that dwarfs everything else (a 60 s TTL beside
+a 5 s move, kinds in :data:`WAITS`) is cut at the panel's end and says so.
+
 The drill (``failover.drill``) draws its phases with it; nothing here knows
 what a drill is.
 """
@@ -39,8 +46,17 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 FAILED = "#C00000"
 
+# Kinds whose bars may run past the rest and are then cut: waiting, not doing.
+WAITS = frozenset({"ttl"})
+# A wait longer than this many times the rest of the picture is cut.
+CUT_AFTER = 1.5
+
 WIDTH = 1000
-LABEL_W = 250          # the row names, left of the plot
+LABEL_W = 250          # the row names, left of the plot, at least
+MAX_LABEL_W = 450      # ... and at most; longer names are cut with an ellipsis
+CHAR_W = 7.0           # a generous width of one character at font-size 12 (DejaVu Sans)
+MARK_CHAR_W = 6.6      # ... at font-size 11
+MARK_LINE = 14         # one line of mark labels
 RIGHT_W = 90           # room for the duration label of a bar ending at the right edge
 ROW_H = 28
 BAR_H = 16
@@ -113,17 +129,25 @@ def render(title: str, subtitle: str, rows: Sequence[str], bars: Sequence[Bar],
            zoom: Zoom | None = None) -> str:
     """The SVG document: rows top to bottom in the order given, time left to right; with
     ``zoom``, a second panel magnifying a stretch of time that the first shows as slivers."""
-    ends = [b.start + b.seconds for b in bars] + [d.at for d in dots] + [m.at for m in marks]
+    ends = [b.start + b.seconds for b in bars if b.kind not in WAITS]
+    ends += [d.at for d in dots] + [m.at for m in marks]
+    waits = [b.start + b.seconds for b in bars if b.kind in WAITS]
     starts = [b.start for b in bars] + [d.at for d in dots] + [m.at for m in marks]
+    end = max([0.001, *ends])
+    if waits and max(waits) > CUT_AFTER * end:
+        end *= 1.2     # room after the rest; the wait is cut at the panel's edge
+    else:
+        end = max([end, *waits])
+    label_w = label_width([*rows, *(zoom.rows if zoom is not None else ())])
     body: list[str] = []
     y: float = TOP
-    y = _panel(body, y, rows, bars, dots, marks, min([0.0, *starts]), max([0.001, *ends]))
+    y = _panel(body, y, rows, bars, dots, marks, min([0.0, *starts]), end, label_w)
     if zoom is not None:
         inside = [b for b in bars if b.row in zoom.rows and b.start < zoom.end
                   and b.start + b.seconds > zoom.start]
         body.append(f"<text x='12' y='{y + 22}' font-size='13' font-weight='bold' "
                     f"fill='#111'>{escape(zoom.heading)}</text>")
-        y = _panel(body, y + 30, zoom.rows, inside, (), [], zoom.start, zoom.end)
+        y = _panel(body, y + 30, zoom.rows, inside, (), [], zoom.start, zoom.end, label_w)
     kinds = [k for k in KINDS if any(b.kind == k for b in bars)]
     legend_cols = 3
     col_w = (WIDTH - 24) / legend_cols
@@ -150,29 +174,67 @@ def render(title: str, subtitle: str, rows: Sequence[str], bars: Sequence[Bar],
     return "\n".join([*head, *body, "</svg>"]) + "\n"
 
 
+def label_width(rows: Sequence[str]) -> float:
+    """The row names' column: as wide as the longest name needs, within bounds."""
+    need = 20 + CHAR_W * max((len(r) for r in rows), default=0)
+    return min(MAX_LABEL_W, max(LABEL_W, need))
+
+
+def _fit(name: str, width: float) -> str:
+    """``name`` cut with an ellipsis to fit ``width`` pixels."""
+    room = int((width - 20) // CHAR_W)
+    return name if len(name) <= room else name[:max(1, room - 1)] + "…"
+
+
+def mark_places(xs: Sequence[float], texts: Sequence[str]) -> list[tuple[float, int, str]]:
+    """Where each mark's label goes: (its left x, its line, its anchor), in the order given.
+
+    A label starts right of its line, or ends left of it where it would run off the
+    picture; it takes the lowest line where it overlaps no label placed before it."""
+    taken: list[list[tuple[float, float]]] = []
+    out: list[tuple[float, int, str]] = []
+    for mx, text in zip(xs, texts, strict=True):
+        w = MARK_CHAR_W * len(text)
+        left, anchor = (mx + 3, "start") if mx + 3 + w <= WIDTH - 4 else (mx - 3 - w, "end")
+        left = max(4.0, left)
+        span = (left - 4, left + w + 4)
+        level = next((i for i, line in enumerate(taken)
+                      if all(span[1] <= a or span[0] >= b for a, b in line)), len(taken))
+        if level == len(taken):
+            taken.append([])
+        taken[level].append(span)
+        out.append((left, level, anchor))
+    return out
+
+
 def _panel(out: list[str], y0: float, rows: Sequence[str], bars: Sequence[Bar],
-           dots: Sequence[Dot], marks: Sequence[Mark], t0: float, t1: float) -> float:
+           dots: Sequence[Dot], marks: Sequence[Mark], t0: float, t1: float,
+           label_w: float = LABEL_W) -> float:
     """Draw one panel (rows, grid, marks, bars, dots, axis) from ``y0``; its bottom."""
     step = nice_step(t1 - t0)
     t1 = math.ceil(t1 / step - 1e-9) * step
     t0 = math.floor(t0 / step + 1e-9) * step
     if t1 <= t0:
         t1 = t0 + step
-    plot_x0, plot_x1 = LABEL_W, WIDTH - RIGHT_W
+    plot_x0, plot_x1 = label_w, WIDTH - RIGHT_W
 
     def x(t: float) -> float:
         return plot_x0 + (t - t0) / (t1 - t0) * (plot_x1 - plot_x0)
 
-    top = y0 + 20
+    ordered = sorted(marks, key=lambda m: m.at)
+    places = mark_places([x(m.at) for m in ordered], [m.text for m in ordered])
+    lines = max((level for _, level, _ in places), default=-1) + 1
+    top = y0 + 20 + max(0, lines - 1) * MARK_LINE
     row_y = {name: top + 4 + i * ROW_H for i, name in enumerate(rows)}
     plot_y1 = top + 4 + len(rows) * ROW_H
-    # Zebra rows and their names.
+    # Zebra rows and their names (cut to the column, whole on hover).
     for i, name in enumerate(rows):
         ry = row_y[name]
         if i % 2 == 0:
             out.append(f"<rect x='0' y='{ry}' width='{WIDTH}' height='{ROW_H}' fill='#f4f6f8'/>")
-        out.append(f"<text class='row' x='{LABEL_W - 10}' y='{ry + ROW_H / 2 + 4:.1f}' "
-                   f"text-anchor='end' fill='#111'>{escape(name)}</text>")
+        out.append(f"<g><title>{escape(name)}</title><text class='row' x='{label_w - 10}' "
+                   f"y='{ry + ROW_H / 2 + 4:.1f}' text-anchor='end' fill='#111'>"
+                   f"{escape(_fit(name, label_w))}</text></g>")
     # Time grid and axis.
     for i in range(round((t1 - t0) / step) + 1):
         t = t0 + i * step
@@ -185,23 +247,21 @@ def _panel(out: list[str], y0: float, rows: Sequence[str], bars: Sequence[Bar],
                "stroke='#333' stroke-width='1'/>")
     out.append(f"<text x='{(plot_x0 + plot_x1) / 2:.1f}' y='{plot_y1 + 30}' "
                "text-anchor='middle' fill='#333'>seconds</text>")
-    # Marks under the bars; their labels on one of two lines, the lower unless it would
-    # overlap the previous label.
-    free = [float("-inf"), float("-inf")]
-    for m in sorted(marks, key=lambda m: m.at):
+    # Marks under the bars; each label on the lowest line where it overlaps no other
+    # (mark_places), the panel moved down by the lines it needs.
+    for m, (left, level, _anchor) in zip(ordered, places, strict=True):
         mx = x(m.at)
-        level = 0 if mx >= free[0] else 1
-        free[level] = mx + 3 + 6.2 * len(m.text) + 8
-        ty = top - 6 - level * 14
+        ty = top - 6 - level * MARK_LINE
         out.append(f"<line class='mark' x1='{mx:.1f}' y1='{ty + 2}' x2='{mx:.1f}' "
                    f"y2='{plot_y1}' stroke='#666' stroke-width='1' stroke-dasharray='4 3'/>")
-        out.append(f"<text class='mark' x='{mx + 3:.1f}' y='{ty}' fill='#444' "
+        out.append(f"<text class='mark' x='{left:.1f}' y='{ty}' fill='#444' "
                    f"font-size='11'>{escape(m.text)}</text>")
     for b in bars:
         if b.row not in row_y:
             continue
         by = row_y[b.row] + (ROW_H - BAR_H) / 2
         bx = x(max(b.start, t0))
+        cut = b.start + b.seconds > t1 + 1e-9
         bw = max(2.0, x(min(b.start + b.seconds, t1)) - bx)
         fill = KINDS.get(b.kind, ("#777777", b.kind))[0]
         stroke = f" stroke='{FAILED}' stroke-width='2'" if not b.ok else ""
@@ -210,11 +270,16 @@ def _panel(out: list[str], y0: float, rows: Sequence[str], bars: Sequence[Bar],
                    f"x='{bx:.1f}' y='{by:.1f}' width='{bw:.1f}' height='{BAR_H}' fill='{fill}'"
                    f"{stroke}><title>{escape(hover)}</title></rect>")
         text = b.text if b.text is not None else duration(b.seconds)
+        if cut:        # the bar goes on past the panel: a break, and where it ends
+            ex = bx + bw
+            out.append(f"<path class='cut' d='M{ex - 6:.1f},{by - 2:.1f} l6,{BAR_H / 2 + 2:.1f} "
+                       f"l-6,{BAR_H / 2 + 2:.1f}' fill='none' stroke='#ffffff' "
+                       "stroke-width='3'/>")
+            text += f" (cut: ends at {duration(b.start + b.seconds)})"
         if not b.ok:
             text += " FAILED"
         colour = FAILED if not b.ok else "#111"
-        out.append(f"<text class='label' x='{bx + bw + 4:.1f}' y='{by + BAR_H - 4:.1f}' "
-                   f"fill='{colour}'>{escape(text)}</text>")
+        out.append(_bar_label(bx, bw, by, text, colour))
     for d in dots:
         if d.row not in row_y:
             continue
@@ -223,6 +288,21 @@ def _panel(out: list[str], y0: float, rows: Sequence[str], bars: Sequence[Bar],
                    f"fill='{colour}' stroke='#fff' stroke-width='1'>"
                    f"<title>{escape(d.title)}</title></circle>")
     return plot_y1 + AXIS_H
+
+
+def _bar_label(bx: float, bw: float, by: float, text: str, colour: str) -> str:
+    """A bar's label: right of the bar; inside it (white) where that would leave the
+    picture and the bar is wide enough; else left of the bar."""
+    w = CHAR_W * len(text)
+    y = f"{by + BAR_H - 4:.1f}"
+    if bx + bw + 4 + w <= WIDTH - 4:
+        return f"<text class='label' x='{bx + bw + 4:.1f}' y='{y}' fill='{colour}'>" \
+               f"{escape(text)}</text>"
+    if bw >= w + 8:
+        return (f"<text class='label' x='{bx + bw - 8:.1f}' y='{y}' text-anchor='end' "
+                f"fill='#ffffff'>{escape(text)}</text>")
+    return (f"<text class='label' x='{max(4.0, bx - 4):.1f}' y='{y}' text-anchor='end' "
+            f"fill='{colour}'>{escape(text)}</text>")
 
 
 def _tick(t: float, step: float) -> str:

@@ -219,7 +219,8 @@ def _show(r: DrillReport, paths: list[Path]) -> None:
 
     o = out()
     # The phase's name and its numbers stay whole; where it ran (provider or authority)
-    # and the detail are cut with an ellipsis to fit: report.md has them in full.
+    # is cut with an ellipsis (report.md has it); the detail wraps under its column at
+    # word boundaries: it says what happened, and at 80 columns it was cut mid-sentence.
     rows = [[p.name, f"{p.start:.2f}s", fmt_seconds(p.seconds), "ok" if p.ok else "FAILED",
              p.authority or p.provider or "-", p.detail]
             for p in sorted(r.phases, key=lambda p: (round(p.start, 3), p.end))]
@@ -231,8 +232,7 @@ def _show(r: DrillReport, paths: list[Path]) -> None:
     for head, width in zip(heads, widths, strict=True):
         table.add_column(head, no_wrap=True, min_width=width)
     table.add_column("WHERE", no_wrap=True, overflow="ellipsis", max_width=where)
-    table.add_column("DETAIL", no_wrap=True, overflow="ellipsis",
-                     max_width=max(6, room - where))
+    table.add_column("DETAIL", overflow="fold", max_width=max(12, room - where))
     for name, at, took, ok, at_where, detail in rows:
         result = "[green]ok[/]" if ok == "ok" else "[red]FAILED[/]"
         table.add_row(escape(name), at, took, result, escape(at_where), inert(detail))

@@ -159,13 +159,12 @@ def test_drill_table_fits(console: Console) -> None:
     lines = console.export_text().splitlines()
     assert all(width(line) <= console.width for line in lines), lines
     assert lines[0].split() == ["PHASE", "AT", "TOOK", "RESULT", "WHERE", "DETAIL"]
-    phases = [line.split()[0] for line in lines[1:14]]
+    phases = [line.split()[0] for line in lines[1:] if line[:1].strip()][:13]
     assert phases[:4] == ["stop", "detect", "decide", "plan"]
     assert "rollback-verify" in phases                # the phase's name is never cut
     assert any("bind 127.0.0.1:5300" in line for line in lines)
     text = " ".join(lines)
     assert "users off at worst (+TTL 5s) 9.20 s" in text
-    if console.width == 80:
-        assert any(line.rstrip().endswith("…") for line in lines)   # details cut to fit
-    else:
-        assert "aws-use1 DOWN after 2 checks" in text
+    # The detail wraps under its column at word boundaries (issue 20): every word whole.
+    words = set(text.split())
+    assert all(set(p.detail.split()) <= words for p in r.phases), text

@@ -108,10 +108,18 @@ def drill(
         "or 'served'); repeat for more.")] = None,
     singles: Annotated[bool, typer.Option(
         "--singles", help="With --matrix: single vendors only, no pairs.")] = False,
+    ca: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--ca", metavar="NAME", help="A CA drill (with --refuse): CA NAME of certs.cas "
+        "refuses; show a valid standby certificate from another CA on hand and served.")
+    ] = None,
+    refuse: Annotated[bool, typer.Option(
+        "--refuse", help="With --ca: the CA refuses (in a lab its Pebble is stopped, then "
+        "started again; with --simulate it is only treated as refusing).")] = False,
     format: FormatOpt = Format.table,
 ) -> int:
     """A game day: take VENDOR away, measure detect, decide, write and verify per DNS
     provider and authority, fail back, and write a report with a timeline picture.
+    With --ca NAME --refuse: a CA drill instead (see --ca).
 
     In a lab the vendor's origins are really stopped and then restored, and the
     drill's move rolled back, whatever fails. Against a real config use
@@ -123,6 +131,13 @@ def drill(
     from failover.errors import ConfigError, FailoverError
     from failover.reports.drillreport import default_report_dir, write_report
 
+    if ca is not None or refuse:
+        if vendor or matrix or apply or terminate or only or singles:
+            raise ConfigError("a CA drill (--ca NAME --refuse) takes no --vendor, --matrix, "
+                              "--apply, --terminate, --only or --singles")
+        if ca is None or not refuse:
+            raise ConfigError("a CA drill needs both --ca NAME and --refuse")
+        return _ca_drill(ctx, ca, lab, simulate, report, format)
     if matrix:
         if vendor or simulate or apply or terminate:
             raise ConfigError("--matrix kills every vendor in turn in a lab: leave out "
@@ -178,6 +193,87 @@ def drill(
         print_json({**result.to_json(), "files": [str(p) for p in paths]})
     else:
         _show(result, paths)
+    return result.exit_code
+
+
+class LabCaInjector:
+    """Makes a lab's CA refuse (its Pebble stopped) and answer again (started anew)."""
+
+    real = True
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def stop(self, ca: str) -> None:
+        from lab import pebble
+        from lab.procs import LabError
+
+        try:
+            pebble.refuse(self.directory, ca)
+        except LabError as exc:
+            from failover.errors import FailoverError
+
+            raise FailoverError(f"lab: {exc}") from None
+
+    def restore(self, ca: str) -> None:
+        from lab import pebble
+        from lab.procs import LabError
+
+        try:
+            pebble.restore(self.directory, ca)
+        except LabError as exc:
+            from failover.errors import FailoverError
+
+            raise FailoverError(f"lab: {exc}") from None
+
+
+def _ca_drill(ctx: typer.Context, ca: str, lab: Path | None, simulate: bool,
+              report: Path | None, format: Format) -> int:
+    """``drill --ca NAME --refuse``: in a lab (lab.json beside the config, or --lab) the
+    CA's Pebble really stops; with --simulate nothing is touched."""
+    from failover.drill import SimulatedInjector
+    from failover.drill.ca import CaDrill
+    from failover.engine import Engine
+    from failover.errors import ConfigError
+    from failover.reports.cadrill import default_dir, write
+
+    path = config_file(ctx)
+    injector: Injector
+    if simulate:
+        if lab is not None:
+            raise ConfigError("give --simulate or --lab DIR, not both")
+        injector = SimulatedInjector()
+    else:
+        directory = lab if lab is not None else path.parent
+        if not (directory / "lab.json").exists():
+            raise ConfigError(f"no lab.json beside {path}: only a lab's CA can be made to "
+                              "refuse; use --simulate (the CA is treated as refusing), or "
+                              "--lab DIR for a lab started with 'python -m lab up --cas'")
+        if lab is not None and not path.exists():
+            path = directory / "failover.yaml"
+            ctx.obj["config_path"] = path
+        injector = LabCaInjector(directory.resolve())
+    engine = Engine(load(ctx))
+    try:
+        result = CaDrill(engine, ca, injector, engine.endpoints).run()
+    finally:
+        engine.close()
+    paths = write(result, report if report is not None else default_dir(ca, result.started))
+    if format is Format.json:
+        print_json({**result.to_json(), "files": [str(p) for p in paths]})
+    else:
+        from cli.common import fmt_seconds
+
+        o = out()
+        for p in result.phases:
+            mark = "[green]ok[/]" if p.ok else "[red]FAILED[/]"
+            o.print(f"{p.start:6.2f}s {fmt_seconds(p.seconds):>7} {mark:<6} "
+                    f"{inert(p.label)}: {inert(p.detail)}", soft_wrap=True)
+        for e in result.errors:
+            o.print(f"[red]problem[/]: {inert(e)}")
+        colour = "green" if result.passed else "red"
+        o.print(f"[{colour}]CA drill {result.outcome}[/]; report: "
+                + ", ".join(str(p) for p in paths))
     return result.exit_code
 
 

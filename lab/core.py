@@ -28,7 +28,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab import aws, bind, extras, knot, motodomains, pebble, processes, resolver, vendors
+from lab import (
+    aws,
+    bind,
+    extras,
+    knot,
+    motodomains,
+    pebble,
+    processes,
+    resolver,
+    tlsfront,
+    vendors,
+)
 from lab import providers as extra_providers
 from lab.awsproxy import CODE, DEFAULT_CODE
 from lab.files import (
@@ -96,10 +107,16 @@ def up(dir: Path | str, providers: str = "default", saas: bool = False,
             data.update(extras.start(root, data, started))
             if saas:
                 data.update(extras.start_saas(root, data, started))
-            if cas:  # last: it stops its own CAs if it fails, and nothing after it can
+            if cas:  # last: it stops its own servers if it fails; nothing after it can
                 data.update(pebble.start(root / "pebble", int(data["bind"]["port"])))
+                try:
+                    data.update(tlsfront.start(root, data["origins"]["hostings"],
+                                               root / "certs"))
+                except BaseException:
+                    pebble.stop(data["pebble"])
+                    raise
                 with open(root / CONFIG, "a") as f:
-                    f.write(pebble.config_section(data["pebble"]))
+                    f.write(pebble.config_section(data["pebble"], tls_port=data["tls"]["port"]))
         except BaseException:
             with contextlib.suppress(LabError):  # the first failure is the one to report
                 stop_many([(p.pid, "") for p in started])

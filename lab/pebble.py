@@ -89,10 +89,13 @@ def _all_answer(urls: tuple[str, ...], bundle: Path) -> bool:
     return all(_answers(u, bundle) for u in urls)
 
 
-def _spawn(folder: Path, dns_port: int, avoid: tuple[int, ...]
-           ) -> tuple[subprocess.Popen[bytes], int, int]:
-    port = free_port((HOST,), avoid=avoid)
-    mgmt = free_port((HOST,), avoid=(*avoid, port))
+def _spawn(folder: Path, dns_port: int, avoid: tuple[int, ...],
+           ports: tuple[int, int] | None = None) -> tuple[subprocess.Popen[bytes], int, int]:
+    if ports is None:
+        port = free_port((HOST,), avoid=avoid)
+        mgmt = free_port((HOST,), avoid=(*avoid, port))
+    else:
+        port, mgmt = ports
     config = {"pebble": {"listenAddress": f"{HOST}:{port}",
                          "managementListenAddress": f"{HOST}:{mgmt}",
                          "certificate": "listener.pem", "privateKey": "listener.key",
@@ -145,6 +148,51 @@ def start(root: Path, dns_port: int, avoid: tuple[int, ...] = ()) -> dict[str, A
     return {"pebble": out}
 
 
+def refuse(root: Path, name: str) -> None:
+    """Make the lab's CA ``name`` refuse: its Pebble is stopped, so its directory refuses
+    connections (lab.json keeps its ports, for :func:`restore`)."""
+    from lab.files import load, locked, save
+
+    with locked(root):
+        data = load(root)
+        entry = _entry(data, name)
+        stop({name: entry})
+        entry["refusing"] = True
+        save(root, data)
+
+
+def restore(root: Path, name: str) -> None:
+    """Start the lab's CA ``name`` again on its ports; returns once it answers. A Pebble
+    makes a new root at each start: certificates it issued before chain to the old one."""
+    from lab.files import load, locked, save
+
+    with locked(root):
+        data = load(root)
+        entry = _entry(data, name)
+        folder = Path(entry["folder"])
+        proc, _, _ = _spawn(folder, int(data["bind"]["port"]), (),
+                            (int(entry["port"]), int(entry["management"])))
+        try:
+            wait_until(f"pebble {name}",
+                       functools.partial(_all_answer, (entry["directory"], entry["roots"]),
+                                         Path(entry["ca_bundle"])),
+                       proc, folder / "pebble.log", TIMEOUT)
+        except BaseException:
+            stop_many([(proc.pid, marker(folder))])
+            raise
+        entry["pid"], entry["refusing"] = proc.pid, False
+        save(root, data)
+
+
+def _entry(data: dict[str, Any], name: str) -> dict[str, Any]:
+    cas = data.get("pebble") or {}
+    if name not in cas:
+        raise LabError(f"the lab has no CA '{name}'" + (f"; its CAs: {', '.join(cas)}" if cas
+                       else "; start it with `python -m lab up --cas`"))
+    entry: dict[str, Any] = cas[name]
+    return entry
+
+
 def stop(entries: dict[str, Any]) -> None:
     """Stop the CAs in ``entries`` (lab.json's ``pebble``)."""
     stop_many([(e.get("pid"), marker(Path(e["folder"]))) for e in entries.values()])
@@ -163,9 +211,14 @@ def caa_domain(name: str) -> str:
     return f"{name}.ca.test"
 
 
-def config_section(entries: dict[str, Any], folder: str = "certs") -> str:
-    """The ``certs:`` section of failover.yaml for these CAs: paths as given."""
-    lines = ["certs:", "  min_days: 21", f"  standby_ca: {NAMES[-1]}", "  cas:"]
+def config_section(entries: dict[str, Any], folder: str = "certs",
+                   tls_port: int | None = None) -> str:
+    """The ``certs:`` section of failover.yaml for these CAs: paths as given; with
+    ``tls_port``, where check reads the hostings' served certificates."""
+    lines = ["certs:", "  min_days: 21", f"  standby_ca: {NAMES[-1]}"]
+    if tls_port is not None:
+        lines.append(f"  tls_port: {tls_port}")
+    lines.append("  cas:")
     for name, e in entries.items():
         lines.append(f"    {name}: {{directory: \"{e['directory']}\", contact: \"{CONTACT}\", "
                      f"ca_bundle: \"{e['ca_bundle']}\", caa: [{caa_domain(name)}]}}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lab import aws, etcd, extras, pdns, pebble, providers, saas, unbound
+from lab import aws, etcd, extras, pdns, pebble, providers, saas, tlsfront, unbound
 
 
 def origin_marker(address: str, port: int) -> str:
@@ -35,9 +35,14 @@ def rows(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:
 
 def _cas(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The two ACME CAs (lab.pebble), in a lab started with --cas."""
-    return [{"name": name, "address": f"{e['host']}:{e['port']}", "pid": e.get("pid"),
+    rows = [{"name": name, "address": f"{e['host']}:{e['port']}", "pid": e.get("pid"),
              "marker": pebble.marker(Path(e["folder"]))}
-            for name, e in data.get("pebble", {}).items()]
+            for name, e in data.get("pebble", {}).items() if not e.get("refusing")]
+    if "tls" in data:
+        t = data["tls"]
+        rows.append({"name": "tls-front", "address": f"{t['address']}:{t['port']}",
+                     "pid": t.get("pid"), "marker": tlsfront.marker(t["port"])})
+    return rows
 
 
 def _default(data: dict[str, Any], root: Path) -> list[dict[str, Any]]:

@@ -119,6 +119,17 @@ def problem(ca: str, exc: BaseException) -> CertError:
     if isinstance(exc, acme_errors.TimeoutError):
         return CertError(f"CA {ca} did not finish within its deadline "
                          f"(certs.cas.{ca}.deadline)")
+    import requests
+
+    if isinstance(exc, requests.exceptions.SSLError):
+        return CertError(f"CA {ca}: its HTTPS certificate is not trusted (certs.cas.{ca}."
+                         "ca_bundle names the roots to trust)")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        refused = "refused" in str(exc).lower()
+        return CertError(f"CA {ca}: cannot connect to its directory"
+                         + (" (connection refused)" if refused else ""))
+    if isinstance(exc, requests.exceptions.Timeout):
+        return CertError(f"CA {ca}: no answer within certs.cas.{ca}.timeout")
     return CertError(f"CA {ca}: {type(exc).__name__}: {clean(exc)}")
 
 

@@ -29,7 +29,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+    """With its zone: an operator in Berlin reading a watcher's move in UTC must not guess."""
+    from failover.clock import stamp
+
+    return stamp(ts)
 
 
 def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:

@@ -47,3 +47,26 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self._now += seconds
         self._mono += seconds
+
+
+def stamp(at: float | None) -> str:
+    """A moment for people: local time with its zone, said once.
+
+    '2026-12-07 22:20:19 UTC' where the zone's name says its offset (UTC, GMT at +0000),
+    '2026-12-07 23:20:19 CET (UTC+01:00)' where it does not, and the offset alone where
+    the zone has no name ('+03'). '-' for no moment.
+    """
+    if not at:
+        return "-"
+    t = time.localtime(at)
+    when = time.strftime("%Y-%m-%d %H:%M:%S", t)
+    offset = t.tm_gmtoff or 0
+    sign = "+" if offset >= 0 else "-"
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    utc = f"UTC{sign}{hours:02d}:{minutes:02d}"
+    name = t.tm_zone or ""
+    if offset == 0 and name in ("UTC", "GMT", "Z", ""):
+        return f"{when} UTC"
+    if not name or name[0] in "+-" or name.startswith(("UTC", "GMT")):
+        return f"{when} {utc}"
+    return f"{when} {name} ({utc})"

@@ -210,6 +210,14 @@ class Journal:
             rows = self._db.execute("SELECT * FROM hosting_state").fetchall()
         return {r["hosting"]: HostingState(**dict(r)) for r in rows}
 
+    def last_reason(self, hosting: str) -> str:
+        """The sentence of ``hosting``'s newest verdict ('' if it has none): why it is
+        what it is. Read newest first by id, so a long journal costs one short scan."""
+        with self._lock:
+            row = self._db.execute("SELECT reason FROM verdicts WHERE hosting = ? "
+                                   "ORDER BY id DESC LIMIT 1", (hosting,)).fetchone()
+        return str(row["reason"]) if row is not None else ""
+
     def save_verdicts(self, at: float, states: Sequence[HostingState],
                       verdicts: Sequence[tuple[str, str, str, list[dict[str, Any]]]]) -> None:
         """Store the new counters and the verdicts (hosting, verdict, reason, evidence)."""

@@ -97,11 +97,11 @@ class PageData:
 
 
 def stamp(at: float | None) -> str:
-    """Local time with its zone and the UTC offset, so readers anywhere can place it."""
-    if not at:
-        return "-"
-    t = time.localtime(at)
-    return time.strftime("%Y-%m-%d %H:%M:%S %Z (UTC%z)", t)
+    """Local time with its zone, said once (failover.clock.stamp), so readers anywhere
+    can place it."""
+    from failover.clock import stamp as clock_stamp
+
+    return clock_stamp(at)
 
 
 def _e(text: object) -> str:
@@ -263,7 +263,8 @@ def _moves(data: PageData, names: _Names, internal: bool) -> list[str]:
     head = ["#", "Kind", "Started", "Took", "Outcome"] + (["Why and what"] if internal else [])
     rows.append('<table id="moves"><tr>' + "".join(f"<th>{c}</th>" for c in head) + "</tr>")
     for m in data.moves:
-        took = f"{m.seconds:.2f} s" if m.seconds is not None else "-"
+        # A non-breaking space: "0.15 s" is one value and must not wrap as "0.15 / s".
+        took = f"{m.seconds:.2f}&nbsp;s" if m.seconds is not None else "-"
         cells = [str(m.id), _e(m.kind), _e(stamp(m.started)), took, _e(m.state)]
         if internal:
             cells.append(f"{_e(m.reason)}<br><span class=\"muted\">{_e(m.summary)}</span>")

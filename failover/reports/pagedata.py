@@ -13,10 +13,10 @@ that the page knows events and models only.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from failover.clock import stamp
 from failover.config import Config
 from failover.coord.base import MoveStore
 from failover.errors import CoordinationError, FailoverError
@@ -76,6 +76,9 @@ def gather(source: PageSource, served: Served, *, picture: DrillPicture) -> Page
         if spec.vendor in terminated:
             verdict = "TERMINATED" if verdict in ("DOWN", "UNKNOWN", "TERMINATED") else verdict
             reason = terminated[spec.vendor][1]
+        elif verdict != "UP":
+            # The internal page's WHY: the newest verdict's own sentence for this hosting.
+            reason = journal.last_reason(name)
         hostings.append(HostingRow(name, spec.vendor, verdict, st.since if st else None, reason))
     moves = []
     for m in _moves(source):
@@ -86,8 +89,7 @@ def gather(source: PageSource, served: Served, *, picture: DrillPicture) -> Page
     return PageData(
         service=config.service, zone=config.zone, generated=source.clock.now(),
         hostings=hostings, providers=_providers(source, served),
-        terminated={v: time.strftime("%Y-%m-%d %H:%M", time.localtime(since))
-                    for v, (since, _why) in terminated.items()},
+        terminated={v: stamp(since) for v, (since, _why) in terminated.items()},
         saas=_saas(source, served, set(terminated)),
         moves=moves, drill=_last_drill(source, picture),
         title=config.page.title if config.page else None, pin=_pin(source))

@@ -42,7 +42,9 @@ def test_internal_page_shows_everything_inline() -> None:
     assert 'id="saas-sms" data-selected="vonage"' in html
     assert "10.0.0.5" in html and "<svg" in html and "<?xml" not in html
     assert not re.search(r"<(script|link|img|iframe)\b", html)
-    assert "(UTC" in html      # the time zone is said
+    # The time zone is said, once (not "UTC (UTC+0000)"); a move's time is one token.
+    assert re.search(r"\d\d:\d\d:\d\d (UTC|\S+ \(UTC[+-]\d\d:\d\d\)|UTC[+-]\d\d:\d\d)<", html)
+    assert "UTC (UTC" not in html
 
 
 def test_public_page_has_no_addresses_reasons_or_drill_picture() -> None:

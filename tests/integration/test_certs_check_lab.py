@@ -103,3 +103,15 @@ def test_a_single_ca_and_a_certificate_under_min_days(
     assert row.status == "WARNING" and "under certs.min_days 2000" in row.reason, row
     shown = failover(config, "certs", "status")
     assert shown.returncode == 1, shown.stdout
+
+    # renew takes every one of them again, each from the CA it came from.
+    before = {c: (tmp_path / "certs" / c / "example.test" / "fullchain.pem").read_bytes()
+              for c in ("pebble-a", "pebble-b")}
+    renewed = failover(config, "certs", "renew", "--format", "json")
+    assert renewed.returncode == 0, renewed.stderr
+    rows = json.loads(renewed.stdout)["renewals"]
+    assert sorted((r["ca"], r["lineage"]) for r in rows) == [
+        ("pebble-a", "example.test"), ("pebble-b", "example.test")]
+    assert all(r["issued"] and r["issued"]["saved"] and not r["error"] for r in rows), rows
+    for ca, old in before.items():
+        assert (tmp_path / "certs" / ca / "example.test" / "fullchain.pem").read_bytes() != old

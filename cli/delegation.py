@@ -7,12 +7,25 @@ Like ``move``: the plan is shown first, ``move`` asks unless --yes, has --dry-ru
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from cli.common import Format, FormatOpt, err, inert, load, out, print_json
+from cli.common import (
+    Format,
+    FormatOpt,
+    config_file,
+    err,
+    inert,
+    load,
+    out,
+    print_json,
+    quiet,
+)
+from cli.interrupt import EXIT_INTERRUPTED, Interrupts
 from cli.moves import DryOpt, YesOpt
+from failover.configpath import DEFAULT_CONFIG
 
 if TYPE_CHECKING:
     from failover.config import Config
@@ -89,15 +102,17 @@ def move(ctx: typer.Context, off: OffOpt, yes: YesOpt = False, dry_run: DryOpt =
     config = load(ctx)
     engine = Engine(config)
     registrars = _registrars(config)
-    try:
-        with engine.lock("failover delegation move"):
-            p = make_plan(config, {n: engine.provider(n) for n in config.dns}, registrars,
-                          off)
-            return _apply(engine, config, p, registrars, yes=yes, dry_run=dry_run,
-                          force=force, checksum=checksum, format=format, kind="delegation",
-                          args={"off": sorted(off), "force": force})
-    finally:
-        _close(engine, registrars)
+    with Interrupts("delegation move") as stop:
+        try:
+            with engine.lock("failover delegation move"):
+                p = make_plan(config, {n: engine.provider(n) for n in config.dns},
+                              registrars, off)
+                return _apply(engine, config, p, registrars, yes=yes, dry_run=dry_run,
+                              force=force, checksum=checksum, format=format,
+                              kind="delegation", args={"off": sorted(off), "force": force},
+                              stop=stop, config_path=config_file(ctx))
+        finally:
+            _close(engine, registrars)
 
 
 @delegation_app.command("rollback")
@@ -116,21 +131,24 @@ def rollback(ctx: typer.Context,
     config = load(ctx)
     engine = Engine(config)
     registrars = _registrars(config)
-    try:
-        with engine.lock("failover delegation rollback"):
-            target = rollback_target(engine.store, move_id)
-            p = rollback_plan(config, engine.store, target, registrars)
-            return _apply(engine, config, p, registrars, yes=yes, dry_run=dry_run,
-                          force=True, checksum=checksum, format=format,
-                          kind="delegation-rollback", args={"move": target.id},
-                          rollback_of=target.id)
-    finally:
-        _close(engine, registrars)
+    with Interrupts("delegation rollback") as stop:
+        try:
+            with engine.lock("failover delegation rollback"):
+                target = rollback_target(engine.store, move_id)
+                p = rollback_plan(config, engine.store, target, registrars)
+                return _apply(engine, config, p, registrars, yes=yes, dry_run=dry_run,
+                              force=True, checksum=checksum, format=format,
+                              kind="delegation-rollback", args={"move": target.id},
+                              rollback_of=target.id, stop=stop,
+                              config_path=config_file(ctx))
+        finally:
+            _close(engine, registrars)
 
 
 def _apply(engine: Any, config: Config, p: DelegationPlan, registrars: dict[str, Registrar],
            *, yes: bool, dry_run: bool, force: bool, checksum: str | None, format: Format,
-           kind: str, args: dict[str, Any], rollback_of: int | None = None) -> int:
+           kind: str, args: dict[str, Any], rollback_of: int | None = None,
+           stop: Interrupts | None = None, config_path: Path | None = None) -> int:
     from failover.delegation import apply, check_safety
     from failover.errors import EXIT_REFUSED, ChecksumMismatch, Refused
 
@@ -161,14 +179,54 @@ def _apply(engine: Any, config: Config, p: DelegationPlan, registrars: dict[str,
             out().print("Nothing written.")
             return EXIT_REFUSED
     verify = config.verify
+    if stop is not None:
+        stop.arm()
     result = apply(p, registrars, engine.store, engine.clock, config, kind=kind, args=args,
                    rollback_of=rollback_of, verify_timeout=verify.timeout,
-                   verify_interval=verify.interval)
+                   verify_interval=verify.interval,
+                   on_event=None if quiet() or as_json else _progress,
+                   cancel=stop.cancel if stop else None, abandon=stop.abandon if stop else None)
+    if stop is not None:
+        stop.finish()
     if as_json:
         print_json({"plan": p.to_json(), "result": result.to_json()})
     else:
         _show_result(result)
+    if result.interrupted:
+        return _interrupted(result, args, config_path or Path(DEFAULT_CONFIG))
     return result.exit_code
+
+
+def _progress(kind: str, data: dict[str, Any]) -> None:
+    """A registrar's write as it ends (on a terminal): when it is split, the line says so."""
+    if kind == "registrar":
+        state = str(data.get("state"))
+        said = "written" if state == "applied" else f"not written ({inert(data.get('error'))})"
+        err().print(f"  {said} {inert(data.get('registrar'))}")
+
+
+def _interrupted(r: DelegationResult, args: dict[str, Any], config: Path) -> int:
+    """After a Ctrl-C: which registrars hold which NS set, and the commands that finish
+    and undo it; 130 when a registrar was left unwritten or unverified."""
+    from cli.intent import config_flag
+
+    written = [s.registrar for s in r.steps if s.state == "applied"]
+    behind = [s.registrar for s in r.steps if s.state == "failed"]
+    e = err()
+    if written and behind:
+        e.print(f"[red]The registrars are split[/]: written {', '.join(written)}; not "
+                f"written {', '.join(behind)}")
+    flag = config_flag(config)
+    if behind and r.kind == "delegation":
+        offs = " ".join(f"--off {v}" for v in args.get("off") or [])
+        e.print(f"Finish it with: failover{flag} delegation move {offs}", markup=False)
+    elif behind:
+        e.print(f"Finish it with: failover{flag} delegation rollback {args.get('move')}",
+                markup=False)
+    if written:
+        e.print(f"Undo with: failover{flag} delegation rollback {r.move_id}", markup=False)
+    unverified = any(s.state == "applied" and not s.verified for s in r.steps)
+    return EXIT_INTERRUPTED if behind or unverified else r.exit_code
 
 
 def _show_plan(p: DelegationPlan) -> None:
@@ -222,7 +280,7 @@ def _show_result(r: DelegationResult) -> None:
     details = r.summary.split("; ", 1)[1] if "; " in r.summary else ""
     o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/]"
             + (f": {inert(details)}" if details else ""))
-    if r.kind == "delegation" and r.state != "failed":
+    if r.kind == "delegation" and r.state != "failed" and not r.interrupted:
         o.print(f"Undo with: failover delegation rollback {r.move_id}")
 
 

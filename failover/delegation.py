@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ from failover.errors import (
     UnsafePlanError,
 )
 from failover.journal import MoveRow
+from failover.move import NOT_STARTED
 from failover.registrars.base import Registrar, ns_name
 
 KIND = "delegation"
@@ -113,6 +115,7 @@ class DelegationResult:
     steps: list[RegistrarResult]
     parent: list[tuple[str, bool, str]]  # (server, lists the new set, detail)
     summary: str
+    interrupted: bool = False            # a person's Ctrl-C: writes not started skipped
 
     @property
     def exit_code(self) -> int:
@@ -259,8 +262,14 @@ def apply(p: DelegationPlan, registrars: Mapping[str, Registrar], store: MoveSto
           clock: Clock, config: Config, *, kind: str = KIND, args: dict[str, Any],
           rollback_of: int | None = None, verify_timeout: float = 30.0,
           verify_interval: float = 0.5,
-          on_event: Callable[[str, dict[str, Any]], None] | None = None) -> DelegationResult:
-    """Journal, write each registrar, verify; every edge is journaled as it happens."""
+          on_event: Callable[[str, dict[str, Any]], None] | None = None,
+          cancel: threading.Event | None = None,
+          abandon: threading.Event | None = None) -> DelegationResult:
+    """Journal, write each registrar, verify; every edge is journaled as it happens.
+
+    ``cancel`` (a person's first Ctrl-C): no registrar write starts after it; the one
+    under way finishes and what was written is verified. ``abandon`` (the second): no
+    more verifying; the outcome is journaled and returned at once."""
     emit = on_event or (lambda _k, _d: None)
     t0 = clock.monotonic()
     steps = [{"provider": r.registrar, "vendor": "registrar",
@@ -274,6 +283,10 @@ def apply(p: DelegationPlan, registrars: Mapping[str, Registrar], store: MoveSto
         result = RegistrarResult(r.registrar, "unchanged")
         if r.before is None or r.after is None:
             result.state, result.error = "unreachable", r.error
+        elif r.changed and cancel is not None and cancel.is_set():
+            result.state, result.error = "failed", NOT_STARTED
+            store.step_state(move_id, r.registrar, "failed", at=clock.now(), error=NOT_STARTED)
+            emit("registrar", result.to_json())
         elif r.changed:
             store.step_state(move_id, r.registrar, "writing", at=clock.now())
             try:
@@ -289,27 +302,32 @@ def apply(p: DelegationPlan, registrars: Mapping[str, Registrar], store: MoveSto
             store.step_state(move_id, r.registrar, "unchanged", at=clock.now())
         if result.state in ("applied", "unchanged") and r.after is not None:
             result.verified, result.detail = _verify(registrars[r.registrar], r.after, clock,
-                                                     verify_timeout, verify_interval)
+                                                     verify_timeout, verify_interval, abandon)
             store.record_verification(move_id, r.registrar, registrars[r.registrar].label,
                                       result.verified, clock.monotonic() - t0, result.detail,
                                       clock.now())
         results.append(result)
-    parent = _verify_parent(p, config, registrars, results, clock, verify_timeout,
-                            verify_interval)
+    parent = [] if abandon is not None and abandon.is_set() else \
+        _verify_parent(p, config, registrars, results, clock, verify_timeout, verify_interval)
     for server, ok, detail in parent:
         store.record_verification(move_id, "parent", server, ok, clock.monotonic() - t0,
                                   detail, clock.now())
     state = _outcome(results, parent)
     summary = _summary(kind, state, results, clock.monotonic() - t0)
+    stopped = bool(cancel is not None and cancel.is_set())
+    if stopped:
+        summary += "; interrupted (Ctrl-C)"
     store.move_state(move_id, state, at=clock.now(), summary=summary)
-    return DelegationResult(move_id, kind, state, results, parent, summary)
+    return DelegationResult(move_id, kind, state, results, parent, summary, stopped)
 
 
 def _verify(registrar: Registrar, want: list[str], clock: Clock, timeout: float,
-            interval: float) -> tuple[bool, str]:
+            interval: float, stop: threading.Event | None = None) -> tuple[bool, str]:
     deadline = clock.monotonic() + timeout
     last = ""
     while True:
+        if stop is not None and stop.is_set():
+            return False, f"not verified: a second Ctrl-C stopped verifying {last}".strip()
         try:
             got = registrar.read()
             if got == sorted(want):

@@ -246,3 +246,33 @@ def test_ctrl_c_during_a_rollback_finishes_it_too(gated) -> None:
     gate.open.set()
     assert run.finish() == 0, run.text
     assert bind_answers(lab, "www") == [AWS] == route53_answers(lab, "www")
+
+
+def test_ctrl_c_during_a_delegation_move_writes_no_more_registrars(lab_all) -> None:
+    """Registrars are written one after the other: a Ctrl-C once the first is written
+    leaves the next unwritten, says the split and the commands, which work as printed."""
+    from tests.integration.test_delegation_lab import parent_ns, registry_ns
+
+    before = parent_ns(lab_all)
+    run = Run(Path(lab_all["config"]), "delegation", "move", "--off", "aws", "--yes")
+    run.until(r"  written \S+")
+    run.interrupt()
+    code = run.finish()
+    said = run.text
+    assert "Traceback" not in said, said
+    registries = {"parent": parent_ns(lab_all), "registry": registry_ns(lab_all)}
+    if registries["parent"] != registries["registry"]:
+        assert code == 130 and "The registrars are split: written" in said, said
+        finish = re.search(r"Finish it with: (failover .*)", said)
+        assert finish, said
+        done = subprocess.run([sys.executable, "-m", "cli.app", *finish.group(1).split()[1:],
+                               "--yes"], capture_output=True, text=True, timeout=180,
+                              stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert parent_ns(lab_all) == registry_ns(lab_all) != before
+    undo = re.search(r"Undo with: (failover .*)", said)
+    assert undo, said
+    back = subprocess.run([sys.executable, "-m", "cli.app", *undo.group(1).split()[1:],
+                           "--yes"], capture_output=True, text=True, timeout=180,
+                          stdin=subprocess.DEVNULL)
+    assert back.returncode == 0, back.stdout + back.stderr

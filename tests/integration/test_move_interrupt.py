@@ -49,6 +49,7 @@ class Gate(httpbase.InThread):
         self.upstream = (host, int(port))
         self.open = threading.Event()
         self.held = threading.Event()       # a change is waiting at the gate
+        self.drop = threading.Event()       # held changes are dropped, never forwarded
         super().__init__(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -65,6 +66,9 @@ class Gate(httpbase.InThread):
                         and b"failover-write-check" not in body:   # the plan's proof passes
                     gate.held.set()
                     gate.open.wait(120)
+                    if gate.drop.is_set():
+                        self.close_connection = True
+                        return
                 conn = http.client.HTTPConnection(*gate.upstream, timeout=60)
                 try:
                     headers = {k: v for k, v in self.headers.items()
@@ -276,3 +280,36 @@ def test_ctrl_c_during_a_delegation_move_writes_no_more_registrars(lab_all) -> N
                            "--yes"], capture_output=True, text=True, timeout=180,
                           stdin=subprocess.DEVNULL)
     assert back.returncode == 0, back.stdout + back.stderr
+
+
+def test_statuss_hint_after_a_killed_move_finishes_it_as_printed(gated) -> None:
+    """The move's process dies mid-write (SIGKILL, no handler runs): 'status' names the
+    command that finishes it, with the move's own --off, and that command, run as
+    printed, does (issue 20: not a plain 'failover move')."""
+    lab, config, gate = gated
+    run = Run(config, "move", "--off", "aws", "--yes")
+    run.until(r"written bind")
+    assert gate.held.wait(60)
+    run.proc.kill()
+    run.finish()
+    gate.drop.set()
+    gate.open.set()                       # the held write is dropped: route53 not written
+    status = subprocess.run([sys.executable, "-m", "cli.app", "-c", str(config), "status"],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "CI": "true", "COLUMNS": "300"},
+                            stdin=subprocess.DEVNULL)
+    hint = re.search(r"Finish it with '(failover [^']*)' or undo it with '(failover [^']*)'",
+                     status.stdout)
+    assert hint, status.stdout
+    assert hint.group(1).endswith(" move --off aws"), hint.group(1)
+    gate.drop.clear()
+    done = subprocess.run([sys.executable, "-m", "cli.app", *hint.group(1).split()[1:],
+                           "--yes"], capture_output=True, text=True, timeout=180,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert bind_answers(lab, "www") == [GCP] == route53_answers(lab, "www")
+    undo = subprocess.run([sys.executable, "-m", "cli.app", *hint.group(2).split()[1:],
+                           "--yes"], capture_output=True, text=True, timeout=180,
+                          stdin=subprocess.DEVNULL)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert bind_answers(lab, "www") == [AWS]

@@ -8,6 +8,7 @@ shared store itself (the lock, move records, watches), where no provider is writ
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from failover.clock import SystemClock
@@ -20,7 +21,7 @@ TIMING = {"ttl": "3s", "loop_wait": "1s", "retry_timeout": "1s"}
 
 
 def node_config(dir: Path, endpoints: list[str], node: str = "w-aws",
-                vendor: str = "aws", timing: dict[str, str] | None = None) -> Path:
+                vendor: str = "aws", timing: Mapping[str, object] | None = None) -> Path:
     path = dir / f"{node}.yaml"
     cluster: dict[str, object] = {"endpoints": endpoints, "node": node, "vendor": vendor,
                                   **(timing or TIMING)}
@@ -45,7 +46,7 @@ cluster: {json.dumps(cluster)}
 
 
 def coordinator(dir: Path, endpoints: list[str], node: str = "w-aws",
-                vendor: str = "aws", timing: dict[str, str] | None = None) -> EtcdCoordinator:
+                vendor: str = "aws", timing: Mapping[str, object] | None = None) -> EtcdCoordinator:
     config = load_config(node_config(dir, endpoints, node, vendor, timing))
     (dir / node).mkdir(parents=True, exist_ok=True)
     return EtcdCoordinator(config, Journal(dir / node / "journal.sqlite"), SystemClock())

@@ -22,7 +22,7 @@ from failover.coord.etcdclient import EtcdClient
 from failover.errors import EtcdRequestTooLarge
 from lab import etcd as lab_etcd
 from tests.hypo import cases
-from tests.integration.etcdworld import coordinator
+from tests.integration.etcdworld import TIMING, coordinator
 
 pytestmark = pytest.mark.integration
 
@@ -149,12 +149,35 @@ def test_every_image_reads_back_exactly_as_written_however_it_is_cut(
     steps = [{"provider": f"p{i}", "vendor": "metal", "before": json.dumps([before]),
               "desired": json.dumps([desired]), "changes": "[]", "state": "planned",
               "tolerated": False, "error": None} for i, (before, desired) in enumerate(images)]
-    coord = coordinator(tmp_path_factory.mktemp("node"), etcd_cluster.endpoints)
+    coord = coordinator(tmp_path_factory.mktemp("node"), etcd_cluster.endpoints,
+                        timing=SLOW)
     try:
         with coord.lock("failover move"):
             number = coord.store.begin_move(kind="move", at=time.time(), reason="r",
                                             args={}, checksum="c", steps=steps)
         got = coord.store.steps(number)
         assert [(s.before, s.desired) for s in got] == [([b], [d]) for b, d in images]
+    finally:
+        coord.close()
+
+
+def test_history_keep_prunes_a_move_with_all_its_parts(
+        tmp_path: Path, etcd_cluster: lab_etcd.Cluster) -> None:
+    step = {"provider": "bind", "vendor": "metal", "before": "[1]", "desired": "[2]",
+            "changes": "[]", "state": "planned", "tolerated": False, "error": None}
+    coord = coordinator(tmp_path, etcd_cluster.endpoints,
+                        timing={**TIMING, "history_keep": 2})
+    try:
+        for n in range(3):
+            with coord.lock("failover move --to g"):
+                number = coord.store.begin_move(kind="move", at=float(n), reason=f"m{n}",
+                                                args={}, checksum="c", steps=[step])
+                coord.store.record_verification(number, "bind", "ns1", True, 0.1, "ok",
+                                                 float(n))
+        assert [m.id for m in coord.store.moves()] == [3, 2]
+        assert [s.before for s in coord.store.steps(2)] == [[1]]
+        client = EtcdClient(etcd_cluster.endpoints, timeout=5)
+        left = {kv.key.split("/")[4] for kv in client.get_prefix(PREFIX + "moveparts/")}
+        assert left == {"00000002", "00000003"}
     finally:
         coord.close()

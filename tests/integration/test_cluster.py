@@ -7,6 +7,7 @@ named fails the fixture.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from failover.config import load_config
 from failover.engine import Engine
 from failover.errors import LockHeld
-from failover.watch import Reconciler
+from failover.watch import Reconciler, watch
 from tests.integration.clusterworld import World
 
 pytestmark = pytest.mark.integration
@@ -121,13 +122,23 @@ def test_manual_move_is_not_undone_by_a_watcher_until_resume(world: World) -> No
             assert result.action == "pinned", result.sentence
             assert "pinned by laptop" in result.sentence
         assert world.served() == ["127.0.0.12"]
-        check = json.loads(world.cli(laptop, "check", "--format", "json").stdout)
+        # The watcher's loop runs meanwhile: its lease, and so its view, lives only as
+        # long as its loop renews it (a watcher that stops cycling loses both in ttl).
+        stop = threading.Event()
+        loop = threading.Thread(target=watch, args=(r,), daemon=True,
+                                kwargs={"interval": 0.5, "stop": stop})
+        loop.start()
+        try:
+            check = json.loads(world.cli(laptop, "check", "--format", "json").stdout)
+            prom = world.cli(laptop, "check", "--format", "prometheus").stdout
+        finally:
+            stop.set()
+            loop.join(30)
         kinds = {(f["kind"], f["name"]): f for f in check["findings"]}
         assert ("pin", "laptop") in kinds
         # Each vantage point's view beside the cluster's verdict.
         assert kinds[("vantage", "w-gcp/a")]["status"] == "UP"
         assert kinds[("cluster", "a")]["status"] == "UP"
-        prom = world.cli(laptop, "check", "--format", "prometheus").stdout
         assert 'failover_vantage_hosting_up{service="s",node="w-gcp",hosting="a"' in prom
         assert 'failover_cluster_hosting_up{service="s",hosting="a"' in prom
         paused = world.cli(laptop, "resume")

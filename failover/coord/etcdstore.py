@@ -608,9 +608,12 @@ class SharedHistory:
                                f"break-glass move {m.id} copied to etcd as move {number}",
                                {"local_id": m.id, "shared_id": number})
             if self.coord.pin() is None and m.state != "failed":
+                # A manual move's pin, and so it expires as one (pins.move_expires).
+                until = (time.time() + self.pin_expires if self.pin_expires is not None
+                         else None)
                 self.coord.set_pin(Pin(Holder(self.coord.node, m.pid, m.host, m.started,
                                               "failover move --break-glass"),
-                                       f"break-glass move {number}", number))
+                                       f"break-glass move {number}", number, until=until))
             numbers.append(number)
         return numbers
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 from failover.audit import Dependency
 from failover.config import Config
@@ -26,24 +27,43 @@ MIN_DAYS = 30
 _STATUS = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
-def problems(r: Readiness, now: float) -> list[tuple[int, str]]:
-    """(severity, sentence) for each way the registration is not ready."""
-    out: list[tuple[int, str]] = []
+class Problem(NamedTuple):
+    """One way a registration is not ready: how bad, what it is, the fix, and whether it
+    blocks recovery (the domain could lapse, or could not be transferred away)."""
+
+    kind: str       # expiry | auto-renew | transfer-lock | auth-code | privacy
+    severity: int
+    text: str
+    fix: str
+    blocks: bool = False
+
+
+def problems(r: Readiness, now: float) -> list[Problem]:
+    """Each way the registration is not ready."""
+    out: list[Problem] = []
     days = r.days_left(now)
     if days is not None and days < MIN_DAYS:
-        sev = 1 if r.auto_renew else 2
-        out.append((sev, f"expires in {days:.0f} days (under {MIN_DAYS})"
-                    + ("; auto-renew is on" if r.auto_renew else "; auto-renew is OFF")))
+        out.append(Problem("expiry", 1 if r.auto_renew else 2,
+                           f"expires in {days:.0f} days (under {MIN_DAYS})"
+                           + ("; auto-renew is on" if r.auto_renew else "; auto-renew is OFF"),
+                           "renew it now and turn auto-renew on", blocks=True))
     elif r.auto_renew is False:
-        out.append((1, "auto-renew is off: a missed renewal loses the domain"))
+        out.append(Problem("auto-renew", 1, "auto-renew is off: a missed renewal loses the domain",
+                           "turn auto-renew on"))
     if r.transfer_lock is False:
-        out.append((1, "transfer lock is off: the domain can be moved away (or hijacked) "
-                       "with its auth code"))
+        out.append(Problem("transfer-lock", 1, "transfer lock is off: the domain can be "
+                           "moved away (or hijacked) with its auth code",
+                           "turn the transfer lock on"))
     if r.auth_code is False:
-        out.append((1, f"the auth code cannot be had now ({r.auth_code_error or 'refused'}): "
-                       "a transfer away would wait on this registrar"))
+        # Without the auth code no other registrar can take the domain: this one holds it.
+        why = r.auth_code_error or "refused"
+        out.append(Problem("auth-code", 1, f"the auth code cannot be had now ({why}): a "
+                           "transfer away would wait on this registrar",
+                           "ask the registrar why it refuses the auth code, and fix that "
+                           "before you need to transfer", blocks=True))
     if r.privacy is False:
-        out.append((1, "contact privacy is off on some contact"))
+        out.append(Problem("privacy", 1, "contact privacy is off on some contact",
+                           "turn contact privacy on for every contact"))
     return out
 
 
@@ -78,9 +98,10 @@ def findings(readings: Mapping[str, Readiness | str | None], now: float) -> list
             out.append(Finding("registrar", name, "UNKNOWN", 3, f"could not be read: {r}"))
             continue
         found = problems(r, now)
-        sev = max((s for s, _ in found), default=0)
+        sev = max((p.severity for p in found), default=0)
         days = r.days_left(now)
-        reason = "; ".join(t for _, t in found) if found else (
+        reason = ("; ".join(p.text for p in found)
+                  + f". Fix at {name}: " + "; ".join(p.fix for p in found)) if found else (
             f"{r.domain}: transfer lock on, auto-renew on, auth code obtainable, "
             f"{days:.0f} days to expiry" if days is not None else f"{r.domain}: ready")
         out.append(Finding("registrar", name, _STATUS[sev], sev, reason,
@@ -92,7 +113,8 @@ def findings(readings: Mapping[str, Readiness | str | None], now: float) -> list
 def dependencies(readings: Mapping[str, Readiness | str | None], now: float
                  ) -> list[Dependency]:
     """What ``audit`` says of each registrar that is not ready: an expiry under
-    :data:`MIN_DAYS` blocks recovery, the rest is named."""
+    :data:`MIN_DAYS` and an auth code it will not give block recovery, the rest is
+    named."""
     out = []
     for name, r in readings.items():
         if isinstance(r, str):
@@ -104,16 +126,15 @@ def dependencies(readings: Mapping[str, Readiness | str | None], now: float
             continue
         if r is None:
             continue
-        for sev, text in problems(r, now):
-            expiry = text.startswith("expires")
+        for p in problems(r, now):
             out.append(Dependency(
-                vendor=name, kind="registration", what=f"{r.domain} at {name}: {text}",
-                loss=(f"{r.domain} may lapse before anyone can move it" if expiry else
-                      f"{r.domain} is not ready to be kept or moved in a hurry: {text}"),
-                fix=("renew now and turn auto-renew on" if expiry else
-                     "turn the transfer lock and auto-renew on, and keep the auth code "
-                     "obtainable"),
-                blocking=expiry and sev >= 1))
+                vendor=name, kind="registration", what=f"{r.domain} at {name}: {p.text}",
+                loss=(f"{r.domain} may lapse before anyone can move it" if p.kind == "expiry"
+                      else
+                      f"{name} blocks recovery: {r.domain} cannot be transferred away "
+                      "without it" if p.blocks else
+                      f"{r.domain} is not ready to be kept or moved in a hurry"),
+                fix=p.fix, blocking=p.blocks))
     return out
 
 

@@ -52,23 +52,46 @@ def _registration_calls() -> None:
     """Route 53 Domains calls moto 5.2 lacks, as AWS documents them: RetrieveDomainAuthCode,
     Enable/DisableDomainTransferLock (the EPP status clientTransferProhibited in
     GetDomainDetail's StatusList) and Enable/DisableDomainAutoRenew. State is moto's own
-    domain object; the auth code is made once per domain and kept by the server."""
+    domain object (the auth code too, made on the first call: a domain deleted and
+    registered again is a new registration, with a new code and nothing refused).
+
+    And one call no registrar has, ``LabSetRegistration`` (see :func:`set_registration`),
+    for what a test needs the registry to say that no Route 53 Domains call can make it
+    say: an expiry under a year away (RegisterDomain takes whole years, at least one), a
+    StatusList of its choosing (hostile text included), and RetrieveDomainAuthCode
+    refused with an error of its choosing."""
     import json
     import secrets
     import uuid
+    from datetime import UTC, datetime
 
+    from moto.core.exceptions import JsonRESTError
     from moto.route53domains.responses import Route53DomainsResponse
-
-    codes: dict[str, str] = {}
 
     def domain(self: Any) -> Any:
         return self.route53domains_backend.get_domain(
             domain_name=self._get_param("DomainName"))
 
     def retrieve_domain_auth_code(self: Any) -> str:
-        name = domain(self).domain_name
-        codes.setdefault(name, secrets.token_urlsafe(12))
-        return json.dumps({"AuthCode": codes[name]})
+        d = domain(self)
+        if getattr(d, "lab_refusal", None):
+            raise JsonRESTError(*d.lab_refusal)
+        if not getattr(d, "lab_auth_code", None):
+            d.lab_auth_code = secrets.token_urlsafe(12)
+        return json.dumps({"AuthCode": d.lab_auth_code})
+
+    def lab_set_registration(self: Any) -> str:
+        d = domain(self)
+        expires = self._get_param("ExpirationDate")
+        if expires is not None:
+            d.expiration_date = datetime.fromtimestamp(float(expires), UTC)
+        status = self._get_param("StatusList")
+        if status is not None:
+            d.status_list = list(status)
+        refuse = self._get_param("RefuseAuthCode")
+        if refuse is not None:
+            d.lab_refusal = (str(refuse["Code"]), str(refuse["Message"])) if refuse else None
+        return "{}"
 
     def set_lock(on: bool) -> Any:
         def call(self: Any) -> str:
@@ -87,7 +110,8 @@ def _registration_calls() -> None:
              "enable_domain_transfer_lock": set_lock(True),
              "disable_domain_transfer_lock": set_lock(False),
              "enable_domain_auto_renew": set_renew(True),
-             "disable_domain_auto_renew": set_renew(False)}
+             "disable_domain_auto_renew": set_renew(False),
+             "lab_set_registration": lab_set_registration}
     for name, call in calls.items():
         if not hasattr(Route53DomainsResponse, name):
             setattr(Route53DomainsResponse, name, call)
@@ -108,3 +132,42 @@ def register(client: Any, domain: str, name_servers: list[str], glue: dict[str, 
     client.update_domain_nameservers(DomainName=domain, Nameservers=servers)
     # Locked, as a registrar leaves a new domain (and as it should stay).
     client.enable_domain_transfer_lock(DomainName=domain)
+
+
+def set_registration(endpoint: str, domain: str, *, expires: float | None = None,
+                     status: list[str] | None = None,
+                     refuse_auth_code: tuple[str, str] | None = None,
+                     allow_auth_code: bool = False) -> None:
+    """Make the lab's registry say, of ``domain``: ``expires`` (POSIX seconds), ``status``
+    (GetDomainDetail's StatusList), ``refuse_auth_code`` ((code, message) RetrieveDomainAuthCode
+    answers with, HTTP 400) until ``allow_auth_code``. A signed JSON request, as botocore
+    sends one, to moto's Route 53 Domains, for the call :func:`allow_lab_tld` adds."""
+    import json
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from lab.aws import KEY, REGION
+
+    body: dict[str, Any] = {"DomainName": domain}
+    if expires is not None:
+        body["ExpirationDate"] = expires
+    if status is not None:
+        body["StatusList"] = status
+    if refuse_auth_code is not None:
+        body["RefuseAuthCode"] = {"Code": refuse_auth_code[0], "Message": refuse_auth_code[1]}
+    elif allow_auth_code:
+        body["RefuseAuthCode"] = {}
+    payload = json.dumps(body).encode()
+    request = AWSRequest("POST", endpoint.rstrip("/") + "/", data=payload, headers={
+        "X-Amz-Target": "Route53Domains_v20140515.LabSetRegistration",
+        "Content-Type": "application/x-amz-json-1.1"})
+    SigV4Auth(Credentials(KEY, KEY), "route53domains", REGION).add_auth(request)
+    prepared = request.prepare()
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(urllib.request.Request(prepared.url, data=payload,
+                                            headers=dict(prepared.headers),
+                                            method="POST"), timeout=10) as answer:
+        answer.read()

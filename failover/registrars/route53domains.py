@@ -29,6 +29,7 @@ from failover.untrusted import clean
 OPERATION_TIMEOUT = 120.0
 # The EPP status a transfer lock sets (RFC 5731), in GetDomainDetail's StatusList.
 TRANSFER_LOCK = "clientTransferProhibited"
+MAX_STATUS = 20  # EPP defines 17 statuses; more is not a registry we believe
 AUTH_CODES = frozenset({"AccessDenied", "AccessDeniedException", "InvalidClientTokenId",
                         "UnrecognizedClientException", "SignatureDoesNotMatch",
                         "ExpiredToken", "ExpiredTokenException"})
@@ -141,7 +142,8 @@ class Route53Domains(Registrar):
         """GetDomainDetail (its StatusList, expiry, auto-renew, privacy) and
         RetrieveDomainAuthCode (only whether it answers: the code is dropped at once)."""
         detail = self._call("get_domain_detail", DomainName=self.domain)
-        status = tuple(clean(s, 60) for s in detail.get("StatusList") or [])
+        # The registry's own words: bounded in number and length, cleaned (untrusted).
+        status = tuple(clean(s, 60) for s in list(detail.get("StatusList") or [])[:MAX_STATUS])
         expires = detail.get("ExpirationDate")
         if hasattr(expires, "timestamp"):
             expires = expires.timestamp()
@@ -153,7 +155,7 @@ class Route53Domains(Registrar):
             auth, auth_error = False, str(exc)
         return Readiness(self.domain, transfer_lock=TRANSFER_LOCK in status,
                          expires=float(expires) if expires is not None else None,
-                         auto_renew=bool(detail.get("AutoRenew")), auth_code=auth,
+                         auto_renew=detail.get("AutoRenew") is True, auth_code=auth,
                          auth_code_error=auth_error,
                          privacy=all(p is True for p in privacy), status=status)
 

@@ -71,4 +71,17 @@ def test_ready_exactly_when_nothing_is_wrong(lock: bool, renew: bool, code: bool
               expires=NOW + days * DAY)
     wrong = registration.problems(r, NOW)
     assert (not wrong) == (lock and renew and code and private and days >= 30)
-    assert all(sev == 2 for sev, t in wrong if t.startswith("expires") and not renew)
+    assert all(p.severity == 2 for p in wrong if p.kind == "expiry" and not renew)
+    # Only a lapse or an auth code refused blocks recovery; each problem names its fix.
+    assert {p.kind for p in wrong if p.blocks} <= {"expiry", "auth-code"}
+    assert all(p.fix for p in wrong)
+
+
+def test_an_auth_code_refused_blocks_recovery_and_the_finding_names_the_fix() -> None:
+    readings = registration.read({"plug": Plugin(ready(auth_code=False,
+                                                       auth_code_error="suspended"))})
+    [f] = registration.findings(readings, NOW)
+    assert f.status == "WARNING" and "(suspended)" in f.reason
+    assert "Fix at plug: ask the registrar why it refuses the auth code" in f.reason
+    [dep] = registration.dependencies(readings, NOW)
+    assert dep.blocking and "plug blocks recovery" in dep.loss

@@ -116,7 +116,8 @@ def up(dir: Path | str, providers: str = "default", saas: bool = False,
                     pebble.stop(data["pebble"])
                     raise
                 with open(root / CONFIG, "a") as f:
-                    f.write(pebble.config_section(data["pebble"], tls_port=data["tls"]["port"]))
+                    f.write(pebble.config_section(data["pebble"], tls_port=data["tls"]["port"],
+                                                  trust=str(root / "pebble" / pebble.ROOTS)))
         except BaseException:
             with contextlib.suppress(LabError):  # the first failure is the one to report
                 stop_many([(p.pid, "") for p in started])

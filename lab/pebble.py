@@ -32,6 +32,7 @@ NAMES = ("pebble-a", "pebble-b")
 TIMEOUT = float(os.environ.get("LAB_START_TIMEOUT", "30"))
 ATTEMPTS = 3
 CONTACT = "mailto:hostmaster@example.test"
+ROOTS = "roots.pem"
 # PEBBLE_VA_ALWAYS_VALID is left out on purpose, and removed from the environment.
 ENV = {"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"}
 
@@ -145,7 +146,17 @@ def start(root: Path, dns_port: int, avoid: tuple[int, ...] = ()) -> dict[str, A
     except BaseException:
         stop(out)
         raise
+    write_roots(root, out)
     return {"pebble": out}
+
+
+def write_roots(root: Path, entries: dict[str, Any]) -> Path:
+    """ROOT/roots.pem: every running CA's root, what a served chain may lead to (check's
+    certs.trust). Rewritten when a CA starts again with a new root."""
+    path = root / ROOTS
+    path.write_bytes(b"".join(root_pem(e) for e in entries.values()
+                              if not e.get("refusing")))
+    return path
 
 
 def refuse(root: Path, name: str) -> None:
@@ -181,6 +192,8 @@ def restore(root: Path, name: str) -> None:
             stop_many([(proc.pid, marker(folder))])
             raise
         entry["pid"], entry["refusing"] = proc.pid, False
+        # Its new root joins the trusted ones; the old one goes, as a CA re-keyed would.
+        write_roots(folder.parent, data["pebble"])
         save(root, data)
 
 
@@ -212,12 +225,15 @@ def caa_domain(name: str) -> str:
 
 
 def config_section(entries: dict[str, Any], folder: str = "certs",
-                   tls_port: int | None = None) -> str:
+                   tls_port: int | None = None, trust: str | None = None) -> str:
     """The ``certs:`` section of failover.yaml for these CAs: paths as given; with
-    ``tls_port``, where check reads the hostings' served certificates."""
+    ``tls_port``, where check reads the hostings' served certificates, and ``trust`` the
+    roots they must lead to."""
     lines = ["certs:", "  min_days: 21", f"  standby_ca: {NAMES[-1]}"]
     if tls_port is not None:
         lines.append(f"  tls_port: {tls_port}")
+    if trust is not None:
+        lines.append(f"  trust: \"{trust}\"")
     lines.append("  cas:")
     for name, e in entries.items():
         lines.append(f"    {name}: {{directory: \"{e['directory']}\", contact: \"{CONTACT}\", "

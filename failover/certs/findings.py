@@ -1,8 +1,9 @@
 """Certificate readiness as check findings: can every hosting prove it is the service, and
 can a second CA take over if the first says no?
 
-- ``certificate`` per hosting and name: the certificate served there (SNI) names it, its
-  days left against ``certs.min_days``, its issuer (with ``certs.tls_port``);
+- ``certificate`` per hosting and name: the certificate served there (SNI) names it and
+  leads to a trusted root (``certs.trust``, else the system's), its days left against
+  ``certs.min_days``, its issuer (with ``certs.tls_port``);
 - ``certificate`` per certificate on hand: days left, and at how many targets it is;
 - ``certs ca-diversity``: valid certificates from at least two independent CAs across
   the hostings and the certificates on hand (a CA is one vendor: it can refuse too);
@@ -56,10 +57,11 @@ def gather(writer: DnsWriter, endpoints: Mapping[str, Mapping[str, Sequence[str]
         jobs = [(h, a, n) for h in config.hosting for a in addresses(endpoints.get(h, {}))
                 for n in names]
     port, timeout = certs.tls_port or 443, certs.timeout
+    trust = str(config.resolve_path(certs.trust)) if certs.trust else None
     with ThreadPoolExecutor(max_workers=max(2, min(16, len(jobs) + 2))) as pool:
         reading = pool.submit(challenge.read, writer, keys)
         hand = pool.submit(store.on_hand, config)
-        served = list(pool.map(lambda j: fetch(j[0], j[1], port, j[2], timeout), jobs))
+        served = list(pool.map(lambda j: fetch(j[0], j[1], port, j[2], timeout, trust), jobs))
         return names, served, hand.result(), reading.result()
 
 
@@ -104,6 +106,8 @@ def _served_findings(config: Config, served: Sequence[Served], now: float, min_d
                 sev, why = 2, s.error
             else:
                 sev, why = _judge(s.names, name, s.issuer, _days(s.not_after, now), min_days)
+                if sev < 2 and s.trusted is False:
+                    sev, why = 2, f"not trusted ({s.trust_error}); issuer {s.issuer}"
             worst = max(worst, sev)
             reasons.append(why if len(rows) == 1 else f"{s.address}: {why}")
             evidence.append(s.to_json())
@@ -149,7 +153,8 @@ def _valid_issuers(served: Sequence[Served], on_hand: store.OnHand, now: float,
     """issuer -> hostings serving a valid certificate from it; issuer -> CAs on hand."""
     serving: dict[str, set[str]] = {}
     for s in served:
-        if not s.error and s.covers() and _days(s.not_after, now) >= min_days:
+        if (not s.error and s.covers() and s.trusted is not False
+                and _days(s.not_after, now) >= min_days):
             serving.setdefault(s.issuer, set()).add(s.hosting)
     standby: dict[str, set[str]] = {}
     for c in on_hand.certs:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from failover.certs.store import describe_cert
@@ -26,6 +26,9 @@ class Served:
     issuer: str = ""
     not_after: float = 0.0
     error: str | None = None
+    # Whether the chain leads to a trusted root and names the host (None: not asked).
+    trusted: bool | None = None
+    trust_error: str | None = None
 
     def covers(self) -> bool:
         return covers(self.names, self.name)
@@ -33,7 +36,8 @@ class Served:
     def to_json(self) -> dict[str, Any]:
         return {"hosting": self.hosting, "address": self.address, "name": self.name,
                 "names": list(self.names), "issuer": self.issuer,
-                "not_after": self.not_after, "error": self.error}
+                "not_after": self.not_after, "error": self.error, "trusted": self.trusted,
+                "trust_error": self.trust_error}
 
 
 def covers(names: tuple[str, ...], name: str) -> bool:
@@ -49,8 +53,36 @@ def covers(names: tuple[str, ...], name: str) -> bool:
     return False
 
 
-def fetch(hosting: str, address: str, port: int, name: str, timeout: float) -> Served:
-    """Handshake with ``address:port`` asking for ``name``; never raises."""
+def fetch(hosting: str, address: str, port: int, name: str, timeout: float,
+          trust: str | None = None) -> Served:
+    """Handshake with ``address:port`` asking for ``name``, then once more verifying the
+    chain against ``trust`` (a PEM file; None: the system's roots); never raises."""
+    served = _read(hosting, address, port, name, timeout)
+    if served.error:
+        return served
+    trusted, why = verify(address, port, name, timeout, trust)
+    return replace(served, trusted=trusted, trust_error=why)
+
+
+def verify(address: str, port: int, name: str, timeout: float, trust: str | None
+           ) -> tuple[bool, str | None]:
+    """Whether a verifying handshake (chain to a trusted root, name, dates) succeeds."""
+    try:
+        context = ssl.create_default_context(cafile=trust)
+    except (OSError, ssl.SSLError) as exc:
+        return False, f"cannot load the roots in {trust}: {clean(exc, 120)}"
+    try:
+        with socket.create_connection((address.strip("[]"), port), timeout=timeout) as raw, \
+                context.wrap_socket(raw, server_hostname=name.rstrip(".")):
+            return True, None
+    except ssl.SSLCertVerificationError as exc:
+        return False, clean(exc.verify_message or exc, 200)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        return False, clean(exc, 200)
+
+
+def _read(hosting: str, address: str, port: int, name: str, timeout: float) -> Served:
+    """The served certificate, read without verifying it."""
     from cryptography import x509
 
     context = ssl.create_default_context()

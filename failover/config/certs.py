@@ -117,6 +117,9 @@ class CertSettings(Strict):
     tls_port: int | None = Field(default=None, ge=1, le=65535)
     # Per TLS handshake of check.
     timeout: Duration = 5.0
+    # PEM file of the roots a served chain must lead to (a private or lab CA's); absent:
+    # the system's roots.
+    trust: str | None = None
 
     @property
     def standby(self) -> str:

@@ -183,9 +183,11 @@ class CaDrill:
         any_good = False
         for hosting in config.hosting:
             start = self.clock.monotonic()
-            rows = [fetch(hosting, a, certs.tls_port, n, certs.timeout)
+            trust = str(config.resolve_path(certs.trust)) if certs.trust else None
+            rows = [fetch(hosting, a, certs.tls_port, n, certs.timeout, trust)
                     for a in addresses(endpoints.get(hosting, {})) for n in report.names]
             good = [s for s in rows if not s.error and s.covers() and s.issuer not in refused
+                    and s.trusted is not False
                     and (s.not_after - now) / 86400 >= certs.min_days]
             report.served += [s.to_json() for s in rows]
             ok = bool(rows) and len(good) == len(rows)
@@ -198,7 +200,9 @@ class CaDrill:
                         "renewable while that CA refuses")
             else:
                 said = ("does not serve a valid certificate from another CA for every name: "
-                        + "; ".join(s.error or f"{s.name}: {s.issuer}" for s in rows
+                        + "; ".join(s.error or (f"{s.name}: not trusted: {s.trust_error}"
+                                                if s.trusted is False else
+                                                f"{s.name}: {s.issuer}") for s in rows
                                     if s not in good)[:300])
             phase("served", start, ok, said, hosting)
         if not any_good:

@@ -48,6 +48,7 @@ def test_the_standby_ca_carries_the_service_when_the_first_refuses(
     rows = {(f["kind"], f["name"]): f for f in json.loads(checked.stdout)["findings"]}
     served = rows[("certificate", "gcp-euw1 www.example.test")]
     assert served["status"] == "OK" and "valid for www.example.test" in served["reason"]
+    assert all(e["trusted"] for e in served["evidence"])  # up to pebble-b's root
     assert rows[("certs", "ca-diversity")]["metrics"]["independent_cas"] == 2
 
     report = tmp_path / "report"
@@ -70,6 +71,14 @@ def test_the_standby_ca_carries_the_service_when_the_first_refuses(
     # Left as found: pebble-a answers its directory again.
     assert pebble._all_answer((cas_lab["pebble"]["pebble-a"]["directory"],),
                               Path(cas_lab["pebble"]["pebble-a"]["ca_bundle"]))
+
+    # pebble-a came back with a new root (as a re-keyed CA would): what aws-use1 still
+    # serves from it no longer leads to a trusted root, and check says so.
+    after = failover(config, "check", "--format", "json")
+    rows = {(f["kind"], f["name"]): f for f in json.loads(after.stdout)["findings"]}
+    stale = rows[("certificate", "aws-use1 www.example.test")]
+    assert stale["status"] == "CRITICAL" and "not trusted" in stale["reason"], stale
+    assert rows[("certificate", "gcp-euw1 www.example.test")]["status"] == "OK"
 
     # Without the standby certificate on hand the drill fails, and says what to do.
     shutil.rmtree(Path(cas_lab["dir"]) / "certs" / "pebble-b")

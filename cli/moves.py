@@ -331,7 +331,9 @@ def _plan_exit(p: Plan) -> int:
     if (p.decision.keep and not p.decision.reason.startswith(("roll back", HOSTINGS_KEPT))) \
             or p.refusals:
         return 2
-    return 1 if any(not pp.reachable and not pp.tolerated for pp in p.providers) else 0
+    # A DNS provider that does not answer is CRITICAL, as in check (issue 20); one at a
+    # vendor being evacuated is tolerated.
+    return 2 if any(not pp.reachable and not pp.tolerated for pp in p.providers) else 0
 
 
 def _progress(kind: str, data: dict[str, Any]) -> None:

@@ -63,10 +63,12 @@ def status(ctx: typer.Context, format: FormatOpt = Format.table) -> int:
     finally:
         engine.close()
     code = 0
-    if not report.all_agree or any(p.rrsets is None for p in report.providers):
+    if not report.all_agree:
         code = 1
+    # A DNS provider that does not answer is CRITICAL, as in check (issue 20): what it
+    # sends users to is out of sight.
     if (report.last_move and report.last_move.shown_state == "interrupted") \
-            or not report.readable \
+            or not report.readable or any(p.rrsets is None for p in report.providers) \
             or any(not s.now.startswith("written") for s in report.unknown):
         code = 2
     if degraded:

@@ -39,9 +39,10 @@ PLAN_CHANGES = 2
 
 REPORTING_COMMANDS = ("check", "status", "plan", "reconcile", "watch", "history", "cluster",
                       "audit", "validate", "inventory", "runbook", "drill", "notify test",
-                      "page", "delegation plan")
+                      "page", "delegation plan", "certs status")
 ACTING_COMMANDS = ("move", "rollback", "pause", "resume", "reinstate", "delegation move",
-                   "delegation rollback", "cluster replace-member", "cluster fence")
+                   "delegation rollback", "cluster replace-member", "cluster fence",
+                   "certs issue", "certs renew")
 
 
 class ExitRow(NamedTuple):
@@ -56,13 +57,14 @@ class ExitRow(NamedTuple):
 ROWS: tuple[ExitRow, ...] = (
     ExitRow(EXIT_OK, "OK", "all well", "done and verified"),
     ExitRow(EXIT_WARNING, "WARNING",
-            "a warning: a standby served, a DEGRADED hosting, a DNS provider that cannot "
-            "be read, a stale backup",
+            "a warning: a standby served, a DEGRADED hosting, DNS providers that disagree, "
+            "a stale backup",
             "done, with a warning: an evacuated vendor's DNS provider failed, a write "
             "not verified in time"),
     ExitRow(EXIT_CRITICAL, "CRITICAL",
             "users are exposed: a DOWN or TERMINATED hosting served, a DNS provider not "
-            "answering, a pinned target DOWN, nothing healthy, a move needed and not made",
+            "answering (to any command), a pinned target DOWN, nothing healthy, a move "
+            "needed and not made",
             "failed or partial: DNS may be split (`failover status` says where)"),
     ExitRow(EXIT_UNKNOWN, "UNKNOWN",
             "nothing could be judged: a broken config, no probe or provider answered",

@@ -118,7 +118,7 @@ def test_unreachable_dns_provider_named_in_plan_and_move(lab: dict[str, Any],
     cfg = lab["dir"] / "dead.yaml"
     cfg.write_text(dead)
     planned = failover(cfg, "plan")
-    assert planned.returncode == 1 and "bind (metal)  unreachable" in planned.stdout
+    assert planned.returncode == 2 and "bind (metal)  unreachable" in planned.stdout
     moved = failover(cfg, "move", "--to", "gcp-euw1", "--yes")
     assert moved.returncode == 2 and "not written: bind" in moved.stdout
     assert {tuple(route53_answers(lab, n)) for n in lab["names"]} == {(GCP,)}

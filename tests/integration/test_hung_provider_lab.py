@@ -46,7 +46,7 @@ def hung(lab: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def test_status_and_plan_give_up_on_a_hung_provider_at_its_deadline(hung: dict[str, Any]
                                                                     ) -> None:
     status = failover(hung["config"], "status")
-    assert status.returncode == 1, status.stdout + status.stderr
+    assert status.returncode == 2, status.stdout + status.stderr     # not answering: CRITICAL
     assert "Traceback" not in status.stdout + status.stderr
     named = [line for line in status.stdout.splitlines() if DEADLINE in line]
     assert named == [f"unreachable: {DEADLINE}"], status.stdout
@@ -55,7 +55,7 @@ def test_status_and_plan_give_up_on_a_hung_provider_at_its_deadline(hung: dict[s
     assert "127.0.0.11" in status.stdout and "unreachable" in status.stdout
 
     plan = failover(hung["config"], "plan")
-    assert plan.returncode == 1, plan.stdout + plan.stderr
+    assert plan.returncode == 2, plan.stdout + plan.stderr
     assert "Traceback" not in plan.stdout + plan.stderr
     named = [line for line in plan.stdout.splitlines() if DEADLINE in line]
     assert len(named) == 1 and named[0].startswith("route53 (aws)"), plan.stdout

@@ -32,6 +32,27 @@ def test_usage_is_no_code_a_check_returns() -> None:
     assert exitcodes.EXIT_USAGE not in (0, 1, 2, 3, exitcodes.EXIT_REFUSED, exitcodes.EXIT_BUSY)
 
 
+def test_every_command_is_reporting_or_acting() -> None:
+    """A new command must say which half of the table it follows."""
+    import typer
+
+    from cli.app import app
+
+    def leaves(command: object, path: str) -> list[str]:
+        subs = getattr(command, "commands", None)
+        if not subs:
+            return [path]
+        found = [path] if getattr(command, "invoke_without_command", False) else []
+        for name in list(subs):
+            found += leaves(subs[name], f"{path} {name}".strip())
+        return found
+
+    tree = set(leaves(typer.main.get_command(app), ""))
+    known = set(exitcodes.REPORTING_COMMANDS) | set(exitcodes.ACTING_COMMANDS)
+    assert tree - known == set(), "add these to failover/exitcodes.py"
+    assert known - tree == set()
+
+
 def _commands() -> list[str]:
     return [*exitcodes.REPORTING_COMMANDS, *exitcodes.ACTING_COMMANDS]
 

@@ -63,7 +63,8 @@ from failover.dns.fence import fence_name, parse_fence
 
 STALE_HOSTING, NEXT_HOSTING, SERVED_HOSTING = "gcp-euw1", "metal-fra", "aws-use1"
 NAME = "www.example.test."
-SAMPLE = 0.02          # seconds between samples of one DNS server (Route 53's API: slower)
+SAMPLE = 0.03          # seconds between samples of one DNS server
+SAMPLE_API = 0.1       # ... of Route 53's API (moto's answer costs more)
 LOCK_WAIT = 45.0       # seconds the leader may take to start the move after the kill
 WRITE_WAIT = 5.0       # seconds from the lock to L's first provider write, else cut anyway
 # What a stale leader's provider write came to, from its step's state and error.
@@ -211,9 +212,19 @@ class Sampler:
             t.start()
 
     def _run(self, label: str, read: Callable[[], Sample]) -> None:
+        pause = SAMPLE_API if label == "route53" else SAMPLE
         while not self._stop.is_set():
             self.samples[label].append(read())
-            self._stop.wait(SAMPLE)
+            self._stop.wait(pause)
+
+    def first(self, timeout: float) -> None:
+        """Return once every authority was read once (so the trial starts seen)."""
+        end = time.monotonic() + timeout
+        while any(not any(x.answer for x in v) for v in self.samples.values()):
+            if time.monotonic() > end:
+                raise TrialError("an authority gave no answer within "
+                                 f"{timeout:.0f}s before the trial")
+            time.sleep(0.02)
 
     def stop(self) -> dict[str, list[Sample]]:
         self._stop.set()
@@ -291,6 +302,29 @@ def _a_values(desired: str) -> set[str]:
     return out
 
 
+def _old_epoch(lab: Lab, vendor: str, timeout: float = 30.0) -> int:
+    """The old leader's epoch: the last fence its journal says it set, or the one BIND
+    holds now, whichever is higher (a leader that just took over sets it in its first
+    cycle: waited for). Its writes carry its lock's revision, which the trial adds."""
+    from lab import bind
+
+    end = time.monotonic() + timeout
+    while True:
+        rows = _query(lab.journal(vendor), "SELECT data FROM events WHERE kind='fence' "
+                      "ORDER BY id DESC LIMIT 1", ())
+        epoch = json.loads(rows[0][0]).get("epoch") if rows else None
+        held = parse_fence(bind.answers(lab.data["bind"]["host"],
+                                        int(lab.data["bind"]["port"]),
+                                        fence_name(lab.config.zone), "TXT"))
+        found = [e for e in (epoch, held) if isinstance(e, int)]
+        if found:
+            return max(found)
+        if time.monotonic() > end:
+            raise TrialError(f"no fence epoch within {timeout:.0f}s before the trial (the "
+                             "leader's journal records none, BIND holds none)")
+        time.sleep(0.25)
+
+
 def _last_sentence(lab: Lab, vendor: str) -> str:
     rows = _query(lab.journal(vendor), "SELECT sentence FROM events WHERE kind='cycle' "
                   "ORDER BY id DESC LIMIT 1", ())
@@ -326,19 +360,21 @@ def run_trial(lab: Lab, number: int, rng: random.Random, *, freeze: bool = True,
         trial.frozen_s = lab.ttl + rng.uniform(1.0, 3.0) if freeze else 0.0
         pid = lab.watcher_pid(vendor)
         serial = _soa_serial(lab)
+        trial.old_epoch = _old_epoch(lab, vendor)
         sampler = Sampler(lab.readers())
-        time.sleep(0.3)
-        epochs = [s.epoch for s in sampler.samples["bind"] if s.epoch is not None]
-        trial.old_epoch = epochs[-1] if epochs else None
+        sampler.first(10.0)
         t0, mono0 = time.time(), time.monotonic()
 
         core.kill(lab.dir, lab.config.hosting[SERVED_HOSTING].vendor)
-        while lab.view.client.get(lab.lock_key) is None:
+        while (lock := lab.view.client.get(lab.lock_key)) is None:
             if time.monotonic() - mono0 > LOCK_WAIT:
                 raise TrialError(f"{leader} took no lock within {LOCK_WAIT:.0f}s of the kill; "
                                  f"its last cycle: {_last_sentence(lab, vendor)}")
             time.sleep(0.002)
         trial.timings["lock"] = round(time.monotonic() - mono0, 3)
+        # L's writes of this move carry the lock's revision as their epoch; only a newer
+        # leader's is above it
+        trial.old_epoch = max(trial.old_epoch or 0, lock.create_revision)
         trial.trigger = "lock"
         while time.monotonic() - mono0 < trial.timings["lock"] + WRITE_WAIT:
             if _query(lab.journal(vendor), "SELECT 1 FROM move_steps WHERE started >= ? "

@@ -2,7 +2,8 @@
 
 A certificate lives at each target as ``CA/NAME/fullchain.pem`` and ``CA/NAME/privkey.pem``
 (NAME: its first name, e.g. ``example.org``): in a folder (the key mode 0600, both
-replaced atomically) or in an S3 bucket under a prefix. :func:`on_hand` reads every
+replaced atomically), in an S3 bucket under a prefix, or PUT to a webhook (read back by
+GET). :func:`on_hand` reads every
 target and says, per certificate, where it is, which CA issued it, its names, issuer and
 days left; a target that cannot be read is reported, never taken as empty.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from failover.config import Config
-from failover.config.certs import CertTarget, DirCertTarget, S3CertTarget
+from failover.config.certs import CertTarget, DirCertTarget, S3CertTarget, WebhookCertTarget
 from failover.untrusted import clean
 
 CHAIN = "fullchain.pem"
@@ -88,9 +89,39 @@ def describe_cert(cert: Any) -> tuple[tuple[str, ...], str, float]:
 
 
 def where(target: CertTarget) -> str:
+    """The target for people: a webhook by where its URL is kept, never the URL (it holds
+    a secret)."""
     if isinstance(target, DirCertTarget):
         return f"dir:{target.path}"
+    if isinstance(target, WebhookCertTarget):
+        return f"webhook:{target.url_env or target.url_file}"
     return f"s3://{target.bucket}/{target.prefix}".rstrip("/")
+
+
+def _webhook(config: Config, target: WebhookCertTarget, method: str, ca: str, lineage: str,
+             name: str, body: bytes | None = None) -> bytes:
+    """One PUT or GET of URL/CA/LINEAGE/NAME; the answer's body (bounded). Errors never
+    carry the URL (it holds a secret)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from failover.secreturls import read_url, shown
+
+    base = read_url(config, target, "certs.targets (webhook)").rstrip("/")
+    parts = [urllib.parse.quote(p, safe="") for p in (ca, lineage, name)]
+    request = urllib.request.Request(f"{base}/{'/'.join(parts)}", data=body, method=method,
+                                     headers={"Content-Type": "application/x-pem-file"})
+    try:
+        with urllib.request.urlopen(request, timeout=target.timeout) as reply:
+            return bytes(reply.read(MAX_CHAIN_BYTES))
+    except urllib.error.HTTPError as exc:
+        raise OSError(f"{shown(base)} answered {exc.code} to {method} {ca}/{lineage}/{name}"
+                      ) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise OSError(f"{shown(base)}: {method} {ca}/{lineage}/{name}: "
+                      f"{type(reason).__name__}") from None
 
 
 def _write_private(path: Path, data: bytes, mode: int) -> None:
@@ -143,6 +174,10 @@ def save(config: Config, target: CertTarget, ca: str, lineage: str, chain_pem: b
         _write_private(folder / KEY, key_pem, 0o600)
         _write_private(folder / CHAIN, chain_pem, 0o644)
         return
+    if isinstance(target, WebhookCertTarget):
+        _webhook(config, target, "PUT", ca, lineage, KEY, key_pem)
+        _webhook(config, target, "PUT", ca, lineage, CHAIN, chain_pem)
+        return
     s3 = _s3(config, target)
     s3.put_object(Bucket=target.bucket, Key=_s3_key(target, ca, lineage, KEY), Body=key_pem,
                   ServerSideEncryption="AES256")
@@ -161,6 +196,19 @@ def _chains(config: Config, target: CertTarget) -> list[tuple[str, str, bytes]]:
             with open(chain, "rb") as f:
                 out.append((chain.parent.parent.name, chain.parent.name,
                             f.read(MAX_CHAIN_BYTES)))
+        return out
+    if isinstance(target, WebhookCertTarget):
+        # A webhook cannot be listed: ask for each CA's certificate of the names certified.
+        from failover.certs.issue import certified_names
+
+        lineage = lineage_of(certified_names(config))
+        assert config.certs is not None
+        for ca in config.certs.cas:
+            try:
+                out.append((ca, lineage, _webhook(config, target, "GET", ca, lineage, CHAIN)))
+            except OSError as exc:
+                if " answered 404 " not in str(exc):
+                    raise
         return out
     s3 = _s3(config, target)
     prefix = _s3_key(target, "")

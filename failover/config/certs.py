@@ -22,7 +22,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from failover.config.base import Duration, Strict, dns_name
-from failover.config.credentials import AwsCredentialSettings
+from failover.config.credentials import AwsCredentialSettings, SecretUrl
 
 
 class ExternalAccountBinding(Strict):
@@ -98,7 +98,16 @@ class S3CertTarget(AwsCredentialSettings):
     endpoint_url: str | None = None
 
 
-CertTarget = Annotated[DirCertTarget | S3CertTarget, Field(discriminator="kind")]
+class WebhookCertTarget(SecretUrl):
+    """An HTTP(S) store: each file PUT to URL/CA/NAME/fullchain.pem and privkey.pem, and
+    read back by GET. The URL holds a secret (url_env or url_file)."""
+
+    kind: Literal["webhook"]
+    timeout: Duration = 10.0
+
+
+CertTarget = Annotated[DirCertTarget | S3CertTarget | WebhookCertTarget,
+                       Field(discriminator="kind")]
 
 
 class CertSettings(Strict):

@@ -40,7 +40,8 @@ def cas(lab: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def write_config(lab: dict[str, Any], cas: dict[str, Any], certs: Path,
-                 verify: str | None = None, bucket: str | None = None) -> Path:
+                 verify: str | None = None, bucket: str | None = None,
+                 hook: Path | None = None) -> Path:
     text = Path(lab["config"]).read_text()
     if verify:
         text = re.sub(r"^verify: .*$", f"verify: {verify}", text, flags=re.M)
@@ -48,6 +49,8 @@ def write_config(lab: dict[str, Any], cas: dict[str, Any], certs: Path,
     if bucket:  # a second target at another vendor: moto's S3
         text += (f"    - {{kind: s3, bucket: {bucket}, prefix: standby, endpoint_url: "
                  f"\"{lab['moto']['endpoint']}\", credentials_file: aws-credentials}}\n")
+    if hook:  # a third, at a third place: the lab's webhook receiver (vendor gcp)
+        text += f"    - {{kind: webhook, url_file: \"{hook}\"}}\n"
     path = Path(lab["dir"]) / "certs-test.yaml"
     path.write_text(text)
     return path

@@ -34,12 +34,15 @@ def test_issue_from_the_second_ca_through_every_dns_provider(
 
     s3 = aws.service_client("s3", lab["moto"]["endpoint"])
     s3.create_bucket(Bucket="certs-standby")
-    config = write_config(lab, cas, tmp_path / "certs", bucket="certs-standby")
+    url = tmp_path / "certs-hook.url"  # the lab's webhook receiver stores PUTs, serves GETs
+    url.write_text(f"http://127.0.0.1:{lab['webhook']['port']}/standby-{tmp_path.name}\n")
+    config = write_config(lab, cas, tmp_path / "certs", bucket="certs-standby", hook=url)
     done = failover(config, "certs", "issue", "--ca", "pebble-b", "--format", "json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)["result"]
     assert result["names"] == ["example.test", "www.example.test", "api.example.test"]
-    assert result["saved"] == [f"dir:{tmp_path / 'certs'}", "s3://certs-standby/standby"]
+    assert result["saved"] == [f"dir:{tmp_path / 'certs'}", "s3://certs-standby/standby",
+                               f"webhook:{url}"]
 
     # The tokens were written and verified at BIND, Knot and Route 53 (moto) before the
     # CA was asked to validate, and withdrawn (and verified gone) afterwards.
@@ -83,7 +86,11 @@ def test_issue_from_the_second_ca_through_every_dns_provider(
     assert shown.returncode == 0, shown.stderr
     certs = json.loads(shown.stdout)["certificates"]
     assert [(c["ca"], c["target"]) for c in certs] == [
-        ("pebble-b", f"dir:{tmp_path / 'certs'}"), ("pebble-b", "s3://certs-standby/standby")]
+        ("pebble-b", f"dir:{tmp_path / 'certs'}"), ("pebble-b", "s3://certs-standby/standby"),
+        ("pebble-b", f"webhook:{url}")]
+    stored = (Path(lab["webhook"]["root"]) / f"standby-{tmp_path.name}" / "pebble-b"
+              / "example.test")
+    assert (stored / "fullchain.pem").read_bytes() == chain
     assert all(c["days_left"] > 21 and c["names"] == result["names"] for c in certs)
 
 

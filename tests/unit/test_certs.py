@@ -215,3 +215,21 @@ def test_certificates_on_hand_hostile_files_and_issuers(tmp_path: Path) -> None:
     assert "\x1b" not in by["two"].issuer and "\u202e" not in by["two"].issuer
     assert 9 < by["two"].days_left(datetime.datetime.now().timestamp()) < 11
     assert by["one"].error and "\x1b" not in by["one"].error
+
+
+def test_a_webhook_target_never_shows_its_url(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "hook.url").write_text(f"http://127.0.0.1:{port}/s3cr3t-token/certs\n")
+    cfg = config(tmp_path, CONFIG.replace("targets: [{kind: dir, path: certs}]",
+                                          "targets: [{kind: webhook, url_file: hook.url}]"))
+    found = store.on_hand(cfg)
+    [(place, why)] = found.unreadable.items()
+    assert place == "webhook:hook.url" and f"127.0.0.1:{port}" in why
+    assert "s3cr3t" not in why and "s3cr3t" not in place
+    with pytest.raises(OSError) as caught:
+        store.save(cfg, cfg.certs.targets[0], "one", "example.org", b"chain", b"key")  # type: ignore[union-attr]
+    assert "s3cr3t" not in str(caught.value)

@@ -105,6 +105,12 @@ def _cases() -> list[Any]:
 CASES = _cases()
 
 
+def test_every_document_is_linked_from_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [d.name for d in DOCS[1:] if f"](docs/{d.name})" not in readme]
+    assert not missing, f"link these from README's 'More documents': {missing}"
+
+
 def test_the_documents_hold_commands() -> None:
     docs_with = {str(c.values[1]).split(":")[0] for c in CASES}
     assert {"README.md", "docs/lab.md", "docs/deploy.md"} <= docs_with

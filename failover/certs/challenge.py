@@ -30,7 +30,8 @@ TTL = 60  # short: a token is useful for minutes, and a stale one must age out f
 Action = Literal["publish", "withdraw"]
 
 
-def txt_plan(zone: str, dns: Mapping[str, str], current: Reads,
+def txt_plan(zone: str, dns: Mapping[str, str],
+             current: Mapping[str, tuple[Mapping[RRKey, RRSet] | None, str | None]],
              tokens: Mapping[str, Sequence[str]], action: Action, reason: str) -> Plan:
     """The plan that adds (``publish``) or removes (``withdraw``) ``tokens`` (absolute
     name -> TXT values) at each provider of ``dns`` (name -> vendor), leaving every other

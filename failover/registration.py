@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import NamedTuple
 
 from failover.audit import Dependency
 from failover.config import Config
 from failover.errors import FailoverError
 from failover.finding import Finding
-from failover.registrars.base import Readiness, Registrar
+from failover.registrars.base import MAX_STATUS, Readiness, Registrar
 from failover.untrusted import clean
 
 # Under this many days to expiry a registration is an emergency (a registrar's grace
@@ -73,7 +74,7 @@ def read(registrars: Mapping[str, Registrar]) -> dict[str, Readiness | str | Non
     def one(item: tuple[str, Registrar]) -> tuple[str, Readiness | str | None]:
         name, registrar = item
         try:
-            return name, registrar.readiness()
+            return name, _inert(registrar.readiness())
         except FailoverError as exc:
             return name, str(exc)
         except Exception as exc:  # an SDK error we did not map: still one line
@@ -83,6 +84,17 @@ def read(registrars: Mapping[str, Registrar]) -> dict[str, Readiness | str | Non
         return {}
     with ThreadPoolExecutor(max_workers=len(registrars)) as pool:
         return dict(pool.map(one, registrars.items()))
+
+
+def _inert(r: Readiness | None) -> Readiness | None:
+    """A plugin's answer with the registrar's own words cleaned and bounded, as Route 53
+    Domains' are: a plugin passes on what a vendor said, and it is shown and kept."""
+    if r is None:
+        return None
+    return replace(r, domain=clean(r.domain, 255),
+                   status=tuple(clean(s, 60) for s in list(r.status)[:MAX_STATUS]),
+                   auth_code_error=None if r.auth_code_error is None
+                   else clean(r.auth_code_error))
 
 
 def findings(readings: Mapping[str, Readiness | str | None], now: float) -> list[Finding]:

@@ -28,6 +28,11 @@ def ns_name(name: str) -> str:
     return name.strip().lower().rstrip(".") + "."
 
 
+# A registry's EPP statuses kept at most (RFC 5731 defines 17): more is not an answer we
+# believe, and each is shown.
+MAX_STATUS = 20
+
+
 @dataclass(frozen=True)
 class Readiness:
     """Whether the registration can be moved or kept in a hurry: what a registrar says.

@@ -23,13 +23,12 @@ from failover.errors import (
     ProviderError,
     ProviderUnreachable,
 )
-from failover.registrars.base import Readiness, Registrar, ns_name
+from failover.registrars.base import MAX_STATUS, Readiness, Registrar, ns_name
 from failover.untrusted import clean
 
 OPERATION_TIMEOUT = 120.0
 # The EPP status a transfer lock sets (RFC 5731), in GetDomainDetail's StatusList.
 TRANSFER_LOCK = "clientTransferProhibited"
-MAX_STATUS = 20  # EPP defines 17 statuses; more is not a registry we believe
 AUTH_CODES = frozenset({"AccessDenied", "AccessDeniedException", "InvalidClientTokenId",
                         "UnrecognizedClientException", "SignatureDoesNotMatch",
                         "ExpiredToken", "ExpiredTokenException"})

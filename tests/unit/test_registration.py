@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 
 from hypothesis import example, given
@@ -85,3 +87,26 @@ def test_an_auth_code_refused_blocks_recovery_and_the_finding_names_the_fix() ->
     assert "Fix at plug: ask the registrar why it refuses the auth code" in f.reason
     [dep] = registration.dependencies(readings, NOW)
     assert dep.blocking and "plug blocks recovery" in dep.loss
+
+
+# What a terminal would act on: C0 and C1 controls (ESC, CSI), DEL, bidi overrides.
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+HOSTILE = st.lists(st.sampled_from(["\x1b[2J", "\x1b]8;;http://x\x07", "\u202e", "\x9b1m",
+                                    "\r", "\x00", "[red]", "<i>", "ok"]),
+                   max_size=30).map(lambda parts: "".join(parts) * 40)
+
+
+@cases(200)
+@given(HOSTILE, st.lists(HOSTILE, max_size=40), HOSTILE)
+@example("x", ["ok"] * 500, "\x1b[2J" * 10_000)
+def test_a_plugins_hostile_answer_is_inert_in_check_and_audit(domain: str, status: list[str],
+                                                               error: str) -> None:
+    answer = ready(domain=domain, status=tuple(status), auth_code=False,
+                   auth_code_error=error, transfer_lock=False)
+    readings = registration.read({"plug": Plugin(answer)})
+    [f] = registration.findings(readings, NOW)
+    deps = registration.dependencies(readings, NOW)
+    shown = [f.reason, json.dumps(f.evidence, ensure_ascii=False),
+             *(t for d in deps for t in (d.what, d.loss, d.fix))]
+    assert not any(UNSAFE.search(t) for t in shown), shown
+    assert len(f.evidence[0]["status"]) <= 20 and len(f.reason) < 2000

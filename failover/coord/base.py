@@ -63,8 +63,10 @@ class Holder:
                    command or " ".join(["failover", *sys.argv[1:]]))
 
     def describe(self) -> str:
-        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
-        return f"{self.node} (pid {self.pid}, host {self.host}, since {since}, {self.command})"
+        from failover.clock import stamp
+
+        return (f"{self.node} (pid {self.pid}, host {self.host}, since {stamp(self.since)}, "
+                f"{self.command})")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

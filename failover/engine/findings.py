@@ -4,7 +4,6 @@ them."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -92,4 +91,6 @@ def with_write_proofs(findings: list[Finding], proofs: Mapping[str, tuple[bool |
 
 
 def _stamp(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    from failover.clock import stamp
+
+    return stamp(ts)

@@ -307,7 +307,7 @@ def to_prometheus(service: str, at: float, exit_code: int, findings: Sequence[Fi
     handlers: dict[str, Callable[[_Exposition, Finding], None]] = {
         "hosting": _hosting_samples, "vendor": _vendor_samples, "dns": _dns_samples,
         "backup": _backup_samples, "vantage": _vantage_samples, "cluster": _cluster_samples,
-        "serving": _serving_samples}
+        "serving": _serving_samples, "registrar": _registrar_samples}
     for kind, handler in handlers.items():
         for f in findings:
             if f.kind == kind:
@@ -399,6 +399,13 @@ def _serving_samples(out: _Exposition, f: Finding) -> None:
             out.add("failover_served", "1 while the DNS provider's answers point at the "
                     "hosting, else 0.", {"provider": f.name, "hosting": key[len("served."):]},
                     value)
+
+
+def _registrar_samples(out: _Exposition, f: Finding) -> None:
+    # The days left as a number, so an alert rule can pick its own threshold (issue 23).
+    if "days_left" in f.metrics:
+        out.add("failover_registration_days_left", "Days until the domain's registration "
+                "at this registrar expires.", {"registrar": f.name}, f.metrics["days_left"])
 
 
 def _backup_samples(out: _Exposition, f: Finding) -> None:

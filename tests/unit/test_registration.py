@@ -110,3 +110,13 @@ def test_a_plugins_hostile_answer_is_inert_in_check_and_audit(domain: str, statu
              *(t for d in deps for t in (d.what, d.loss, d.fix))]
     assert not any(UNSAFE.search(t) for t in shown), shown
     assert len(f.evidence[0]["status"]) <= 20 and len(f.reason) < 2000
+
+
+def test_prometheus_carries_each_registrars_days_left() -> None:
+    from failover.report import to_prometheus
+
+    readings = registration.read({"plug": Plugin(ready(expires=NOW + 12 * DAY)),
+                                  "blind": Plugin(None)})
+    text = to_prometheus("svc", NOW, 1, registration.findings(readings, NOW))
+    assert 'failover_registration_days_left{service="svc",registrar="plug"} 12\n' in text
+    assert 'registrar="blind"' not in text

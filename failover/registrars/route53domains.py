@@ -24,7 +24,7 @@ from failover.errors import (
     ProviderUnreachable,
 )
 from failover.registrars.base import MAX_STATUS, Readiness, Registrar, ns_name
-from failover.untrusted import clean
+from failover.untrusted import clean, remember_secret
 
 OPERATION_TIMEOUT = 120.0
 # The EPP status a transfer lock sets (RFC 5731), in GetDomainDetail's StatusList.
@@ -149,7 +149,9 @@ class Route53Domains(Registrar):
         privacy = [detail.get(k) for k in ("AdminPrivacy", "RegistrantPrivacy", "TechPrivacy")]
         auth, auth_error = True, None
         try:
-            self._call("retrieve_domain_auth_code", DomainName=self.domain)
+            code = self._call("retrieve_domain_auth_code", DomainName=self.domain)
+            # Never kept, but masked from here on should any library echo it in a log.
+            remember_secret(str(code.get("AuthCode") or ""))
         except ProviderError as exc:
             auth, auth_error = False, str(exc)
         return Readiness(self.domain, transfer_lock=TRANSFER_LOCK in status,

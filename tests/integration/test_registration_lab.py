@@ -26,6 +26,7 @@ from failover.config import load_config
 from failover.engine import Engine
 from failover.finding import Finding
 from failover.registrars import make_registrar
+from failover.untrusted import clean
 from lab import aws, motodomains
 from tests.hypo import cases
 from tests.integration.certsworld import failover
@@ -82,6 +83,7 @@ def test_transfer_lock_off_is_found_by_check_and_named_by_audit(
     shown = json.dumps(ready.evidence)
     code = domains.retrieve_domain_auth_code(DomainName=DOMAIN)["AuthCode"]
     assert code not in shown  # whether it can be had, never the code
+    assert code not in clean(f"a library's debug line: {code}")  # and masked if echoed
 
     domains.disable_domain_transfer_lock(DomainName=DOMAIN)
     unlocked = finding(config)

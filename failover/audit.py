@@ -335,6 +335,8 @@ def _registrar(recovery: dict[str, Any], hedged: set[str], name: Any,
     if second is not None and (not isinstance(second, str) or not second):
         raise ConfigError(f"{where}: recovery.second_registrar must name a registrar where "
                           "an account is ready to take a transfer")
+    if second is not None and name(second) == vendor:
+        second = None  # the same company again is no second account: its "no" covers both
     if not second and not also:
         return [Dependency(
             vendor=vendor, kind="registrar", what=f"the domain's registration at {vendor}",

@@ -219,6 +219,13 @@ def test_no_second_registrar_account_blocks_recovery(stacks: Path) -> None:
     assert "no second registrar account" in dep.loss and "second_registrar" in dep.fix
 
 
+def test_a_second_registrar_at_the_same_registrar_is_no_second_account(stacks: Path) -> None:
+    _hedge(stacks)
+    _edit(stacks / "service.yaml", lambda d: d["recovery"].update(second_registrar="gandi"))
+    result = audit(load_config(EXAMPLE), stacks)
+    assert result.blocking_vendors == ["gandi"]
+
+
 def test_an_acm_only_hosting_is_named_as_bound_to_aws(stacks: Path) -> None:
     _hedge(stacks)
     config = load_config(EXAMPLE)

@@ -225,7 +225,10 @@ def renew(engine: DnsWriter, *, on_event: EventSink | None = None) -> list[Renew
             row.error = f"CA {ca} is no longer in certs.cas; issue from another with --ca"
         else:
             try:
-                row.issued = issue(engine, ca, list(names), on_event=on_event)
+                # Its lineage's name first: the renewed certificate replaces it in place
+                # (a CA may list the names in another order than they were asked).
+                ordered = sorted(names, key=lambda n: n.rstrip(".") != lineage)
+                row.issued = issue(engine, ca, ordered, on_event=on_event)
             except FailoverError as exc:
                 row.error = str(exc)
         out.append(row)

@@ -37,6 +37,24 @@ class Plugin(Registrar):
         return self.answer
 
 
+class OldPlugin(Registrar):
+    """A plugin written before ``readiness`` existed: it must keep working."""
+
+    def read(self) -> list[str]:
+        return []
+
+    def write(self, before: Sequence[str], after: Sequence[str]) -> None:
+        raise NotImplementedError
+
+
+def test_a_plugin_without_readiness_is_said_unable_never_ready() -> None:
+    readings = registration.read({"old": OldPlugin("old", "example.org.")})
+    assert readings == {"old": None}
+    [f] = registration.findings(readings, NOW)
+    assert "cannot report" in f.reason and "check them at the registrar" in f.reason
+    assert registration.dependencies(readings, NOW) == []
+
+
 def ready(**changes: object) -> Readiness:
     base = {"domain": "example.org", "transfer_lock": True, "expires": NOW + 400 * DAY,
             "auto_renew": True, "auth_code": True, "privacy": True}

@@ -16,6 +16,7 @@ from failover.drill.report import DrillReport, Phase, seconds_text
 from failover.health import UP
 from failover.plan import Plan
 from failover.reports.files import write_file
+from failover.reports.mdtext import fence_safe, md
 
 
 def default_report_dir(vendor: str, at: float) -> Path:
@@ -176,7 +177,7 @@ def markdown(report: DrillReport) -> str:
     r = report
     t = r.totals
     lines = [f"# Drill of vendor {r.vendor}: {r.outcome.upper()}", "",
-             f"{r.sentence}.", ""]
+             f"{md(r.sentence)}.", ""]
     how = ("lab: the vendor's origins were really stopped, then restored"
            if r.mode == "lab" else
            "simulated: nothing was stopped; the vendor was treated as terminated (--off)"
@@ -246,20 +247,20 @@ def markdown(report: DrillReport) -> str:
     if r.plan is None:
         lines.append("No plan was made (the drill stopped before deciding).")
     else:
-        lines += [f"Decision: {r.plan.decision.reason}. Checksum `{r.plan.checksum}`.", "",
-                  "```", *_plan_text(r.plan), "```"]
+        lines += [f"Decision: {md(r.plan.decision.reason)}. Checksum `{r.plan.checksum}`.", "",
+                  "```", *(fence_safe(line) for line in _plan_text(r.plan)), "```"]
     lines += ["", "## Outcome", ""]
     if r.move is not None:
-        lines.append(f"- Move {r.move.move_id}: {r.move.summary}")
+        lines.append(f"- Move {r.move.move_id}: {md(r.move.summary)}")
     if r.rollback is not None:
-        lines.append(f"- Rollback {r.rollback.move_id}: {r.rollback.summary}")
+        lines.append(f"- Rollback {r.rollback.move_id}: {md(r.rollback.summary)}")
     if r.restored:
-        lines.append(f"- Left as found: {r.restored.get('detail', '-')}"
+        lines.append(f"- Left as found: {md(r.restored.get('detail', '-'))}"
                      + ("" if "vendor_up" not in r.restored else
                         f"; vendor {r.vendor} UP again: "
                         f"{'yes' if r.restored['vendor_up'] else 'NO'}"))
     for e in r.errors:
-        lines.append(f"- Problem: {e}")
+        lines.append(f"- Problem: {md(e)}")
     if not (r.move or r.rollback or r.restored or r.errors):
         lines.append("- Nothing was written.")
     lines += ["", "## Timeline", "", "![timeline of the drill](timeline.svg)", ""]
@@ -298,7 +299,8 @@ def _num(value: float | None) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell of text that quotes vendors (reasons, details): escaped Markdown."""
+    return md(text)
 
 
 def _stamp(at: float) -> str:

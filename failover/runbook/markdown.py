@@ -24,6 +24,7 @@ from failover.dns import handbook
 from failover.errors import EXIT_REFUSED
 from failover.health import HEALTHY
 from failover.records import absolute_name
+from failover.reports.mdtext import md
 from failover.runbook.commands import Commands
 from failover.runbook.facts import Facts, stamp
 
@@ -123,7 +124,7 @@ class Markdown:
         if v in self.facts.terminated:
             since, why = self.facts.terminated[v]
             out += [f"> **{v} is marked TERMINATED in the journal since {stamp(since)}** "
-                    f"({why}): failover will not serve it again until `failover reinstate "
+                    f"({md(why)}): failover will not serve it again until `failover reinstate "
                     f"{v}`.", ""]
         out += self.recognise(v, hostings)
         if hostings:
@@ -348,10 +349,10 @@ class Markdown:
         t = found.get("totals") or {}
         conf = found.get("config") or {}
         out.append(f"{stamp(float(found.get('at') or 0))}, {found.get('mode')}, "
-                   f"**{found.get('outcome')}**: {found.get('sentence', '')}.")
+                   f"**{md(found.get('outcome'))}**: {md(found.get('sentence', ''))}.")
         out += ["", "| phase | seconds |", "| --- | ---: |"]
         for p in found.get("phases") or []:
-            out.append(f"| {p.get('label')}{'' if p.get('ok') else ' (FAILED)'} | "
+            out.append(f"| {md(p.get('label'))}{'' if p.get('ok') else ' (FAILED)'} | "
                        f"{float(p.get('seconds') or 0):.3f} |")
         for key, text in (("evacuate", "evacuated (fault to every authority verified)"),
                           ("failback", "failback")):

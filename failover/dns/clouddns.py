@@ -144,7 +144,8 @@ class CloudDns(RestProvider[CloudDnsProvider]):
                     "deletions": [_rrset_dict(c.before) for c in sent if c.before],
                     "additions": [_rrset_dict(c.after) for c in sent if c.after]}
             try:
-                resp = self.api.call("changes.create", "POST", f"{self.path}/changes", json=body)
+                resp = self.api.call("changes.create", "POST", f"{self.path}/changes", json=body,
+                                     fence=fence)
                 if resp.status_code in (409, 412) and fence is not None:
                     self._check_fence(fence, expected, resp.status_code)
                 if resp.status_code in (409, 412):

@@ -230,8 +230,10 @@ class Cloudflare(RestProvider[CloudflareProvider]):
         for c in batch:
             now = held.get(c.key)
             self._operations(c, now[1] if now else [], body)
+        # The deadline again, now that the re-read is done: the window left to a newer
+        # leader is this request's own round trip.
         resp = self.api.call("dns_records/batch", "POST", f"{self.path}/dns_records/batch",
-                             json={k: v for k, v in body.items() if v})
+                             json={k: v for k, v in body.items() if v}, fence=fence)
         if resp.status_code in (400, 404) and _codes(resp) & CONFLICT_CODES:
             raise ProviderConflict(self.name, f"Cloudflare refused the batch "
                                               f"({_describe_error(resp)}): a record changed "

@@ -114,7 +114,9 @@ class PowerDns(RestProvider[PowerDnsProvider]):
                                           "records": [{"content": ours.values[0],
                                                        "disabled": False}]})
             try:
-                resp = self.api.call("PATCH zone", "PATCH", self.path, json=body)
+                # The deadline again, now that the re-read is done: the window left to
+                # a newer leader is this request's own round trip.
+                resp = self.api.call("PATCH zone", "PATCH", self.path, json=body, fence=fence)
             except ProviderError as exc:
                 raise partial(exc, done, len(batches), "PATCHes") from None
             if resp.status_code not in (200, 204):

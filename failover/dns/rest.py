@@ -24,6 +24,7 @@ from typing import Any
 
 from failover.clock import Clock, SystemClock
 from failover.config import Config
+from failover.dns.fence import Fence, check_deadline
 from failover.dns.http import Client, Response, Timeout, TransportError
 from failover.dns.retry import Backoff
 from failover.errors import ConfigError, ProviderAuthError, ProviderError, ProviderUnreachable
@@ -103,12 +104,16 @@ class RestApi:
             raise ConfigError(f"url: {exc}", key=f"dns.{provider}.url") from None
 
     def call(self, what: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-             json: Any = None) -> Response:
+             json: Any = None, fence: Fence | None = None) -> Response:
         """The answer to one request, after retrying 429 and 5xx; raises on 401/403.
 
         Other statuses are returned for the provider to judge (404, 409, 412, 422...).
+        ``fence``: a fenced write, none of whose tries (a retry included) may start after
+        the lease's deadline (LeaseWindowClosed instead).
         """
         for attempt in range(self.backoff.tries):
+            check_deadline(self.provider, fence, attempt, self.backoff.tries,
+                           f"{what} try")
             self.calls += 1
             try:
                 resp = self._client.request(method, path, params=params, json=json)

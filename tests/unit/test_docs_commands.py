@@ -105,6 +105,17 @@ def _cases() -> list[Any]:
 CASES = _cases()
 
 
+def test_readmes_config_example_is_valid() -> None:
+    """The config a reader copies from "Writing your own config" loads as written."""
+    from failover.config import parse_config
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert blocks
+    for block in blocks:
+        assert parse_config(block, "README.md").hosting
+
+
 def test_every_document_is_linked_from_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [d.name for d in DOCS[1:] if f"](docs/{d.name})" not in readme]

@@ -65,8 +65,7 @@ def status(config: Config, store: MoveStore, where: str, current: Reads,
                 for g in grouped}
         # An unreadable provider may serve anything: agreement is unknown, not yes.
         agree[record] = False if len(seen) > 1 else None if unread else True
-    moves = store.moves(limit=1)
-    last = moves[0] if moves else None
+    last = _last_move(store)
     unfinished: list[StepStatus] = []
     if last is not None and last.shown_state in ("interrupted", "applying", "verifying"):
         for step in store.steps(last.id):
@@ -114,3 +113,18 @@ def written(step: StepRow, live: dict[RRKey, RRSet] | None,
         return "not written"
     partly = [k for k in live if live.get(k) == desired.get(k) and live.get(k) != before.get(k)]
     return "partly written" if partly else "changed since"
+
+
+# Moves that change no served answer: a status shows them only while left unfinished.
+_NOT_SERVING = ("acme-challenge",)
+
+
+def _last_move(store: MoveStore) -> MoveRow | None:
+    """The move a status reports: the newest, passing over finished ACME challenges
+    (their TXT records come and go while certificates are issued)."""
+    for row in store.moves(limit=20):
+        if row.kind not in _NOT_SERVING or row.shown_state in ("interrupted", "applying",
+                                                                "verifying"):
+            return row
+    return None
+

@@ -9,6 +9,7 @@ ValueError that pydantic reports at the key's file:line.
 # evaluate every field's annotation from a string, 10% of building these models (issue 13).
 import math
 import re
+import urllib.parse
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -147,9 +148,22 @@ class Strict(BaseModel):
         pasted in its place, so the message does not quote it."""
         if isinstance(data, dict):
             for key, value in data.items():
-                if (isinstance(key, str) and key.endswith("_env") and isinstance(value, str)
-                        and not env_name_ok(value)):
+                if not (isinstance(key, str) and isinstance(value, str)):
+                    continue
+                if key.endswith("_env") and not env_name_ok(value):
                     raise ValueError(f"{key} must name an environment variable (letters, "
                                      "digits and _, not first a digit); its value is not "
                                      "shown, in case it is the secret itself")
+                if key.endswith("endpoint_url") and _has_userinfo(value):
+                    raise ValueError(f"{key} holds a user or key before '@'; credentials do "
+                                     "not go in a URL that is printed and logged: give them "
+                                     "as *_env or credentials_file (the URL is not shown)")
         return data
+
+
+def _has_userinfo(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return bool(parts.username or parts.password)
+    except ValueError:
+        return False

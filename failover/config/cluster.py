@@ -92,6 +92,10 @@ class Cluster(Strict):
                 "could act after its lease ran out; raise ttl or lower the others")
         if self.ttl < 1:
             raise ValueError("ttl must be at least 1s (etcd leases count whole seconds)")
+        if self.ttl != int(self.ttl):
+            raise ValueError(f"ttl must be whole seconds: etcd leases count them, so "
+                             f"{self.ttl:g}s would be a {int(self.ttl)}s lease, shorter than "
+                             "the timing rule allows")
         if self.password_env and self.password_file:
             raise ValueError("give at most one of password_env or password_file")
         if (self.password_env or self.password_file) and not self.username:

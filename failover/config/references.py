@@ -4,11 +4,13 @@ that can be met, managed records inside the zone, listed once and served by ever
 hosting, and SaaS switches that clash with no managed record. Each failure is a
 :class:`ConfigError` at the key's file:line; all of them (up to 20) are raised at once."""
 
+import os
 from collections import Counter
 from collections.abc import Callable
 
 from failover.config.hostings import StaticEndpoints
 from failover.config.model import Config
+from failover.config.page import DirTarget
 from failover.config.saas import DnsSwitch
 from failover.errors import ConfigError, ConfigErrors
 from failover.records import absolute_name
@@ -46,9 +48,13 @@ def _check(config: Config, located: Located, vendors: list[str],
         if backup.vendor not in config.vendors:
             fail(("backups", name, "vendor"),
                  f"unknown vendor '{backup.vendor}'; declared vendors: {', '.join(vendors)}")
+    if config.cluster is not None and config.cluster.vendor not in config.vendors:
+        fail(("cluster", "vendor"), f"unknown vendor '{config.cluster.vendor}'; declared "
+                                    f"vendors: {', '.join(vendors)}")
     _check_notify_references(config, fail)
     _check_check_references(config, fail)
     _check_saas_references(config, fail)
+    _check_page_folders(config, fail)
     if config.policy.min_healthy > len(config.hosting):
         fail(("policy", "min_healthy"),
              f"min_healthy is {config.policy.min_healthy} but there are only "
@@ -120,6 +126,11 @@ def _check_saas_references(config: Config,
                 fail(("saas", dep, "providers", prov, "vendor"),
                      f"unknown vendor '{p.vendor}'; declared vendors: {vendors}")
         if isinstance(spec.switch, DnsSwitch):
+            full = absolute_name(spec.switch.name, config.zone)
+            if full != config.zone and not full.endswith("." + config.zone):
+                fail(("saas", dep, "switch", "name"),
+                     f"'{spec.switch.name}' is outside zone {config.zone}, which is all "
+                     "failover writes; put the switch record in the zone")
             name = spec.switch.name.lower().rstrip(".")
             clash = [t for (n, t) in managed if n == name]
             if clash and (spec.switch.type == "CNAME" or "CNAME" in clash):
@@ -132,3 +143,30 @@ def _check_saas_references(config: Config,
                      + (f" by saas '{names[name]}'" if name in names else "")
                      + "; give each switch its own name")
             names[name] = dep
+
+
+# Folders the system owns: a page written there would replace its files (as root).
+_SYSTEM_FOLDERS = ("/", "/etc", "/bin", "/sbin", "/usr", "/lib", "/lib64", "/boot", "/dev",
+                   "/proc", "/sys", "/root", "/var/lib", "/run")
+
+
+def _check_page_folders(config: Config,
+                        fail: Callable[[tuple[str | int, ...], str], None]) -> None:
+    if config.page is None:
+        return
+    for i, target in enumerate(config.page.targets):
+        if not isinstance(target, DirTarget):
+            continue
+        path = config.resolve_path(target.path)
+        if path.is_symlink():
+            fail(("page", "targets", i, "path"),
+                 f"{path} is a symbolic link; name the folder itself, so that the page "
+                 "cannot be redirected to another place")
+            continue
+        real = os.path.realpath(path)
+        system = [f for f in _SYSTEM_FOLDERS if real == f or
+                  (f != "/" and f not in ("/var/lib", "/run") and real.startswith(f + "/"))]
+        if system:
+            fail(("page", "targets", i, "path"),
+                 f"{path} is a system folder ({system[0]}); publish the page to a folder "
+                 "of its own, such as /var/www/status")

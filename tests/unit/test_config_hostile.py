@@ -106,3 +106,30 @@ def test_too_many_records_are_counted_before_any_is_validated(
     assert str(info.value) == (f"f.yaml:{_line(text, 'records:')}: records: 4 managed records; "
                                "at most 3 (a plan holds each at every DNS provider): split "
                                "the service into several configs")
+
+
+@pytest.mark.parametrize(("extra", "says"), [
+    ("cluster: {endpoints: ['http://127.0.0.1:2379'], node: n1, watchers: [n1], "
+     "vendor: nosuch}", "cluster.vendor: unknown vendor 'nosuch'"),
+    ("cluster: {endpoints: ['http://127.0.0.1:2379'], node: n1, watchers: [n1], vendor: aws, "
+     "ttl: 1400ms, loop_wait: 200ms, retry_timeout: 200ms}",
+     "cluster: ttl must be whole seconds: etcd leases count them, so 1.4s would be a 1s"),
+    ("page: {targets: [{kind: dir, path: /etc}]}", "page.targets.0.path: /etc is a system "
+     "folder (/etc)"),
+    ("page: {targets: [{kind: s3, bucket: b, key: i.html, "
+     "endpoint_url: 'https://AKIAEXAMPLE:KeySekret99@s3.example.org'}]}",
+     "endpoint_url holds a user or key before '@'"),
+    ("saas:\n  sms:\n    switch: {kind: dns, name: sms.other.org., type: TXT}\n"
+     "    providers: {a: {vendor: aws}, b: {vendor: gcp}}",
+     "saas.sms.switch.name: 'sms.other.org.' is outside zone example.org."),
+])
+def test_the_newer_sections_refuse_what_they_cannot_do(tmp_path: Path, extra: str,
+                                                        says: str) -> None:
+    said = _validate(tmp_path, BASE + "\n" + extra + "\n")
+    assert says in said and "KeySekret99" not in said
+
+
+def test_a_page_folder_that_is_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "status").symlink_to("/etc")
+    said = _validate(tmp_path, BASE + "\npage: {targets: [{kind: dir, path: status}]}\n")
+    assert f"{tmp_path / 'status'} is a symbolic link" in said

@@ -23,11 +23,12 @@ callers, which make their own sessions.
 from __future__ import annotations
 
 import configparser
-import os
 from dataclasses import dataclass
 
 from failover.config import AwsCredentialSettings, Config
+from failover.config.secretfile import SecretFileError, read_secret_env, read_secret_file
 from failover.errors import ConfigError
+from failover.untrusted import remember_secret
 
 
 @dataclass(frozen=True, repr=False)
@@ -83,7 +84,11 @@ def _from_environment(settings: AwsCredentialSettings, config: Config,
     for field, name, what in wanted:
         if not name:
             continue
-        value = os.environ.get(name, "").strip()
+        try:
+            value = read_secret_env(name)       # a control character inside is refused
+        except SecretFileError as exc:
+            raise ConfigError(f"{what}: {exc}", file=config.source,
+                              key=f"{key}.{field}") from None
         if not value:
             raise ConfigError(f"{what}: environment variable {name} is not set",
                               fix="export it", file=config.source, key=f"{key}.{field}")
@@ -97,20 +102,18 @@ def _from_environment(settings: AwsCredentialSettings, config: Config,
 def _from_file(file: str, profile: str, config: Config, key: str) -> Credentials:
     path = config.resolve_path(file)
     parser = configparser.ConfigParser(interpolation=None)
-    try:
-        with path.open(encoding="utf-8") as f:
-            parser.read_file(f)
-    except FileNotFoundError:
+    if not path.exists():
         raise ConfigError(f"AWS credentials file {path} does not exist",
                           fix=f"write it (INI, section [{profile}] with aws_access_key_id and "
                               f"aws_secret_access_key) or fix the path",
-                          file=config.source, key=key) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read AWS credentials file {path}: "
-                          f"{(exc.strerror or 'unreadable').lower()}",
-                          fix="let failover's user read it, or fix the path",
-                          file=config.source, key=key) from None
-    except (configparser.Error, UnicodeDecodeError):
+                          file=config.source, key=key)
+    try:
+        # The bounded reader: /dev/zero, a FIFO or a huge file is one line, not a hang.
+        parser.read_string(read_secret_file(path, one_line=False))
+    except SecretFileError as exc:
+        raise ConfigError(f"AWS credentials file: {exc}", file=config.source,
+                          key=key) from None
+    except configparser.Error:
         # The parser's message quotes the offending line, which may hold a key: not shown.
         raise ConfigError(f"AWS credentials file {path} is not an INI file",
                           fix=f"write it as ~/.aws/credentials is written: a [{profile}] line, "
@@ -127,4 +130,6 @@ def _from_file(file: str, profile: str, config: Config, key: str) -> Credentials
         raise ConfigError(f"section [{section}] of {path} needs aws_access_key_id and "
                           f"aws_secret_access_key", fix="add both", file=config.source, key=key)
     token = found.get("aws_session_token", "").strip() or None
+    for value in (secret, token):
+        remember_secret(value)      # masked in all text from outside from now on
     return Credentials(f"{path} [{section}]", key_id, secret, token)

@@ -151,3 +151,20 @@ def test_validate_warns_of_a_loose_secret_file_and_strict_refuses_it(tmp_path: P
     token.chmod(0o600)
     tight = _validate(config, "--strict")
     assert "secret file" not in tight.stdout + tight.stderr and tight.returncode in (0, 1)
+
+
+def test_an_aws_credentials_file_goes_through_the_bounded_reader(tmp_path: Path) -> None:
+    from failover.awscreds import load_credentials
+    from failover.config import AwsCredentialSettings
+    from failover.untrusted import clean
+
+    config = parse_config(BASE, str(tmp_path / "failover.yaml"))
+    with pytest.raises(ConfigError) as info:
+        load_credentials(AwsCredentialSettings(credentials_file="/dev/zero"), config, key="k")
+    assert "/dev/zero is not a regular file" in str(info.value)
+    ini = tmp_path / "credentials"
+    ini.write_text(f"[default]\naws_access_key_id = AKIAEXAMPLE\n"
+                   f"aws_secret_access_key = {SECRET}\n")
+    creds = load_credentials(AwsCredentialSettings(credentials_file=str(ini)), config, key="k")
+    assert creds.secret_access_key == SECRET
+    assert SECRET not in clean(f"SignatureDoesNotMatch for {SECRET}")

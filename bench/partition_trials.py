@@ -583,6 +583,8 @@ def main(argv: list[str] | None = None) -> int:
         if own:
             core.down(root)
     print(summary.text())
+    if own:
+        print(f"the lab's folder (logs, journals, BIND's journal) is kept: {root}")
     if args.json:
         args.json.write_text(json.dumps(summary.to_json(), indent=1) + "\n")
     return summary.exit_code()

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Its errors live in the one tree; callers may still import them from here.
+from failover import nofollow
 from failover.errors import EtcdAuthError, EtcdRequestTooLarge, EtcdTlsError, EtcdUnavailable
 
 # etcd's default --max-request-bytes (1.5 MiB), counted on the raw keys and values.
@@ -213,8 +214,14 @@ class EtcdClient:
                 headers["Authorization"] = self._auth_token(endpoint, timeout)
             req = urllib.request.Request(f"{endpoint}/v3/{path}", data=data, headers=headers)
             try:
-                return urllib.request.urlopen(req, timeout=timeout, context=self._ssl)
+                # A redirect is never followed: it would send our request (and its auth
+                # token) wherever the answer says.
+                return nofollow.urlopen(req, timeout=timeout, context=self._ssl)
             except urllib.error.HTTPError as exc:
+                if nofollow.is_redirect(exc.code):
+                    raise _Retry(endpoint, nofollow.refused(exc.code, exc.headers,
+                                                            "this endpoint"),
+                                 sent=False) from None
                 text = exc.read().decode(errors="replace")
                 if "invalid auth token" in text and attempt == 1:
                     self._token = None

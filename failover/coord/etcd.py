@@ -35,6 +35,7 @@ from typing import Any
 
 from failover.clock import Clock
 from failover.config import Config
+from failover.config.secretfile import SecretFileError, read_secret_file
 from failover.coord.base import Coordinator, Holder, MoveStore, Pin, Snapshot, WriteLease
 from failover.coord.etcdclient import Compare, EtcdClient, Op
 from failover.coord.etcdstore import SharedHistory, SharedState, txn_kvs
@@ -182,10 +183,10 @@ class EtcdCoordinator(Coordinator):
             return value
         if c.password_file:
             path = self.config.resolve_path(c.password_file)
-            try:
-                return path.read_text().strip()
-            except OSError as exc:
-                raise ConfigError(f"cluster.password_file: {path}: {exc.strerror}") from None
+            try:   # bounded, one line
+                return read_secret_file(path)
+            except SecretFileError as exc:
+                raise ConfigError(f"cluster.password_file: {exc}") from None
         return None
 
     def key(self, name: str) -> str:

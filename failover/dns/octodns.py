@@ -37,6 +37,7 @@ from typing import Any
 
 from failover.config import Config, OctodnsProvider
 from failover.config.octodnsclass import octodns_provider_class
+from failover.config.secretfile import SecretFileError, read_secret_file
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.fence import Fence, check_deadline, fence_name, refuse_newer
 from failover.dns.verify import api_authorities
@@ -83,11 +84,10 @@ class Octodns(Provider):
             return found
         if value.startswith("file/"):
             path = config.resolve_path(value[5:])
-            try:
-                text = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(f"cannot read {path}: {exc.strerror}", file=config.source,
-                                  key=where_key) from None
+            try:   # bounded: /dev/zero or a FIFO is one line, not a hang
+                text = read_secret_file(path, one_line=False)
+            except SecretFileError as exc:
+                raise ConfigError(str(exc), file=config.source, key=where_key) from None
             self.secrets.append((text, str(path)))
             return text
         return value

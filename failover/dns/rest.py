@@ -24,6 +24,7 @@ from typing import Any
 
 from failover.clock import Clock, SystemClock
 from failover.config import Config
+from failover.config.secretfile import SecretFileError, read_secret_file
 from failover.dns.fence import Fence, check_deadline
 from failover.dns.http import Client, Response, Timeout, TransportError
 from failover.dns.retry import Backoff
@@ -54,18 +55,11 @@ def load_api_secret(provider: str, config: Config, *, env: str | None, file: str
         return Secret(value, f"${env}")
     assert file
     path = config.resolve_path(file)
-    try:
-        value = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist; write the {what} there or fix the path",
-                          file=config.source, key=f"{key}.{_field(what, 'file')}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not text"
-        raise ConfigError(f"cannot read {path}: {reason}", file=config.source,
+    try:   # bounded, one line: it goes into an HTTP header
+        value = read_secret_file(path)
+    except SecretFileError as exc:
+        raise ConfigError(f"the {what}: {exc}", file=config.source,
                           key=f"{key}.{_field(what, 'file')}") from None
-    if not value:
-        raise ConfigError(f"{path} is empty; write the {what} there", file=config.source,
-                          key=f"{key}.{_field(what, 'file')}")
     return Secret(value, str(path))
 
 

@@ -50,6 +50,7 @@ import dns.rdtypes.ANY.TSIG
 import dns.tsig
 
 from failover.config import Config, Rfc2136Provider, Tsig
+from failover.config.secretfile import SecretFileError, read_secret_file
 from failover.dns.base import Authority, Provider, RecordKey
 from failover.dns.conflict import first_few
 from failover.dns.fence import Fence, check_deadline, fence_change, moved, refuse_newer
@@ -148,15 +149,10 @@ def load_tsig(provider: str, tsig: Tsig, config: Config) -> TsigKey:
         assert tsig.secret_file
         path = config.resolve_path(tsig.secret_file)
         source = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"TSIG secret file {path} does not exist; write the base64 "
-                              f"secret of key '{tsig.name}' there or fix the path",
-                              file=config.source, key=f"{key}.secret_file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not text"
-            raise ConfigError(f"cannot read TSIG secret file {path}: {reason}",
+        try:   # bounded; a BIND key file ("key ... { secret ...; };") spans lines
+            text = read_secret_file(path, one_line=False)
+        except SecretFileError as exc:
+            raise ConfigError(f"TSIG secret of key '{tsig.name}': {exc}",
                               file=config.source, key=f"{key}.secret_file") from None
         where_key = f"{key}.secret_file"
     match = _BIND_SECRET.search(text)

@@ -125,7 +125,7 @@ def _matrix(actions: dict[str, tuple[float, str]], leader: str | None) -> Matrix
 service: s
 zone: example.test.
 records: [{name: www, type: A}]
-vendors: {aws: {}, gcp: {}}
+vendors: {aws: {}, gcp: {}, laptop: {}}
 hosting:
   aws-use1: {vendor: aws, priority: 1, endpoints: {A: [127.0.0.11]}}
   gcp-euw1: {vendor: gcp, priority: 2, endpoints: {A: [127.0.0.12]}}

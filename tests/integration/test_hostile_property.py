@@ -7,7 +7,8 @@ pipes, binary and huge bodies) in its status line, its Location header and its b
 the vendor's control plane answers 403 with that text and our own token reflected in
 every form a vendor echoes it (as is, split by a line break, URL-encoded, JSON-escaped,
 base64 in a Basic header). For each example, ``failover check`` and ``failover
-status`` run as an on-call would; then ``check --format json``, ``failover runbook``,
+status`` run as an on-call would; then ``check --format json``, ``failover move``,
+``failover runbook``,
 ``failover page`` and a notice read what the examples journaled. The property: no
 traceback or internal error, no control character or escape sequence on stdout or
 stderr, the token nowhere (output, journal, notice, page, runbook), no unescaped HTML in
@@ -208,6 +209,11 @@ def test_then_the_runbook_page_notices_and_journal_hold_it_inert(
     assert as_json.returncode in (0, 1, 2), as_json.stderr[-600:]
     _inert("check json", as_json.stdout.replace(b"\n", b" "))
     assert "[/bold]" in as_json.stdout.decode()      # the vendor's words, kept as text
+    # A move in the incident: the vendor's words reach its plan and its refusal.
+    moved = _run(config, "move", "--off", "evil", "--yes")
+    assert moved.returncode in (2, 3, 4), moved.stderr[-600:]
+    _inert("move stdout", moved.stdout)
+    _inert("move stderr", moved.stderr)
     runbook = _run(config, "runbook")
     assert runbook.returncode == 0, runbook.stderr[-600:]
     _inert("runbook", runbook.stdout.replace(b"\n", b" "))

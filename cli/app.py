@@ -142,7 +142,11 @@ def _click_errors() -> tuple[type[Exception], ...]:
 
 def _usage_line(exc: Exception) -> str:
     """Click's own message in one line, with where to read more."""
-    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    from failover.untrusted import clean
+
+    # Click quotes the value typed, which may hold escapes ('--for $'\e[31m''): inert.
+    message = clean(exc.format_message() if hasattr(exc, "format_message") else str(exc),
+                    2000)
     ctx = getattr(exc, "ctx", None)
     where = ctx.command_path if ctx is not None else "failover"
     return (f"failover: {' '.join(message.split())}{_option_hint(ctx, message)} "

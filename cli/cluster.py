@@ -50,14 +50,12 @@ def pause(ctx: typer.Context,
     from failover.config import parse_duration
     from failover.coord.base import PIN_PAUSE, Holder, Pin
     from failover.engine import Engine
-    from failover.errors import ConfigError
 
-    config = load(ctx)
     try:
         seconds = parse_duration(for_, most=366 * 86400) if for_ is not None else None
-    except ValueError as exc:
-        raise ConfigError(f"--for: {exc}") from None
-    engine = Engine(config)
+    except ValueError as exc:   # a mistyped value: usage (64), not a config problem
+        raise typer.BadParameter(str(exc), param_hint="'--for'") from None
+    engine = Engine(load(ctx))
     try:
         with engine.lock("failover pause"):
             holder = Holder.me(engine.coord.node, "failover pause")

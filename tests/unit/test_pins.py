@@ -176,3 +176,36 @@ def test_a_pin_never_leaves_users_on_a_dead_target_silently(
             assert result.action == "pinned" and still_on_g
     finally:
         w.close()
+
+
+@given(value=st.one_of(st.sampled_from(["5x", "0s", "nan", "1e999h", "400d", "\x1b[31m",
+                                        "", "2 h", "\u202e1h"]), st.text(max_size=12)))
+@cases(100)
+def test_pause_for_a_bad_duration_is_one_usage_line(value: str) -> None:
+    """The real entry point, in process: exit 64, one line naming --for, nothing raw."""
+    import contextlib
+    import io
+    import sys
+
+    from cli.app import main
+    from failover.config import parse_duration
+
+    try:
+        parse_duration(value, most=366 * 86400)
+        return                                   # a valid duration: not this test's case
+    except ValueError:
+        pass
+    if value.startswith("-") or "\x00" in value:
+        return                                   # read as an option / not passable in argv
+    err = io.StringIO()
+    argv = sys.argv
+    sys.argv = ["failover", "pause", "--for", value]
+    try:
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as done:
+            main()
+    finally:
+        sys.argv = argv
+    assert done.value.code == 64, err.getvalue()
+    lines = err.getvalue().strip().splitlines()
+    assert len(lines) == 1 and "--for" in lines[0], err.getvalue()
+    assert not any(c in err.getvalue() for c in "\x1b\u202e\x9b"), err.getvalue()

@@ -176,12 +176,9 @@ class Reconciler:
                 code = EXIT_OK if all(v.healthy for v in verdicts.values()) else EXIT_WARNING
                 return CycleResult(self.number, at, f"{head}; {leader} leads, so this node "
                                    "moves nothing", code, "follower")
-            fenced, lost = self._fence(coord.lead_lease())
+            fenced = self._fence(coord.lead_lease())
             if fenced:
                 head += f"; {fenced}"
-            if lost:
-                return CycleResult(self.number, at, f"{head}; so this node moves nothing",
-                                   EXIT_WARNING, "follower")
             coord.save_cluster_state(state)
             for v in verdicts.values():
                 if v.verdict == TERMINATED:
@@ -203,22 +200,26 @@ class Reconciler:
                                "automatic move; a person may 'failover move --break-glass'",
                                EXIT_CRITICAL, "fail-static")
 
-    def _fence(self, lease: WriteLease | None) -> tuple[str, bool]:
+    def _fence(self, lease: WriteLease | None) -> str:
         """As a leader with a new epoch: first set the DNS fence to it at every provider
-        (again each cycle until every provider took it). What was done, for the sentence,
-        and whether a newer leader holds the fence somewhere (then this node is stale).
+        (again each cycle until every provider took it); what was done, for the sentence.
+
+        A provider whose fence already holds a higher epoch is fenced: only a move under
+        the cluster lock writes one while this node leads (its own, or a person's), and
+        whether this node still leads is etcd's to say, at the lock, never the fence's.
         """
         if lease is None or lease.epoch == self.fenced:
-            return "", False
+            return ""
         failed = self.engine.advance_fences(lease)
-        lost = [str(e) for e in failed.values() if isinstance(e, FenceLost)]
-        if lost:
-            return f"a newer leader fenced DNS ({'; '.join(lost)})", True
-        if failed:
+        higher = sorted(n for n, e in failed.items() if isinstance(e, FenceLost))
+        others = sorted(n for n in failed if n not in higher)
+        if others:
             return (f"set the DNS fence to epoch {lease.epoch} except at "
-                    f"{', '.join(sorted(failed))} (tried again next cycle)", False)
+                    f"{', '.join(others)} (tried again next cycle)")
         self.fenced = lease.epoch
-        return f"set the DNS fence to epoch {lease.epoch} at every provider", False
+        return (f"set the DNS fence to epoch {lease.epoch} at every provider"
+                + (f" ({', '.join(higher)} already held a higher one, from a move under the "
+                   "lock)" if higher else ""))
 
     def _act(self, at: float, head: str, verdicts: dict[str, Verdict], check_code: int,
              suspected: bool, pin: Pin | None, *, auto: bool = False) -> CycleResult:

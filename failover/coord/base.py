@@ -307,6 +307,11 @@ class Coordinator(ABC):
         epochs, as a local node)."""
         return None
 
+    def wait_until(self) -> float | None:
+        """How long a leading watcher's cycle may wait on a DNS provider (a monotonic
+        time: its lease, renewed now, less the margin); None: no bound."""
+        return None
+
     @property
     @abstractmethod
     def store(self) -> MoveStore:

@@ -312,6 +312,16 @@ class EtcdCoordinator(Coordinator):
         etcd cannot be asked: the cycle is fail-static)."""
         self.session.renew()
 
+    def wait_until(self) -> float | None:
+        """While this node leads as a watcher: renew the lease (a progress point of the
+        loop) and bound the cycle's waits on DNS providers by it, so that a provider that
+        drops our packets cannot make the leader's cycle outlive its lease."""
+        if self._leader_rev is None:
+            return None
+        with contextlib.suppress(EtcdUnavailable):
+            self.session.renew()
+        return self.session.deadline() if self.session.valid() else time.monotonic()
+
     def lead_lease(self) -> WriteLease | None:
         """While this node leads and its lease is valid beyond the margin: its lead epoch
         (the leader key's create revision) as a fencing token, with the deadline."""

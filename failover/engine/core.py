@@ -363,13 +363,13 @@ class Engine:
     def prove_writes(self, names: Sequence[str]) -> dict[str, tuple[bool | None, str]]:
         """Per provider, whether it accepts our write credentials (see
         :func:`failover.engine.reading.prove_writes`)."""
-        return prove_writes(self.provider, names, self._pool)
+        return prove_writes(self.provider, names, self._pool, until=self.coord.wait_until())
 
     def read_all(self) -> Reads:
         """Every provider's current RRsets for the managed records, read concurrently,
         each within its deadline (see :func:`failover.engine.reading.read_all`)."""
         self._last_read = read_all(self.config, self.provider, self.managed,
-                                   self._waiting_for)
+                                   self._waiting_for, until=self.coord.wait_until())
         return self._last_read
 
     @property
@@ -466,7 +466,7 @@ class Engine:
         The providers that could not be fenced, with why (a FenceLost there: a newer
         leader holds the fence)."""
         providers = {n: self.provider(n) for n in self.config.dns}
-        failed = fencing.advance(providers, lease)
+        failed = fencing.advance(providers, lease, until=lease.deadline)
         fenced = sorted(n for n in providers if n not in failed)
         self.journal.event(self.clock.now(), "fence",
                            f"fence at epoch {lease.epoch}: "

@@ -19,6 +19,7 @@ from typing import TypeVar
 from failover.coord.base import WriteLease
 from failover.dns.base import Provider
 from failover.dns.fence import Fence, held_epoch, shown
+from failover.engine.reading import within
 from failover.errors import FailoverError
 from failover.records import Change
 
@@ -53,11 +54,24 @@ def each(providers: Mapping[str, Provider], act: Callable[[Provider], T]
         return dict(pool.map(one, list(providers)))
 
 
-def advance(providers: Mapping[str, Provider], lease: WriteLease) -> dict[str, FailoverError]:
+def advance(providers: Mapping[str, Provider], lease: WriteLease, *,
+            until: float | None = None) -> dict[str, FailoverError]:
     """Set the fence to ``lease.epoch`` at every provider; those that could not be, with
-    why (a FenceLost there: a newer leader holds the fence)."""
+    why (a FenceLost there: a higher epoch holds the fence). ``until``: wait no longer
+    (a provider still busy then is reported as not answering)."""
     fence = Fence(lease.epoch, lease.deadline)
-    done = each(providers, lambda p: p.advance_fence(fence))
+
+    def one(name: str) -> FailoverError | None:
+        try:
+            providers[name].advance_fence(fence)
+        except FailoverError as exc:
+            return exc
+        return None
+
+    if until is None:
+        done: Mapping[str, object] = each(providers, lambda p: p.advance_fence(fence))
+    else:
+        done = within(list(providers), one, until)
     return {n: r for n, r in done.items() if isinstance(r, FailoverError)}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from failover.config import Config, read_deadline
 from failover.dns.base import Provider
@@ -43,13 +43,17 @@ class Waiting:
 
 
 def read_all(config: Config, provider: Callable[[str], Provider],
-             keys: Sequence[tuple[str, str]], on_waiting: OnWaiting) -> Reads:
+             keys: Sequence[tuple[str, str]], on_waiting: OnWaiting,
+             until: float | None = None) -> Reads:
     """Every provider's current RRsets for ``keys``, read concurrently.
 
     Each read has its provider's deadline (``deadline``, else ``timeout``): a provider
     past it is reported as not answering, so it counts as serving nothing known, and
-    holds up nothing else. While reads are pending, ``on_waiting("reading", ...)`` names
-    them about once a second, so a person sees which provider is slow.
+    holds up nothing else. ``until`` (a :func:`time.monotonic` value; a leading
+    watcher's lease, less its margin) cuts every deadline short: a cycle never waits on
+    a provider past the time its lease is sure to hold. While reads are pending,
+    ``on_waiting("reading", ...)`` names them about once a second, so a person sees
+    which provider is slow.
     """
     names = list(config.dns)
     answers: Reads = {}
@@ -73,6 +77,8 @@ def read_all(config: Config, provider: Callable[[str], Provider],
     # Real time, not the engine's clock: the threads wait in real time whatever the clock.
     start = time.monotonic()
     limits = {n: read_deadline(config.dns[n]) for n in names}
+    if until is not None:   # at least a moment: a provider that answers at once is read
+        limits = {n: min(limit, max(0.2, until - start)) for n, limit in limits.items()}
     out: Reads = {}
     with arrived:
         while True:
@@ -83,9 +89,12 @@ def read_all(config: Config, provider: Callable[[str], Provider],
                 if n in answers:
                     out[n] = answers[n]
                 elif now - start >= limits[n]:
-                    out[n] = None, str(ProviderUnreachable(
-                        n, f"did not answer within {limits[n]:g} s (its deadline; "
-                           f"dns.{n}.deadline sets it)"))
+                    why = (f"did not answer within {limits[n]:.1f} s (what is left of this "
+                           "node's lease: a leader's cycle waits no longer)"
+                           if limits[n] < read_deadline(config.dns[n])
+                           else f"did not answer within {limits[n]:g} s (its deadline; "
+                                f"dns.{n}.deadline sets it)")
+                    out[n] = None, str(ProviderUnreachable(n, why))
             pending = [n for n in names if n not in out]
             if not pending:
                 break
@@ -97,10 +106,12 @@ def read_all(config: Config, provider: Callable[[str], Provider],
 
 
 def prove_writes(provider: Callable[[str], Provider], names: Sequence[str],
-                 pool: PoolFactory) -> dict[str, tuple[bool | None, str]]:
+                 pool: PoolFactory, until: float | None = None
+                 ) -> dict[str, tuple[bool | None, str]]:
     """Per provider, whether it accepts our write credentials, proved without
     changing the zone (see :meth:`Provider.check_write`): (True, how it was proved),
-    (False, why it refused) or (None, why it could not be told)."""
+    (False, why it refused) or (None, why it could not be told; also a provider that
+    has not answered by ``until``, as :func:`read_all` cuts a read short)."""
     def prove(name: str) -> tuple[str, tuple[bool | None, str]]:
         try:
             how = provider(name).check_write()
@@ -116,5 +127,39 @@ def prove_writes(provider: Callable[[str], Provider], names: Sequence[str],
 
     if not names:
         return {}
-    with pool(max_workers=len(names)) as workers:
-        return dict(workers.map(prove, names))
+    if until is None:
+        with pool(max_workers=len(names)) as workers:
+            return dict(workers.map(prove, names))
+    done = within(names, lambda n: prove(n)[1], until)
+    return {n: r if isinstance(r, tuple) else (None, str(r)) for n, r in done.items()}
+
+
+T = TypeVar("T")
+
+
+def within(names: Sequence[str], act: Callable[[str], T], until: float
+           ) -> dict[str, T | ProviderUnreachable]:
+    """``act(name)`` for every name at once, in daemon threads (a hung provider must not
+    hold the process), waited on until ``until`` (a :func:`time.monotonic` value): a name
+    still running then is a ProviderUnreachable saying so. ``act`` handles its own
+    errors."""
+    results: dict[str, T | ProviderUnreachable] = {}
+    arrived = threading.Condition()
+
+    def run(name: str) -> None:
+        value = act(name)
+        with arrived:
+            results[name] = value
+            arrived.notify_all()
+
+    for name in names:
+        threading.Thread(target=run, args=(name,), name=f"within-{name}", daemon=True).start()
+    with arrived:
+        while len(results) < len(names):
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            arrived.wait(left)
+        return {n: results[n] if n in results else ProviderUnreachable(
+                    n, "did not answer while this node's lease was sure to hold: a leader's "
+                       "cycle waits no longer") for n in names}

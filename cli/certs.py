@@ -45,12 +45,13 @@ def issue(ctx: typer.Context, ca: CaOpt = None, name: NameOpt = None, dry_run: D
     provider, then validated, then withdrawn; kept at every target. Exit 0; 1 if a
     target or the withdrawal failed; 2 if no certificate; 3 on a bad config."""
     from failover.certs import issue as certs
+    from failover.certs.names import certified_names
     from failover.certs.store import where
     from failover.engine import Engine
 
     config = load(ctx)
     chosen = certs.choose_ca(config, ca)
-    names = certs.certified_names(config, name or ())
+    names = certified_names(config, name or ())
     if dry_run:
         providers = sorted(config.dns)
         targets = [where(t) for t in certs.settings(config).targets]

@@ -147,6 +147,8 @@ class Reconciler:
         coord = engine.coord
         cluster = engine.config.cluster
         assert cluster is not None
+        with contextlib.suppress(CoordinationError):   # the try below says if it fails
+            coord.renew()   # before the probes too: they may wait out their timeouts
         report = engine.check()
         self._saw(report.verdicts)
         mine = ", ".join(f"{v.hosting} {v.verdict}" for v in report.verdicts)

@@ -44,9 +44,11 @@ VENDORS = ("aws", "gcp", "metal", "hetzner", "quorum")
 PARTS = {"aws": ("aws-use1", "aws-proxy"), "gcp": ("gcp-euw1",),
          "metal": ("metal-fra", "bind", "knot"), "hetzner": ("pdns",), "quorum": ()}
 RECORD_TTL = 5  # seconds: what resolvers may cache a managed answer for
-# The watchers' timing: Patroni's rule loop_wait + 2 * retry_timeout <= ttl holds (1 + 4 <= 5).
+# The watchers' timing: Patroni's rule loop_wait + 2 * retry_timeout <= ttl holds (1 + 4 <= 10).
 TIMING = {"interval": "1s", "fall": 2, "rise": 2}
-LEASE = {"ttl": "5s", "loop_wait": "1s", "retry_timeout": "2s"}
+# A watcher's loop renews its lease, so one cycle must fit in it: with a vendor cut off,
+# its control plane (timeout 5 s) and its page target (5 s) are waited on in a cycle.
+LEASE = {"ttl": "10s", "loop_wait": "1s", "retry_timeout": "2s"}
 OPERATOR = "operator"  # the node name of DIR/failover.yaml: a person's laptop
 OPERATOR_VENDOR = "laptop"  # its vendor (declared: cluster.vendor must name one)
 GID_BASE = 40100  # vendor i's processes run under gid GID_BASE + i (no group entry needed)

@@ -22,7 +22,7 @@ from typing import Any
 
 from failover.certs import caa, challenge, store
 from failover.certs.challenge import Reads
-from failover.certs.issue import certified_names
+from failover.certs.names import certified_names
 from failover.certs.served import Served, covers, fetch
 from failover.certs.writer import DnsWriter
 from failover.config import Config

@@ -17,13 +17,12 @@ from typing import Any
 
 from failover.certs import challenge, store
 from failover.certs.client import Account, Challenge
+from failover.certs.names import certified_names
 from failover.certs.writer import DnsWriter
 from failover.config import Config
-from failover.config.base import dns_name
 from failover.config.certs import CertSettings
 from failover.errors import CertError, ConfigError, FailoverError
 from failover.move import EventSink
-from failover.records import absolute_name
 from failover.untrusted import clean
 
 
@@ -67,30 +66,6 @@ def choose_ca(config: Config, ca: str | None) -> str:
     if ca not in certs.cas:
         raise ConfigError(f"--ca {ca}: no such CA; certs.cas has {', '.join(certs.cas)}")
     return ca
-
-
-def certified_names(config: Config, requested: Sequence[str] = ()) -> list[str]:
-    """The names to certify (no trailing dot): those requested, else ``certs.names``,
-    else every managed record's name; each must be in the zone. A name that ends in the
-    zone's name is taken as it is (``www.example.org``); any other as relative (``www``)."""
-    zone = config.zone
-    given = list(requested) or list(settings(config).names) or [r.name for r in
-                                                               config.records]
-    out: list[str] = []
-    for text in given:
-        try:
-            checked = dns_name(str(text))
-        except ValueError as exc:
-            raise ConfigError(f"--name {clean(text, 100)}: {clean(exc, 200)}") from None
-        full = checked.rstrip(".") + "."
-        name = full if full == zone or full.endswith("." + zone) else absolute_name(
-            checked, zone)
-        if name != zone and not name.endswith("." + zone):
-            raise ConfigError(f"--name {clean(text, 100)}: not in the zone {zone}; only "
-                              "names the DNS providers serve can be validated by DNS-01")
-        if name.rstrip(".") not in out:
-            out.append(name.rstrip("."))
-    return out
 
 
 def _tokens(pending: Sequence[Challenge]) -> dict[str, list[str]]:

@@ -199,7 +199,7 @@ def _chains(config: Config, target: CertTarget) -> list[tuple[str, str, bytes]]:
         return out
     if isinstance(target, WebhookCertTarget):
         # A webhook cannot be listed: ask for each CA's certificate of the names certified.
-        from failover.certs.issue import certified_names
+        from failover.certs.names import certified_names
 
         lineage = lineage_of(certified_names(config))
         assert config.certs is not None

@@ -26,7 +26,8 @@ from typing import Any
 from failover.certs import store
 from failover.certs.client import Account
 from failover.certs.findings import addresses
-from failover.certs.issue import certified_names, settings
+from failover.certs.issue import settings
+from failover.certs.names import certified_names
 from failover.certs.served import covers, fetch
 from failover.certs.writer import DnsWriter
 from failover.drill.report import Phase

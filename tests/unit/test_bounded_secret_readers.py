@@ -67,7 +67,7 @@ def test_the_etcd_password_file_is_read_bounded(tmp_path: Path, what: str) -> No
                    f"password_file: {hostile(tmp_path, what)}}}\n")
     config = parse_config(text, str(tmp_path / "failover.yaml"))
     started = time.monotonic()
-    with pytest.raises(ConfigError, match="cluster.password_file") as info:
+    with pytest.raises(ConfigError, match=r"cluster\.password_file") as info:
         Engine(config).coord.pin()
     assert time.monotonic() - started < 10
     assert "\n" not in str(info.value)

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from failover.certs import challenge, store
 from failover.certs.client import MAX_SECRET_BYTES, _secret
-from failover.certs.issue import certified_names, choose_ca
+from failover.certs.issue import choose_ca
+from failover.certs.names import certified_names
 from failover.config import Config, parse_config
 from failover.errors import CertError, ConfigError
 from failover.move import MoveResult, StepResult, Verification

@@ -65,6 +65,9 @@ class OneHosting:
     def pause(self, stop: ClockStop, seconds: float) -> None:
         stop.wait(max(0.0, seconds))
 
+    def period(self, interval: float) -> float:
+        return interval   # one node: no lease to renew
+
     def cycle(self) -> CycleResult:
         self.number += 1
         t = self.engine.clock.monotonic()

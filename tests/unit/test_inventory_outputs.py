@@ -151,9 +151,10 @@ def test_resolved_config_fills_the_cluster_endpoints_from_the_stacks(tmp_path: P
 
     path = _etcd_exports(tmp_path)
     path.write_text(path.read_text() + "cluster: {endpoints: ['https://old.example:2379'], "
-                    "node: laptop, vendor: home, ttl: 30s, tls: {ca_file: ca.crt}}\n")
+                    "node: laptop, vendor: aws, ttl: 30s, watchers: [w1, w2, w3], "
+                    "tls: {ca_file: ca.crt}}\n")
     text = resolved_config_text(resolve_inventory(load_config(path)))
     cluster = parse_config(text, str(path)).cluster
     assert cluster is not None
     assert cluster.endpoints == ["https://192.0.2.30:2379", "https://203.0.113.10:2379"]
-    assert cluster.node == "laptop" and cluster.vendor == "home"
+    assert cluster.node == "laptop" and cluster.vendor == "aws"

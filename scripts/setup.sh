@@ -13,6 +13,7 @@ VENV=.venv
 # fails when one is missing here, or when the package named does not hold it.
 DEB_NEEDS=(
   "named:bind9"
+  "named-journalprint:bind9"
   "dig:bind9-dnsutils"
   "knotd:knot"
   "knotc:knot"

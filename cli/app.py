@@ -218,7 +218,9 @@ def main() -> None:
     except FailoverError as exc:
         # An error may quote a vendor (an API's message, a server's answer): one inert line;
         # a config file's problems one line each, so one edit fixes them all.
-        for each in getattr(exc, "errors", None) or [exc]:
+        from failover.errors import ConfigErrors
+
+        for each in exc.errors if isinstance(exc, ConfigErrors) else [exc]:
             sys.stderr.write(f"failover: {clean(each, MAX_ERROR)}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

@@ -79,7 +79,8 @@ def test_each_new_provider_failing_leaves_the_others_written_and_rollback_restor
         assert good.strip() not in moved.stdout + moved.stderr
         assert all(steps[p]["state"] == "applied" and steps[p]["verified"]
                    for p in FIVE if p != broken)
-        assert served(lab_all, exit_code=1) == {p: {GCP} for p in FIVE if p != broken}
+        # A provider that cannot be read is CRITICAL in status as in check (issue 20).
+        assert served(lab_all, exit_code=2) == {p: {GCP} for p in FIVE if p != broken}
 
         path.write_text(good)
         back = failover(lab_all, "rollback", "--yes")

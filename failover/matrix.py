@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from failover.config import Config, StaticEndpoints
+from failover.control import GRACE as CONTROL_GRACE
 from failover.errors import ConfigError
 
 SLACK = 2.0        # seconds of room the bounds give (the issue's "+ 2 s")
@@ -284,6 +285,15 @@ class Matrix:
         self.names = [_fqdn(r.name, config.zone) for r in config.records if r.type == "A"]
         self.detect = config.interval * config.fall
         self.authority_bound = self.detect + cluster.ttl + SLACK
+        # A vendor cut off answers nothing: each cycle waits out its probes' and its
+        # control plane's timeouts (a killed one refuses at once), so a cut row's bound
+        # counts them in every look, and a watcher's cycles are that much further apart.
+        self.cut_wait = max([float(c.timeout) for c in config.checks]
+                            + [float(v.control.timeout) + CONTROL_GRACE
+                               for v in config.vendors.values() if v.control is not None],
+                            default=0.0)
+        self.cut_bound = (config.fall * (config.interval + self.cut_wait) + cluster.ttl
+                          + SLACK)
         best = min(h.priority for h in config.hosting.values())
         self.best = addresses(config, [n for n, h in config.hosting.items()
                                        if h.priority == best])
@@ -408,7 +418,8 @@ class Matrix:
         """A partition row: cut ``target``'s vendor (LEADER, SERVED or a vendor) off the
         others (``only``: etcd or DNS traffic alone) while its processes run; measure as a
         kill row, then check one leader and no split DNS; heal."""
-        row = Row(kill=[target], authority_bound=self.authority_bound, cut=only or "all",
+        row = Row(kill=[target], cut=only or "all",
+                  authority_bound=self.authority_bound if only == "etcd" else self.cut_bound,
                   chosen=target if target in (LEADER, SERVED) else None)
         problem = self.wait_clean(CLEAN_DEADLINE)
         if problem:
@@ -504,8 +515,9 @@ class Matrix:
         if only != "dns" and self.lab.node_vendor(leader) == vendor:
             return f"{leader} still leads from the vendor cut off etcd"
         now = self.wall()
+        recent = RECENT if only == "etcd" else RECENT + 2 * self.cut_wait
         acting = sorted(node for node, (at, action) in self.lab.watcher_actions().items()
-                        if now - at <= RECENT and action not in NOT_LEADING)
+                        if now - at <= recent and action not in NOT_LEADING)
         if acting != [leader]:
             return (f"watchers acting as leader: {', '.join(acting) or 'none'}; etcd names "
                     f"{leader}")

@@ -107,7 +107,8 @@ def drill(
         "partition row: cut:VENDOR, cut-etcd:VENDOR, cut-dns:VENDOR, VENDOR also 'leader' "
         "or 'served'); repeat for more.")] = None,
     singles: Annotated[bool, typer.Option(
-        "--singles", help="With --matrix: single vendors only, no pairs.")] = False,
+        "--singles", help="With --matrix: single-vendor kill rows only: no pairs, and no "
+        "partition rows unless named with --only.")] = False,
     ca: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--ca", metavar="NAME", help="A CA drill (with --refuse): CA NAME of certs.cas "
         "refuses; show a valid standby certificate from another CA on hand and served.")

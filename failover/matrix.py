@@ -303,7 +303,8 @@ class Matrix:
         if singles:
             rows = [r for r in rows if len(r) == 1]
         named_cuts = [o for o in only if o.split(":", 1)[0] in CUTS]
-        cuts = [self._cut(o) for o in (named_cuts if only else CUT_ROWS)]
+        # --singles: the single-vendor kill rows (a quick matrix); partition rows by name.
+        cuts = [self._cut(o) for o in (named_cuts if only or singles else CUT_ROWS)]
         leader_rows = sum(1 for o in only if o == LEADER)
         only = [o for o in only if o != LEADER and o not in named_cuts]
         if only or leader_rows or named_cuts:

@@ -173,7 +173,8 @@ def _failover(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _config(cluster: etcd.Cluster, tmp_path: Path) -> Path:
     section = {"endpoints": cluster.endpoints, "node": "laptop", "vendor": "metal",
-               "ttl": "5s", "loop_wait": "1s", "retry_timeout": "2s"}
+               "ttl": "5s", "loop_wait": "1s", "retry_timeout": "2s",
+               "watchers": [f"watcher-{m}" for m in cluster.members]}
     path = tmp_path / "failover.yaml"
     path.write_text(CONFIG.format(journal=tmp_path / "journal.sqlite",
                                   cluster=json.dumps(section)))

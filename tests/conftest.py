@@ -190,9 +190,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
 
 # The longest tests (a clustered lab each, a minute or more) start first, so that make
 # test's two workers finish together instead of one waiting on them at the end.
-LONGEST_FIRST = ("test_member_replace.py", "test_matrix_lab.py", "test_split_brain.py",
-                 "test_lab_cluster.py", "test_etcd_rejoin.py", "test_lab_resolver.py",
-                 "test_partition_trials.py")
+LONGEST_FIRST = ("test_member_replace.py", "test_matrix_lab.py", "test_partition_trials.py",
+                 "test_hostile_property.py", "test_fence_lab.py", "test_tour.py",
+                 "test_split_brain.py", "test_lab_partition.py", "test_lab_cluster.py",
+                 "test_etcd_rejoin.py", "test_lab_resolver.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

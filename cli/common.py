@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
     from failover.config import Config
     from failover.engine import Engine
+    from failover.notify.outbox import Outbox
 
 
 class Format(StrEnum):
@@ -112,6 +114,7 @@ def subscribe(engine: Engine) -> Engine:
 
     config = engine.config
     outbox = Outbox(config)
+    _outboxes[engine] = outbox
     if config.notify is not None or config.cluster is not None:
         from failover.notify.sink import NoticeSink
 
@@ -122,6 +125,22 @@ def subscribe(engine: Engine) -> Engine:
 
         engine.sinks.add(PageSink(engine, outbox, picture=journaled_timeline))
     return engine
+
+
+# Each subscribed engine's outbox, so that a command can say what it still waits for.
+_outboxes: weakref.WeakKeyDictionary[Engine, Outbox] = weakref.WeakKeyDictionary()
+
+
+def still_sending(engine: Engine) -> tuple[list[str], float]:
+    """What ``engine``'s notices and page still send in the background (readable names)
+    and how long closing it waits for them at most."""
+    outbox = _outboxes.get(engine)
+    if outbox is None:
+        return [], 0.0
+    names = {"heartbeat": "heartbeat pings", "status-page": "the status page"}
+    said = [names.get(n, n.replace("notice-", "the ") + " notice" if n.startswith("notice-")
+                      else n) for n in outbox.pending()]
+    return sorted(set(said)), outbox.bound()
 
 
 def fmt_seconds(seconds: float) -> str:

@@ -14,10 +14,30 @@ import os
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
 from types import FrameType, TracebackType
 
 # The exit code of a command a person interrupted (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
+
+
+def process_started() -> float:
+    """When this process started, on the monotonic clock: the wall time a person waits
+    includes the interpreter's start and the imports (Linux: /proc/self/stat's start
+    time against CLOCK_BOOTTIME; elsewhere, now)."""
+    now = time.monotonic()
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])          # field 22: starttime, in clock ticks since boot
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    return now - age if 0 <= age < 3600 else now
+
+
+class LeaveWaiting(Exception):
+    """A Ctrl-C while the ended command waits for its notices: stop waiting for them."""
 
 
 class Interrupts:
@@ -34,6 +54,8 @@ class Interrupts:
         # Writes left under way by the second Ctrl-C: their threads may wait for a
         # provider's timeout, so the process ends at once when the block does.
         self.left_behind = False
+        self.closing = False     # the outcome is printed; notices and the page are waited for
+        self.started = process_started()   # for the wall time the person waited
         self._old: object = None
 
     def __enter__(self) -> Interrupts:
@@ -67,6 +89,11 @@ class Interrupts:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if not self.armed:
             raise KeyboardInterrupt
+        if self.finished and self.closing:
+            self._say(f"Ctrl-C: not waiting for the notices; the {self.what}'s outcome "
+                      "stands")
+            self.closing = False
+            raise LeaveWaiting
         if self.finished:
             self._say(f"Ctrl-C: the {self.what} already ended; its outcome stands (what "
                       "is left: the summary and the notices, bounded)")

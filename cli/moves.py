@@ -137,7 +137,7 @@ def move(ctx: typer.Context, off: OffOpt = None, to: ToOpt = None, saas: SaasOpt
     from failover.engine import Engine
 
     engine = subscribe(Engine(load(ctx)))
-    with Interrupts("move") as stop, _closing(engine):
+    with Interrupts("move") as stop, _closing(engine, stop):
         if break_glass and engine.config.cluster is not None:
             err().print("[bold red]BREAK GLASS[/]: moving WITHOUT the cluster lock. Watchers "
                         "and other operators are not stopped; make sure nobody else moves. "
@@ -166,7 +166,7 @@ def rollback(ctx: typer.Context,
     from failover.engine import Engine
 
     engine = subscribe(Engine(load(ctx)))
-    with Interrupts("rollback") as stop, _closing(engine), engine.lock():
+    with Interrupts("rollback") as stop, _closing(engine, stop), engine.lock():
         target = engine.rollback_target(move_id)
         p = engine.rollback_plan(target)
         return _apply(engine, p, kind="rollback", format=format, yes=yes, dry_run=dry_run,
@@ -177,13 +177,32 @@ def rollback(ctx: typer.Context,
 
 
 @contextmanager
-def _closing(engine: Engine) -> Iterator[Engine]:
-    """Close the engine (notices and the page wait, bounded) inside the Ctrl-C handling,
-    so that a Ctrl-C while they finish never turns a move's outcome into 130."""
+def _closing(engine: Engine, stop: Interrupts | None = None) -> Iterator[Engine]:
+    """Close the engine inside the Ctrl-C handling, so that a Ctrl-C while it waits never
+    turns a move's outcome into 130. What it waits for (notices, the page: bounded) is
+    said first in one line, then how long the person waited in all."""
+    from cli.common import still_sending
+    from cli.interrupt import LeaveWaiting
+
     try:
         yield engine
     finally:
-        engine.close()
+        waiting, bound = still_sending(engine)
+        if waiting:
+            err().print(f"waiting up to {bound:g} s for {', '.join(waiting)} (Ctrl-C stops "
+                        "waiting; the outcome stands)", markup=False, soft_wrap=True)
+        if stop is not None:
+            stop.closing = stop.finished
+        try:
+            engine.close()
+        except LeaveWaiting:
+            pass
+        finally:
+            if stop is not None:
+                stop.closing = False
+        if waiting and stop is not None and stop.finished:
+            err().print(f"took {fmt_seconds(time.monotonic() - stop.started)} in all (wall "
+                        "time, the wait included)", markup=False)
 
 
 # -- the shared path -------------------------------------------------------------------
@@ -279,7 +298,8 @@ def _apply(engine: Engine, p: Plan, *, kind: str, format: Format, yes: bool, dry
     if as_json:
         print_json({"plan": p.to_json(), "result": result.to_json()})
     else:
-        _show_result(result, planning, pin)
+        _show_result(result, planning, pin,
+                     wall=time.monotonic() - stop.started if stop is not None else None)
     if result.interrupted:
         return _interrupted(result, args, config or Path(DEFAULT_CONFIG), stop)
     if not as_json:
@@ -409,7 +429,8 @@ def _markup(line: PlanLine) -> str:
                     f"{line.text}")
 
 
-def _show_result(r: MoveResult, planning: float | None = None, pin: Pin | None = None) -> None:
+def _show_result(r: MoveResult, planning: float | None = None, pin: Pin | None = None, *,
+                 wall: float | None = None) -> None:
     """``planning``: the seconds spent planning, said beside the move's own so the summary
     gives the whole command's time (a slow provider is felt there, not in the writes)."""
     from rich.markup import escape
@@ -464,7 +485,10 @@ def _show_result(r: MoveResult, planning: float | None = None, pin: Pin | None =
     o.print(f"[{colour}]{r.kind} {r.move_id} {r.state}[/] in {fmt_seconds(r.seconds)}"
             + (f": {inert(details)}" if details else ""))
     if planning is not None:   # its own line: the summary above is already long
-        o.print(f"{fmt_seconds(planning + r.seconds)} in all, {fmt_seconds(planning)} of it "
+        # "in all" is the wall time the person has waited so far (start-up, planning, the
+        # prompt, the writes), not a sum of the parts that were timed.
+        total = wall if wall is not None else planning + r.seconds
+        o.print(f"{fmt_seconds(total)} in all, {fmt_seconds(planning)} of it "
                 "planning (checks and reads)")
     if r.state != "failed" and pin is not None:
         o.print(f"Pinned: watchers leave this decision alone {pin.expiry()}.")

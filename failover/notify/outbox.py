@@ -55,15 +55,26 @@ class Outbox:
             self._threads.append(t)
         t.start()
 
+    def pending(self) -> list[str]:
+        """The names of the work still under way ("notice-move", "heartbeat", "page"), for
+        a person told what the process waits for."""
+        with self._lock:
+            return [t.name for t in self._threads if t.is_alive()]
+
+    def bound(self) -> float:
+        """How long :meth:`drain` waits at most: two notify deadlines, the page's reads
+        and upload, and a second."""
+        cfg = self.config
+        return (2 * (cfg.notify.deadline if cfg.notify else 0.0)
+                + (cfg.page.timeout + cfg.verify.timeout if cfg.page else 0.0) + 1.0)
+
     def drain(self, timeout: float | None = None) -> None:
         """Wait for everything under way, at most ``timeout`` seconds in all (default:
-        two notify deadlines, the page's reads and upload, and a second). What is still
-        running then is left behind (daemon threads), so a second drain, by another
-        subscriber sharing this outbox, does not wait for it again."""
-        cfg = self.config
+        :meth:`bound`). What is still running then is left behind (daemon threads), so a
+        second drain, by another subscriber sharing this outbox, does not wait for it
+        again."""
         if timeout is None:
-            timeout = (2 * (cfg.notify.deadline if cfg.notify else 0.0)
-                       + (cfg.page.timeout + cfg.verify.timeout if cfg.page else 0.0) + 1.0)
+            timeout = self.bound()
         end = time.monotonic() + timeout
         with self._lock:
             threads, self._threads = self._threads, []

@@ -313,3 +313,24 @@ def test_statuss_hint_after_a_killed_move_finishes_it_as_printed(gated) -> None:
                           stdin=subprocess.DEVNULL)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert bind_answers(lab, "www") == [AWS]
+
+
+def test_nothing_waits_silently_after_done_and_took_is_wall_time(lab: dict[str, Any]) -> None:
+    """Issue 20 item 8: the wait for notices (the lab has a dead channel) is said in one
+    line, a Ctrl-C there stops waiting and keeps exit 0, and 'took' is the wall time."""
+    started = time.monotonic()
+    run = Run(Path(lab["config"]), "move", "--off", "aws", "--yes")
+    run.until(r"waiting up to \d+ s for the move notice")
+    run.interrupt()
+    run.until(r"took [\d.]+ m?s in all")
+    wall = time.monotonic() - started
+    code = run.finish()
+    assert code == 0, run.text
+    assert "not waiting for the notices; the move's outcome stands" in run.text, run.text
+    took = re.search(r"took ([\d.]+) (ms|s) in all \(wall time", run.text)
+    assert took, run.text
+    seconds = float(took.group(1)) / (1000 if took.group(2) == "ms" else 1)
+    # The process's own start counts (imports, config): within a second or so of what
+    # the test measured around it, never the sum of a few timed parts.
+    assert wall - 3.0 <= seconds <= wall + 0.5, (seconds, wall, run.text)
+    assert bind_answers(lab, "www") == [GCP] == route53_answers(lab, "www")

@@ -184,7 +184,11 @@ class Journal:
         self._lock = threading.RLock()
 
     def close(self) -> None:
-        self._db.close()
+        # Under the lock: a thread still recording (a move abandoned by a second Ctrl-C, a
+        # watcher's cycle) finishes its transaction first, and any after it gets
+        # "closed database", never a connection freed under it (sqlite3 then crashes).
+        with self._lock:
+            self._db.close()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -47,6 +47,7 @@ def test_a_leader_whose_loop_hangs_loses_the_lead_within_ttl(world: World) -> No
         gate.wait(60)      # a provider that never answers (until the test lets it)
         return real_read(*args, **kwargs)
 
+    loop: threading.Thread | None = None
     try:
         r_stuck, r_other = Reconciler(stuck, auto_move=True), Reconciler(other, auto_move=True)
         assert "this node leads" in r_stuck.cycle().sentence
@@ -67,5 +68,7 @@ def test_a_leader_whose_loop_hangs_loses_the_lead_within_ttl(world: World) -> No
         assert took < TTL * 3, f"took the lead {took:.1f} s after the loop hung"
     finally:
         gate.set()
+        if loop is not None:
+            loop.join(60)       # its cycle ends before its engine (and journal) closes
         stuck.close()
         other.close()

@@ -239,6 +239,10 @@ def watcher_config_text(base: str, coordination: Coordination, node: str, vendor
         raise ValueError(f"coordination.watcher_config ({coordination.watcher_config}) is not "
                          "a failover config (a YAML mapping)")
     data["cluster"] = cluster_section(coordination, node, vendor)
+    # cluster.vendor must name a declared vendor: the machine's vendor may host nothing.
+    vendors = data.setdefault("vendors", {})
+    if isinstance(vendors, dict):
+        vendors.setdefault(vendor, {})
     # /etc/failover is read-only to the watcher; its journal lives in its state folder.
     data["journal"] = "/var/lib/failover-watch/journal.sqlite"
     return ("# Written by failover infra for this node; edit the source file in stacks/.\n"

@@ -35,7 +35,9 @@ import pytest
 from lab import httpbase
 from lab.core import bind_answers, route53_answers
 
-pytestmark = pytest.mark.integration
+# Each test a lab of its own: a move abandoned by a second Ctrl-C may leave a process
+# holding the lab journal's write lock, which the next test in a shared lab would meet.
+pytestmark = [pytest.mark.integration, pytest.mark.own_lab]
 
 AWS, GCP = "127.0.0.11", "127.0.0.12"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from failover.config import Config
 from failover.config.certs import CertAuthority, ExternalAccountBinding
+from failover.config.secretfile import SecretFileError, read_secret_env, read_secret_file
 from failover.errors import CertError, ConfigError
 from failover.untrusted import clean
 
@@ -39,31 +40,18 @@ class Challenge:
 
 
 def _secret(config: Config, env: str | None, file: str | None, what: str) -> str:
-    """A secret from its environment variable or file, read bounded; never shown."""
-    if env:
-        value = os.environ.get(env, "").strip()
-        if not value:
-            raise ConfigError(f"{what}: environment variable {env} is not set")
-        return value
-    assert file is not None
-    path = config.resolve_path(file)
+    """A secret from its environment variable or file, through the one bounded reader
+    (failover.config.secretfile); never shown."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_SECRET_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"{what}: cannot read {path}: "
-                          f"{(exc.strerror or 'unreadable').lower()}") from None
-    if len(raw) > MAX_SECRET_BYTES:
-        raise ConfigError(f"{what}: {path} is over {MAX_SECRET_BYTES} bytes; it should hold "
-                          "the secret alone, on one line")
-    try:
-        value = raw.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise ConfigError(f"{what}: {path} is not plain ASCII text; write the secret "
-                          "alone, on one line") from None
-    if not value:
-        raise ConfigError(f"{what}: {path} is empty")
-    return value
+        if env:
+            value = read_secret_env(env)
+            if not value:
+                raise ConfigError(f"{what}: environment variable {env} is not set")
+            return value
+        assert file is not None
+        return read_secret_file(config.resolve_path(file), limit=MAX_SECRET_BYTES)
+    except SecretFileError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
 
 
 def eab_credentials(config: Config, ca: str, eab: ExternalAccountBinding) -> tuple[str, str]:

@@ -149,8 +149,8 @@ def test_names_default_to_the_managed_ones_and_must_be_in_the_zone(tmp_path: Pat
 
 @pytest.mark.parametrize("content, problem", [
     (b"", "is empty"),
-    (b"k" * (MAX_SECRET_BYTES + 1), "over 4096 bytes"),
-    (b"\xff\xfe\x00tok3n", "not plain ASCII"),
+    (b"k" * (MAX_SECRET_BYTES + 1), "larger than 4 KB"),
+    (b"\xff\xfe\x00tok3n", "not UTF-8 text"),
 ])
 def test_a_bad_secret_file_is_one_line_naming_it(tmp_path: Path, content: bytes,
                                                  problem: str) -> None:

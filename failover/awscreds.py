@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import configparser
 from dataclasses import dataclass
+from typing import Any
 
 from failover.config import AwsCredentialSettings, Config
 from failover.config.secretfile import SecretFileError, read_secret_env, read_secret_file
@@ -133,3 +134,25 @@ def _from_file(file: str, profile: str, config: Config, key: str) -> Credentials
     for value in (secret, token):
         remember_secret(value)      # masked in all text from outside from now on
     return Credentials(f"{path} [{section}]", key_id, secret, token)
+
+
+def s3_client(target: Any, config: Config, *, key: str, timeout: float,
+              attempts: int) -> Any:
+    """An S3 client for a target (the page's, a certificate's) with its credentials
+    (:func:`load_credentials`), region and endpoint, bounded by ``timeout`` per call."""
+    import boto3
+    import botocore.config
+
+    creds = load_credentials(target, config, key=key)
+    kwargs: dict[str, Any] = {}
+    if creds.explicit:
+        kwargs = {"aws_access_key_id": creds.access_key_id,
+                  "aws_secret_access_key": creds.secret_access_key}
+        if creds.session_token:
+            kwargs["aws_session_token"] = creds.session_token
+    session = boto3.Session(profile_name=creds.profile)
+    return session.client("s3", region_name=target.region, endpoint_url=target.endpoint_url,
+                          config=botocore.config.Config(
+                              connect_timeout=timeout, read_timeout=timeout,
+                              retries={"max_attempts": attempts, "mode": "standard"}),
+                          **kwargs)

@@ -179,23 +179,9 @@ def _put(config: Config, target: PageTarget, page: str, timeout: float,
 
 
 def _s3(config: Config, target: S3Target, timeout: float) -> Any:
-    import boto3
-    import botocore.config
+    from failover.awscreds import s3_client
 
-    from failover.awscreds import load_credentials
-
-    creds = load_credentials(target, config, key="page.targets")
-    kwargs: dict[str, Any] = {}
-    if creds.explicit:
-        kwargs = {"aws_access_key_id": creds.access_key_id,
-                  "aws_secret_access_key": creds.secret_access_key}
-        if creds.session_token:
-            kwargs["aws_session_token"] = creds.session_token
-    session = boto3.Session(profile_name=creds.profile)
-    return session.client("s3", region_name=target.region, endpoint_url=target.endpoint_url,
-                          config=botocore.config.Config(
-                              connect_timeout=timeout, read_timeout=timeout,
-                              retries={"max_attempts": 1, "mode": "standard"}), **kwargs)
+    return s3_client(target, config, key="page.targets", timeout=timeout, attempts=1)
 
 
 def _webhook(config: Config, target: WebhookTarget, body: bytes, timeout: float,
